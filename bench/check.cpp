@@ -1,0 +1,129 @@
+#include "bench/check.h"
+
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "bench/results.h"
+#include "workloads/arch/arm64/mte.h"
+#include "workloads/pmu.h"
+#include "workloads/system/memcg.h"
+#include "workloads/system/session.h"
+#include "workloads/system/zswap.h"
+
+namespace swapbench {
+
+namespace {
+
+struct Probe {
+  bool ok;
+  std::string detail;  // what was found, or why not and the fix
+};
+
+void row(const char* what, const Probe& p) {
+  std::printf("  %-34s %-4s %s\n", what, p.ok ? "ok" : "NO", p.detail.c_str());
+}
+
+bool in_path(const char* prog) {
+  std::string path = getenv("PATH") ? getenv("PATH") : "/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t a = 0;
+  while (a <= path.size()) {
+    size_t b = path.find(':', a);
+    if (b == std::string::npos) b = path.size();
+    if (access((path.substr(a, b - a) + "/" + prog).c_str(), X_OK) == 0) return true;
+    a = b + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+int check_command(const std::vector<std::string>& events, const std::string& swap_dir) {
+  SysOps ops;
+  utsname u;
+  uname(&u);
+  std::printf("swapbench check: kernel %s (%s), accelerator %s\n\nprerequisites:\n", u.release, u.machine,
+              detect_accelerator().c_str());
+  const bool root = geteuid() == 0;
+  Probe p_root{root, root ? "running as root" : "not root (fix: sudo ./swapbench ...)"};
+  row("root", p_root);
+
+  struct statfs sf;
+  bool dir_ok = statfs(swap_dir.c_str(), &sf) == 0 && access(swap_dir.c_str(), W_OK) == 0;
+  Probe p_swap{dir_ok && in_path("mkswap") && ops.exists("/proc/swaps"), ""};
+  if (!in_path("mkswap")) p_swap.detail = "mkswap not found (fix: apt-get install util-linux)";
+  else if (!dir_ok) p_swap.detail = swap_dir + " is not writable (fix: --swap-dir DIR on a local file system)";
+  else p_swap.detail = "a swap file is created under " + swap_dir + " for each run and removed after";
+  row("swap area", p_swap);
+
+  bool zs = zswap_present(ops);
+  auto params = read_zswap_params(ops);
+  std::string pdesc;
+  for (const auto& [k, v] : params) pdesc += k + "=" + v + " ";
+  Probe p_zswap{zs, zs ? pdesc : "no /sys/module/zswap (fix: a kernel with CONFIG_ZSWAP=y)"};
+  row("zswap", p_zswap);
+
+  Probe p_comp{false, ""};
+  if (zs && root) {
+    try {
+      Session s(ops);
+      ZswapGuard z(s.journal(), ops);
+      auto pr = z.probe_compressors(kKnownCompressors);
+      p_comp.ok = !pr.accepted.empty();
+      p_comp.detail = "accepted:";
+      for (auto& c : pr.accepted) p_comp.detail += " " + c;
+      p_comp.detail += "; refused:";
+      for (auto& [c, why] : pr.refused) p_comp.detail += " " + c;
+      if (!pr.refused.empty()) p_comp.detail += " (fix: modprobe NAME, or CONFIG_CRYPTO_NAME)";
+    } catch (const std::exception& e) {
+      p_comp.detail = std::string("could not probe: ") + e.what();
+    }
+  } else {
+    p_comp.detail = zs ? "found by trying each name, which needs root (fix: sudo ./swapbench check)" : "no zswap";
+  }
+  row("zswap compressors", p_comp);
+
+  MemcgInfo mi = detect_memcg(ops);
+  Probe p_memcg{mi.version != MemcgVersion::None,
+                mi.version == MemcgVersion::None ? mi.reason : "cgroup " + mi.name() + " at " + mi.mount};
+  row("memory cgroup", p_memcg);
+
+  CounterGroup g(events);
+  Probe p_pmu{g.any(), ""};
+  for (const auto& s : g.statuses()) p_pmu.detail += s.name + (s.ok ? " ok; " : ": " + s.reason + "; ");
+  row("perf counters (libpfm4)", p_pmu);
+
+  bool tracefs = ops.exists("/sys/kernel/tracing/available_tracers") ||
+                 ops.exists("/sys/kernel/debug/tracing/available_tracers");
+  std::string tracers;
+  if (tracefs) {
+    std::ifstream f(ops.exists("/sys/kernel/tracing/available_tracers") ? "/sys/kernel/tracing/available_tracers"
+                                                                          : "/sys/kernel/debug/tracing/available_tracers");
+    std::getline(f, tracers);
+  }
+  bool fg = tracers.find("function_graph") != std::string::npos;
+  row("ftrace function_graph", {fg, fg ? "available" : tracefs ? "tracers here: " + tracers + " (attribution runs in guests: issue 4)"
+                                                               : "tracefs not mounted (fix: mount -t tracefs nodev /sys/kernel/tracing)"});
+  std::string why;
+  bool mte = mte_available(&why);
+  row("arm64 MTE", {mte, mte ? "HWCAP2_MTE set" : why});
+
+  auto need = [&](std::initializer_list<const Probe*> ps) {
+    for (auto* p : ps)
+      if (!p->ok) return *p;
+    return Probe{true, "can run"};
+  };
+  std::printf("\nbenchmarks:\n");
+  row("swapin/zswap, swapout/zswap", need({&p_root, &p_swap, &p_zswap, &p_comp}));
+  row("swapin/disk", need({&p_root, &p_swap, &p_memcg}));
+  row("swapout/disk, floor_swapcache", need({&p_root, &p_swap}));
+  row("floor_firsttouch", {true, "can run (needs nothing)"});
+  row("per-fault counters", p_pmu);
+  return 0;
+}
+
+}  // namespace swapbench

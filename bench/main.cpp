@@ -1,0 +1,112 @@
+// The swapbench binary: run, list, check, restore. The ./swapbench front door at the top of the
+// repository installs, builds and then calls this.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "bench/check.h"
+#include "bench/runner.h"
+#include "workloads/system/session.h"
+
+namespace {
+
+const char* kExamples = R"(
+Examples:
+  ./swapbench check                          what can run here, and what to fix for the rest
+  ./swapbench run                            the quick suite -> results/<host>-<kernel>-<UTC>.json
+  ./swapbench run --suite full               every profile and pattern, 10 repetitions
+  ./swapbench run --backend zswap --compressor lzo --profile ratio3 --pattern seq --pages 16384
+  ./swapbench run --events cycles:k,instructions:k,cache-misses --cpu 1 --out /tmp/a.json
+  ./swapbench run --profile file:/usr/bin/python3 --fault write
+  ./swapbench list                           suites and the sets they hold
+  ./swapbench restore                        undo what a killed run left changed
+Every option has an environment twin: --pages N is SWAPBENCH_PAGES=N.)";
+
+std::vector<std::string> split_commas(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& s : in) {
+    size_t a = 0;
+    while (a <= s.size()) {
+      size_t b = s.find(',', a);
+      if (b == std::string::npos) b = s.size();
+      if (b > a) out.push_back(s.substr(a, b - a));
+      a = b + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"swapbench: what the Linux swap path costs - swap-in, swap-out, zswap - measured on real swap"};
+  app.footer(kExamples);
+  app.require_subcommand(1);
+  swapbench::RunOptions o;
+  for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
+  std::vector<std::string> backends, compressors, profiles, patterns, events;
+  events = {"cycles:k,instructions:k,cycles:u,instructions:u"};
+
+  auto add_common = [&](CLI::App* c) {
+    c->add_option("--suite", o.suite, "quick or full")->envname("SWAPBENCH_SUITE")->capture_default_str();
+    c->add_option("--backend", backends, "zswap, disk (comma-separated; default: the suite's)")->envname("SWAPBENCH_BACKEND");
+    c->add_option("--compressor", compressors, "zswap compressors (default: every one the kernel accepts)")
+        ->envname("SWAPBENCH_COMPRESSOR");
+    c->add_option("--profile", profiles, "page content: random, text, ratio2/3/4, zero, same, file:PATH")
+        ->envname("SWAPBENCH_PROFILE");
+    c->add_option("--pattern", patterns, "fault order: seq, random, strided")->envname("SWAPBENCH_PATTERN");
+    c->add_option("--pages", o.pages, "pages per set (default: the suite's)")->envname("SWAPBENCH_PAGES");
+  };
+
+  auto* run = app.add_subcommand("run", "run a suite and write a result file");
+  add_common(run);
+  run->add_option("--cpu", o.cpu, "CPU the faulting thread is pinned to (default: the last one)")->envname("SWAPBENCH_CPU");
+  run->add_option("--events", events, "libpfm4 event names, comma-separated")->envname("SWAPBENCH_EVENTS")->capture_default_str();
+  run->add_option("--repetitions", o.repetitions, "repetitions per set, interleaved (default: the suite's)")
+      ->envname("SWAPBENCH_REPETITIONS");
+  run->add_option("--out", o.out, "result file (default: results/<host>-<kernel>-<UTC>.json)")->envname("SWAPBENCH_OUT");
+  run->add_option("--fault", o.fault, "read or write faults")->envname("SWAPBENCH_FAULT")->capture_default_str();
+  run->add_option("--inject-ns", o.inject_ns, "busy-wait N ns inside each timed fault (calibration)")
+      ->envname("SWAPBENCH_INJECT_NS");
+  run->add_option("--swap-dir", o.swap_dir, "where the run's swap file is created")->envname("SWAPBENCH_SWAP_DIR")
+      ->capture_default_str();
+  run->add_flag("--thp", o.thp, "leave transparent huge pages on for the region");
+  run->add_flag("!--no-floors", o.floors, "skip the swap-cache and first-touch floors");
+  run->add_option("--test-corrupt-page", o.test_corrupt_page, "tests only: damage this page after swap-in")
+      ->group("");  // hidden: it exists to prove the stamp check fails loudly
+
+  auto* list = app.add_subcommand("list", "list suites and their sets");
+  add_common(list);
+  auto* check = app.add_subcommand("check", "what can run here, and how to fix what cannot");
+  check->add_option("--events", events, "libpfm4 event names to try")->capture_default_str();
+  check->add_option("--swap-dir", o.swap_dir, "where a run would create its swap file")->capture_default_str();
+  app.add_subcommand("restore", "undo the system changes of a run that was killed");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  o.backends = split_commas(backends);
+  o.compressors = split_commas(compressors);
+  o.profiles = split_commas(profiles);
+  o.patterns = split_commas(patterns);
+  o.events = split_commas(events);
+  if (run->parsed() && run->count("--pages") && o.pages == 0) {
+    std::cerr << "swapbench run: --pages 0: a set needs at least 1 page\n";
+    return 2;
+  }
+
+  if (run->parsed()) return swapbench::run_command(o);
+  if (list->parsed()) return swapbench::list_command(o);
+  if (check->parsed()) return swapbench::check_command(o.events, o.swap_dir);
+  // restore
+  try {
+    swapbench::SysOps ops;
+    for (const auto& l : swapbench::restore_leftovers(ops)) std::cout << l << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "swapbench restore: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,25 @@
+// Result files: Google Benchmark's JSON layout (context + benchmarks, so its tools/compare.py
+// reads them) with a versioned `swapbench` block in the context and in every benchmark entry.
+// The schema is documented in results/SCHEMA.md; bump kSchemaVersion on any incompatible change.
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace swapbench {
+
+constexpr int kSchemaVersion = 1;
+// Google Benchmark's own layout version, checked by its tools.
+constexpr int kGbenchSchemaVersion = 1;
+
+// Writes to a temporary file in the same folder, fsyncs, renames: a reader sees the old file or
+// the whole new one, and a failed run leaves an earlier result intact. Throws on failure.
+void write_json_atomic(const std::string& path, const nlohmann::json& j);
+std::string default_results_dir();  // $SWAPBENCH_RESULTS_DIR, else ./results
+// Where the run executes: native, kvm, tcg, ... (SWAPBENCH_ACCELERATOR overrides; a guest runner
+// that knows better sets it).
+std::string detect_accelerator();
+// FNV-1a 64 of the running kernel's config (/proc/config.gz or /boot/config-<release>), or "".
+std::string kernel_config_hash(std::string* source);
+
+}  // namespace swapbench

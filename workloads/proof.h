@@ -1,0 +1,30 @@
+// Proof of path: did the timed pages really take the path the set claims? Pure functions of the
+// counter deltas and residency, so every rule is unit-tested on fixture numbers.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "workloads/kstat.h"
+
+namespace swapbench {
+
+enum class Backend { Zswap, Disk, None };
+std::string to_string(Backend b);
+
+struct Verdict {
+  bool valid = true;
+  std::string reason;  // empty when valid; else every rule that failed, with the numbers
+  std::string path;    // the path the deltas show: "zswap", "disk", "zero", "swapcache", "anon"
+};
+
+// Swap-in of `pages` pages that mincore showed non-resident (`resident_before` of them were not).
+// zero_pages: the profile is zero-filled (6.12+ keeps those out of zswap and disk: swpin_zero).
+Verdict prove_swapin(Backend b, uint64_t pages, uint64_t resident_before, const Stats& vmstat_delta, bool zero_pages);
+// Swap-out of `pages` pages; `resident_after` = pages mincore still shows (disk: in the swap cache).
+Verdict prove_swapout(Backend b, uint64_t pages, uint64_t resident_after, const Stats& vmstat_delta, bool zero_pages);
+// Minor faults on pages all in the swap cache: no swap-in I/O and no zswap load may happen.
+Verdict prove_swapcache_floor(uint64_t pages, uint64_t resident_before, const Stats& vmstat_delta);
+// First touch of fresh anonymous memory: no swap activity at all.
+Verdict prove_firsttouch_floor(uint64_t pages, const Stats& vmstat_delta);
+
+}  // namespace swapbench

@@ -1,0 +1,65 @@
+// A region of anonymous pages driven out to swap and faulted back in, page by page, under a clock.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "workloads/page_profile.h"
+#include "workloads/stamp.h"
+#include "workloads/timer.h"
+
+namespace swapbench {
+
+enum class Pattern { Sequential, Random, Strided };
+std::string to_string(Pattern p);
+Pattern parse_pattern(const std::string& s);  // throws std::invalid_argument naming the accepted forms
+
+// Visit order of the pages. Strided visits every page: 0, s, 2s, ... then 1, 1+s, ...; the stride
+// (16 pages = 64 KiB) skips past any readahead window of page-cluster <= 4.
+std::vector<uint32_t> make_order(Pattern p, size_t pages, uint64_t seed, size_t stride = 16);
+
+class Region {
+ public:
+  // THP off unless asked: a huge page would be split or swapped whole, and either way the
+  // per-4KiB-fault figure would no longer mean what it says.
+  Region(size_t pages, bool thp = false);
+  ~Region();
+  Region(const Region&) = delete;
+  Region& operator=(const Region&) = delete;
+
+  uint8_t* page(size_t i) const { return base_ + i * kPageSize; }
+  size_t pages() const { return pages_; }
+
+  void fill(const PageProfile& p, uint64_t generation);
+  // Pages mincore reports resident: mapped, or in the swap cache.
+  size_t resident() const;
+  // MADV_PAGEOUT of the whole region in one call; returns errno or 0.
+  int pageout_all();
+  // One timed fault on page i (inline: this is the timed loop's body). write: a store of
+  // `write_byte` at offset 0, the byte already there, so the page stays as it was; a read fault
+  // maps the page without dirtying it. inject_ns: a busy-wait inside the timed region.
+  uint64_t timed_fault(size_t i, bool write, uint8_t write_byte, uint64_t inject_ns = 0) const {
+    volatile uint8_t* p = page(i);
+    uint64_t t0 = now_ns();
+    if (write) *p = write_byte;
+    else (void)*p;
+    if (inject_ns) busy_wait_ns(inject_ns);
+    return now_ns() - t0;
+  }
+  // One page pushed out by MADV_PAGEOUT, timed with the syscall; returns errno or 0.
+  int timed_pageout(size_t i, uint64_t& ns) const;
+  // One fault per page in `order`, each timed. write: a store of `write_byte` at offset 0 (a write
+  // fault; the byte is the one already there). inject_ns: busy-wait inside the timed region (for
+  // calibration; 0 = none).
+  void fault_in(const std::vector<uint32_t>& order, bool write, uint8_t write_byte, uint64_t* samples,
+                uint64_t inject_ns = 0);
+  // Checks every page; returns the first `max_reported` failures, counts all in `bad`.
+  std::vector<std::string> verify(const PageProfile& p, uint64_t generation, size_t max_reported, size_t& bad) const;
+
+ private:
+  uint8_t* base_ = nullptr;
+  size_t pages_ = 0;
+};
+
+}  // namespace swapbench

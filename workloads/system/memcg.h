@@ -1,0 +1,46 @@
+// The workload's memory cgroup. Only the region is charged to it (the process enters the cgroup
+// to fault the region in and leaves again), so reclaiming the cgroup pushes exactly the region's
+// swap-cache pages out, not the suite's own heap.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "workloads/kstat.h"
+#include "workloads/system/guards.h"
+
+namespace swapbench {
+
+enum class MemcgVersion { None, V1, V2 };
+
+struct MemcgInfo {
+  MemcgVersion version = MemcgVersion::None;
+  std::string mount;   // where the memory controller's hierarchy is mounted
+  std::string reason;  // why there is none usable, with a hint
+  std::string name() const { return version == MemcgVersion::V1 ? "v1" : version == MemcgVersion::V2 ? "v2" : "none"; }
+};
+
+// Prefers v2 where its root offers the memory controller to children; else v1.
+MemcgInfo detect_memcg(const SysOps& ops);
+// cgroup.procs of the cgroup this process is in now (for the given hierarchy).
+std::string own_cgroup_procs(const SysOps& ops, const MemcgInfo& info);
+
+class Memcg {
+ public:
+  Memcg(Journal& j, SysOps& ops, const MemcgInfo& info, const std::string& name);
+  const std::string& dir() const { return guard_->dir(); }
+  const MemcgInfo& info() const { return info_; }
+  void enter() { guard_->enter(); }
+  void leave() { guard_->leave(); }
+  // Asks the kernel to reclaim the cgroup's memory (v1 memory.force_empty, v2 memory.reclaim).
+  // Returns "" or the kernel's refusal (EBUSY/EAGAIN when pages are still under writeback).
+  std::string reclaim(uint64_t bytes);
+  Stats stat() const;
+
+ private:
+  SysOps& ops_;
+  MemcgInfo info_;
+  std::unique_ptr<CgroupGuard> guard_;
+};
+
+}  // namespace swapbench
