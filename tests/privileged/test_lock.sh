@@ -1,0 +1,14 @@
+# Two runs never change global state at once: the second is refused, naming the first's PID.
+source "$(dirname "$0")/lib.sh"
+state >"$work/before"
+"$bin" run --backend zswap --compressor lzo --pages 16384 --repetitions 50 --out "$work/a.json" >"$work/a" 2>&1 &
+pid=$!
+wait_for_borrow 60 || { kill -9 $pid; cat "$work/a"; fail "the first run never started"; }
+"$bin" run --backend zswap --compressor lzo --pages 256 --repetitions 1 --out "$work/b.json" >"$work/b" 2>&1
+rc=$?
+kill -TERM $pid; wait $pid
+[ $rc -ne 0 ] || fail "the second run was not refused"
+grep -q "another swapbench run (PID $pid)" "$work/b" || { cat "$work/b"; fail "the refusal does not name PID $pid"; }
+[ -f "$work/b.json" ] && fail "a refused run wrote a result"
+expect_state "$work/before" "after the refused run and the first run's SIGTERM"
+pass "second concurrent run refused by the lock"

@@ -1,0 +1,49 @@
+#include <gtest/gtest.h>
+
+#include "workloads/proof.h"
+
+using namespace swapbench;
+
+TEST(Proof, ZswapSwapinValidOnlyWhenEveryPageCameFromZswap) {
+  EXPECT_TRUE(prove_swapin(Backend::Zswap, 100, 0, {{"zswpin", 100}, {"pswpin", 0}}, false).valid);
+  auto v = prove_swapin(Backend::Zswap, 100, 0, {{"zswpin", 90}, {"pswpin", 10}}, false);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("zswpin delta 90, expected 100"), std::string::npos) << v.reason;
+  EXPECT_NE(v.reason.find("pswpin delta 10, expected 0"), std::string::npos) << v.reason;
+}
+
+TEST(Proof, DiskSwapinWithPagesStillInTheSwapCacheIsInvalid) {
+  auto v = prove_swapin(Backend::Disk, 100, 100, {{"pswpin", 0}, {"zswpin", 0}}, false);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("resident"), std::string::npos) << v.reason;
+  EXPECT_TRUE(prove_swapin(Backend::Disk, 100, 0, {{"pswpin", 100}, {"zswpin", 0}}, false).valid);
+}
+
+TEST(Proof, MissingCounterIsNotSilentlyZero) {
+  auto v = prove_swapin(Backend::Zswap, 10, 0, {{"pswpin", 0}}, false);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("zswpin not in /proc/vmstat"), std::string::npos) << v.reason;
+}
+
+TEST(Proof, ZeroPagesTakeTheZeroPathWhereTheKernelHasIt) {
+  auto v = prove_swapin(Backend::Zswap, 10, 0, {{"swpin_zero", 10}, {"zswpin", 0}, {"pswpin", 0}}, true);
+  EXPECT_TRUE(v.valid) << v.reason;
+  EXPECT_EQ(v.path, "zero");
+  // 6.1 has no swpin_zero: zero pages are judged like any other zswap page.
+  EXPECT_TRUE(prove_swapin(Backend::Zswap, 10, 0, {{"zswpin", 10}, {"pswpin", 0}}, true).valid);
+}
+
+TEST(Proof, Swapout) {
+  EXPECT_TRUE(prove_swapout(Backend::Zswap, 8, 0, {{"zswpout", 8}, {"pswpout", 0}}, false).valid);
+  EXPECT_FALSE(prove_swapout(Backend::Zswap, 8, 2, {{"zswpout", 8}, {"pswpout", 0}}, false).valid);
+  EXPECT_TRUE(prove_swapout(Backend::Disk, 8, 8, {{"zswpout", 0}, {"pswpout", 8}}, false).valid);
+  EXPECT_FALSE(prove_swapout(Backend::Disk, 8, 8, {{"zswpout", 8}, {"pswpout", 0}}, false).valid);
+}
+
+TEST(Proof, Floors) {
+  EXPECT_TRUE(prove_swapcache_floor(5, 5, {{"pswpin", 0}, {"zswpin", 0}}).valid);
+  EXPECT_FALSE(prove_swapcache_floor(5, 3, {{"pswpin", 0}, {"zswpin", 0}}).valid);
+  EXPECT_FALSE(prove_swapcache_floor(5, 5, {{"pswpin", 2}, {"zswpin", 0}}).valid);
+  EXPECT_TRUE(prove_firsttouch_floor(5, {{"pswpin", 0}, {"zswpin", 0}, {"pgfault", 5}}).valid);
+  EXPECT_FALSE(prove_firsttouch_floor(5, {{"pswpin", 0}, {"zswpin", 0}, {"pgfault", 2}}).valid);
+}
