@@ -69,7 +69,7 @@ struct Borrowed {
   std::unique_ptr<SwapAreaGuard> swap;
   std::unique_ptr<ZswapGuard> zswap;
   CompressorProbe compressors;
-  std::unique_ptr<ValueGuard> page_cluster;
+  std::unique_ptr<ValueGuard> page_cluster, swappiness;
   std::unique_ptr<Memcg> memcg;
   std::string memcg_reason;
 };
@@ -430,6 +430,11 @@ std::unique_ptr<Borrowed> borrow(const RunOptions& o, size_t pages) {
   // inflate zswpin/pswpin beyond the pages timed.
   b->page_cluster = std::make_unique<ValueGuard>(j, b->ops, "/proc/sys/vm/page-cluster");
   b->page_cluster->set("0");
+  // Cgroup reclaim (memory.reclaim, force_empty) weighs anon against file pages by swappiness; on
+  // a machine set to 0 it would never evict the region's swap-cache pages. Set before the cgroup
+  // exists, because a v1 cgroup copies its parent's swappiness when created.
+  b->swappiness = std::make_unique<ValueGuard>(j, b->ops, "/proc/sys/vm/swappiness");
+  b->swappiness->set("100");
   MemcgInfo mi = detect_memcg(b->ops);
   if (mi.version != MemcgVersion::None)
     b->memcg = std::make_unique<Memcg>(j, b->ops, mi, "swapbench-" + std::to_string(getpid()));
@@ -601,12 +606,15 @@ int run_command(const RunOptions& o) {
     }
     for (const auto& g : gruns) {
       if (g.run_type != benchmark::BenchmarkReporter::Run::RT_Aggregate) continue;
+      const bool pct = g.aggregate_unit == benchmark::kPercentage;
       benchmarks.push_back({{"name", sc.name() + "_" + g.aggregate_name}, {"family_index", family},
                             {"per_family_instance_index", 0}, {"run_name", sc.name()}, {"run_type", "aggregate"},
                             {"repetitions", reps}, {"threads", 1}, {"aggregate_name", g.aggregate_name},
-                            {"aggregate_unit", g.aggregate_unit == benchmark::kPercentage ? "percentage" : "time"},
-                            {"iterations", g.iterations}, {"real_time", g.GetAdjustedRealTime()},
-                            {"cpu_time", g.GetAdjustedCPUTime()}, {"time_unit", "ns"},
+                            {"aggregate_unit", pct ? "percentage" : "time"},
+                            {"iterations", g.iterations},
+                            // A percentage aggregate (cv) is a plain ratio: not scaled like a time.
+                            {"real_time", pct ? g.real_accumulated_time : g.GetAdjustedRealTime()},
+                            {"cpu_time", pct ? g.cpu_accumulated_time : g.GetAdjustedCPUTime()}, {"time_unit", "ns"},
                             {"swapbench", {{"note", "Google Benchmark's aggregate of the per-fault mean over "
                                                     "repetitions, errors excluded; see the iteration entries"}}}});
     }

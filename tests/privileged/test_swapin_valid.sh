@@ -33,4 +33,12 @@ assert seen == {"zswap", "disk"}, seen
 assert {b["swapbench"]["kind"] for b in sets} == {"swapin", "swapout", "floor_swapcache", "floor_firsttouch"}
 print("checked", len(sets), "sets")
 PY
+# Google Benchmark's own compare.py must still read the result (the layout promise).
+compare=/usr/share/benchmark/compare.py
+if [ -f $compare ]; then
+  $py $compare benchmarks "$work/r.json" "$work/r.json" >"$work/cmp" 2>&1 || { cat "$work/cmp"; fail "compare.py cannot read the result"; }
+  grep -q "swapin/zswap/lzo/ratio2/random" "$work/cmp" || { cat "$work/cmp"; fail "compare.py output lacks the sets"; }
+else
+  fail "compare.py missing: apt-get install libbenchmark-tools"
+fi
 pass "zswap and disk swap-in sets valid with the right deltas; machine restored"
