@@ -17,8 +17,10 @@ ValueGuard::~ValueGuard() {
 std::string ValueGuard::current() const { return ops_.read(path_); }
 
 void ValueGuard::set(const std::string& value) {
-  if (!id_) id_ = j_.record("write", path_, original_);
-  ops_.write(path_, value);
+  j_.change([&] {
+    if (!id_) id_ = j_.record("write", path_, original_);
+    ops_.write(path_, value);
+  });
 }
 
 bool ValueGuard::try_set(const std::string& value, std::string* why) {
@@ -33,14 +35,20 @@ bool ValueGuard::try_set(const std::string& value, std::string* why) {
 
 CgroupGuard::CgroupGuard(Journal& j, SysOps& ops, std::string dir, std::string return_procs)
     : j_(j), ops_(ops), dir_(std::move(dir)), return_procs_(std::move(return_procs)) {
-  id_ = j_.record("mkdir_cgroup", dir_, "", return_procs_);
-  ops_.mkdir(dir_);
+  j_.change([&] {
+    id_ = j_.record("mkdir_cgroup", dir_, "", return_procs_);
+    ops_.mkdir(dir_);
+  });
 }
 
 CgroupGuard::~CgroupGuard() { j_.restore(id_); }
 
-void CgroupGuard::enter() { ops_.write(dir_ + "/cgroup.procs", std::to_string(getpid())); }
-void CgroupGuard::leave() { ops_.write(return_procs_, std::to_string(getpid())); }
+void CgroupGuard::enter() {
+  j_.change([&] { ops_.write(dir_ + "/cgroup.procs", std::to_string(getpid())); });
+}
+void CgroupGuard::leave() {
+  j_.change([&] { ops_.write(return_procs_, std::to_string(getpid())); });
+}
 
 bool debugfs_mounted(const SysOps& ops, const std::string& mountpoint) {
   std::ifstream f(ops.at("/proc/mounts"));
@@ -52,8 +60,10 @@ bool debugfs_mounted(const SysOps& ops, const std::string& mountpoint) {
 
 DebugfsGuard::DebugfsGuard(Journal& j, SysOps& ops, const std::string& mountpoint) : j_(j), mp_(mountpoint) {
   if (debugfs_mounted(ops, mountpoint)) return;
-  id_ = j_.record("mount", mountpoint);
-  ops.mount_debugfs(mountpoint);
+  j_.change([&] {
+    id_ = j_.record("mount", mountpoint);
+    ops.mount_debugfs(mountpoint);
+  });
 }
 
 DebugfsGuard::~DebugfsGuard() {

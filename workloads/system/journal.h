@@ -30,6 +30,20 @@ class Journal {
   // Returns one line per action (what was restored or what failed).
   std::vector<std::string> restore_all();
   std::vector<JournalEntry> pending() const;
+  // Makes one change (journal entry + the change itself) under the journal's lock, so a restore
+  // started by a signal never interleaves with it, and no change follows that restore.
+  template <class F>
+  void change(F&& f) {
+    std::lock_guard<std::recursive_mutex> l(mu_);
+    if (sealed_) throw SystemError("the run is exiting: no further system changes");
+    f();
+  }
+  // For the signal thread: takes the lock for good (the process _exits holding it), so the main
+  // thread blocks at its next change instead of redoing one after the restore.
+  void seal_for_exit() {
+    mu_.lock();
+    sealed_ = true;
+  }
   int writer_pid() const;  // pid recorded in the journal's header line, 0 if none
   // The boot the journal was written in. After a reboot the kernel state it describes is already
   // back to boot values (restoring would overwrite settings made since), but files persist: then
@@ -45,6 +59,7 @@ class Journal {
   SysOps& ops_;
   mutable std::recursive_mutex mu_;
   int next_id_ = 1;
+  bool sealed_ = false;
 };
 
 }  // namespace swapbench

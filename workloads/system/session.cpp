@@ -62,6 +62,7 @@ Session::Session(SysOps& ops, const std::string& dir) : ops_(ops) {
     sigwait(&w, &sig);
     if (sig == SIGUSR2) return;  // the session ended normally
     std::cerr << "\nswapbench: " << strsignal(sig) << ": restoring the machine before exiting\n";
+    j->seal_for_exit();
     for (auto& l : j->restore_all()) std::cerr << "  " << l << "\n";
     _exit(128 + sig);
   });

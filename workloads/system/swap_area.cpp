@@ -60,6 +60,10 @@ void write_zeros(int fd, uint64_t bytes) {
 
 SwapAreaGuard::SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t bytes, int priority)
     : j_(j), path_(std::move(path)), bytes_(bytes), priority_(priority) {
+  j_.change([&] { create(ops); });
+}
+
+void SwapAreaGuard::create(SysOps& ops) {
   file_id_ = j_.record("create_file", path_);
   std::string real = ops.at(path_);
   int fd = ::open(real.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

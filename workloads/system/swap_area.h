@@ -29,6 +29,7 @@ class SwapAreaGuard {
   int priority() const { return priority_; }
 
  private:
+  void create(SysOps& ops);
   Journal& j_;
   std::string path_;
   uint64_t bytes_;
