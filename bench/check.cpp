@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -94,7 +95,16 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
 
   CounterGroup g(events);
   Probe p_pmu{g.any(), ""};
-  for (const auto& s : g.statuses()) p_pmu.detail += s.name + (s.ok ? " ok; " : ": " + s.reason + "; ");
+  // Events failing for the same reason are listed once with that reason (a VM without a PMU
+  // refuses every hardware event alike).
+  std::vector<std::pair<std::string, std::string>> by_reason;  // reason -> names, in first-seen order
+  for (const auto& s : g.statuses()) {
+    std::string why = s.ok ? "ok" : s.reason;
+    auto it = std::find_if(by_reason.begin(), by_reason.end(), [&](auto& p) { return p.first == why; });
+    if (it == by_reason.end()) by_reason.push_back({why, s.name});
+    else it->second += ", " + s.name;
+  }
+  for (const auto& [why, names] : by_reason) p_pmu.detail += names + ": " + why + "; ";
   row("perf counters (libpfm4)", p_pmu);
 
   bool tracefs = ops.exists("/sys/kernel/tracing/available_tracers") ||

@@ -45,11 +45,6 @@ nlohmann::json Binding::to_json() const {
   return {{"cpu", cpu}, {"numa_node", numa_node}, {"cpu_bound", cpu_bound}, {"mem_bound", mem_bound}, {"note", note}};
 }
 
-int usable_cpus() {
-  Topo t;
-  return t.count(HWLOC_OBJ_PU);
-}
-
 void validate_cpu(int cpu) {
   Topo t;
   if (cpu < 0) return;

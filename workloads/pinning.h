@@ -22,8 +22,6 @@ struct Binding {
   nlohmann::json to_json() const;
 };
 
-// Number of PUs the process may use (OS indexes 0..n-1 are assumed contiguous only for messages).
-int usable_cpus();
 // Throws std::invalid_argument naming the CPU and the allowed range when it does not exist.
 void validate_cpu(int cpu);
 // Binds the calling thread. cpu < 0: the last PU (CPU 0 takes most interrupts and housekeeping).

@@ -81,11 +81,6 @@ int Region::timed_pageout(size_t i, uint64_t& ns) const {
   return rc == 0 ? 0 : errno;
 }
 
-void Region::fault_in(const std::vector<uint32_t>& order, bool write, uint8_t write_byte, uint64_t* samples,
-                      uint64_t inject_ns) {
-  for (size_t k = 0; k < order.size(); ++k) samples[k] = timed_fault(order[k], write, write_byte, inject_ns);
-}
-
 std::vector<std::string> Region::verify(const PageProfile& prof, uint64_t generation, size_t max_reported,
                                         size_t& bad) const {
   std::vector<std::string> out;

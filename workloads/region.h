@@ -49,11 +49,6 @@ class Region {
   }
   // One page pushed out by MADV_PAGEOUT, timed with the syscall; returns errno or 0.
   int timed_pageout(size_t i, uint64_t& ns) const;
-  // One fault per page in `order`, each timed. write: a store of `write_byte` at offset 0 (a write
-  // fault; the byte is the one already there). inject_ns: busy-wait inside the timed region (for
-  // calibration; 0 = none).
-  void fault_in(const std::vector<uint32_t>& order, bool write, uint8_t write_byte, uint64_t* samples,
-                uint64_t inject_ns = 0);
   // Checks every page; returns the first `max_reported` failures, counts all in `bad`.
   std::vector<std::string> verify(const PageProfile& p, uint64_t generation, size_t max_reported, size_t& bad) const;
 
