@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   };
 
   auto* run = app.add_subcommand("run", "run a suite and write a result file");
+  run->footer(kExamples);
   add_common(run);
   run->add_option("--cpu", o.cpu, "CPU the faulting thread is pinned to (default: the last one)")->envname("SWAPBENCH_CPU");
   run->add_option("--events", events, "libpfm4 event names, comma-separated")->envname("SWAPBENCH_EVENTS")->capture_default_str();
