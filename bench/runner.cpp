@@ -326,7 +326,8 @@ std::vector<Scenario> build_scenarios(const RunOptions& o, const SuiteDef& suite
   const std::string fix_root = "run as root: sudo ./swapbench run";
   auto add = [&](Scenario sc) {
     sc.pages = pages;
-    sc.write_faults = write && sc.kind != Kind::Swapout;
+    // Swap-out has no faults and the first-touch floor always writes: neither takes --fault.
+    sc.write_faults = write && sc.kind != Kind::Swapout && sc.kind != Kind::FloorFirsttouch;
     if (sc.privileged() && !root) runner.skip(sc.name(), "needs root (swap areas, zswap parameters, cgroups)", fix_root);
     else out.push_back(sc);
   };
