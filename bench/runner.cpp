@@ -491,8 +491,8 @@ void print_summary(const std::vector<Scenario>& scs, const std::vector<SetRecord
         ++valid;
         p50.push_back(r.lat.p50);
         p99.push_back(r.lat.p99);
-      } else if (note.empty()) {
-        note = r.sb.value("invalid_reason", json("")).is_string() ? r.sb["invalid_reason"].get<std::string>() : "";
+      } else if (note.empty() && r.sb["invalid_reason"].is_string()) {
+        note = r.sb["invalid_reason"].get<std::string>();
       }
     }
     // Invalid sets never enter the summary figures.
@@ -622,12 +622,13 @@ int run_command(const RunOptions& o) {
     ++family;
   }
   std::string cfg_src, cfg = kernel_config_hash(&cfg_src);
+  const Topology topo = read_topology();
   json sbctx = {{"schema_version", kSchemaVersion},
                 {"kernel", {{"release", u.release}, {"version", u.version}, {"machine", u.machine},
                             {"config_fnv1a64", cfg}, {"config_source", cfg_src}}},
                 {"accelerator", detect_accelerator()},
                 {"suite", o.suite}, {"repetitions", reps}, {"pages", pages}, {"command_line", o.command_line},
-                {"root", root}, {"cpu_model", read_topology().cpu_model}, {"topology", read_topology().to_json()},
+                {"root", root}, {"cpu_model", topo.cpu_model}, {"topology", topo.to_json()},
                 {"binding", bind.to_json()}, {"timer", to_json(timer)}, {"harness_overhead", to_json(harness)},
                 {"events_available", events}, {"events_unavailable", ev_bad},
                 {"page_cluster_during_timing", root ? json(0) : json(nullptr)},

@@ -15,7 +15,7 @@ std::string to_string(Backend b) {
 
 namespace {
 
-int64_t get(const Stats& s, const char* k) {
+int64_t get(const Stats& s, const std::string& k) {
   auto it = s.find(k);
   return it == s.end() ? 0 : it->second;
 }
@@ -23,9 +23,9 @@ int64_t get(const Stats& s, const char* k) {
 struct Rules {
   Verdict v;
   const Stats& d;
-  void expect(const char* key, int64_t want) {
+  void expect(const std::string& key, int64_t want) {
     if (!d.count(key)) {
-      fail(std::string(key) + " not in /proc/vmstat on this kernel");
+      fail(key + " not in /proc/vmstat on this kernel");
       return;
     }
     int64_t got = get(d, key);
@@ -41,47 +41,41 @@ struct Rules {
   }
 };
 
+// The rules swap-in and swap-out share; `dir` is "in" or "out" (pswpin/pswpout, zswpin/zswpout,
+// swpin_zero/swpout_zero).
+void expect_path(Rules& r, Backend b, int64_t n, bool zero_pages, const std::string& dir) {
+  const std::string disk = "pswp" + dir, zswap = "zswp" + dir, zero = "swp" + dir + "_zero";
+  if (zero_pages && r.d.count(zero)) {
+    r.v.path = "zero";
+    r.expect(zero, n);
+    r.expect(disk, 0);
+    r.expect(zswap, 0);
+  } else if (b == Backend::Zswap) {
+    r.v.path = "zswap";
+    r.expect(zswap, n);
+    r.expect(disk, 0);
+  } else {
+    r.v.path = "disk";
+    r.expect(disk, n);
+    if (r.d.count(zswap)) r.expect(zswap, 0);
+  }
+}
+
 }  // namespace
 
 Verdict prove_swapin(Backend b, uint64_t pages, uint64_t resident_before, const Stats& d, bool zero_pages) {
   Rules r{{}, d};
-  auto n = static_cast<int64_t>(pages);
   if (resident_before) r.fail(std::to_string(resident_before) + " pages were resident before the faults (swap cache)");
-  if (zero_pages && d.count("swpin_zero")) {
-    r.v.path = "zero";
-    r.expect("swpin_zero", n);
-    r.expect("pswpin", 0);
-    r.expect("zswpin", 0);
-  } else if (b == Backend::Zswap) {
-    r.v.path = "zswap";
-    r.expect("zswpin", n);
-    r.expect("pswpin", 0);
-  } else {
-    r.v.path = "disk";
-    r.expect("pswpin", n);
-    if (d.count("zswpin")) r.expect("zswpin", 0);
-  }
+  expect_path(r, b, static_cast<int64_t>(pages), zero_pages, "in");
   return r.v;
 }
 
 Verdict prove_swapout(Backend b, uint64_t pages, uint64_t resident_after, const Stats& d, bool zero_pages) {
   Rules r{{}, d};
-  auto n = static_cast<int64_t>(pages);
-  if (zero_pages && d.count("swpout_zero")) {
-    r.v.path = "zero";
-    r.expect("swpout_zero", n);
-    r.expect("pswpout", 0);
-    r.expect("zswpout", 0);
-  } else if (b == Backend::Zswap) {
-    r.v.path = "zswap";
-    r.expect("zswpout", n);
-    r.expect("pswpout", 0);
-    if (resident_after) r.fail(std::to_string(resident_after) + " pages still resident after MADV_PAGEOUT");
-  } else {
-    r.v.path = "disk";
-    r.expect("pswpout", n);
-    if (d.count("zswpout")) r.expect("zswpout", 0);
-  }
+  expect_path(r, b, static_cast<int64_t>(pages), zero_pages, "out");
+  // zswap stores synchronously: a page still resident was not stored (disk pages stay in the swap cache).
+  if (r.v.path == "zswap" && resident_after)
+    r.fail(std::to_string(resident_after) + " pages still resident after MADV_PAGEOUT");
   return r.v;
 }
 

@@ -68,6 +68,10 @@ void SwapAreaGuard::create(SysOps& ops) {
   std::string real = ops.at(path_);
   int fd = ::open(real.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw SystemError("cannot create the swap file " + real + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};  // closed on every path, the throwing ones included
   // fallocate is instant; where the file system cannot swap on preallocated extents, zeros are
   // written instead (below).
   bool preallocated = fallocate(fd, 0, 0, static_cast<off_t>(bytes_)) == 0;
@@ -84,7 +88,6 @@ void SwapAreaGuard::create(SysOps& ops) {
     run_mkswap(real);
     ops.swapon(path_, priority_);
   }
-  ::close(fd);
 }
 
 SwapAreaGuard::~SwapAreaGuard() {
