@@ -166,11 +166,15 @@ void Runner::run_set(benchmark::State& st, const Scenario& sc) {
   json& sb = rec.sb;
   sb = {{"kind", to_string(sc.kind)}, {"backend", to_string(sc.backend)}, {"compressor", sc.compressor},
         {"profile", sc.profile.name()}, {"pattern", to_string(sc.pattern)}, {"pages", sc.pages},
-        {"fault", sc.write_faults ? "write" : "read"}, {"inject_ns", o_.inject_ns}};
+        {"fault", sc.write_faults ? "write" : "read"}, {"inject_ns", sc.inject_ns + o_.inject_ns},
+        {"variant", sc.variant},
+        // When this repetition began, in s since the run started: lets analysis see drift over time.
+        {"started_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()}};
   if (sc.privileged()) configure(sc, sb);
   sb["zpool"] = sb.contains("zswap_params") && sb["zswap_params"].contains("zpool") ? sb["zswap_params"]["zpool"]
                 : sc.backend == Backend::Zswap ? json("zsmalloc (the only zpool; no zpool parameter)") : json("none");
 
+  const uint64_t inject = sc.inject_ns + o_.inject_ns;
   std::vector<uint64_t> samples(sc.pages);
   // Locked so that reclaim cannot push the sample buffer itself out mid-loop.
   mlock(samples.data(), samples.size() * sizeof(uint64_t));
@@ -221,7 +225,7 @@ void Runner::run_set(benchmark::State& st, const Scenario& sc) {
       }
     } else {
       for (auto _ : st) {
-        uint64_t ns = r->timed_fault(order[k], write, byte, o_.inject_ns);
+        uint64_t ns = r->timed_fault(order[k], write, byte, inject);
         samples[k++] = ns;
         st.SetIterationTime(static_cast<double>(ns) * 1e-9);
       }
@@ -324,12 +328,22 @@ std::vector<Scenario> build_scenarios(const RunOptions& o, const SuiteDef& suite
   bool write = o.fault == "write";
   std::vector<Scenario> out;
   const std::string fix_root = "run as root: sudo ./swapbench run";
-  auto add = [&](Scenario sc) {
+  auto add_one = [&](Scenario sc) {
     sc.pages = pages;
     // Swap-out has no faults and the first-touch floor always writes: neither takes --fault.
     sc.write_faults = write && sc.kind != Kind::Swapout && sc.kind != Kind::FloorFirsttouch;
     if (sc.privileged() && !root) runner.skip(sc.name(), "needs root (swap areas, zswap parameters, cgroups)", fix_root);
     else out.push_back(sc);
+  };
+  // Variants (calibration arms) multiply the timed fault sets only: swap-out and the floors have
+  // no injected delay to vary.
+  auto add = [&](Scenario sc) {
+    if (sc.kind != Kind::Swapin) return add_one(sc);
+    for (const auto& v : suite.variants) {
+      sc.variant = v.label;
+      sc.inject_ns = v.inject_ns;
+      add_one(sc);
+    }
   };
   std::vector<std::string> comps;
   if (std::count(backends.begin(), backends.end(), "zswap")) {
@@ -353,7 +367,7 @@ std::vector<Scenario> build_scenarios(const RunOptions& o, const SuiteDef& suite
     ProfileSpec prof = parse_profile(pn);
     for (const auto& c : comps) {
       for (const auto& pat : patterns) add({Kind::Swapin, Backend::Zswap, c, prof, parse_pattern(pat)});
-      add({Kind::Swapout, Backend::Zswap, c, prof, Pattern::Sequential});
+      if (suite.swapout) add({Kind::Swapout, Backend::Zswap, c, prof, Pattern::Sequential});
     }
     if (disk) {
       for (const auto& pat : patterns) {
@@ -361,10 +375,10 @@ std::vector<Scenario> build_scenarios(const RunOptions& o, const SuiteDef& suite
         if (memcg_ok) add(sc);
         else runner.skip(sc.name(), "no memory cgroup to push pages out of the swap cache: " + b->memcg_reason, "see ./swapbench check");
       }
-      add({Kind::Swapout, Backend::Disk, "none", prof, Pattern::Sequential});
+      if (suite.swapout) add({Kind::Swapout, Backend::Disk, "none", prof, Pattern::Sequential});
     }
   }
-  if (o.floors) {
+  if (o.floors && suite.floors) {
     ProfileSpec prof = parse_profile(profiles.front());
     if (disk) add({Kind::FloorSwapcache, Backend::Disk, "none", prof, parse_pattern(patterns.front())});
     add({Kind::FloorFirsttouch, Backend::None, "none", ProfileSpec{ProfileKind::Zero, 2.0, ""}, Pattern::Sequential});
@@ -443,19 +457,39 @@ std::unique_ptr<Borrowed> borrow(const RunOptions& o, size_t pages) {
   return b;
 }
 
-TimerOverhead harness_overhead() {
-  // The timed loop's body on a page that is already mapped: what every sample costs besides the fault.
+LatencySummary resident_loop(uint64_t inject_ns) {
   Region r(1);
   r.page(0)[0] = 1;
   std::vector<uint64_t> s(100000);
-  for (auto& x : s) x = r.timed_fault(0, false, 0);
-  auto sum = summarize(s);
+  for (auto& x : s) x = r.timed_fault(0, false, 0, inject_ns);
+  return summarize(s);
+}
+
+TimerOverhead harness_overhead() {
+  // The timed loop's body on a page that is already mapped: what every sample costs besides the fault.
+  auto sum = resident_loop(0);
   TimerOverhead t;
   t.min_ns = sum.min;
   t.p50_ns = sum.p50;
   t.p99_ns = sum.p99;
   t.source = "timed_fault() on a resident page (clock reads + one load; Google Benchmark's loop excluded)";
   return t;
+}
+
+// What each injected delay really adds to a sample: the timed body on a resident page with and
+// without the busy-wait, p50 against p50. Calibration reports these, not the requested figures.
+json inject_check(const std::vector<Scenario>& scs, uint64_t extra_ns) {
+  std::set<uint64_t> asked;
+  for (const auto& sc : scs) asked.insert(sc.inject_ns + extra_ns);
+  json arms = json::array();
+  if (asked.size() == 1 && *asked.begin() == 0) return json{{"arms", arms}};
+  const double base = resident_loop(0).p50;
+  for (uint64_t ns : asked) {
+    if (!ns) continue;
+    arms.push_back({{"requested_ns", ns}, {"added_p50_ns", resident_loop(ns).p50 - base}});
+  }
+  return {{"arms", arms},
+          {"method", "timed fault body on a resident page, 100000 samples, p50 with the busy-wait minus p50 without"}};
 }
 
 json to_json(const TimerOverhead& t) {
@@ -631,6 +665,7 @@ int run_command(const RunOptions& o) {
                 {"root", root}, {"cpu_model", topo.cpu_model}, {"topology", topo.to_json()},
                 {"binding", bind.to_json()}, {"timer", to_json(timer)}, {"harness_overhead", to_json(harness)},
                 {"events_available", events}, {"events_unavailable", ev_bad},
+                {"inject", inject_check(scs, o.inject_ns)},
                 {"page_cluster_during_timing", root ? json(0) : json(nullptr)},
                 {"skipped", runner.skipped}, {"wall_seconds", wall}};
   if (b) {
@@ -678,7 +713,7 @@ int run_command(const RunOptions& o) {
 }
 
 int list_command(const RunOptions& o) {
-  for (const auto& s : suites()) std::printf("suite %-6s %s\n", s.name.c_str(), s.description.c_str());
+  for (const auto& s : suites()) std::printf("suite %-10s %s\n", s.name.c_str(), s.description.c_str());
   const SuiteDef* suite;
   try {
     suite = &find_suite(o.suite);

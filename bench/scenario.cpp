@@ -17,7 +17,8 @@ std::string to_string(Kind k) {
 std::string Scenario::name() const {
   std::string n = to_string(kind) + "/" + to_string(backend) + "/" + compressor + "/" + profile.name() + "/" +
                   to_string(pattern);
-  return write_faults ? n + "/write" : n;
+  if (write_faults) n += "/write";
+  return variant.empty() ? n : n + "/" + variant;
 }
 
 const std::vector<SuiteDef>& suites() {
@@ -25,12 +26,22 @@ const std::vector<SuiteDef>& suites() {
       // quick: one compressible profile (2:1, about what zswap sees from typical anonymous memory),
       // random order (no readahead or prefetch luck), 32 MiB: large enough for a stable p99,
       // small enough that the whole suite fits in 3 minutes on a 2-vCPU VM.
-      {"quick", "every accepted compressor + disk, ratio2 pages, random order, 32 MiB, 5 repetitions",
-       {"zswap", "disk"}, {"ratio2"}, {"random"}, 8192, 5},
+      // 10 repetitions: A/B statistics warn below 9 (Google Benchmark's Mann-Whitney U advice).
+      {"quick", "every accepted compressor + disk, ratio2 pages, random order, 32 MiB, 10 repetitions",
+       {"zswap", "disk"}, {"ratio2"}, {"random"}, 8192, 10},
       // full: every profile and pattern, 128 MiB, 10 repetitions (>= 9, what A/B statistics need).
       {"full", "every accepted compressor + disk, all profiles and patterns, 128 MiB, 10 repetitions",
        {"zswap", "disk"}, {"random", "text", "ratio2", "ratio3", "ratio4", "zero", "same"},
        {"seq", "random", "strided"}, 32768, 10},
+      // calibrate: what `./swapbench calibrate` measures. The quick suite's zswap swap-in, seven
+      // arms interleaved in one run: the plain set, an identical twin (A/A: how often identical
+      // sets look different) and the set with 25..400 ns busy-waited inside every timed fault (how
+      // small a known slowdown is found). 40 repetitions per arm: a pool from which the analysis
+      // draws many 10-repetition experiments; 7 x 40 sets of 8192 pages fit in about 2 minutes.
+      {"calibrate", "zswap swap-in, ratio2, random: A, its A/A twin, and A + 25/50/100/200/400 ns per fault, interleaved",
+       {"zswap"}, {"ratio2"}, {"random"}, 8192, 40, false, false,
+       {{"", 0}, {"twin", 0}, {"inject25ns", 25}, {"inject50ns", 50}, {"inject100ns", 100}, {"inject200ns", 200},
+        {"inject400ns", 400}}},
   };
   return s;
 }

@@ -21,10 +21,20 @@ struct Scenario {
   Pattern pattern = Pattern::Random;
   bool write_faults = false;
   size_t pages = 0;
+  // A calibration arm: a busy-wait added inside each timed fault, and a label that keeps two sets
+  // of the same scenario apart (the A/A twin). Both empty/0 for every ordinary set.
+  uint64_t inject_ns = 0;
+  std::string variant;
   bool privileged() const { return kind != Kind::FloorFirsttouch; }
-  // "swapin/zswap/lzo/ratio2/random": kind/backend/compressor/profile/pattern (Google Benchmark
-  // style, so its tools can filter on any part).
+  // "swapin/zswap/lzo/ratio2/random": kind/backend/compressor/profile/pattern[/write][/variant]
+  // (Google Benchmark style, so its tools can filter on any part).
   std::string name() const;
+};
+
+// One arm of a suite: every set is made once per variant.
+struct Variant {
+  std::string label;  // "" for the plain set
+  uint64_t inject_ns;
 };
 
 // A suite is data: which backends, profiles, patterns, how many pages and repetitions by default.
@@ -33,6 +43,9 @@ struct SuiteDef {
   std::vector<std::string> backends, profiles, patterns;
   size_t pages;
   int repetitions;
+  bool swapout = true;  // also time swap-out per backend and compressor
+  bool floors = true;   // also time the swap-cache and first-touch floors
+  std::vector<Variant> variants = {{"", 0}};
 };
 const std::vector<SuiteDef>& suites();
 const SuiteDef& find_suite(const std::string& name);  // throws std::invalid_argument listing the suites

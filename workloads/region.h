@@ -38,14 +38,23 @@ class Region {
   int pageout_all();
   // One timed fault on page i (inline: this is the timed loop's body). write: a store of
   // `write_byte` at offset 0, the byte already there, so the page stays as it was; a read fault
-  // maps the page without dirtying it. inject_ns: a busy-wait inside the timed region.
+  // maps the page without dirtying it. inject_ns: a busy-wait added inside the sample
+  // (calibration). It waits on the clock from the read that ends an ordinary sample, so it adds
+  // inject_ns plus at most one clock read whatever speed the CPU runs at. (A counted loop was
+  // tried: on the dev VM its speed changed 1.8x from one run to the next, a busy hyperthread
+  // sibling's doing, so the delay it added could not be known.)
   uint64_t timed_fault(size_t i, bool write, uint8_t write_byte, uint64_t inject_ns = 0) const {
     volatile uint8_t* p = page(i);
     uint64_t t0 = now_ns();
     if (write) *p = write_byte;
     else (void)*p;
-    if (inject_ns) busy_wait_ns(inject_ns);
-    return now_ns() - t0;
+    uint64_t t1 = now_ns();
+    if (inject_ns) {
+      const uint64_t end = t1 + inject_ns;
+      do t1 = now_ns();
+      while (t1 < end);
+    }
+    return t1 - t0;
   }
   // One page pushed out by MADV_PAGEOUT, timed with the syscall; returns errno or 0.
   int timed_pageout(size_t i, uint64_t& ns) const;

@@ -13,12 +13,6 @@ inline uint64_t now_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-inline void busy_wait_ns(uint64_t ns) {
-  uint64_t end = now_ns() + ns;
-  while (now_ns() < end) {
-  }
-}
-
 struct TimerOverhead {
   double min_ns = 0, p50_ns = 0, p99_ns = 0;
   const char* source = "clock_gettime(CLOCK_MONOTONIC) via vDSO";

@@ -1,0 +1,48 @@
+"""The analysis verbs of ./swapbench (run as: /usr/bin/python3 -m analysis VERB ...)."""
+import argparse
+import sys
+
+from analysis import calibrate, compare, history, report
+
+EXAMPLES = {
+    "compare": """examples:
+  ./swapbench compare results/base.json results/patched.json
+  ./swapbench compare A.json B.json --metric p99 --markdown ab.md --json ab.json
+  ./swapbench compare A.json B.json --threshold 2 --alpha 0.01
+exit status: 0 no regression, 1 a set slower beyond the threshold, 2 an error (bad input, refused sets)""",
+    "calibrate": """examples:
+  sudo ./swapbench calibrate                      measure (about a minute) and store the threshold
+  sudo ./swapbench calibrate --compressor deflate
+  ./swapbench calibrate --from results/calibration/run-20261122T010000Z.json   re-analyse, no measuring""",
+    "report": """examples:
+  ./swapbench report results/myhost-6.18.44-*.json -o /tmp/report      one run: CDFs, histograms, costs
+  ./swapbench report base.json patched.json -o /tmp/ab                 plus an A/B chart against the first""",
+    "history": """examples:
+  ./swapbench history                               zswap-lzo swap-in p50 over every result in results/
+  ./swapbench history results/ --set swapin/disk/none/ratio2/random --metric p99 -o /tmp/disk-p99.png
+  ./swapbench history --mix                         put machines and accelerators on one axis (not advised)""",
+}
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="swapbench", description="swapbench analysis verbs")
+    sub = p.add_subparsers(dest="verb", required=True)
+    for name, mod, text in (("compare", compare, "is B's difference from A real? (statistics, verdicts)"),
+                            ("calibrate", calibrate, "this machine's A/A false-positive rate and minimum detectable effect"),
+                            ("report", report, "HTML report with PNG plots from result files"),
+                            ("history", history, "one metric across kernels and dates")):
+        sp = sub.add_parser(name, help=text, description=text, epilog=EXAMPLES[name],
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(sp)
+        sp.set_defaults(main=mod.main)
+    return p
+
+
+def main(argv=None):
+    p = build_parser()
+    args = p.parse_args(argv)  # bad flags: argparse prints usage and exits 2, our error status
+    return args.main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""`./swapbench compare A.json B.json`: is B's difference from A real?
+
+First what differs between the two runs (kernel, compressor, zpool, CPU, pinning, zswap
+parameters, accelerator), then per set present in both: medians over repetitions, B/A with a 95%
+bootstrap interval, the Mann-Whitney U p-value and a verdict. Exit status: 0 no regression, 1 a
+set slower beyond the threshold, 2 an error (bad input, refused sets).
+"""
+import sys
+
+import numpy as np
+
+from analysis import calibrate, stats
+from analysis.load import METRICS, ResultError, load
+from analysis.output import fmt_ns, fmt_p, markdown_table, short_labels, table, write_atomic, write_json_atomic
+
+# Without a calibration for the machine: criterion.rs's default noise threshold. It is a guess, not
+# a measurement; `./swapbench calibrate` replaces it with what this machine can resolve.
+DEFAULT_THRESHOLD = 0.01
+
+EXIT_OK, EXIT_REGRESSION, EXIT_ERROR = 0, 1, 2
+
+
+def add_arguments(p):
+    p.add_argument("a", metavar="A.json", help="the base result")
+    p.add_argument("b", metavar="B.json", help="the result judged against A")
+    p.add_argument("--metric", default="p50", choices=sorted(METRICS),
+                   help="per-repetition statistic compared (default p50: the median page, robust to the "
+                        "few slow pages a repetition can catch)")
+    p.add_argument("--threshold", type=float, metavar="PCT",
+                   help="noise threshold in percent: a change is reported only when the whole interval is "
+                        "beyond it (default: this machine's calibrated value, else 1%%)")
+    p.add_argument("--alpha", type=float, default=stats.ALPHA,
+                   help="significance level for Mann-Whitney U (default %(default)s)")
+    p.add_argument("--force", action="store_true",
+                   help="compare even when the scenarios or the accelerators differ (figures from "
+                        "different accelerators are not comparable; the output says so)")
+    p.add_argument("--ignore-invalid", action="store_true",
+                   help="compare the valid sets and exit 0/1 on them; invalid sets are still listed")
+    p.add_argument("--calibrations", metavar="DIR",
+                   help="where calibrations are looked up (default: results/calibration)")
+    p.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
+    p.add_argument("--markdown", metavar="FILE", help="also write the comparison as Markdown")
+
+
+def context_diff(A, B):
+    """(field, A's value, B's value) for everything that says where and how each ran."""
+    def sets_attr(R, attr):
+        return ",".join(sorted({str(getattr(s, attr)) for s in R.sets.values() if getattr(s, attr) not in (None, "none")})) or "-"
+
+    def zparams(R):
+        return R.sb.get("zswap_params_found", {})
+
+    rows = [
+        ("host", A.host, B.host),
+        ("kernel", A.kernel, B.kernel),
+        ("kernel config (fnv1a64)", A.sb.get("kernel", {}).get("config_fnv1a64", ""),
+         B.sb.get("kernel", {}).get("config_fnv1a64", "")),
+        ("accelerator", A.accelerator, B.accelerator),
+        ("cpu", A.sb.get("cpu_model", "?"), B.sb.get("cpu_model", "?")),
+        ("pinned cpu", A.sb.get("binding", {}).get("cpu", "?"), B.sb.get("binding", {}).get("cpu", "?")),
+        ("compressors", sets_attr(A, "compressor"), sets_attr(B, "compressor")),
+        ("zpool", sets_attr(A, "zpool"), sets_attr(B, "zpool")),
+        ("injected delay ns", sets_attr(A, "inject_ns"), sets_attr(B, "inject_ns")),
+        ("suite", A.sb.get("suite"), B.sb.get("suite")),
+        ("repetitions", A.sb.get("repetitions"), B.sb.get("repetitions")),
+        ("pages per set", A.sb.get("pages"), B.sb.get("pages")),
+        ("date", A.date, B.date),
+    ]
+    za, zb = zparams(A), zparams(B)
+    for k in sorted(set(za) | set(zb)):
+        rows.append((f"zswap {k} (found)", za.get(k, "-"), zb.get(k, "-")))
+    return [(f, str(a), str(b)) for f, a, b in rows]
+
+
+def resolve_threshold(args, A):
+    """(relative threshold, where it came from)."""
+    if args.threshold is not None:
+        if not 0 <= args.threshold < 100:
+            raise ResultError(f"--threshold {args.threshold}: a percentage in [0, 100)")
+        return args.threshold / 100, f"--threshold {args.threshold}%"
+    cal = calibrate.find_calibration(A, args.calibrations)
+    if cal:
+        doc, path = cal
+        return doc["noise_threshold"], (f"calibrated for this machine ({path}, {doc['date']}, "
+                                        f"{doc['scenario']['set']} {doc['metric']})")
+    return DEFAULT_THRESHOLD, ("default 1% (no calibration of this machine and accelerator found; "
+                               "sudo ./swapbench calibrate measures one)")
+
+
+def compare(A, B, args):
+    """Returns the comparison document; raises ResultError for what cannot be compared at all."""
+    warnings_, refused, errors = [], [], []
+    if A.accelerator != B.accelerator:
+        msg = (f"accelerators differ: A ran on {A.accelerator}, B on {B.accelerator}; emulated and native "
+               "timings are not comparable")
+        if not args.force:
+            raise ResultError(msg + " (--force compares them anyway)")
+        warnings_.append(msg + " (--force)")
+    threshold, source = resolve_threshold(args, A)
+    common = [n for n in A.sets if n in B.sets]
+    if not common:
+        raise ResultError(f"no set is in both files: A has {', '.join(list(A.sets)[:4])}...; "
+                          f"B has {', '.join(list(B.sets)[:4])}...")
+    mism = [(n, A.sets[n].scenario(), B.sets[n].scenario()) for n in common
+            if A.sets[n].scenario() != B.sets[n].scenario()]
+    for n, sa, sb in mism:
+        diff = ", ".join(f"{k} {sa[k]} vs {sb[k]}" for k in sa if sa[k] != sb[k])
+        msg = f"scenario of {n} differs: {diff}"
+        if not args.force:
+            raise ResultError(msg + " (--force compares them anyway)")
+        warnings_.append(msg + " (--force)")
+
+    rows = []
+    for n in common:
+        sa, sb = A.sets[n], B.sets[n]
+        bad = [(tag, s.invalid_reason()) for tag, s in (("A", sa), ("B", sb)) if s.invalid_reason()]
+        if bad:
+            for tag, why in bad:
+                refused.append({"set": n, "file": tag, "reason": why})
+            continue
+        a, b = sa.values(args.metric), sb.values(args.metric)
+        if len(a) < 2 or len(b) < 2:
+            refused.append({"set": n, "file": "A" if len(a) < 2 else "B",
+                            "reason": f"{min(len(a), len(b))} repetition(s): an interval needs at least 2 "
+                                      "(run with --repetitions 10)"})
+            continue
+        for tag, v in (("A", a), ("B", b)):
+            if len(v) < stats.MIN_REPS:
+                warnings_.append(f"{n}: {tag} has {len(v)} repetitions; below {stats.MIN_REPS} the test has "
+                                 "little power and a real change may come out 'within noise' "
+                                 "(./swapbench run --repetitions 10)")
+        r = stats.compare_samples(a, b, threshold, args.alpha)
+        rows.append({"set": n, "reps_a": len(a), "reps_b": len(b),
+                     "median_a_ns": float(r["median_a"]), "median_b_ns": float(r["median_b"]),
+                     "ratio": float(r["ratio"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
+                     "p": float(r["p"]), "verdict": str(r["verdict"]),
+                     "inject_ns_a": sa.inject_ns, "inject_ns_b": sb.inject_ns})
+    if refused and not args.ignore_invalid:
+        errors.append("refused sets (invalid or too few repetitions); --ignore-invalid compares the rest")
+    status = EXIT_ERROR if errors or not rows else (
+        EXIT_REGRESSION if any(r["verdict"] == stats.SLOWER for r in rows) else EXIT_OK)
+    return {"schema": "swapbench-compare/1", "a": {"path": A.path, "label": A.label()},
+            "b": {"path": B.path, "label": B.label()}, "metric": args.metric,
+            "metric_meaning": METRICS[args.metric], "threshold": threshold, "threshold_source": source,
+            "alpha": args.alpha, "confidence": stats.CONFIDENCE, "context": context_diff(A, B),
+            "only_in_a": [n for n in A.sets if n not in B.sets], "only_in_b": [n for n in B.sets if n not in A.sets],
+            "rows": rows, "refused": refused, "warnings": warnings_, "errors": errors, "exit_status": status}
+
+
+def _row_cells(r, label):
+    return [label, fmt_ns(r["median_a_ns"]), fmt_ns(r["median_b_ns"]), f"{r['ratio']:.4f}",
+            f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]", fmt_p(r["p"]), r["verdict"]]
+
+
+HEADER = ["set", "A", "B", "B/A", "95% CI", "p (MWU)", "verdict"]
+
+
+def render_text(doc):
+    out = [f"A: {doc['a']['path']}  ({doc['a']['label']})", f"B: {doc['b']['path']}  ({doc['b']['label']})", ""]
+    out.append(table(["context", "A", "B", ""],
+                     [[f, a, b, "" if a == b else "differs"] for f, a, b in doc["context"]], numeric=False))
+    out.append("")
+    if doc["rows"]:
+        labels, common = short_labels([r["set"] for r in doc["rows"]])
+        out.append(f"sets: {common or 'full names'}   metric: {doc['metric']} ({doc['metric_meaning']}), "
+                   "median over repetitions")
+        out.append(table(HEADER, [_row_cells(r, lab) for r, lab in zip(doc["rows"], labels)]))
+        counts = {v: sum(r["verdict"] == v for r in doc["rows"]) for v in (stats.SLOWER, stats.FASTER, stats.NOISE)}
+        out.append(f"\n{counts[stats.SLOWER]} slower, {counts[stats.FASTER]} faster, {counts[stats.NOISE]} within "
+                   f"noise. Threshold {doc['threshold'] * 100:.2f}% ({doc['threshold_source']}); "
+                   f"alpha {doc['alpha']}; slower/faster only when the whole 95% interval is beyond the "
+                   "threshold and p < alpha.")
+    for r in doc["refused"]:
+        out.append(f"REFUSED {r['set']} in {r['file']}: {r['reason']}")
+    for n in doc["only_in_a"]:
+        out.append(f"only in A: {n}")
+    for n in doc["only_in_b"]:
+        out.append(f"only in B: {n}")
+    for w in doc["warnings"]:
+        out.append(f"warning: {w}")
+    for e in doc["errors"]:
+        out.append(f"error: {e}")
+    return "\n".join(out)
+
+
+def render_markdown(doc):
+    out = [f"# swapbench compare", "", f"- A: `{doc['a']['path']}` ({doc['a']['label']})",
+           f"- B: `{doc['b']['path']}` ({doc['b']['label']})", "", "## Context", ""]
+    out.append(markdown_table(["", "A", "B"], [[f + (" **(differs)**" if a != b else ""), a, b]
+                                               for f, a, b in doc["context"]]))
+    out += ["", f"## Sets ({doc['metric']}: {doc['metric_meaning']})", ""]
+    out.append(markdown_table(HEADER, [_row_cells(r, f"`{r['set']}`") for r in doc["rows"]]))
+    out += ["", f"Threshold {doc['threshold'] * 100:.2f}% ({doc['threshold_source']}), alpha {doc['alpha']}."]
+    out += [f"- refused `{r['set']}` in {r['file']}: {r['reason']}" for r in doc["refused"]]
+    out += [f"- warning: {w}" for w in doc["warnings"]]
+    return "\n".join(out) + "\n"
+
+
+def main(args):
+    try:
+        A, B = load(args.a), load(args.b)
+        doc = compare(A, B, args)
+    except ResultError as e:
+        print(f"swapbench compare: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    print(render_text(doc))
+    if args.json:
+        write_json_atomic(args.json, doc)
+    if args.markdown:
+        write_atomic(args.markdown, render_markdown(doc))
+    return doc["exit_status"]

@@ -1,0 +1,94 @@
+"""`./swapbench history [DIR]`: one set's metric across kernel releases and dates, as a table and a
+plot. Results are grouped by machine (host, CPU model) and accelerator, and groups are never put on
+one axis unless --mix asks: figures from a TCG guest and a native host, or from two machines, are
+not comparable."""
+import os
+import sys
+
+import numpy as np
+
+from analysis import plots
+from analysis.calibrate import results_dir
+from analysis.load import METRICS, ResultError, find_results
+from analysis.output import fmt_ns, table
+
+DEFAULT_SET = "swapin/zswap/lzo/ratio2/random"  # the quick suite's zswap swap-in: in every default run
+
+
+def add_arguments(p):
+    p.add_argument("folder", nargs="?", metavar="DIR", help="where to look, recursively (default: results/)")
+    p.add_argument("--set", default=DEFAULT_SET, help="which set (default %(default)s)")
+    p.add_argument("--metric", default="p50",
+                   help=f"per-repetition statistic: {', '.join(METRICS)}, or pmu.EVENT (default p50)")
+    p.add_argument("--mix", action="store_true",
+                   help="one table and one plot across machines and accelerators (labelled, not advised)")
+    p.add_argument("-o", "--out", metavar="PNG", help="plot file (default: DIR/history-<set>-<metric>.png)")
+
+
+def collect(results, set_name, metric):
+    """(rows, refused): rows of dicts per result holding a valid set_name, oldest first."""
+    rows, refused = [], []
+    for R in results:
+        s = R.sets.get(set_name)
+        if s is None:
+            continue
+        why = s.invalid_reason()
+        if why:
+            refused.append(f"{R.path}: {set_name}: {why}")
+            continue
+        v = s.values(metric)
+        if not len(v):
+            refused.append(f"{R.path}: {set_name}: no value of {metric}")
+            continue
+        rows.append({"group": " / ".join(R.machine_key()), "kernel": R.kernel, "date": R.date,
+                     "accelerator": R.accelerator, "median": float(np.median(v)), "low": float(np.min(v)),
+                     "high": float(np.max(v)), "reps": len(v), "path": R.path})
+    rows.sort(key=lambda r: r["date"])
+    return rows, refused
+
+
+def main(args):
+    folder = args.folder or results_dir()
+    if not os.path.isdir(folder):
+        print(f"swapbench history: {folder}: not a folder (give the folder holding result files)", file=sys.stderr)
+        return 2
+    if args.metric not in METRICS and not args.metric.startswith("pmu."):
+        print(f"swapbench history: --metric {args.metric}: accepted: {', '.join(METRICS)}, or pmu.EVENT",
+              file=sys.stderr)
+        return 2
+    results, skipped = find_results(folder)
+    try:
+        rows, refused = collect(results, args.set, args.metric)
+    except ResultError as e:
+        print(f"swapbench history: {e}", file=sys.stderr)
+        return 2
+    if not rows:
+        names = sorted({n for R in results for n in R.sets})
+        print(f"swapbench history: no valid '{args.set}' in {len(results)} result(s) under {folder}"
+              + (f"; sets found: {', '.join(names[:8])}" if names else ""), file=sys.stderr)
+        return 2
+    groups = {}
+    for r in rows:
+        groups.setdefault("all results (mixed machines/accelerators)" if args.mix else r["group"], []).append(r)
+    fmt = (lambda x: fmt_ns(x)) if not args.metric.startswith("pmu.") else (lambda x: f"{x:.4g}")
+    for g, rs in groups.items():
+        print(f"{args.set} {args.metric} (median over repetitions; min-max) - {g}")
+        print(table(["date", "kernel", "accel", args.metric, "min", "max", "reps", "file"],
+                    [[r["date"], r["kernel"], r["accelerator"], fmt(r["median"]), fmt(r["low"]), fmt(r["high"]),
+                      r["reps"], os.path.relpath(r["path"], folder)] for r in rs]))
+        print()
+    if len(groups) > 1:
+        print(f"{len(groups)} machine/accelerator groups kept apart (--mix puts them on one axis)")
+    for x in refused:
+        print(f"refused {x}")
+    if skipped:
+        print(f"{len(skipped)} file(s) under {folder} are not results and were skipped (first: {skipped[0]})")
+    out = args.out or os.path.join(folder, f"history-{args.set.replace('/', '_')}-{args.metric}.png")
+    scale = 1e3 if not args.metric.startswith("pmu.") else 1.0
+    unit = "us" if scale == 1e3 else "per page"
+    pts = {g: [(f"{r['kernel']}\n{r['date'][:16]}", r["median"] / scale, r["low"] / scale, r["high"] / scale)
+               for r in rs] for g, rs in groups.items()}
+    plots.history_plot(pts, out, f"{args.set}: {args.metric} over kernels and dates",
+                       f"{args.metric} ({unit}); bars: min-max over repetitions")
+    print(f"plot: {out}")
+    return 0

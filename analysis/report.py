@@ -1,0 +1,175 @@
+"""`./swapbench report RESULTS... -o DIR`: DIR/index.html (self-contained: the plots are embedded)
+plus the same plots as PNG files beside it. With two or more results, every later one is also
+compared against the first (the base) with compare's statistics."""
+import argparse
+import base64
+import html
+import os
+import sys
+
+import numpy as np
+
+from analysis import compare, plots, stats
+from analysis.load import METRICS, ResultError, load
+from analysis.output import fmt_ns, write_atomic
+
+
+def add_arguments(p):
+    p.add_argument("results", nargs="+", metavar="RESULT.json", help="result files; the first is the A/B base")
+    p.add_argument("-o", "--out", required=True, metavar="DIR", help="folder for index.html and the PNGs")
+    p.add_argument("--metric", default="p50", choices=sorted(METRICS), help="for the A/B chart (default p50)")
+    p.add_argument("--threshold", type=float, metavar="PCT", help="as in compare")
+    p.add_argument("--calibrations", metavar="DIR", help="as in compare")
+    p.add_argument("--force", action="store_true", help="as in compare: A/B across accelerators or scenarios")
+
+
+def _valid_sets(R, kinds):
+    ok, bad = [], []
+    for s in R.sets.values():
+        if s.kind not in kinds:
+            continue
+        (bad if s.invalid_reason() else ok).append(s)
+    return ok, bad
+
+
+def _median(s, metric="p50"):
+    v = s.values(metric)
+    return float(np.median(v)) if len(v) else float("nan")
+
+
+def summary_lines(R):
+    """Plain statements, each one readable off a plot in the report."""
+    out = []
+    sw, _ = _valid_sets(R, {"swapin"})
+    sw = [s for s in sw if not s.variant]
+    z = sorted([s for s in sw if s.backend == "zswap"], key=_median)
+    d = [s for s in sw if s.backend == "disk"]
+    if z:
+        out.append("zswap swap-in p50: " + ", ".join(f"{s.compressor} {fmt_ns(_median(s))}" for s in z) +
+                   f"; cheapest {z[0].compressor}.")
+    if z and d:
+        out.append(f"disk swap-in p50 {fmt_ns(_median(d[0]))}: {_median(d[0]) / _median(z[0]):.1f}x the "
+                   f"zswap-{z[0].compressor} fault; at p99 {fmt_ns(_median(d[0], 'p99'))} against "
+                   f"{fmt_ns(_median(z[0], 'p99'))}.")
+    so, _ = _valid_sets(R, {"swapout"})
+    so = sorted(so, key=_median)
+    if so:
+        out.append("swap-out p50 per page: " + ", ".join(f"{s.backend}{'-' + s.compressor if s.backend == 'zswap' else ''} "
+                                                        f"{fmt_ns(_median(s))}" for s in so) +
+                   " (disk only submits the write; zswap compresses synchronously).")
+    fl = {s.kind: s for s in _valid_sets(R, {"floor_swapcache", "floor_firsttouch"})[0]}
+    if z and "floor_swapcache" in fl:
+        f = _median(fl["floor_swapcache"])
+        out.append(f"a swap-cache hit (minor fault) costs {fmt_ns(f)}: the zswap-{z[0].compressor} fault spends "
+                   f"{fmt_ns(_median(z[0]) - f)} more, mostly decompression and the zswap lookup.")
+    maj = [s for s in sw if (s.reps[0].sb.get("pmu") or {}).get("perf::major-faults") is not None]
+    if maj:
+        v = [np.median([r.sb["pmu"]["perf::major-faults"] for r in s.reps if r.valid]) for s in maj]
+        out.append(f"perf::major-faults per swap-in page: {min(v):.2f} to {max(v):.2f} (1 = one major fault per page, "
+                   "an independent check of the path).")
+    return out
+
+
+def _img(path, caption):
+    with open(path, "rb") as f:
+        data = base64.b64encode(f.read()).decode()
+    return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)} ({html.escape(os.path.basename(path))})</figcaption></figure>")
+
+
+def _context_table(R):
+    sb = R.sb
+    rows = [("file", R.path), ("kernel", R.kernel), ("accelerator", R.accelerator), ("host", R.host),
+            ("cpu", sb.get("cpu_model", "?")), ("pinned cpu", sb.get("binding", {}).get("cpu", "?")),
+            ("date", R.date), ("suite", sb.get("suite")), ("repetitions", sb.get("repetitions")),
+            ("pages per set", sb.get("pages")),
+            ("events unavailable", "; ".join(f"{e['event']}: {e['reason']}" for e in sb.get("events_unavailable", [])) or "none")]
+    return "<table>" + "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+                               for k, v in rows) + "</table>"
+
+
+def _sets_table(R):
+    head = "<tr><th>set</th><th>reps valid</th><th>p50</th><th>p99</th><th>note</th></tr>"
+    body = []
+    for s in R.sets.values():
+        why = s.invalid_reason()
+        n_ok = sum(r.valid for r in s.reps)
+        p50 = "-" if why else fmt_ns(_median(s))
+        p99 = "-" if why else fmt_ns(_median(s, "p99"))
+        body.append(f"<tr><td>{html.escape(s.name)}</td><td>{n_ok}/{len(s.reps)}</td><td>{p50}</td><td>{p99}</td>"
+                    f"<td>{html.escape('INVALID, not plotted: ' + why if why else '')}</td></tr>")
+    return "<table>" + head + "".join(body) + "</table>"
+
+
+CSS = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
+       "table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:3px 8px;"
+       "text-align:left}figure{margin:1em 0}img{max-width:100%}figcaption{font-size:85%;color:#555}")
+
+
+def build(results, out, args):
+    os.makedirs(out, exist_ok=True)
+    parts, written = [], []
+    for i, R in enumerate(results):
+        tag = f"r{i + 1}"
+        title = f"{R.kernel} ({R.accelerator}) {R.date}"
+        parts.append(f"<h2>Result {i + 1}: {html.escape(title)}</h2>" + _context_table(R))
+        summ = summary_lines(R)
+        if summ:
+            parts.append("<h3>Summary</h3><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in summ) + "</ul>")
+        parts.append("<h3>Sets</h3>" + _sets_table(R))
+        fault_sets, _ = _valid_sets(R, {"swapin", "floor_swapcache", "floor_firsttouch"})
+        if fault_sets:
+            p = plots.latency_cdf(fault_sets, os.path.join(out, f"{tag}-cdf.png"), f"fault latency CDF - {title}")
+            parts.append(_img(p, "latency CDF per backend and compressor"))
+            p = plots.latency_histograms(fault_sets, os.path.join(out, f"{tag}-hist.png"), f"fault latency - {title}")
+            parts.append(_img(p, "latency histograms"))
+            written += [f"{tag}-cdf.png", f"{tag}-hist.png"]
+        so, _ = _valid_sets(R, {"swapout"})
+        if so:
+            p = plots.swapout_cost(so, os.path.join(out, f"{tag}-swapout.png"), f"swap-out cost - {title}")
+            parts.append(_img(p, "swap-out cost per backend and compressor"))
+            written.append(f"{tag}-swapout.png")
+        all_ok, _ = _valid_sets(R, {"swapin", "swapout", "floor_swapcache", "floor_firsttouch"})
+        p = plots.counters_per_fault(all_ok, os.path.join(out, f"{tag}-counters.png"), f"counters per page - {title}")
+        if p:
+            parts.append(_img(p, "counters per fault"))
+            written.append(f"{tag}-counters.png")
+    if len(results) > 1:
+        parts.append("<h2>A/B against result 1</h2>")
+        cargs = argparse.Namespace(metric=args.metric, threshold=args.threshold, alpha=stats.ALPHA, force=args.force,
+                                   ignore_invalid=True, calibrations=args.calibrations)
+        for j, B in enumerate(results[1:], start=2):
+            try:
+                doc = compare.compare(results[0], B, cargs)
+            except ResultError as e:
+                parts.append(f"<p>Result {j} not compared with result 1: {html.escape(str(e))}</p>")
+                continue
+            n = {v: sum(r["verdict"] == v for r in doc["rows"]) for v in (stats.SLOWER, stats.FASTER, stats.NOISE)}
+            parts.append(f"<p>Result {j} against result 1 ({doc['metric']}): {n[stats.SLOWER]} slower, "
+                         f"{n[stats.FASTER]} faster, {n[stats.NOISE]} within noise; threshold "
+                         f"{doc['threshold'] * 100:.2f}% ({html.escape(doc['threshold_source'])}).</p>")
+            for r in doc["refused"]:
+                parts.append(f"<p>refused {html.escape(r['set'])} in {r['file']}: {html.escape(r['reason'])}</p>")
+            if doc["rows"]:
+                p = plots.ab_chart(doc["rows"], doc["threshold"], os.path.join(out, f"ab-r{j}.png"),
+                                   f"result {j} / result 1 ({doc['metric']})")
+                parts.append(_img(p, f"A/B: result {j} against result 1 with 95% intervals"))
+                written.append(f"ab-r{j}.png")
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>swapbench report</title>"
+            f"<style>{CSS}</style></head><body><h1>swapbench report</h1>"
+            "<p>Latencies are per page, timer included; p50/p99 are medians over valid repetitions of each "
+            "repetition's percentile. Invalid sets are listed, never plotted.</p>" + "".join(parts) + "</body></html>")
+    write_atomic(os.path.join(out, "index.html"), page)
+    return written
+
+
+def main(args):
+    try:
+        results = [load(p) for p in args.results]
+        written = build(results, args.out, args)
+    except ResultError as e:
+        print(f"swapbench report: {e}", file=sys.stderr)
+        return 2
+    print(f"swapbench report: wrote {os.path.join(args.out, 'index.html')} and {len(written)} plots: "
+          + ", ".join(written))
+    return 0

@@ -1,0 +1,46 @@
+"""Fixtures: result files made by the suite on the dev VM (see fixtures/README.md), and helpers that
+derive a changed copy of one in a temporary folder for the tests that need a bad input."""
+import copy
+import json
+import os
+
+import pytest
+
+from analysis.__main__ import main as analysis_main
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+QUICK_A = os.path.join(FIXTURES, "quick-a.json")
+QUICK_SHIFTED = os.path.join(FIXTURES, "quick-inject5000.json")
+CALIBRATE = os.path.join(FIXTURES, "calibrate-small.json")
+ZSWAP_LZO = "swapin/zswap/lzo/ratio2/random"
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+@pytest.fixture
+def derive(tmp_path):
+    """derive(src, name, change) -> path of a copy of src with change(doc) applied."""
+    def make(src, name, change):
+        doc = copy.deepcopy(read(src))
+        change(doc)
+        p = tmp_path / name
+        p.write_text(json.dumps(doc))
+        return str(p)
+    return make
+
+
+@pytest.fixture
+def run(capsys):
+    """run(*argv) -> (exit status, stdout, stderr) of an analysis verb, in process."""
+    def call(*argv):
+        rc = analysis_main([str(a) for a in argv])
+        out = capsys.readouterr()
+        return rc, out.out, out.err
+    return call
+
+
+def iterations(doc, name):
+    return [b for b in doc["benchmarks"] if b["name"] == name and b["run_type"] == "iteration"]
