@@ -68,8 +68,8 @@ def machine_of(doc):
     return (m["host"], m["cpu_model"], m["accelerator"])
 
 
-def find_calibration(result, folder=None):
-    """The newest calibration made on result's machine and accelerator: (doc, path) or None."""
+def find_calibration(result, folder=None, metric="p50"):
+    """The newest calibration of `metric` made on result's machine and accelerator: (doc, path) or None."""
     best = None
     for path in glob.glob(os.path.join(calibrations_dir(folder), "*.json")):
         try:
@@ -79,7 +79,7 @@ def find_calibration(result, folder=None):
             continue
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
             continue
-        if machine_of(doc) != result.machine_key():
+        if machine_of(doc) != result.machine_key() or doc.get("metric") != metric:
             continue
         if best is None or doc["date"] > best[0]["date"]:
             best = (doc, path)
@@ -218,6 +218,12 @@ def _limits(doc):
     out.append(f"per-repetition {doc['metric']} varies by {cv * 100:.1f}% (CV) between repetitions of the same "
                f"set; with {k} repetitions per side two identical sets differ by up to "
                f"{doc['noise_threshold'] * 100:.2f}% 19 times in 20")
+    t = doc["noise_threshold"]
+    if t > doc["goal"]["mde_share_max"]:
+        need = int(np.ceil(k * (t / doc["goal"]["mde_share_max"]) ** 2))
+        out.append(f"if the noise were independent between repetitions, the A/A spread would fall under "
+                   f"{doc['goal']['mde_share_max'] * 100:.0f}% only at about {need} repetitions per side "
+                   f"(spread ~ 1/sqrt(repetitions)); drift makes that optimistic")
     if doc["drift_share"] is not None:
         out.append(f"{doc['drift_share'] * 100:.0f}% of that variance is slow drift shared by all arms "
                    "(the machine speeding up and slowing down over seconds), not sampling noise within a set")
@@ -271,6 +277,8 @@ def main(args):
             run_file = os.path.join(calibrations_dir(), "run-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + ".json")
             measure(args, run_file)
         R = load(run_file)
+        print(f"swapbench calibrate: analysing {run_file} ({args.experiments} experiments per comparison)",
+              file=sys.stderr)
         doc = analyse(R, k=args.experiment_reps, metric=args.metric, experiments=args.experiments)
     except ResultError as e:
         print(f"swapbench calibrate: {e}", file=sys.stderr)

@@ -78,7 +78,7 @@ def resolve_threshold(args, A):
         if not 0 <= args.threshold < 100:
             raise ResultError(f"--threshold {args.threshold}: a percentage in [0, 100)")
         return args.threshold / 100, f"--threshold {args.threshold}%"
-    cal = calibrate.find_calibration(A, args.calibrations)
+    cal = calibrate.find_calibration(A, args.calibrations, args.metric)
     if cal:
         doc, path = cal
         return doc["noise_threshold"], (f"calibrated for this machine ({path}, {doc['date']}, "
