@@ -110,7 +110,7 @@ def compare(A, B, args):
             raise ResultError(msg + " (--force compares them anyway)")
         warnings_.append(msg + " (--force)")
 
-    rows = []
+    rows, few = [], {}
     for n in common:
         sa, sb = A.sets[n], B.sets[n]
         bad = [(tag, s.invalid_reason()) for tag, s in (("A", sa), ("B", sb)) if s.invalid_reason()]
@@ -126,15 +126,21 @@ def compare(A, B, args):
             continue
         for tag, v in (("A", a), ("B", b)):
             if len(v) < stats.MIN_REPS:
-                warnings_.append(f"{n}: {tag} has {len(v)} repetitions; below {stats.MIN_REPS} the test has "
-                                 "little power and a real change may come out 'within noise' "
-                                 "(./swapbench run --repetitions 10)")
+                few.setdefault((tag, len(v)), []).append(n)
         r = stats.compare_samples(a, b, threshold, args.alpha)
         rows.append({"set": n, "reps_a": len(a), "reps_b": len(b),
                      "median_a_ns": float(r["median_a"]), "median_b_ns": float(r["median_b"]),
                      "ratio": float(r["ratio"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
                      "p": float(r["p"]), "verdict": str(r["verdict"]),
                      "inject_ns_a": sa.inject_ns, "inject_ns_b": sb.inject_ns})
+    for (tag, k), names in sorted(few.items()):
+        which = names[0] if len(names) == 1 else f"{len(names)} sets ({names[0]}, ...)"
+        warnings_.append(f"{which}: {tag} has {k} repetitions; below {stats.MIN_REPS} the test has little power "
+                         "and a real change may come out 'within noise' (./swapbench run --repetitions 10)")
+    if source.startswith("calibrated") and A.date != B.date:
+        warnings_.append("A and B are separate runs; the calibrated threshold measures noise within one run. On a "
+                         "shared host separate runs can differ far more (the dev VM: the same kernel's zswap "
+                         "swap-in 40% slower an hour later): check with two runs of the same kernel first")
     if refused and not args.ignore_invalid:
         errors.append("refused sets (invalid or too few repetitions); --ignore-invalid compares the rest")
     status = EXIT_ERROR if errors or not rows else (

@@ -61,7 +61,7 @@ def summary_lines(R):
     if z and "floor_swapcache" in fl:
         f = _median(fl["floor_swapcache"])
         out.append(f"a swap-cache hit (minor fault) costs {fmt_ns(f)}: the zswap-{z[0].compressor} fault spends "
-                   f"{fmt_ns(_median(z[0]) - f)} more, mostly decompression and the zswap lookup.")
+                   f"{fmt_ns(_median(z[0]) - f)} more (the zswap load; the report cannot split it further).")
     maj = [s for s in sw if (s.reps[0].sb.get("pmu") or {}).get("perf::major-faults") is not None]
     if maj:
         v = [np.median([r.sb["pmu"]["perf::major-faults"] for r in s.reps if r.valid]) for s in maj]
@@ -148,6 +148,8 @@ def build(results, out, args):
             parts.append(f"<p>Result {j} against result 1 ({doc['metric']}): {n[stats.SLOWER]} slower, "
                          f"{n[stats.FASTER]} faster, {n[stats.NOISE]} within noise; threshold "
                          f"{doc['threshold'] * 100:.2f}% ({html.escape(doc['threshold_source'])}).</p>")
+            for w in doc["warnings"]:
+                parts.append(f"<p>warning: {html.escape(w)}</p>")
             for r in doc["refused"]:
                 parts.append(f"<p>refused {html.escape(r['set'])} in {r['file']}: {html.escape(r['reason'])}</p>")
             if doc["rows"]:
