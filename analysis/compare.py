@@ -168,8 +168,8 @@ def render_text(doc):
     out.append("")
     if doc["rows"]:
         labels, common = short_labels([r["set"] for r in doc["rows"]])
-        out.append(f"sets: {common or 'full names'}   metric: {doc['metric']} ({doc['metric_meaning']}), "
-                   "median over repetitions")
+        out.append(f"metric: {doc['metric']} ({doc['metric_meaning']}), median over repetitions"
+                   + (f"\nlabels: {common}" if common else ""))
         out.append(table(HEADER, [_row_cells(r, lab) for r, lab in zip(doc["rows"], labels)]))
         counts = {v: sum(r["verdict"] == v for r in doc["rows"]) for v in (stats.SLOWER, stats.FASTER, stats.NOISE)}
         out.append(f"\n{counts[stats.SLOWER]} slower, {counts[stats.FASTER]} faster, {counts[stats.NOISE]} within "

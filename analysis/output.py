@@ -67,18 +67,34 @@ def markdown_table(header, rows):
     return "\n".join(out)
 
 
+KIND_SHORT = {"swapin": "in", "swapout": "out", "floor_swapcache": "floor-cache", "floor_firsttouch": "floor-touch"}
+
+
 def short_labels(names):
-    """Drops the name parts every set shares, so a table row says only what differs:
-    swapin/zswap/lzo/ratio2/random and swapin/disk/none/ratio2/random -> zswap/lzo, disk/none.
-    Returns (labels, common) where common shows the dropped parts ('*' marks a kept part)."""
-    split = [n.split("/") for n in names]
-    width = max(len(s) for s in split)
-    pad = [s + [""] * (width - len(s)) for s in split]
-    same = [len({s[i] for s in pad}) == 1 for i in range(width)]
-    if len(names) < 2 or all(same):
+    """Short row labels for set names (kind/backend/compressor/profile/pattern[/write][/variant]):
+    'in zswap-lzo', 'out disk', 'floor-cache'; the profile and pattern are added only where two
+    labels would otherwise be the same. Returns (labels, legend); names that do not parse stay whole."""
+    parts = [n.split("/") for n in names]
+    if len(names) < 2 or any(len(p) < 5 for p in parts):
         return list(names), ""
-    labels = ["/".join(p for p, sm in zip(s, same) if not sm and p) or "(base)" for s in pad]
-    if not any(same):
+
+    def base(p):
+        kind = KIND_SHORT.get(p[0], p[0])
+        store = p[1] if p[2] == "none" else f"{p[1]}-{p[2]}"
+        if p[0].startswith("floor"):
+            store = ""
+        extra = [x for x in p[5:]]
+        return " ".join(x for x in [kind, store] + extra if x)
+
+    labels = [base(p) for p in parts]
+    for i in (3, 4):  # profile, then pattern: only where it tells labels that are still alike apart
+        vary = {lab for lab in labels
+                if len({p[i] for l2, p in zip(labels, parts) if l2 == lab}) > 1}
+        labels = [f"{lab} {p[i]}" if lab in vary else lab for lab, p in zip(labels, parts)]
+    if len(set(labels)) < len(labels):
         return list(names), ""
-    common = "/".join(pad[0][i] if same[i] else "*" for i in range(width) if pad[0][i] or not same[i])
-    return labels, common
+    profiles = sorted({p[3] for p in parts})
+    patterns = sorted({p[4] for p in parts})
+    legend = (f"in/out = swap-in/swap-out; profiles {', '.join(profiles)}; patterns {', '.join(patterns)}; "
+              "full names in --json")
+    return labels, legend
