@@ -21,6 +21,8 @@ def add_arguments(p):
     p.add_argument("--threshold", type=float, metavar="PCT", help="as in compare")
     p.add_argument("--calibrations", metavar="DIR", help="as in compare")
     p.add_argument("--force", action="store_true", help="as in compare: A/B across accelerators or scenarios")
+    p.add_argument("--base", type=int, default=1, metavar="N",
+                   help="which result (1 = the first) the others are compared against (default 1)")
 
 
 def _valid_sets(R, kinds):
@@ -135,34 +137,91 @@ def build(results, out, args):
             parts.append(_img(p, "counters per fault"))
             written.append(f"{tag}-counters.png")
     if len(results) > 1:
-        parts.append("<h2>A/B against result 1</h2>")
-        cargs = argparse.Namespace(metric=args.metric, threshold=args.threshold, alpha=stats.ALPHA, force=args.force,
-                                   ignore_invalid=True, calibrations=args.calibrations)
-        for j, B in enumerate(results[1:], start=2):
-            try:
-                doc = compare.compare(results[0], B, cargs)
-            except ResultError as e:
-                parts.append(f"<p>Result {j} not compared with result 1: {html.escape(str(e))}</p>")
-                continue
-            n = {v: sum(r["verdict"] == v for r in doc["rows"]) for v in (stats.SLOWER, stats.FASTER, stats.NOISE)}
-            parts.append(f"<p>Result {j} against result 1 ({doc['metric']}): {n[stats.SLOWER]} slower, "
-                         f"{n[stats.FASTER]} faster, {n[stats.NOISE]} within noise; threshold "
-                         f"{doc['threshold'] * 100:.2f}% ({html.escape(doc['threshold_source'])}).</p>")
-            for w in doc["warnings"]:
-                parts.append(f"<p>warning: {html.escape(w)}</p>")
-            for r in doc["refused"]:
-                parts.append(f"<p>refused {html.escape(r['set'])} in {r['file']}: {html.escape(r['reason'])}</p>")
-            if doc["rows"]:
-                p = plots.ab_chart(doc["rows"], doc["threshold"], os.path.join(out, f"ab-r{j}.png"),
-                                   f"result {j} / result 1 ({doc['metric']})")
-                parts.append(_img(p, f"A/B: result {j} against result 1 with 95% intervals"))
-                written.append(f"ab-r{j}.png")
+        parts += ab_and_matrix(results, out, args, written)
+    parts += ftrace_section(results)
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>swapbench report</title>"
             f"<style>{CSS}</style></head><body><h1>swapbench report</h1>"
             "<p>Latencies are per page, timer included; p50/p99 are medians over valid repetitions of each "
             "repetition's percentile. Invalid sets are listed, never plotted.</p>" + "".join(parts) + "</body></html>")
     write_atomic(os.path.join(out, "index.html"), page)
     return written
+
+
+def ab_and_matrix(results, out, args, written):
+    """Every result against the base: an A/B chart each, and one matrix of sets x results."""
+    if not 1 <= args.base <= len(results):
+        raise ResultError(f"--base {args.base}: between 1 and {len(results)} (the number of results)")
+    bi = args.base - 1
+    A = results[bi]
+    parts = [f"<h2>Against result {args.base} ({html.escape(A.label())})</h2>"]
+    cargs = argparse.Namespace(metric=args.metric, threshold=args.threshold, alpha=stats.ALPHA, force=args.force,
+                               ignore_invalid=True, calibrations=args.calibrations)
+    docs = {}
+    for j, B in enumerate(results, start=1):
+        if j - 1 == bi:
+            continue
+        try:
+            doc = compare.compare(A, B, cargs)
+        except ResultError as e:
+            parts.append(f"<p>Result {j} not compared with result {args.base}: {html.escape(str(e))}</p>")
+            continue
+        docs[j] = doc
+        n = {v: sum(r["verdict"] == v for r in doc["rows"]) for v in (stats.SLOWER, stats.FASTER, stats.NOISE)}
+        parts.append(f"<p>Result {j} ({html.escape(B.label())}) against result {args.base} ({doc['metric']}): "
+                     f"{n[stats.SLOWER]} slower, {n[stats.FASTER]} faster, {n[stats.NOISE]} within noise; threshold "
+                     f"{doc['threshold'] * 100:.2f}% ({html.escape(doc['threshold_source'])}).</p>")
+        for w in doc["warnings"]:
+            parts.append(f"<p>warning: {html.escape(w)}</p>")
+        for r in doc["refused"]:
+            parts.append(f"<p>refused {html.escape(r['set'])} in {r['file']}: {html.escape(r['reason'])}</p>")
+        if doc["rows"]:
+            p = plots.ab_chart(doc["rows"], doc["threshold"], os.path.join(out, f"ab-r{j}.png"),
+                               f"result {j} / result {args.base} ({doc['metric']})")
+            parts.append(_img(p, f"A/B: result {j} against result {args.base} with 95% intervals"))
+            written.append(f"ab-r{j}.png")
+    if docs:
+        head = (f"<tr><th>set</th><th>{html.escape(A.kernel)} ({html.escape(A.accelerator)}) base</th>"
+                + "".join(f"<th>{html.escape(results[j - 1].kernel)} ({html.escape(results[j - 1].accelerator)})</th>"
+                          for j in docs) + "</tr>")
+        body = []
+        for name, s in A.sets.items():
+            cells = [f"<td>{html.escape(name)}</td>",
+                     f"<td>{'INVALID' if s.invalid_reason() else fmt_ns(_median(s, args.metric))}</td>"]
+            for j, doc in docs.items():
+                r = next((r for r in doc["rows"] if r["set"] == name), None)
+                cells.append("<td>-</td>" if r is None else
+                             f"<td>{fmt_ns(r['median_b_ns'])} ({r['ratio']:.3f}x, {r['verdict']})</td>")
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        parts.append(f"<h3>Matrix: each set on each result, {html.escape(args.metric)}, verdict against the base</h3>"
+                     "<table>" + head + "".join(body) + "</table>")
+    return parts
+
+
+def ftrace_section(results):
+    """In-kernel attribution from the kernel matrix's traced pass, per function and kernel."""
+    traced = [(i, R, R.sb["ftrace"]) for i, R in enumerate(results, start=1) if R.sb.get("ftrace")]
+    if not traced:
+        return []
+    funcs = sorted({f for _, _, t in traced for f in t["functions"] if f != t.get("baseline_function")})
+    head = "<tr><th>function</th>" + "".join(
+        f"<th>{html.escape(R.kernel)} ({html.escape(R.accelerator)})</th>" for _, R, _ in traced) + "</tr>"
+    rows = []
+    for f in funcs:
+        cells = [f"<td>{html.escape(f)}</td>"]
+        for _, _, t in traced:
+            v = t["functions"].get(f)
+            cells.append("<td>not in this kernel</td>" if v is None else
+                         f"<td>{v['p50_corrected_us']:.2f} us ({v['p50_us']:.2f} raw; p90 {v['p90_us']:.1f}; "
+                         f"{v['calls']} calls)</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    base = "; ".join(f"{html.escape(R.kernel)}: {html.escape(str(t.get('baseline_function')))} "
+                     f"p50 {t['baseline_p50_us'] if t.get('baseline_p50_us') is not None else '-'} us"
+                     for _, R, t in traced)
+    return ["<h2>In-kernel attribution (ftrace function_graph, guests)</h2>",
+            "<p>Per-call duration, p50 with the tracer's own cost subtracted (baseline: "
+            f"{base}); raw p50, p90 and calls in brackets. Taken in a separate traced pass, never in the timed run; "
+            "emulated (tcg) durations compare only with each other.</p>",
+            "<table>" + head + "".join(rows) + "</table>"]
 
 
 def main(args):

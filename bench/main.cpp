@@ -1,5 +1,7 @@
 // The swapbench binary: run, list, check, restore. The ./swapbench front door at the top of the
 // repository installs, builds and then calls this.
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -69,6 +71,9 @@ int main(int argc, char** argv) {
   run->add_option("--fault", o.fault, "read or write faults")->envname("SWAPBENCH_FAULT")->capture_default_str();
   run->add_option("--inject-ns", o.inject_ns, "busy-wait N ns inside each timed fault (calibration)")
       ->envname("SWAPBENCH_INJECT_NS");
+  run->add_option("--swap-device", o.swap_device,
+                  "swap on this block device instead of a file; it is mkswap'd and its content LOST (for guests)")
+      ->envname("SWAPBENCH_SWAP_DEVICE");
   run->add_option("--swap-dir", o.swap_dir, "where the run's swap file is created")->envname("SWAPBENCH_SWAP_DIR")
       ->capture_default_str();
   run->add_flag("--thp", o.thp, "leave transparent huge pages on for the region");
@@ -82,6 +87,12 @@ int main(int argc, char** argv) {
   check->add_option("--events", events, "libpfm4 event names to try")->capture_default_str();
   check->add_option("--swap-dir", o.swap_dir, "where a run would create its swap file")->capture_default_str();
   app.add_subcommand("restore", "undo the system changes of a run that was killed");
+  // Guests only: N getppid() calls, the near-empty syscall whose traced duration is ftrace's own
+  // per-call cost (the baseline subtracted from every traced function).
+  long getppid_calls = 0;
+  auto* getppid_loop = app.add_subcommand("getppid-loop", "");
+  getppid_loop->add_option("calls", getppid_calls)->required();
+  getppid_loop->group("");
 
   try {
     app.parse(argc, argv);
@@ -101,6 +112,10 @@ int main(int argc, char** argv) {
   if (run->parsed()) return swapbench::run_command(o);
   if (list->parsed()) return swapbench::list_command(o);
   if (check->parsed()) return swapbench::check_command(o.events, o.swap_dir);
+  if (getppid_loop->parsed()) {
+    for (long i = 0; i < getppid_calls; ++i) syscall(SYS_getppid);
+    return 0;
+  }
   // restore
   try {
     swapbench::SysOps ops;

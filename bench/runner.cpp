@@ -433,8 +433,12 @@ std::unique_ptr<Borrowed> borrow(const RunOptions& o, size_t pages) {
   }
   // One region at a time lives in swap; 64 MiB of headroom for whatever else swaps meanwhile.
   uint64_t bytes = static_cast<uint64_t>(pages) * kPageSize + (64ull << 20);
-  b->swap = std::make_unique<SwapAreaGuard>(j, b->ops, o.swap_dir + "/swapbench-" + std::to_string(getpid()) + ".swap",
-                                            bytes);
+  if (o.swap_device.empty())
+    b->swap = std::make_unique<SwapAreaGuard>(j, b->ops, o.swap_dir + "/swapbench-" + std::to_string(getpid()) + ".swap",
+                                              bytes);
+  else
+    b->swap = std::make_unique<SwapAreaGuard>(j, b->ops, o.swap_device, bytes, kSwapPriority,
+                                              SwapAreaGuard::Type::Device);
   if (zswap_present(b->ops)) {
     b->zswap = std::make_unique<ZswapGuard>(j, b->ops);
     // No background writeback during a timed set: it would move pages to disk under the faults.
@@ -673,7 +677,8 @@ int run_command(const RunOptions& o) {
       sbctx["zswap_params_found"] = b->zswap->found();
       sbctx["compressors"] = {{"accepted", b->compressors.accepted}, {"refused", b->compressors.refused}};
     }
-    sbctx["swap_area"] = {{"type", "file"}, {"path", b->swap->path()}, {"size_bytes", b->swap->bytes()},
+    sbctx["swap_area"] = {{"type", b->swap->type() == SwapAreaGuard::Type::Device ? "device" : "file"},
+                          {"path", b->swap->path()}, {"size_bytes", b->swap->bytes()},
                           {"priority", b->swap->priority()}, {"dir", o.swap_dir}};
     sbctx["memcg"] = b->memcg ? json{{"version", b->memcg->info().name()}, {"dir", b->memcg->dir()}}
                               : json{{"version", "none"}, {"reason", b->memcg_reason}};

@@ -20,6 +20,7 @@ struct RunOptions {
   std::string fault = "read";
   uint64_t inject_ns = 0;
   std::string swap_dir = "/var/tmp";
+  std::string swap_device;  // "": a swap file under swap_dir; else this block device is mkswap'd (guests)
   bool thp = false;
   bool floors = true;
   long test_corrupt_page = -1;  // tests only: flip a byte of this page after swap-in, before the check

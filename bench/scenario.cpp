@@ -33,6 +33,10 @@ const std::vector<SuiteDef>& suites() {
       {"full", "every accepted compressor + disk, all profiles and patterns, 128 MiB, 10 repetitions",
        {"zswap", "disk"}, {"random", "text", "ratio2", "ratio3", "ratio4", "zero", "same"},
        {"seq", "random", "strided"}, 32768, 10},
+      // swapin: only the timed faults, no swap-out sets and no floors: what the guests' ftrace pass
+      // runs, so the traced functions see swap-in faults and the stores that set them up, nothing else.
+      {"swapin", "swap-in only (zswap + disk), ratio2, random, 32 MiB, 10 repetitions",
+       {"zswap", "disk"}, {"ratio2"}, {"random"}, 8192, 10, false, false},
       // calibrate: what `./swapbench calibrate` measures. The quick suite's zswap swap-in, seven
       // arms interleaved in one run: the plain set, an identical twin (A/A: how often identical
       // sets look different) and the set with 25..400 ns busy-waited inside every timed fault (how

@@ -1,6 +1,9 @@
 #include "workloads/system/swap_area.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,9 +61,31 @@ void write_zeros(int fd, uint64_t bytes) {
 
 }  // namespace
 
-SwapAreaGuard::SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t bytes, int priority)
-    : j_(j), path_(std::move(path)), bytes_(bytes), priority_(priority) {
-  j_.change([&] { create(ops); });
+SwapAreaGuard::SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t bytes, int priority, Type type)
+    : j_(j), path_(std::move(path)), bytes_(bytes), priority_(priority), type_(type) {
+  j_.change([&] { type_ == Type::Device ? use_device(ops) : create(ops); });
+}
+
+void SwapAreaGuard::use_device(SysOps& ops) {
+  std::string real = ops.at(path_);
+  struct stat st {};
+  if (::stat(real.c_str(), &st) != 0 || !S_ISBLK(st.st_mode))
+    throw SystemError("--swap-device " + path_ + ": not a block device");
+  for (const auto& a : read_swaps(ops))
+    if (a.path == path_) throw SystemError("--swap-device " + path_ + ": already a swap area; the suite only uses one it sets up itself");
+  int fd = ::open(real.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw SystemError("--swap-device " + path_ + ": " + std::strerror(errno));
+  uint64_t size = 0;
+  int rc = ioctl(fd, BLKGETSIZE64, &size);
+  ::close(fd);
+  if (rc != 0) throw SystemError("--swap-device " + path_ + ": cannot read its size: " + std::strerror(errno));
+  if (size < bytes_)
+    throw SystemError("--swap-device " + path_ + ": " + std::to_string(size >> 20) + " MiB, the run needs " +
+                      std::to_string(bytes_ >> 20) + " MiB");
+  bytes_ = size;
+  run_mkswap(real);
+  swapon_id_ = j_.record("swapon", path_);
+  ops.swapon(path_, priority_);
 }
 
 void SwapAreaGuard::create(SysOps& ops) {

@@ -1,0 +1,60 @@
+#!/bin/busybox sh
+# /init of a swapbench guest. Runs inside QEMU only: mounts what the suite needs, loads the modules
+# in the order the host resolved, runs the suite with the host's arguments swapping on /dev/vda,
+# optionally traces the swap path with ftrace in a second, separate pass (tracing inflates every
+# fault, so the timed run is never traced), writes everything to /dev/vdb as a tar the host
+# unpacks, and powers off. Settings come from /etc/swapbench/* (a small cpio the host appends).
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo "swapbench-guest: up $(cut -d' ' -f1 /proc/uptime)"
+setting() { cat "/etc/swapbench/$1" 2>/dev/null; }
+if [ "$(setting mode)" = probe ]; then poweroff -f; fi
+# cgroup v2 with the memory controller for the workload's cgroup (6.12 has no v1 at all).
+mount -t cgroup2 cgroup2 /sys/fs/cgroup && echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+for m in $(cat /modules/order); do
+  insmod "/modules/$m.ko" 2>/tmp/insmod.err || echo "swapbench-guest: insmod $m: $(cat /tmp/insmod.err)"
+done
+i=0
+while [ ! -b /dev/vdb ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -b /dev/vda ] || echo "swapbench-guest: no /dev/vda (virtio-blk missing?)"
+export SWAPBENCH_ACCELERATOR="$(setting accel)"
+args="$(setting args)"
+echo "swapbench-guest: run $args"
+( /bin/swapbench run $args --swap-device /dev/vda --out /results/result.json; echo $? >/results/rc ) 2>&1 | tee /results/log
+
+funcs="$(setting ftrace)"
+if [ -n "$funcs" ]; then
+  t=/sys/kernel/tracing
+  mount -t tracefs tracefs $t 2>/dev/null
+  : >/results/ftrace-functions
+  for f in $funcs; do
+    grep -qx "$f" $t/available_filter_functions && echo "$f" >>/results/ftrace-functions
+  done
+  # The baseline: the first getppid entry point this kernel lets ftrace trace.
+  grep -E 'getppid' $t/available_filter_functions >/results/ftrace-baseline-candidates
+  for f in __x64_sys_getppid __do_sys_getppid __ia32_sys_getppid; do
+    if grep -qx "$f" $t/available_filter_functions; then echo "$f" >/results/ftrace-baseline; break; fi
+  done
+  cat /results/ftrace-baseline >>/results/ftrace-functions 2>/dev/null
+  echo nop >$t/current_tracer
+  cat /results/ftrace-functions >$t/set_ftrace_filter
+  echo 32768 >$t/buffer_size_kb
+  echo 1 >$t/options/funcgraph-tail
+  echo function_graph >$t/current_tracer
+  : >$t/trace
+  echo "swapbench-guest: ftrace pass on $(tr '\n' ' ' </results/ftrace-functions)"
+  ( /bin/swapbench run $(setting ftrace_args) --swap-device /dev/vda --out /results/ftrace-run.json; echo $? >/results/ftrace-rc ) >/results/ftrace-log 2>&1
+  # The empty-call baseline: getppid does next to nothing, so its traced duration is the tracer's own cost.
+  /bin/swapbench getppid-loop 20000
+  echo 0 >$t/tracing_on
+  cp $t/trace /results/trace
+  echo nop >$t/current_tracer
+fi
+cut -d' ' -f1 /proc/uptime >/results/uptime
+dmesg >/results/dmesg
+cd /results && tar -cf /dev/vdb . && sync
+echo "swapbench-guest: done"
+poweroff -f

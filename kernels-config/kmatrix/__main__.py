@@ -1,0 +1,33 @@
+"""Kernel verbs of ./swapbench (run as: /usr/bin/python3 -m kmatrix VERB ..., with kernels-config/ on
+PYTHONPATH): `check --kernel NAME` and `matrix`."""
+import argparse
+import sys
+
+from kmatrix import check, matrix
+
+EXAMPLES = {
+    "check": """examples:
+  ./swapbench check --kernel debian-6.12      fetches the package (cache) and reads its config
+  ./swapbench check --kernel running""",
+    "matrix": """examples:
+  ./swapbench matrix                                         Debian 6.1 and 6.12, quick suite, under TCG here
+  ./swapbench matrix --kernels debian-6.12 --compressor lz4,zstd --pages 2048 --repetitions 6 --boots 3
+  ./swapbench compare results/debian-6.1-*.json results/debian-6.12-*.json   across releases (same accelerator)""",
+}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="swapbench")
+    sub = p.add_subparsers(dest="verb", required=True)
+    for name, mod, text in (("check", check, "what each benchmark can do on a kernel, from its config"),
+                            ("matrix", matrix, "run the suite on several kernels under QEMU")):
+        sp = sub.add_parser(name, help=text, description=text, epilog=EXAMPLES[name],
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(sp)
+        sp.set_defaults(main=mod.main)
+    args = p.parse_args(argv)
+    return args.main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""Kernel definitions (kernels-config/kernels.toml) and what it takes to get each one: the newest
+Debian package matching a pattern, fetched into a cache and unpacked, never installed."""
+import fnmatch
+import glob
+import gzip
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass, field
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KERNELS_TOML = os.path.join(HERE, "kernels.toml")
+REQUIREMENTS_TOML = os.path.join(HERE, "requirements.toml")
+# Machine-wide, so clean clones (CI) reuse what earlier runs fetched; SWAPBENCH_KERNEL_CACHE moves it.
+DEFAULT_CACHE = "/var/cache/swapbench/kernels"
+
+
+class KernelError(Exception):
+    """Something about a kernel definition or its files, with what would fix it."""
+
+
+@dataclass
+class KernelDef:
+    name: str
+    source: str
+    why: str = ""
+    package: str = ""
+    exclude: list = field(default_factory=list)
+    modules: list = field(default_factory=list)
+    image: str = ""
+    modules_dir: str = ""
+    config: str = ""
+
+
+def load_defs(path=KERNELS_TOML):
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise KernelError(f"{path}: {e}") from None
+    defs = {}
+    for name, d in doc.get("kernel", {}).items():
+        src = d.get("source")
+        if src not in ("debian", "running", "custom"):
+            raise KernelError(f"{path}: kernel {name}: source {src!r}; accepted: debian, running, custom")
+        if src == "debian" and not d.get("package"):
+            raise KernelError(f"{path}: kernel {name}: a debian kernel needs package = 'linux-image-...'")
+        known = {f for f in KernelDef.__dataclass_fields__} - {"name"}
+        unknown = set(d) - known
+        if unknown:
+            raise KernelError(f"{path}: kernel {name}: unknown keys {sorted(unknown)}; accepted: {sorted(known)}")
+        defs[name] = KernelDef(name=name, **d)
+    return defs
+
+
+def get_def(name, defs=None):
+    defs = defs if defs is not None else load_defs()
+    if name not in defs:
+        raise KernelError(f"unknown kernel '{name}'; defined in {KERNELS_TOML}: {', '.join(defs)}")
+    return defs[name]
+
+
+def _version_key(s):
+    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", s)]
+
+
+def resolve_package(d):
+    """The newest package name matching d.package (and none of d.exclude) that apt knows."""
+    rx = fnmatch.translate(d.package)
+    try:
+        out = subprocess.run(["apt-cache", "pkgnames", d.package.split("*")[0]], capture_output=True, text=True,
+                             check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise KernelError(f"apt-cache cannot list packages ({e}); this needs a Debian host with apt") from None
+    names = [n for n in out if re.match(rx, n) and not any(x in n for x in d.exclude)]
+    if not names:
+        raise KernelError(f"kernel {d.name}: no package matches {d.package} in apt's lists "
+                          "(fix: apt-get update, or check the suite is in /etc/apt/sources.list)")
+    return max(names, key=_version_key)
+
+
+def cache_dir():
+    return os.environ.get("SWAPBENCH_KERNEL_CACHE", DEFAULT_CACHE)
+
+
+@dataclass
+class KernelFiles:
+    """A kernel ready to boot or check: its image, modules folder, config, release."""
+    name: str
+    release: str
+    image: str
+    modules_dir: str
+    config: str
+    package: str = ""
+    version: str = ""
+
+
+def _say(msg):
+    print(f"swapbench: {msg}", file=sys.stderr, flush=True)
+
+
+def fetch(d, cache=None):
+    """Unpacks a debian kernel's package into the cache (reused when already there)."""
+    pkg = resolve_package(d)
+    root = os.path.join(cache or cache_dir(), pkg)
+    done = os.path.join(root, ".complete")
+    if not os.path.exists(done):
+        tmp = root + ".partial"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        _say(f"fetching {pkg} into {root} (apt-get download; not installed)")
+        r = subprocess.run(["apt-get", "download", "-q", pkg], cwd=tmp, capture_output=True, text=True)
+        debs = glob.glob(os.path.join(tmp, "*.deb"))
+        if r.returncode != 0 or not debs:
+            raise KernelError(f"apt-get download {pkg} failed: {r.stderr.strip()[-300:]}")
+        r = subprocess.run(["dpkg-deb", "-x", debs[0], os.path.join(tmp, "root")], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise KernelError(f"dpkg-deb -x {debs[0]} failed: {r.stderr.strip()[-300:]}")
+        ver = subprocess.run(["dpkg-deb", "-f", debs[0], "Version"], capture_output=True, text=True).stdout.strip()
+        with open(os.path.join(tmp, "version"), "w") as f:
+            f.write(ver + "\n")
+        os.unlink(debs[0])  # the unpacked tree is what is reused; the .deb would double the cache
+        shutil.rmtree(root, ignore_errors=True)
+        os.rename(tmp, root)
+        open(done, "w").close()
+    tree = os.path.join(root, "root")
+    images = glob.glob(os.path.join(tree, "boot", "vmlinuz-*"))
+    configs = glob.glob(os.path.join(tree, "boot", "config-*"))
+    if not images or not configs:
+        raise KernelError(f"{pkg}: no boot/vmlinuz-* or boot/config-* in the package (cache {root}); "
+                          "delete that folder to fetch again")
+    release = os.path.basename(images[0])[len("vmlinuz-"):]
+    with open(os.path.join(root, "version")) as f:
+        version = f.read().strip()
+    return KernelFiles(d.name, release, images[0], os.path.join(tree, "lib", "modules", release), configs[0],
+                       pkg, version)
+
+
+def running_files():
+    rel = platform.release()
+    for c in ("/proc/config.gz", f"/boot/config-{rel}"):
+        if os.path.exists(c):
+            return KernelFiles("running", rel, "", f"/lib/modules/{rel}", c)
+    return KernelFiles("running", rel, "", f"/lib/modules/{rel}", "")
+
+
+def files_for(d, fetch_if_needed=True):
+    if d.source == "running":
+        return running_files()
+    if d.source == "custom":
+        for what, p in (("image", d.image), ("config", d.config)):
+            if not p or not os.path.exists(p):
+                raise KernelError(f"kernel {d.name}: {what} {p!r} does not exist (set it in {KERNELS_TOML})")
+        rel = os.path.basename(os.path.normpath(d.modules_dir)) if d.modules_dir else "custom"
+        return KernelFiles(d.name, rel, d.image, d.modules_dir, d.config)
+    return fetch(d)
+
+
+def read_config(path):
+    """CONFIG_X -> 'y' / 'm' / value, from a .config or /proc/config.gz."""
+    opener = gzip.open if path.endswith(".gz") else open
+    cfg = {}
+    with opener(path, "rt") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("CONFIG_") and "=" in line:
+                k, v = line.split("=", 1)
+                cfg[k[len("CONFIG_"):]] = v.strip('"')
+    return cfg

@@ -1,0 +1,278 @@
+"""`./swapbench matrix`: the same scenario on several kernels, each booted under QEMU (KVM where it
+works, TCG otherwise), repetitions interleaved by boot (A B A B ...), one result file per kernel.
+
+Nothing on the host changes: kernels are unpacked into a cache, the guest swaps on its own virtio
+disk, and every system change the suite makes happens inside the guest."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+
+import numpy as np
+
+from kmatrix import ftrace, initramfs, qemu
+from kmatrix.defs import KERNELS_TOML, KernelError, cache_dir, files_for, get_def, load_defs
+
+DEFAULT_KERNELS = "debian-6.1,debian-6.12"
+# Guest size: 1 GiB holds the quick suite's 32 MiB region twice over plus the initramfs (~40 MiB).
+MEM_MB = 1024
+# One vCPU: under TCG, switching ftrace tracers with -smp 2 soft-locked 3 of 7 boots of 6.1
+# (../shared/notes/guests.md), and the timed run does not need a second CPU.
+SMP = 1
+
+
+def add_arguments(p):
+    p.add_argument("--kernels", default=DEFAULT_KERNELS,
+                   help=f"comma-separated names from kernels-config/kernels.toml (default {DEFAULT_KERNELS})")
+    p.add_argument("--suite", default="quick", help="suite run in every guest (default quick)")
+    # Defaults sized for TCG, where a fault costs 10-30x native: two kernels' quick suite at 16 MiB
+    # and 2 repetitions take about 4 minutes here. For verdicts, raise --repetitions (compare warns
+    # below 9) and give it the time.
+    p.add_argument("--repetitions", type=int, default=2,
+                   help="repetitions per set and kernel, over all boots (default 2)")
+    p.add_argument("--boots", type=int, default=2,
+                   help="boots per kernel; repetitions are split over them, kernels alternating A B A B "
+                        "(default 2: boot-to-boot variation enters the statistics)")
+    p.add_argument("--backend", help="as in run (default: the suite's)")
+    p.add_argument("--compressor", help="as in run (default: every compressor the guest kernel accepts)")
+    p.add_argument("--pages", type=int, default=4096,
+                   help="as in run (default 4096, half the quick suite's: emulated faults are slow)")
+    p.add_argument("--events", default="perf::task-clock,perf::major-faults",
+                   help="counters (default: software events; TCG guests have no hardware PMU)")
+    p.add_argument("--no-ftrace", action="store_true", help="skip the traced pass (function_graph) in each kernel")
+    p.add_argument("--accel", default="auto", choices=["auto", "kvm", "tcg"],
+                   help="auto: KVM if a probe guest boots under it, else TCG")
+    p.add_argument("--timeout", type=int, default=900, help="hard limit per boot in seconds (default %(default)s)")
+    p.add_argument("--out", metavar="DIR", help="one result file per kernel (default: results/)")
+    p.add_argument("--guest-files", metavar="DIR",
+                   help="also keep each boot's raw guest files (console log, dmesg, ftrace trace) under DIR")
+
+
+def _run_args(a, reps, pages=None):
+    out = ["--suite", a.suite, "--repetitions", str(reps), "--events", a.events]
+    for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or a.pages)):
+        if v:
+            out += [flag, str(v)]
+    return " ".join(out)
+
+
+def _ftrace_functions():
+    with open(KERNELS_TOML, "rb") as f:
+        return tomllib.load(f).get("ftrace", {}).get("functions", [])
+
+
+def _sparse(path, mib):
+    with open(path, "wb") as f:
+        f.truncate(mib << 20)
+
+
+def _say(msg):
+    print(f"swapbench matrix: {msg}", file=sys.stderr, flush=True)
+
+
+class Boot:
+    def __init__(self, kernel, index, rnd):
+        self.kernel, self.index, self.round = kernel, index, rnd
+        self.result = None
+        self.info = {}
+        self.trace = None
+
+
+def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
+    tag = f"[boot {b.index}/{total} {b.kernel.name} {accel}]"
+    d = tempfile.mkdtemp(dir=work, prefix=f"boot{b.index}-")
+    try:
+        pages = a.pages
+        swap = os.path.join(d, "swap.img")
+        res = os.path.join(d, "results.img")
+        _sparse(swap, max(256, 2 * pages * 4096 // (1 << 20) + 160))
+        _sparse(res, 128)
+        settings = {"args": _run_args(a, reps), "accel": accel}
+        if do_ftrace:
+            settings["ftrace"] = " ".join(_ftrace_functions())
+            # zswap only: one path per traced function, so each distribution is one thing
+            settings["ftrace_args"] = ("--suite swapin --backend zswap --compressor lzo --pages 1024 "
+                                       "--repetitions 1 --events perf::task-clock")
+        initrd = initramfs.build_boot(base, settings, os.path.join(d, "initrd.cpio.gz"))
+        cmd = qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, SMP, qemu.APPEND)
+        _say(f"{tag} booting {kf.release} ({reps} repetitions{', then the ftrace pass' if do_ftrace else ''})")
+
+        def show(line):
+            if line.startswith("[") and "rep" in line or "HARD FAILURE" in line or "swapbench-guest:" in line:
+                print(f"  {tag} {line}", file=sys.stderr, flush=True)
+
+        rc, lines, up, wall = qemu.boot(cmd, a.timeout, show)
+        tail = "\n".join(lines[-25:])
+        if rc is None:
+            raise KernelError(f"{tag} no result within {a.timeout} s (QEMU killed); last console lines:\n{tail}")
+        out = os.path.join(d, "out")
+        os.makedirs(out)
+        x = subprocess.run(["tar", "-xf", res, "-C", out], capture_output=True, text=True)
+        if x.returncode != 0 or not os.path.exists(os.path.join(out, "rc")):
+            raise KernelError(f"{tag} the guest wrote no results (QEMU exit {rc}); last console lines:\n{tail}")
+        guest_rc = open(os.path.join(out, "rc")).read().strip()
+        if guest_rc != "0" or not os.path.exists(os.path.join(out, "result.json")):
+            log = open(os.path.join(out, "log"), errors="replace").read()[-3000:]
+            raise KernelError(f"{tag} the suite exited {guest_rc} in the guest:\n{log}")
+        if a.guest_files:
+            shutil.copytree(out, os.path.join(a.guest_files, f"boot{b.index}-{b.kernel.name}"), dirs_exist_ok=True)
+            with open(os.path.join(a.guest_files, f"boot{b.index}-{b.kernel.name}", "console"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+        b.result = os.path.join(work, f"{b.kernel.name}-boot{b.index}.json")
+        shutil.copy(os.path.join(out, "result.json"), b.result)
+        uptime = float(open(os.path.join(out, "uptime")).read().split()[0])
+        b.info = {"boot": b.index, "round": b.round, "wall_s": wall, "up_s": up, "guest_uptime_s": uptime,
+                  "qemu_exit": rc, "accelerator": accel, "qemu_command": cmd}
+        if do_ftrace and os.path.exists(os.path.join(out, "trace")):
+            funcs = open(os.path.join(out, "ftrace-functions")).read().split()
+            bl = os.path.join(out, "ftrace-baseline")
+            baseline = open(bl).read().strip() if os.path.exists(bl) else None
+            b.trace = ftrace.attribute(open(os.path.join(out, "trace"), errors="replace"), funcs, baseline)
+            cands = os.path.join(out, "ftrace-baseline-candidates")
+            b.trace["baseline_candidates_seen"] = open(cands).read().split() if os.path.exists(cands) else []
+            b.trace["ftrace_run_rc"] = open(os.path.join(out, "ftrace-rc")).read().strip() \
+                if os.path.exists(os.path.join(out, "ftrace-rc")) else "missing"
+            b.trace["asked"] = _ftrace_functions()
+        _say(f"{tag} done: init up after {up:.1f} s, boot total {wall:.0f} s")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def merge(boots, kf, kdef, accel, why_accel, qemu_ver):
+    """One result per kernel from its boots: iteration entries renumbered, each marked with its
+    boot; Google Benchmark's per-boot aggregates are dropped (they would be per boot, not per kernel)."""
+    import json
+    docs = [json.load(open(b.result)) for b in boots]
+    out = docs[0]
+    benches, counter = [], {}
+    for b, d in zip(boots, docs):
+        for e in d["benchmarks"]:
+            if e.get("run_type") != "iteration":
+                continue
+            n = e["name"]
+            e["repetition_index"] = counter.get(n, 0)
+            counter[n] = e["repetition_index"] + 1
+            e["swapbench"]["boot"] = b.index
+            benches.append(e)
+    for e in benches:
+        e["repetitions"] = counter[e["name"]]
+    out["benchmarks"] = benches
+    sb = out["context"]["swapbench"]
+    sb["repetitions"] = max(counter.values()) if counter else 0
+    sb["wall_seconds"] = sum(d["context"]["swapbench"].get("wall_seconds", 0) for d in docs)
+    sb["accelerator"] = accel
+    sb["matrix"] = {"kernel": kdef.name, "why": kdef.why, "package": kf.package, "package_version": kf.version,
+                    "release": kf.release, "accelerator": accel, "accelerator_reason": why_accel, "qemu": qemu_ver,
+                    "boots": [b.info for b in boots],
+                    "note": "repetitions from several boots, interleaved with the other kernels' boots (A B A B)"}
+    traced = [b.trace for b in boots if b.trace]
+    if traced:
+        sb["ftrace"] = traced[0]
+    return out
+
+
+def main(a):
+    from analysis.output import write_json_atomic
+    from analysis.calibrate import results_dir
+    qemu.install_signal_handlers()
+    binary = os.environ.get("SWAPBENCH_BIN")
+    if not binary or not os.access(binary, os.X_OK):
+        print("swapbench matrix: SWAPBENCH_BIN is not set: run it through ./swapbench matrix", file=sys.stderr)
+        return 2
+    if a.repetitions < 1 or a.boots < 1 or a.boots > a.repetitions:
+        print(f"swapbench matrix: --repetitions {a.repetitions} --boots {a.boots}: need 1 <= boots <= repetitions",
+              file=sys.stderr)
+        return 2
+    t_start = time.monotonic()
+    out_dir = a.out or results_dir()
+    work = os.path.join(cache_dir(), "work")
+    os.makedirs(work, exist_ok=True)
+    run_dir = tempfile.mkdtemp(dir=work, prefix="run-")
+    try:
+        defs = load_defs()
+        kernels = []
+        for name in [k for k in a.kernels.split(",") if k]:
+            d = get_def(name, defs)
+            if d.source == "running":
+                raise KernelError("kernel 'running' is the host itself: measure it with ./swapbench run")
+            kernels.append(d)
+        qv = qemu.qemu_version()
+        prepared = []
+        for d in kernels:
+            kf = files_for(d)
+            base, order, inbuilt = initramfs.build_base(kf, d, binary, work)
+            _say(f"{d.name}: {kf.package or kf.image} {kf.version} ({kf.release}); modules "
+                 f"{' '.join(m for m, _ in order) or 'none'}{'; built in: ' + ' '.join(inbuilt) if inbuilt else ''}")
+            prepared.append((d, kf, base))
+
+        def probe():
+            d, kf, base = prepared[0]
+            initrd = initramfs.build_boot(base, {"mode": "probe"}, os.path.join(run_dir, "probe.cpio.gz"))
+            cmd = qemu.command("kvm", kf.image, initrd, [], 512, 1, qemu.APPEND)
+            rc, lines, up, _ = qemu.boot(cmd, 60)
+            return up is not None
+
+        if a.accel == "auto" and os.access("/dev/kvm", os.R_OK | os.W_OK):
+            works = qemu.cached_probe(cache_dir(), qv, probe)
+            accel, why = ("kvm", "a probe guest booted under KVM") if works else \
+                ("tcg", "/dev/kvm exists but a probe guest did not boot under it (cached in kvm-probe.json)")
+        else:
+            accel, why = qemu.choose_accel(a.accel, lambda: False)
+        _say(f"accelerator: {accel} ({why})")
+
+        per_boot = [a.repetitions // a.boots + (1 if i < a.repetitions % a.boots else 0) for i in range(a.boots)]
+        boots = {d.name: [] for d in kernels}
+        total = a.boots * len(kernels)
+        n = 0
+        for rnd in range(a.boots):
+            for d, kf, base in prepared:
+                n += 1
+                b = Boot(d, n, rnd + 1)
+                run_boot(b, kf, base, accel, a, per_boot[rnd], run_dir, do_ftrace=(rnd == 0 and not a.no_ftrace),
+                         total=total)
+                boots[d.name].append(b)
+        written = []
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        for d, kf, _ in prepared:
+            doc = merge(boots[d.name], kf, d, accel, why, qv)
+            path = os.path.join(out_dir, f"{d.name}-{kf.release}-{accel}-{stamp}.json")
+            write_json_atomic(path, doc)
+            written.append((d, kf, path, doc))
+    except KernelError as e:
+        print(f"swapbench matrix: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as e:
+        print(f"swapbench matrix: interrupted ({e}); no QEMU left running", file=sys.stderr)
+        return 130
+    finally:
+        qemu.kill_all()
+        shutil.rmtree(run_dir, ignore_errors=True)
+    print(summary(written, time.monotonic() - t_start))
+    return 0
+
+
+def summary(written, wall):
+    from analysis.load import load
+    from analysis.output import fmt_ns, table
+    rows = []
+    for d, kf, path, doc in written:
+        R = load(path)
+        boot = [b["up_s"] for b in doc["context"]["swapbench"]["matrix"]["boots"] if b["up_s"]]
+        cells = []
+        for s in R.sets.values():
+            if s.kind == "swapin" and not s.variant:
+                why = s.invalid_reason()
+                cells.append(f"{s.backend}{'-' + s.compressor if s.backend == 'zswap' else ''} "
+                             + ("INVALID" if why else fmt_ns(float(np.median(s.values("p50"))))))
+        ft = doc["context"]["swapbench"].get("ftrace", {}).get("functions", {})
+        base_fn = doc["context"]["swapbench"].get("ftrace", {}).get("baseline_function")
+        ftxt = ", ".join(f"{f} {v['p50_corrected_us']:.1f} us" for f, v in ft.items() if f != base_fn)
+        rows.append([d.name, kf.release, R.accelerator, f"{min(boot):.1f} s" if boot else "-", "; ".join(cells),
+                     ftxt or "-"])
+    return (table(["kernel", "release", "accel", "boot", "swap-in p50 (emulated if tcg)", "ftrace p50 per call"],
+                  rows, numeric=False)
+            + "\n" + "\n".join(f"wrote {p}" for _, _, p, _ in written) + f"\nmatrix wall time {wall:.0f} s")

@@ -1,0 +1,128 @@
+"""Boots one guest under QEMU with a hard timeout, and makes sure no QEMU outlives us: the process
+runs in its own process group, which is SIGKILLed on timeout, on error and on SIGINT/SIGTERM."""
+import json
+import os
+import platform
+import selectors
+import signal
+import subprocess
+import time
+
+from kmatrix.defs import KernelError
+
+QEMU = "qemu-system-x86_64"
+UP_MARK = "swapbench-guest: up"
+DONE_MARK = "swapbench-guest: done"
+
+_live = set()  # process groups of running QEMUs
+
+
+def kill_all():
+    for pgid in list(_live):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _live.discard(pgid)
+
+
+def _on_signal(signum, _frame):
+    kill_all()
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def install_signal_handlers():
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _on_signal)
+
+
+def qemu_version():
+    try:
+        return subprocess.run([QEMU, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    except (OSError, IndexError):
+        raise KernelError(f"{QEMU} not found: apt-get install qemu-system-x86") from None
+
+
+def command(accel, image, initrd, disks, mem_mb, smp, append):
+    cmd = [QEMU, "-nographic", "-no-reboot", "-nic", "none", "-m", str(mem_mb), "-smp", str(smp),
+           "-kernel", image, "-initrd", initrd, "-append", append]
+    cmd += ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else ["-accel", "tcg", "-cpu", "max"]
+    for d in disks:
+        cmd += ["-drive", f"file={d},if=virtio,format=raw,cache=none,aio=threads"]
+    return cmd
+
+
+APPEND = "console=ttyS0 panic=-1 rdinit=/init loglevel=4"
+
+
+def boot(cmd, timeout_s, on_line=None):
+    """Runs QEMU until it exits or timeout_s passes. Returns (exit status or None on timeout,
+    console lines, seconds until the guest's init said it was up, wall seconds)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    _live.add(p.pid)
+    lines, up_at, buf = [], None, b""
+    try:
+        sel = selectors.DefaultSelector()
+        sel.register(p.stdout, selectors.EVENT_READ)
+        while True:
+            left = timeout_s - (time.monotonic() - t0)
+            if left <= 0:
+                return None, lines, up_at, time.monotonic() - t0
+            if not sel.select(timeout=min(left, 1.0)):
+                if p.poll() is not None:
+                    break
+                continue
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buf += chunk
+            *done, buf = buf.split(b"\n")
+            for raw in done:
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                lines.append(line)
+                if up_at is None and UP_MARK in line:
+                    up_at = time.monotonic() - t0
+                if on_line:
+                    on_line(line)
+        p.wait(timeout=10)
+        return p.returncode, lines, up_at, time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+        _live.discard(p.pid)
+
+
+def choose_accel(want, probe):
+    """'kvm' or 'tcg'. auto: KVM only if a guest actually boots under it (probe() -> bool); a
+    /dev/kvm that exists is not proof (the dev VM's kvm_pvm cannot run stock kernels)."""
+    if want in ("kvm", "tcg"):
+        return want, f"asked (--accel {want})"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "tcg", "no usable /dev/kvm"
+    if probe():
+        return "kvm", "a probe guest booted under KVM"
+    return "tcg", "/dev/kvm exists but a probe guest did not boot under it within the probe timeout"
+
+
+def cached_probe(cache, key, fn):
+    """Remembers the KVM probe per host kernel and QEMU version (it costs a boot)."""
+    path = os.path.join(cache, "kvm-probe.json")
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        doc = {}
+    k = f"{platform.release()} {key}"
+    if k not in doc:
+        doc[k] = bool(fn())
+        os.makedirs(cache, exist_ok=True)
+        with open(path + ".tmp", "w") as f:
+            json.dump(doc, f)
+        os.replace(path + ".tmp", path)
+    return doc[k]

@@ -1,0 +1,57 @@
+# The kernel matrix end to end: Debian 6.1 and 6.12 booted under QEMU (TCG here, KVM where it works),
+# a small suite inside (zswap with lz4 and zstd, and disk), every set valid and every stamp checked,
+# the ftrace pass present, the host's swap/zswap/cgroup state untouched and no QEMU left behind.
+# The first kernel is also fetched into an empty cache, so the from-scratch path is tested every time.
+source "$(dirname "$0")/../privileged/lib.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export SWAPBENCH_BIN="$bin" PYTHONPATH="$top/kernels-config:$top"
+state >"$work/before"
+pgrep -f qemu-system >"$work/qemu-before" || true
+
+# From an empty cache: fetch and unpack, then read the config.
+SWAPBENCH_KERNEL_CACHE="$work/empty-cache" $py -m kmatrix check --kernel debian-6.1 >"$work/check" 2>&1 \
+  || { cat "$work/check"; fail "check --kernel debian-6.1 from an empty cache"; }
+grep -q "swapin-zswap *ok" "$work/check" || { cat "$work/check"; fail "6.1 config check"; }
+rm -rf "$work/empty-cache"
+
+$py -m kmatrix matrix --kernels debian-6.1,debian-6.12 --backend zswap,disk --compressor lz4,zstd \
+  --pages 1024 --repetitions 2 --boots 2 --timeout 400 --out "$work/res" >"$work/out" 2>&1 \
+  || { tail -40 "$work/out"; fail "matrix exited $?"; }
+expect_state "$work/before" "after the matrix"
+pgrep -f qemu-system >"$work/qemu-after" || true
+diff -q "$work/qemu-before" "$work/qemu-after" >/dev/null || fail "a QEMU process is left: $(cat "$work/qemu-after")"
+$py - "$work"/res/*.json <<'PY' || { tail -30 "$work/out"; fail "result checks"; }
+import json, sys
+assert len(sys.argv[1:]) == 2, sys.argv
+kernels = set()
+for path in sys.argv[1:]:
+    d = json.load(open(path))
+    sb = d["context"]["swapbench"]
+    m = sb["matrix"]
+    kernels.add(m["kernel"])
+    assert sb["accelerator"] in ("tcg", "kvm") and m["accelerator"] == sb["accelerator"], sb["accelerator"]
+    assert len(m["boots"]) == 2 and all(b["up_s"] for b in m["boots"]), m["boots"]
+    assert sb["swap_area"]["type"] == "device" and sb["memcg"]["version"] == "v2", (sb["swap_area"], sb["memcg"])
+    sets = {}
+    for b in d["benchmarks"]:
+        s = b["swapbench"]
+        assert s["valid"], (path, b["name"], s["invalid_reason"])
+        if s["kind"] != "floor_firsttouch":
+            assert s["stamps"]["checked"] == s["pages"] == 1024 and s["stamps"]["failed"] == 0, (b["name"], s["stamps"])
+        sets.setdefault(b["name"], set()).add(s["boot"])
+    want = {f"swapin/zswap/{c}/ratio2/random" for c in ("lz4", "zstd")} | {"swapin/disk/none/ratio2/random"}
+    assert want <= set(sets), sorted(sets)
+    assert all(len(v) == 2 for v in sets.values()), sets   # every set ran in both boots
+    ft = sb["ftrace"]["functions"]
+    assert "do_swap_page" in ft and ft["do_swap_page"]["calls"] >= 1024, sorted(ft)
+    assert any(f in ft for f in ("zswap_load", "zswap_frontswap_load")), sorted(ft)
+assert kernels == {"debian-6.1", "debian-6.12"}, kernels
+print("checked", sys.argv[1:])
+PY
+# Across releases: compare reads the two kernels' results (same accelerator).
+$py -m analysis compare "$work"/res/debian-6.1-*.json "$work"/res/debian-6.12-*.json --calibrations "$work/none" \
+  >"$work/cmp" 2>&1
+rc=$?
+[ $rc -le 1 ] || { cat "$work/cmp"; fail "compare across kernels exited $rc"; }
+grep -q "in zswap-lz4" "$work/cmp" || { cat "$work/cmp"; fail "compare lacks the lz4 set"; }
+pass "6.1 and 6.12 booted under $(grep -o 'accelerator: [a-z]*' "$work/out" | head -1), all sets valid; host untouched, no QEMU left"
