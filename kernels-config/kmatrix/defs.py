@@ -3,13 +3,17 @@ Debian package matching a pattern, fetched into a cache and unpacked, never inst
 import fnmatch
 import glob
 import gzip
+import hashlib
+import lzma
 import os
 import platform
 import re
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
+import urllib.request
 from dataclasses import dataclass, field
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -29,6 +33,7 @@ class KernelDef:
     source: str
     why: str = ""
     package: str = ""
+    suite: str = ""
     exclude: list = field(default_factory=list)
     modules: list = field(default_factory=list)
     image: str = ""
@@ -45,8 +50,10 @@ def load_defs(path=KERNELS_TOML):
     defs = {}
     for name, d in doc.get("kernel", {}).items():
         src = d.get("source")
-        if src not in ("debian", "running", "custom"):
-            raise KernelError(f"{path}: kernel {name}: source {src!r}; accepted: debian, running, custom")
+        if src not in ("debian", "debian-suite", "running", "custom"):
+            raise KernelError(f"{path}: kernel {name}: source {src!r}; accepted: debian, debian-suite, running, custom")
+        if src == "debian-suite" and not (d.get("suite") and d.get("package")):
+            raise KernelError(f"{path}: kernel {name}: a debian-suite kernel needs suite = '...' and package = '...'")
         if src == "debian" and not d.get("package"):
             raise KernelError(f"{path}: kernel {name}: a debian kernel needs package = 'linux-image-...'")
         known = {f for f in KernelDef.__dataclass_fields__} - {"name"}
@@ -103,41 +110,124 @@ def _say(msg):
     print(f"swapbench: {msg}", file=sys.stderr, flush=True)
 
 
+MIRROR = "http://deb.debian.org/debian"
+INDEX_MAX_AGE_S = 86400  # a suite's package list is fetched again after a day
+
+
+def _suite_index(suite, cache):
+    """The suite's main/binary-amd64 Packages stanzas, cached for a day."""
+    path = os.path.join(cache, f"Packages-{suite}")
+    if not os.path.exists(path) or time.time() - os.path.getmtime(path) > INDEX_MAX_AGE_S:
+        url = f"{MIRROR}/dists/{suite}/main/binary-amd64/Packages.xz"
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r:
+                data = lzma.decompress(r.read())
+        except (OSError, lzma.LZMAError) as e:
+            raise KernelError(f"suite {suite}: cannot read {url}: {e} (not reachable from here?)") from None
+        os.makedirs(cache, exist_ok=True)
+        with open(path + ".tmp", "wb") as f:
+            f.write(data)
+        os.replace(path + ".tmp", path)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for stanza in f.read().split("\n\n"):
+            fields = dict(l.split(": ", 1) for l in stanza.splitlines() if ": " in l and not l.startswith(" "))
+            if "Package" in fields:
+                yield fields
+
+
+def _download(fields, tmp):
+    deb = os.path.join(tmp, os.path.basename(fields["Filename"]))
+    h = hashlib.sha256()
+    with urllib.request.urlopen(f"{MIRROR}/{fields['Filename']}", timeout=600) as r, open(deb, "wb") as f:
+        while chunk := r.read(1 << 20):
+            h.update(chunk)
+            f.write(chunk)
+    if h.hexdigest() != fields.get("SHA256"):
+        raise KernelError(f"{fields['Filename']}: SHA256 does not match the suite's index; not used")
+
+
+def _fetch_from_suite(d, cache, tmp, pkg):
+    """pkg and the kernel parts it depends on, from the mirror, each checked against the index's
+    SHA256 (apt does the same for configured suites). From 7.x linux-image-* is only a shell:
+    the kernel is in linux-binary-* and the modules in linux-modules-*."""
+    index = {f["Package"]: f for f in _suite_index(d.suite, cache)}
+    todo, names = [pkg], []
+    while todo:
+        n = todo.pop()
+        if n in names:
+            continue
+        names.append(n)
+        f = index.get(n)
+        if f is None:
+            raise KernelError(f"{n}: not in {d.suite}'s index")
+        _download(f, tmp)
+        for dep in re.split(r",\s*", f.get("Depends", "")):
+            dn = dep.split()[0] if dep.strip() else ""
+            if re.match(r"linux-(binary|modules|image|base)-\d", dn):
+                todo.append(dn)
+    return names
+
+
 def fetch(d, cache=None):
     """Unpacks a debian kernel's package into the cache (reused when already there)."""
-    pkg = resolve_package(d)
-    root = os.path.join(cache or cache_dir(), pkg)
+    cache = cache or cache_dir()
+    if d.source == "debian-suite":
+        cands = [f for f in _suite_index(d.suite, cache)
+                 if re.match(fnmatch.translate(d.package), f["Package"]) and not any(x in f["Package"] for x in d.exclude)]
+        if not cands:
+            raise KernelError(f"kernel {d.name}: no package matches {d.package} in {d.suite}")
+        pkg = max(cands, key=lambda f: _version_key(f["Package"] + " " + f["Version"]))["Package"]
+    else:
+        pkg = resolve_package(d)
+    root = os.path.join(cache, pkg)
     done = os.path.join(root, ".complete")
     if not os.path.exists(done):
         tmp = root + ".partial"
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        _say(f"fetching {pkg} into {root} (apt-get download; not installed)")
-        r = subprocess.run(["apt-get", "download", "-q", pkg], cwd=tmp, capture_output=True, text=True)
-        debs = glob.glob(os.path.join(tmp, "*.deb"))
-        if r.returncode != 0 or not debs:
-            raise KernelError(f"apt-get download {pkg} failed: {r.stderr.strip()[-300:]}")
-        r = subprocess.run(["dpkg-deb", "-x", debs[0], os.path.join(tmp, "root")], capture_output=True, text=True)
-        if r.returncode != 0:
-            raise KernelError(f"dpkg-deb -x {debs[0]} failed: {r.stderr.strip()[-300:]}")
-        ver = subprocess.run(["dpkg-deb", "-f", debs[0], "Version"], capture_output=True, text=True).stdout.strip()
+        if d.source == "debian-suite":
+            _say(f"fetching {pkg} from {d.suite} into {root} (checked against the suite's SHA256; not installed)")
+            _fetch_from_suite(d, cache, tmp, pkg)
+        else:
+            _say(f"fetching {pkg} into {root} (apt-get download; not installed)")
+            r = subprocess.run(["apt-get", "download", "-q", pkg], cwd=tmp, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise KernelError(f"apt-get download {pkg} failed: {r.stderr.strip()[-300:]}")
+        debs = sorted(glob.glob(os.path.join(tmp, "*.deb")))
+        if not debs:
+            raise KernelError(f"{pkg}: nothing was downloaded")
+        for deb in debs:
+            r = subprocess.run(["dpkg-deb", "-x", deb, os.path.join(tmp, "root")], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise KernelError(f"dpkg-deb -x {deb} failed: {r.stderr.strip()[-300:]}")
+        main = next(x for x in debs if os.path.basename(x).startswith(pkg + "_"))
+        ver = subprocess.run(["dpkg-deb", "-f", main, "Version"], capture_output=True, text=True).stdout.strip()
         with open(os.path.join(tmp, "version"), "w") as f:
             f.write(ver + "\n")
-        os.unlink(debs[0])  # the unpacked tree is what is reused; the .deb would double the cache
+        for deb in debs:
+            os.unlink(deb)  # the unpacked tree is what is reused; the .debs would double the cache
         shutil.rmtree(root, ignore_errors=True)
         os.rename(tmp, root)
         open(done, "w").close()
     tree = os.path.join(root, "root")
-    images = glob.glob(os.path.join(tree, "boot", "vmlinuz-*"))
-    configs = glob.glob(os.path.join(tree, "boot", "config-*"))
+    # Up to 6.x: boot/vmlinuz-R and boot/config-R. From 7.x (merged /usr): usr/lib/modules/R/vmlinuz
+    # and usr/lib/modules/R/config.
+    images = glob.glob(os.path.join(tree, "boot", "vmlinuz-*")) or glob.glob(
+        os.path.join(tree, "usr", "lib", "modules", "*", "vmlinuz"))
+    configs = glob.glob(os.path.join(tree, "boot", "config-*")) or glob.glob(
+        os.path.join(tree, "usr", "lib", "modules", "*", "config"))
     if not images or not configs:
         raise KernelError(f"{pkg}: no boot/vmlinuz-* or boot/config-* in the package (cache {root}); "
                           "delete that folder to fetch again")
-    release = os.path.basename(images[0])[len("vmlinuz-"):]
+    if os.path.basename(images[0]) == "vmlinuz":
+        release = os.path.basename(os.path.dirname(images[0]))
+        modules = os.path.dirname(images[0])
+    else:
+        release = os.path.basename(images[0])[len("vmlinuz-"):]
+        modules = os.path.join(tree, "lib", "modules", release)
     with open(os.path.join(root, "version")) as f:
         version = f.read().strip()
-    return KernelFiles(d.name, release, images[0], os.path.join(tree, "lib", "modules", release), configs[0],
-                       pkg, version)
+    return KernelFiles(d.name, release, images[0], modules, configs[0], pkg, version)
 
 
 def running_files():

@@ -4,8 +4,8 @@ guest, in a pass separate from the timed one), with ftrace's own cost subtracted
 The baseline is getppid (its __x64_sys_ entry point, or what the kernel lets ftrace trace), a
 syscall that does next to nothing, called 20000 times: its
 traced duration is what tracing one call costs. A traced function that calls other traced
-functions pays that cost once for itself and once per traced child, so the correction is
-baseline x (1 + traced children of that call)."""
+functions pays that cost once for itself and once per traced call beneath it (at any depth), so
+the correction is baseline x (1 + traced calls beneath it)."""
 import re
 
 import numpy as np
@@ -18,12 +18,12 @@ _LINE = re.compile(r"^\s*\d+\)\s*(?:[+!#*@$]\s*)?(?P<dur>[\d.]+)?\s*(?:us)?\s*\|
 
 
 def parse(lines):
-    """-> {function: [(duration_us, traced_children)]}"""
+    """-> {function: [(duration_us, traced_descendants)]}"""
     calls, stack = {}, []
     for line in lines:
         m = _LINE.match(line)
         if not m:
-            continue
+            continue  # headers, context-switch markers
         body, dur = m.group("body").strip(), m.group("dur")
         if body.endswith("() {"):
             stack.append([body[:-4], 0])
@@ -31,14 +31,14 @@ def parse(lines):
             name = re.search(r"/\*\s*(\S+)\s*\*/", body)
             if not stack:
                 continue  # the close of a call whose start fell before the trace began
-            fn, children = stack.pop()
+            fn, inner = stack.pop()
             if name and name.group(1) != fn:
                 stack.clear()  # lost track (a dropped event): start over rather than mis-attribute
                 continue
             if dur:
-                calls.setdefault(fn, []).append((float(dur), children))
+                calls.setdefault(fn, []).append((float(dur), inner))
             if stack:
-                stack[-1][1] += 1
+                stack[-1][1] += 1 + inner
         elif body.endswith("();") and dur:
             fn = body[:-3]
             calls.setdefault(fn, []).append((float(dur), 0))
@@ -59,10 +59,10 @@ def attribute(lines, functions_found, baseline=None):
         corr = d - (base_p50 or 0.0) * (1 + ch) if base_p50 is not None else d
         out[fn] = {"calls": len(cs), "p10_us": float(np.percentile(d, 10)), "p50_us": float(np.median(d)),
                    "p90_us": float(np.percentile(d, 90)), "p99_us": float(np.percentile(d, 99)),
-                   "mean_us": float(d.mean()), "traced_children_mean": float(ch.mean()),
+                   "mean_us": float(d.mean()), "traced_beneath_mean": float(ch.mean()),
                    "p50_corrected_us": float(np.median(corr))}
     return {"tracer": "function_graph", "baseline_function": baseline if base else None, "baseline_p50_us": base_p50,
             "functions_found": functions_found, "functions": out,
             "note": "durations from a separate traced pass (swapin suite, zswap-lzo, 1024 pages), inflated by "
                     "the emulator under tcg; p50_corrected_us subtracts the baseline once per call and per traced "
-                    "child (not subtracted when no baseline could be traced)"}
+                    "call beneath it (not subtracted when no baseline could be traced)"}
