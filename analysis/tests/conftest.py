@@ -44,3 +44,6 @@ def run(capsys):
 
 def iterations(doc, name):
     return [b for b in doc["benchmarks"] if b["name"] == name and b["run_type"] == "iteration"]
+# ./swapbench matrix results (TCG guests), see fixtures/README.md
+MATRIX_61 = os.path.join(FIXTURES, "matrix-debian-6.1-tcg.json")
+MATRIX_612 = os.path.join(FIXTURES, "matrix-debian-6.12-tcg.json")

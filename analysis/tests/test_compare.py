@@ -101,3 +101,17 @@ def test_bad_flags_exit_2(run):
     with pytest.raises(SystemExit) as e:
         run("compare", QUICK_A, QUICK_A, "--metric", "p42")
     assert e.value.code == 2
+
+
+def test_two_kernels_under_the_same_emulator_are_compared_and_labelled(run):
+    from conftest import MATRIX_61, MATRIX_612
+    rc, out, _ = run("compare", MATRIX_61, MATRIX_612, *NO_CAL)
+    assert rc in (0, 1)
+    assert "6.1.0-" in out and "6.12." in out and "tcg" in out and "kernel" in out
+    assert "in zswap-lz4" in out
+
+
+def test_an_emulated_result_is_never_compared_with_a_native_one(run):
+    from conftest import MATRIX_612
+    rc, _, err = run("compare", QUICK_A, MATRIX_612, *NO_CAL)
+    assert rc == 2 and "accelerators differ" in err and "tcg" in err

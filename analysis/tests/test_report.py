@@ -45,3 +45,20 @@ def test_a_corrupt_result_fails_the_report_with_exit_2(run, tmp_path):
     p.write_text("{")
     rc, _, err = run("report", p, "-o", tmp_path / "r")
     assert rc == 2 and "not valid JSON" in err
+
+
+def test_kernel_matrix_results_give_a_matrix_view_and_the_ftrace_table(run, tmp_path):
+    from conftest import MATRIX_61, MATRIX_612
+    rc, _, _ = run("report", MATRIX_61, MATRIX_612, "-o", tmp_path, "--calibrations", "/nonexistent")
+    assert rc == 0
+    page = (tmp_path / "index.html").read_text()
+    assert "Matrix: each set on each result" in page
+    assert "6.1.0-" in page and "6.12." in page and "(tcg)" in page
+    assert "In-kernel attribution (ftrace function_graph, guests)" in page
+    assert "zswap_frontswap_load" in page and "zswap_load" in page and "not in this kernel" in page
+
+
+def test_report_base_must_name_one_of_the_results(run, tmp_path):
+    from conftest import MATRIX_61, MATRIX_612
+    rc, _, err = run("report", MATRIX_61, MATRIX_612, "-o", tmp_path, "--base", "3")
+    assert rc == 2 and "--base 3: between 1 and 2" in err
