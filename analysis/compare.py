@@ -136,7 +136,7 @@ def compare(A, B, args):
     for (tag, k), names in sorted(few.items()):
         which = names[0] if len(names) == 1 else f"{len(names)} sets ({names[0]}, ...)"
         warnings_.append(f"{which}: {tag} has {k} repetitions; below {stats.MIN_REPS} the test has little power "
-                         "and a real change may come out 'within noise' (./swapbench run --repetitions 10)")
+                         "and a real change may come out 'within noise' (more: --repetitions 10 in run or matrix)")
     if source.startswith("calibrated") and A.date != B.date:
         warnings_.append("A and B are separate runs; the calibrated threshold measures noise within one run. On a "
                          "shared host separate runs can differ far more (the dev VM: the same kernel's zswap "

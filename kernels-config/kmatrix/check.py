@@ -3,7 +3,7 @@ can run there and if not why (kernels-config/requirements.toml holds the rules, 
 import sys
 import tomllib
 
-from kmatrix.defs import REQUIREMENTS_TOML, KernelError, files_for, get_def, read_config
+from kmatrix.defs import REQUIREMENTS_TOML, KernelError, files_for, get_def, load_defs, read_config
 
 
 def load_requirements(path=REQUIREMENTS_TOML):
@@ -42,11 +42,12 @@ def evaluate(cfg, req):
 
 def add_arguments(p):
     p.add_argument("--kernel", required=True, help="a kernel defined in kernels-config/kernels.toml")
+    p.add_argument("--definitions", metavar="FILE", help="kernel definitions (default: kernels-config/kernels.toml)")
 
 
 def main(args):
     try:
-        d = get_def(args.kernel)
+        d = get_def(args.kernel, load_defs(args.definitions) if args.definitions else None)
         kf = files_for(d)
         if not kf.config:
             raise KernelError(f"kernel {d.name}: no config found (/proc/config.gz or /boot/config-{kf.release}); "

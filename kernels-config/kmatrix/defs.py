@@ -20,7 +20,9 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNELS_TOML = os.path.join(HERE, "kernels.toml")
 REQUIREMENTS_TOML = os.path.join(HERE, "requirements.toml")
 # Machine-wide, so clean clones (CI) reuse what earlier runs fetched; SWAPBENCH_KERNEL_CACHE moves it.
-DEFAULT_CACHE = "/var/cache/swapbench/kernels"
+# A user who cannot write there gets their own under ~/.cache.
+STATE_CACHE = "/var/cache/swapbench"
+DEFAULT_CACHE = os.path.join(STATE_CACHE, "kernels")
 
 
 class KernelError(Exception):
@@ -64,10 +66,10 @@ def load_defs(path=KERNELS_TOML):
     return defs
 
 
-def get_def(name, defs=None):
-    defs = defs if defs is not None else load_defs()
+def get_def(name, defs=None, path=KERNELS_TOML):
+    defs = defs if defs is not None else load_defs(path)
     if name not in defs:
-        raise KernelError(f"unknown kernel '{name}'; defined in {KERNELS_TOML}: {', '.join(defs)}")
+        raise KernelError(f"unknown kernel '{name}'; defined: {', '.join(defs)}")
     return defs[name]
 
 
@@ -90,8 +92,22 @@ def resolve_package(d):
     return max(names, key=_version_key)
 
 
+def _writable(d):
+    while not os.path.exists(d):
+        d = os.path.dirname(d)
+    return os.access(d, os.W_OK)
+
+
+def state_cache():
+    """Machine facts worth remembering across runs (the KVM probe), apart from the kernel cache
+    so that an empty kernel cache does not cost a probe boot again."""
+    return STATE_CACHE if _writable(STATE_CACHE) else os.path.expanduser("~/.cache/swapbench")
+
+
 def cache_dir():
-    return os.environ.get("SWAPBENCH_KERNEL_CACHE", DEFAULT_CACHE)
+    if os.environ.get("SWAPBENCH_KERNEL_CACHE"):
+        return os.environ["SWAPBENCH_KERNEL_CACHE"]
+    return DEFAULT_CACHE if _writable(DEFAULT_CACHE) else os.path.expanduser("~/.cache/swapbench/kernels")
 
 
 @dataclass

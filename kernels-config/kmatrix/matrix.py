@@ -15,7 +15,7 @@ import tomllib
 import numpy as np
 
 from kmatrix import ftrace, initramfs, qemu
-from kmatrix.defs import KERNELS_TOML, KernelError, cache_dir, files_for, get_def, load_defs
+from kmatrix.defs import KERNELS_TOML, KernelError, cache_dir, files_for, get_def, load_defs, state_cache
 
 DEFAULT_KERNELS = "debian-6.1,debian-6.12"
 # Guest size: 1 GiB holds the quick suite's 32 MiB region twice over plus the initramfs (~40 MiB).
@@ -48,6 +48,9 @@ def add_arguments(p):
                    help="auto: KVM if a probe guest boots under it, else TCG")
     p.add_argument("--timeout", type=int, default=900, help="hard limit per boot in seconds (default %(default)s)")
     p.add_argument("--out", metavar="DIR", help="one result file per kernel (default: results/)")
+    p.add_argument("--definitions", metavar="FILE",
+                   help="kernel definitions (default: kernels-config/kernels.toml); e.g. your own build as "
+                        "source = \"custom\"")
     p.add_argument("--guest-files", metavar="DIR",
                    help="also keep each boot's raw guest files (console log, dmesg, ftrace trace) under DIR")
 
@@ -193,7 +196,7 @@ def main(a):
     os.makedirs(work, exist_ok=True)
     run_dir = tempfile.mkdtemp(dir=work, prefix="run-")
     try:
-        defs = load_defs()
+        defs = load_defs(a.definitions) if a.definitions else load_defs()
         kernels = []
         for name in [k for k in a.kernels.split(",") if k]:
             d = get_def(name, defs)
@@ -217,7 +220,7 @@ def main(a):
             return up is not None
 
         if a.accel == "auto" and os.access("/dev/kvm", os.R_OK | os.W_OK):
-            works = qemu.cached_probe(cache_dir(), qv, probe)
+            works = qemu.cached_probe(state_cache(), qv, probe)
             accel, why = ("kvm", "a probe guest booted under KVM") if works else \
                 ("tcg", "/dev/kvm exists but a probe guest did not boot under it (cached in kvm-probe.json)")
         else:

@@ -1,18 +1,18 @@
 # The kernel matrix end to end: Debian 6.1 and 6.12 booted under QEMU (TCG here, KVM where it works),
 # a small suite inside (zswap with lz4 and zstd, and disk), every set valid and every stamp checked,
 # the ftrace pass present, the host's swap/zswap/cgroup state untouched and no QEMU left behind.
-# The first kernel is also fetched into an empty cache, so the from-scratch path is tested every time.
+# Everything runs from an empty kernel cache (fetch, unpack, initramfs), so the from-scratch path is
+# tested every time; the shared cache's reuse is what every other run exercises.
 source "$(dirname "$0")/../privileged/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 export SWAPBENCH_BIN="$bin" PYTHONPATH="$top/kernels-config:$top"
 state >"$work/before"
 pgrep -f qemu-system >"$work/qemu-before" || true
 
-# From an empty cache: fetch and unpack, then read the config.
-SWAPBENCH_KERNEL_CACHE="$work/empty-cache" $py -m kmatrix check --kernel debian-6.1 >"$work/check" 2>&1 \
+export SWAPBENCH_KERNEL_CACHE="$work/empty-cache"
+$py -m kmatrix check --kernel debian-6.1 >"$work/check" 2>&1 \
   || { cat "$work/check"; fail "check --kernel debian-6.1 from an empty cache"; }
 grep -q "swapin-zswap *ok" "$work/check" || { cat "$work/check"; fail "6.1 config check"; }
-rm -rf "$work/empty-cache"
 
 $py -m kmatrix matrix --kernels debian-6.1,debian-6.12 --backend zswap,disk --compressor lz4,zstd \
   --pages 1024 --repetitions 2 --boots 2 --timeout 400 --out "$work/res" >"$work/out" 2>&1 \
