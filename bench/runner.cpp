@@ -13,6 +13,8 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <functional>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
@@ -23,6 +25,7 @@
 
 #include "bench/results.h"
 #include "bench/scenario.h"
+#include "bench/writeback.h"
 #include "workloads/histogram.h"
 #include "workloads/kstat.h"
 #include "workloads/pinning.h"
@@ -72,6 +75,7 @@ struct Borrowed {
   std::unique_ptr<ValueGuard> page_cluster, swappiness;
   std::unique_ptr<Memcg> memcg;
   std::string memcg_reason;
+  std::vector<WritebackMechanism> writeback;  // every mechanism, usable or not (with why)
 };
 
 struct SetRecord {
@@ -99,6 +103,12 @@ class Runner {
   }
 
   void run_set(benchmark::State& st, const Scenario& sc);
+  void run_writeback_set(benchmark::State& st, const Scenario& sc);
+  void finish(benchmark::State& st, SetRecord& rec, Verdict& v, std::vector<uint64_t>& samples, size_t k,
+              const StatDelta& d, CounterGroup& pmu, uint64_t resident_before);
+  uint64_t written_back_now() const;
+  void begin(const Scenario& sc, json& sb);
+  void check_stamps(Region& r, const PageProfile& prof, uint64_t gen, SetRecord& rec);
 
  private:
   const PageProfile& profile(const ProfileSpec& s) {
@@ -157,6 +167,7 @@ json Runner::evict_swapcache(Region& r) {
 }
 
 void Runner::run_set(benchmark::State& st, const Scenario& sc) {
+  if (sc.kind == Kind::Writeback) return run_writeback_set(st, sc);
   SetRecord rec;
   rec.sc = sc;
   rec.repetition = reps_done_[sc.name()]++;
@@ -164,15 +175,7 @@ void Runner::run_set(benchmark::State& st, const Scenario& sc) {
   const bool zero = sc.profile.kind == ProfileKind::Zero;
   const uint64_t gen = ++generation_;
   json& sb = rec.sb;
-  sb = {{"kind", to_string(sc.kind)}, {"backend", to_string(sc.backend)}, {"compressor", sc.compressor},
-        {"profile", sc.profile.name()}, {"pattern", to_string(sc.pattern)}, {"pages", sc.pages},
-        {"fault", sc.write_faults ? "write" : "read"}, {"inject_ns", sc.inject_ns + o_.inject_ns},
-        {"variant", sc.variant},
-        // When this repetition began, in s since the run started: lets analysis see drift over time.
-        {"started_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()}};
-  if (sc.privileged()) configure(sc, sb);
-  sb["zpool"] = sb.contains("zswap_params") && sb["zswap_params"].contains("zpool") ? sb["zswap_params"]["zpool"]
-                : sc.backend == Backend::Zswap ? json("zsmalloc (the only zpool; no zpool parameter)") : json("none");
+  begin(sc, sb);
 
   const uint64_t inject = sc.inject_ns + o_.inject_ns;
   std::vector<uint64_t> samples(sc.pages);
@@ -244,20 +247,215 @@ void Runner::run_set(benchmark::State& st, const Scenario& sc) {
     if (sc.kind == Kind::Swapin && o_.test_corrupt_page >= 0 && static_cast<size_t>(o_.test_corrupt_page) < sc.pages)
       r->page(static_cast<size_t>(o_.test_corrupt_page))[100] ^= 0x40;  // --test-corrupt-page: tests the check below
     if (sc.kind != Kind::FloorFirsttouch) {
-      size_t bad = 0;
-      auto msgs = r->verify(prof, gen, 5, bad);  // for swap-out sets this faults the pages back in, untimed
-      sb["stamps"] = {{"checked", sc.pages}, {"failed", bad}, {"first_failures", msgs}};
-      if (bad) {
-        hard_failure = true;
-        rec.error = std::to_string(bad) + " of " + std::to_string(sc.pages) +
-                    " pages came back wrong (stale or corrupted data): " + msgs.front();
-        std::cerr << "\nswapbench: HARD FAILURE in " << sc.name() << ":\n";
-        for (auto& m : msgs) std::cerr << "  " << m << "\n";
-      }
+      check_stamps(*r, prof, gen, rec);  // for swap-out sets this faults the pages back in, untimed
     } else {
       sb["stamps"] = {{"checked", 0}, {"failed", 0}, {"note", "fresh pages carry no stamp"}};
     }
   }
+  finish(st, rec, v, samples, k, d, pmu, resident_before);
+}
+
+// What every set starts with: what it is, when it began, and the zswap state it runs under.
+void Runner::begin(const Scenario& sc, json& sb) {
+  sb = {{"kind", to_string(sc.kind)}, {"backend", to_string(sc.backend)}, {"compressor", sc.compressor},
+        {"profile", sc.profile.name()}, {"pattern", to_string(sc.pattern)}, {"pages", sc.pages},
+        {"fault", sc.write_faults ? "write" : "read"}, {"inject_ns", sc.inject_ns + o_.inject_ns},
+        {"variant", sc.variant},
+        // When this repetition began, in s since the run started: lets analysis see drift over time.
+        {"started_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()}};
+  if (sc.privileged()) configure(sc, sb);
+  sb["zpool"] = sb.contains("zswap_params") && sb["zswap_params"].contains("zpool") ? sb["zswap_params"]["zpool"]
+                : sc.backend == Backend::Zswap ? json("zsmalloc (the only zpool; no zpool parameter)") : json("none");
+}
+
+// Every page's stamp, checked; a wrong one is a hard failure naming the page.
+void Runner::check_stamps(Region& r, const PageProfile& prof, uint64_t gen, SetRecord& rec) {
+  size_t bad = 0;
+  auto msgs = r.verify(prof, gen, 5, bad);
+  rec.sb["stamps"] = {{"checked", rec.sc.pages}, {"failed", bad}, {"first_failures", msgs}};
+  if (bad) {
+    hard_failure = true;
+    rec.error = std::to_string(bad) + " of " + std::to_string(rec.sc.pages) +
+                " pages came back wrong (stale or corrupted data): " + msgs.front();
+    std::cerr << "\nswapbench: HARD FAILURE in " << rec.sc.name() << ":\n";
+    for (auto& m : msgs) std::cerr << "  " << m << "\n";
+  }
+}
+
+// zswpwb where vmstat has it (6.8+), else debugfs written_back_pages: both count every page zswap
+// wrote back, machine-wide.
+uint64_t Runner::written_back_now() const {
+  auto v = read_vmstat("/");
+  if (v.count("zswpwb")) return static_cast<uint64_t>(v.at("zswpwb"));
+  auto z = read_zswap_debugfs(kDebugfs);
+  return z.count("written_back_pages") ? static_cast<uint64_t>(z.at("written_back_pages")) : 0;
+}
+
+namespace {
+// Undoes a temporary setting on every path out of a scope, the throwing ones included.
+struct Undo {
+  std::function<void()> f;
+  ~Undo() {
+    try {
+      if (f) f();
+    } catch (const std::exception& e) {
+      std::cerr << "swapbench: could not undo a writeback setting: " << e.what() << "\n";
+    }
+  }
+};
+// memory.zswap.max for the memcg mechanism: 4 MiB, as in the guest probe that measured it writing
+// back (../shared/notes/guests.md: zswpwb 6909 on 6.12), and far below a 32 MiB region's pool.
+constexpr uint64_t kZswapMaxBytes = 4ull << 20;
+constexpr double kWritebackBudgetS = 20;  // a mechanism that writes nothing back gives up after this
+}  // namespace
+
+void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
+  SetRecord rec;
+  rec.sc = sc;
+  rec.repetition = reps_done_[sc.name()]++;
+  const PageProfile& prof = profile(sc.profile);
+  const uint64_t gen = ++generation_;
+  json& sb = rec.sb;
+  begin(sc, sb);
+  json wb = {{"mechanism", sc.variant}};
+  for (const auto& m : b_->writeback)
+    if (m.name == sc.variant) wb["how"] = m.how;
+  std::vector<uint64_t> samples(sc.pages);
+  mlock(samples.data(), samples.size() * sizeof(uint64_t));
+  auto order = make_order(sc.pattern, sc.pages, gen);
+  Verdict v;
+  StatDelta d;
+  CounterGroup pmu(events_), wpmu(events_);
+  uint64_t resident_before = 0;
+  size_t k = 0;
+  ZswapGuard& z = *b_->zswap;
+  Memcg& m = *b_->memcg;
+  auto secs_since = [](uint64_t t) { return static_cast<double>(now_ns() - t) * 1e-9; };
+  try {
+    m.enter();
+    auto r = std::make_unique<Region>(sc.pages, o_.thp);
+    r->fill(prof, gen);
+    m.leave();
+    auto mr = measure_ratio(r->page(0), sc.pages, 64);
+    sb["ratio_measured"] = {{"lz4", mr.lz4}, {"zstd", mr.zstd}, {"sampled_pages", mr.pages}};
+    std::vector<uint64_t> trig;
+    const uint64_t wb0 = written_back_now();
+    uint64_t t0 = now_ns(), t1 = t0;
+    if (sc.variant == "memcg_zswap_max") {
+      Undo undo{[&] { m.set("memory.zswap.max", "max"); }};
+      m.set("memory.zswap.max", std::to_string(kZswapMaxBytes));
+      wpmu.start();
+      t0 = now_ns();
+      for (size_t i = 0; i < sc.pages; ++i) {
+        uint64_t ns = 0;
+        if (int e = r->timed_pageout(i, ns)) throw SystemError(std::string("MADV_PAGEOUT failed: ") + std::strerror(e));
+        trig.push_back(ns);
+      }
+      t1 = now_ns();
+      wpmu.stop();
+      wb["trigger"] = "each MADV_PAGEOUT (the store writes an older entry back first)";
+    } else {
+      if (int e = r->pageout_all()) throw SystemError(std::string("MADV_PAGEOUT failed: ") + std::strerror(e));
+      if (size_t left = r->resident()) throw SystemError(std::to_string(left) + " pages were not stored by zswap");
+      wb["written_back_while_storing"] = written_back_now() - wb0;
+      // What the cgroup is charged with once the region sits in zswap: the shrinker only sees a
+      // cgroup whose zswap pool is charged to it.
+      json charged = json::object();
+      for (const char* f : {"memory.usage_in_bytes", "memory.kmem.usage_in_bytes", "memory.current", "memory.zswap.current"})
+        if (m.has(f)) charged[f] = m.get(f);
+      wb["cgroup_charged_after_store"] = charged;
+      if (sc.variant == "shrinker_reclaim") {
+        Undo undo{[&] { z.set("shrinker_enabled", "N"); }};
+        z.set("shrinker_enabled", "Y");
+        wpmu.start();
+        t0 = now_ns();
+        while (written_back_now() - wb0 < sc.pages && secs_since(t0) < kWritebackBudgetS) {
+          uint64_t a = now_ns();
+          std::string refusal = m.reclaim(sc.pages * kPageSize);
+          trig.push_back(now_ns() - a);
+          if (!refusal.empty()) wb["last_refusal"] = refusal;
+          if (trig.size() >= 200) break;
+        }
+        t1 = now_ns();
+        wpmu.stop();
+        wb["trigger"] = "each write to the cgroup's reclaim file (the shrinker writes back inside it)";
+      } else {
+        const std::string orig = z.get("max_pool_percent");
+        Undo undo{[&] { z.set("max_pool_percent", orig); }};
+        z.set("max_pool_percent", "0");
+        t0 = now_ns();
+        // Stores over the limit, one page at a time: each queues zswap's shrink worker. A worker
+        // run rotates entries it finds recently stored (second chance) and gives up after a few
+        // such failures, so one trigger writes back little or nothing: keep triggering.
+        m.enter();
+        Region extra(1, o_.thp);
+        m.leave();
+        uint64_t last = written_back_now(), changed = now_ns();
+        int triggers = 0;
+        while (secs_since(t0) < kWritebackBudgetS && last - wb0 < sc.pages) {
+          std::memset(extra.page(0), 0x5a + (triggers & 0x7f), kPageSize);  // faults it back, dirty
+          extra.pageout_all();
+          ++triggers;
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          uint64_t w = written_back_now();
+          if (w != last) {
+            last = w;
+            changed = now_ns();
+          } else if (secs_since(changed) > 2.0) {
+            break;  // two seconds of triggers without one writeback: the worker will not
+          }
+        }
+        wb["trigger_count"] = triggers;
+        t1 = changed;
+        wb["trigger"] = "none in this thread: zswap's shrink worker (a kworker) writes back";
+      }
+    }
+    const uint64_t written = written_back_now() - wb0;
+    const double secs = static_cast<double>(t1 - t0) * 1e-9;
+    wb["written_back"] = written;
+    wb["written_back_share"] = static_cast<double>(written) / static_cast<double>(sc.pages);
+    wb["seconds"] = secs;
+    wb["pages_per_second"] = secs > 0 ? static_cast<double>(written) / secs : 0.0;
+    wb["ns_per_written_back_page"] = written ? secs * 1e9 / static_cast<double>(written) : 0.0;
+    wb["trigger_latency_ns"] = summarize(trig).to_json();
+    if (!wb.contains("trigger_count")) wb["trigger_count"] = trig.size();
+    json wp = json::object();
+    for (const auto& c : wpmu.read())
+      wp[c.name] = c.scaled < 0 || !written || sc.variant == "pool_limit" ? json(nullptr)
+                                                                         : json(c.scaled / static_cast<double>(written));
+    wb["pmu_per_written_back_page"] = wp;
+    wb["pmu_scope"] = sc.variant == "pool_limit"
+                          ? "not counted: the writeback ran in a kworker, not in this thread"
+                          : "this thread during the writeback phase (the kernel work it triggered), per page written back";
+    // The written-back pages sit in the swap cache until reclaimed: out with them, then fault all
+    // pages back in (written-back ones from disk, the rest from zswap).
+    if (r->resident() > 0) sb["swapcache_eviction"] = evict_swapcache(*r);
+    resident_before = r->resident();
+    StatSnapshot before = snapshot();
+    pmu.start();
+    for (auto _ : st) {
+      uint64_t ns = r->timed_fault(order[k], false, 0);
+      samples[k++] = ns;
+      st.SetIterationTime(static_cast<double>(ns) * 1e-9);
+    }
+    pmu.stop();
+    d = delta(before, snapshot());
+    v = prove_writeback(sc.pages, written, resident_before, d.vmstat);
+    check_stamps(*r, prof, gen, rec);
+  } catch (const std::exception& e) {
+    m.leave();
+    rec.error = std::string("writeback set: ") + e.what();
+  }
+  sb["writeback"] = wb;
+  finish(st, rec, v, samples, k, d, pmu, resident_before);
+}
+
+// What every set ends with: errors turned into an invalid verdict, the latency summary and
+// histogram, the counters per sample, the record kept and a progress line.
+void Runner::finish(benchmark::State& st, SetRecord& rec, Verdict& v, std::vector<uint64_t>& samples, size_t k,
+                    const StatDelta& d, CounterGroup& pmu, uint64_t resident_before) {
+  json& sb = rec.sb;
+  const Scenario& sc = rec.sc;
   if (!rec.error.empty()) {
     v.valid = false;
     v.reason = rec.error;
@@ -287,8 +485,12 @@ void Runner::run_set(benchmark::State& st, const Scenario& sc) {
 
   ++runs_done_;
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::fprintf(stderr, "[%3d/%d %5.0fs] %-48s rep %d: p50 %8.0f ns  p99 %8.0f ns  %s\n", runs_done_, total_runs, secs,
-               sc.name().c_str(), rec.repetition + 1, rec.lat.p50, rec.lat.p99,
+  std::string extra;
+  if (sb.contains("writeback") && sb["writeback"].contains("pages_per_second"))
+    extra = " wb " + std::to_string(sb["writeback"]["written_back"].get<uint64_t>()) + " pages at " +
+            std::to_string(static_cast<long>(sb["writeback"]["pages_per_second"].get<double>())) + "/s";
+  std::fprintf(stderr, "[%3d/%d %5.0fs] %-48s rep %d: p50 %8.0f ns  p99 %8.0f ns%s  %s\n", runs_done_, total_runs, secs,
+               sc.name().c_str(), rec.repetition + 1, rec.lat.p50, rec.lat.p99, extra.c_str(),
                v.valid ? "valid" : ("INVALID: " + v.reason).c_str());
 }
 
@@ -366,10 +568,24 @@ std::vector<Scenario> build_scenarios(const RunOptions& o, const SuiteDef& suite
   for (const auto& pn : profiles) {
     ProfileSpec prof = parse_profile(pn);
     for (const auto& c : comps) {
-      for (const auto& pat : patterns) add({Kind::Swapin, Backend::Zswap, c, prof, parse_pattern(pat)});
+      if (suite.swapin)
+        for (const auto& pat : patterns) add({Kind::Swapin, Backend::Zswap, c, prof, parse_pattern(pat)});
       if (suite.swapout) add({Kind::Swapout, Backend::Zswap, c, prof, Pattern::Sequential});
+      if (suite.writeback) {
+        if (!root) {
+          Scenario sc{Kind::Writeback, Backend::Zswap, c, prof, parse_pattern(patterns.front())};
+          sc.variant = "(each mechanism the kernel offers)";
+          add_one(sc);
+        }
+        for (const auto& m : root ? b->writeback : std::vector<WritebackMechanism>{}) {
+          Scenario sc{Kind::Writeback, Backend::Zswap, c, prof, parse_pattern(patterns.front())};
+          sc.variant = m.name;
+          if (m.ok) add_one(sc);
+          else runner.skip(sc.name(), "writeback by " + m.name + " is not possible here: " + m.reason, m.fix);
+        }
+      }
     }
-    if (disk) {
+    if (disk && suite.swapin) {
       for (const auto& pat : patterns) {
         Scenario sc{Kind::Swapin, Backend::Disk, "none", prof, parse_pattern(pat)};
         if (memcg_ok) add(sc);
@@ -458,6 +674,14 @@ std::unique_ptr<Borrowed> borrow(const RunOptions& o, size_t pages) {
   if (mi.version != MemcgVersion::None)
     b->memcg = std::make_unique<Memcg>(j, b->ops, mi, "swapbench-" + std::to_string(getpid()));
   else b->memcg_reason = mi.reason;
+  WritebackFeatures f;
+  f.memcg = b->memcg != nullptr;
+  f.memcg_v2 = b->memcg && b->memcg->info().version == MemcgVersion::V2;
+  f.memcg_v2_zswap_max = b->memcg && b->memcg->has("memory.zswap.max");
+  f.zswap_shrinker_param = b->zswap && b->zswap->has("shrinker_enabled");
+  f.pool_limit_param = b->zswap && b->zswap->has("max_pool_percent");
+  f.zswpwb_counter = read_vmstat("/").count("zswpwb") || read_zswap_debugfs(kDebugfs).count("written_back_pages");
+  b->writeback = writeback_mechanisms(f);
   return b;
 }
 

@@ -10,6 +10,7 @@ std::string to_string(Kind k) {
     case Kind::Swapout: return "swapout";
     case Kind::FloorSwapcache: return "floor_swapcache";
     case Kind::FloorFirsttouch: return "floor_firsttouch";
+    case Kind::Writeback: return "writeback";
   }
   return "?";
 }
@@ -37,6 +38,11 @@ const std::vector<SuiteDef>& suites() {
       // runs, so the traced functions see swap-in faults and the stores that set them up, nothing else.
       {"swapin", "swap-in only (zswap + disk), ratio2, random, 32 MiB, 10 repetitions",
        {"zswap", "disk"}, {"ratio2"}, {"random"}, 8192, 10, false, false},
+      // writeback: the region stored in zswap, then written back to disk by each mechanism the
+      // kernel offers (bench/writeback.cpp), then faulted back in; 32 MiB like quick, 5 repetitions
+      // (writeback is slow: a disk write per page).
+      {"writeback", "zswap writeback forced by every mechanism the kernel offers, then swap-in of the written-back pages",
+       {"zswap"}, {"ratio2"}, {"random"}, 8192, 5, false, false, {{"", 0}}, false, true},
       // calibrate: what `./swapbench calibrate` measures. The quick suite's zswap swap-in, seven
       // arms interleaved in one run: the plain set, an identical twin (A/A: how often identical
       // sets look different) and the set with 25..400 ns busy-waited inside every timed fault (how

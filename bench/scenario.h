@@ -10,7 +10,7 @@
 
 namespace swapbench {
 
-enum class Kind { Swapin, Swapout, FloorSwapcache, FloorFirsttouch };
+enum class Kind { Swapin, Swapout, FloorSwapcache, FloorFirsttouch, Writeback };
 std::string to_string(Kind k);
 
 struct Scenario {
@@ -46,6 +46,8 @@ struct SuiteDef {
   bool swapout = true;  // also time swap-out per backend and compressor
   bool floors = true;   // also time the swap-cache and first-touch floors
   std::vector<Variant> variants = {{"", 0}};
+  bool swapin = true;      // time swap-in faults
+  bool writeback = false;  // force zswap writeback with every mechanism the kernel offers
 };
 const std::vector<SuiteDef>& suites();
 const SuiteDef& find_suite(const std::string& name);  // throws std::invalid_argument listing the suites

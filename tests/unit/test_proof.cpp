@@ -47,3 +47,32 @@ TEST(Proof, Floors) {
   EXPECT_TRUE(prove_firsttouch_floor(5, {{"pswpin", 0}, {"zswpin", 0}, {"pgfault", 5}}).valid);
   EXPECT_FALSE(prove_firsttouch_floor(5, {{"pswpin", 0}, {"zswpin", 0}, {"pgfault", 2}}).valid);
 }
+
+TEST(ProofWriteback, EveryWrittenBackPageFromDiskTheRestFromZswap) {
+  swapbench::Stats d{{"pswpin", 600}, {"zswpin", 424}};
+  auto v = swapbench::prove_writeback(1024, 600, 0, d);
+  EXPECT_TRUE(v.valid) << v.reason;
+  EXPECT_EQ(v.path, "writeback");
+}
+
+TEST(ProofWriteback, NothingWrittenBackIsInvalid) {
+  swapbench::Stats d{{"pswpin", 0}, {"zswpin", 1024}};
+  auto v = swapbench::prove_writeback(1024, 0, 0, d);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("no page was written back"), std::string::npos) << v.reason;
+}
+
+TEST(ProofWriteback, MorePagesFromDiskThanWrittenBackIsInvalid) {
+  swapbench::Stats d{{"pswpin", 700}, {"zswpin", 324}};
+  auto v = swapbench::prove_writeback(1024, 600, 0, d);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("pswpin delta 700, expected 600"), std::string::npos) << v.reason;
+}
+
+TEST(ProofWriteback, SomeoneElsesWritebackAndSwapCacheLeftoversAreNamed) {
+  swapbench::Stats d{{"pswpin", 1024}, {"zswpin", 0}};
+  auto v = swapbench::prove_writeback(1024, 2000, 3, d);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("more than the region's 1024"), std::string::npos) << v.reason;
+  EXPECT_NE(v.reason.find("3 pages were still in the swap cache"), std::string::npos) << v.reason;
+}

@@ -75,4 +75,10 @@ std::string Memcg::reclaim(uint64_t bytes) {
 
 Stats Memcg::stat() const { return read_memcg_stat(ops_.at(dir())); }
 
+bool Memcg::has(const std::string& file) const { return ::access(ops_.at(dir() + "/" + file).c_str(), F_OK) == 0; }
+
+void Memcg::set(const std::string& file, const std::string& value) { ops_.write(dir() + "/" + file, value); }
+
+std::string Memcg::get(const std::string& file) const { return ops_.read(dir() + "/" + file); }
+
 }  // namespace swapbench

@@ -36,6 +36,11 @@ class Memcg {
   // Returns "" or the kernel's refusal (EBUSY/EAGAIN when pages are still under writeback).
   std::string reclaim(uint64_t bytes);
   Stats stat() const;
+  // A control file of the suite's own cgroup (memory.zswap.max, ...): gone with the cgroup, so no
+  // journal entry is needed to give it back.
+  bool has(const std::string& file) const;
+  void set(const std::string& file, const std::string& value);
+  std::string get(const std::string& file) const;
 
  private:
   SysOps& ops_;
