@@ -71,6 +71,10 @@ int main(int argc, char** argv) {
   run->add_option("--fault", o.fault, "read or write faults")->envname("SWAPBENCH_FAULT")->capture_default_str();
   run->add_option("--inject-ns", o.inject_ns, "busy-wait N ns inside each timed fault (calibration)")
       ->envname("SWAPBENCH_INJECT_NS");
+  run->add_option("--duration", o.duration_s, "seconds the race suite runs (default 10)")
+      ->envname("SWAPBENCH_DURATION")
+      ->check(CLI::Range(0.1, 86400.0));
+  run->add_option("--test-stale-page", o.test_stale_page, "")->group("");
   run->add_option("--swap-device", o.swap_device,
                   "swap on this block device instead of a file; it is mkswap'd and its content LOST (for guests)")
       ->envname("SWAPBENCH_SWAP_DEVICE");

@@ -24,6 +24,10 @@ struct RunOptions {
   bool thp = false;
   bool floors = true;
   long test_corrupt_page = -1;  // tests only: flip a byte of this page after swap-in, before the check
+  long test_stale_page = -1;    // tests only: the race hands this page to the detector one generation old
+  // The race's time budget: long enough for thousands of free/reuse cycles under writeback, short
+  // enough for a suite run.
+  double duration_s = 10;
   std::string command_line;
 };
 

@@ -11,6 +11,7 @@ std::string to_string(Kind k) {
     case Kind::FloorSwapcache: return "floor_swapcache";
     case Kind::FloorFirsttouch: return "floor_firsttouch";
     case Kind::Writeback: return "writeback";
+    case Kind::Race: return "race";
   }
   return "?";
 }
@@ -43,6 +44,11 @@ const std::vector<SuiteDef>& suites() {
       // (writeback is slow: a disk write per page).
       {"writeback", "zswap writeback forced by every mechanism the kernel offers, then swap-in of the written-back pages",
        {"zswap"}, {"ratio2"}, {"random"}, 8192, 5, false, false, {{"", 0}}, false, true},
+      // race: slots freed and reused while writeback runs, every page's generation checked
+      // (bench/race.h). 8 MiB: a small region recycles the same slots often. One repetition of
+      // --duration seconds (default 10).
+      {"race", "the zswap writeback race provoked under a stale-data detector, for --duration seconds",
+       {"zswap"}, {"ratio2"}, {"random"}, 2048, 1, false, false, {{"", 0}}, false, false, true},
       // calibrate: what `./swapbench calibrate` measures. The quick suite's zswap swap-in, seven
       // arms interleaved in one run: the plain set, an identical twin (A/A: how often identical
       // sets look different) and the set with 25..400 ns busy-waited inside every timed fault (how

@@ -10,7 +10,7 @@
 
 namespace swapbench {
 
-enum class Kind { Swapin, Swapout, FloorSwapcache, FloorFirsttouch, Writeback };
+enum class Kind { Swapin, Swapout, FloorSwapcache, FloorFirsttouch, Writeback, Race };
 std::string to_string(Kind k);
 
 struct Scenario {
@@ -48,6 +48,7 @@ struct SuiteDef {
   std::vector<Variant> variants = {{"", 0}};
   bool swapin = true;      // time swap-in faults
   bool writeback = false;  // force zswap writeback with every mechanism the kernel offers
+  bool race = false;       // provoke the writeback race for --duration seconds (bench/race.h)
 };
 const std::vector<SuiteDef>& suites();
 const SuiteDef& find_suite(const std::string& name);  // throws std::invalid_argument listing the suites

@@ -79,7 +79,8 @@ Verdict prove_swapout(Backend b, uint64_t pages, uint64_t resident_after, const 
   return r.v;
 }
 
-Verdict prove_writeback(uint64_t pages, uint64_t written_back, uint64_t resident_before, const Stats& d) {
+Verdict prove_writeback(uint64_t pages, uint64_t written_back, uint64_t on_disk, uint64_t resident_before,
+                        const Stats& d) {
   Rules r{{}, d};
   r.v.path = "writeback";
   if (written_back == 0) r.fail("no page was written back (the mechanism did not trigger writeback)");
@@ -88,9 +89,12 @@ Verdict prove_writeback(uint64_t pages, uint64_t written_back, uint64_t resident
            " (another process's entries were written back too)");
   if (resident_before)
     r.fail(std::to_string(resident_before) + " pages were still in the swap cache before the faults");
-  if (written_back > 0 && written_back <= pages) {
-    r.expect("pswpin", static_cast<int64_t>(written_back));
-    r.expect("zswpin", static_cast<int64_t>(pages - written_back));
+  if (on_disk < written_back || on_disk > pages)
+    r.fail(std::to_string(on_disk) + " pages counted on disk with " + std::to_string(written_back) +
+           " written back of " + std::to_string(pages));
+  else if (written_back > 0 && written_back <= pages) {
+    r.expect("pswpin", static_cast<int64_t>(on_disk));
+    r.expect("zswpin", static_cast<int64_t>(pages - on_disk));
   }
   return r.v;
 }

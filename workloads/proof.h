@@ -25,10 +25,12 @@ Verdict prove_swapout(Backend b, uint64_t pages, uint64_t resident_after, const 
 // Minor faults on pages all in the swap cache: no swap-in I/O and no zswap load may happen.
 Verdict prove_swapcache_floor(uint64_t pages, uint64_t resident_before, const Stats& vmstat_delta);
 // A forced zswap writeback of a `pages`-page region, then the region faulted back in:
-// written_back (zswpwb / written_back_pages delta) must be > 0 and at most the region, and every
-// written-back page must come back from disk (pswpin == written_back) while the rest come from
-// zswap (zswpin == pages - written_back), none from the swap cache.
-Verdict prove_writeback(uint64_t pages, uint64_t written_back, uint64_t resident_before, const Stats& swapin_delta);
+// written_back (zswpwb / written_back_pages delta) must be > 0 and at most the region; on_disk of
+// the region's pages are on disk (the written-back ones, plus any zswap refused and sent straight
+// to disk), and exactly those must come back from disk (pswpin == on_disk) while the rest come
+// from zswap (zswpin == pages - on_disk), none from the swap cache.
+Verdict prove_writeback(uint64_t pages, uint64_t written_back, uint64_t on_disk, uint64_t resident_before,
+                        const Stats& swapin_delta);
 // First touch of fresh anonymous memory: no swap activity at all.
 Verdict prove_firsttouch_floor(uint64_t pages, const Stats& vmstat_delta);
 

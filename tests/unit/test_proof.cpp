@@ -50,29 +50,36 @@ TEST(Proof, Floors) {
 
 TEST(ProofWriteback, EveryWrittenBackPageFromDiskTheRestFromZswap) {
   swapbench::Stats d{{"pswpin", 600}, {"zswpin", 424}};
-  auto v = swapbench::prove_writeback(1024, 600, 0, d);
+  auto v = swapbench::prove_writeback(1024, 600, 600, 0, d);
   EXPECT_TRUE(v.valid) << v.reason;
   EXPECT_EQ(v.path, "writeback");
 }
 
 TEST(ProofWriteback, NothingWrittenBackIsInvalid) {
   swapbench::Stats d{{"pswpin", 0}, {"zswpin", 1024}};
-  auto v = swapbench::prove_writeback(1024, 0, 0, d);
+  auto v = swapbench::prove_writeback(1024, 0, 0, 0, d);
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("no page was written back"), std::string::npos) << v.reason;
 }
 
 TEST(ProofWriteback, MorePagesFromDiskThanWrittenBackIsInvalid) {
   swapbench::Stats d{{"pswpin", 700}, {"zswpin", 324}};
-  auto v = swapbench::prove_writeback(1024, 600, 0, d);
+  auto v = swapbench::prove_writeback(1024, 600, 600, 0, d);
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("pswpin delta 700, expected 600"), std::string::npos) << v.reason;
 }
 
 TEST(ProofWriteback, SomeoneElsesWritebackAndSwapCacheLeftoversAreNamed) {
   swapbench::Stats d{{"pswpin", 1024}, {"zswpin", 0}};
-  auto v = swapbench::prove_writeback(1024, 2000, 3, d);
+  auto v = swapbench::prove_writeback(1024, 2000, 2000, 3, d);
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("more than the region's 1024"), std::string::npos) << v.reason;
   EXPECT_NE(v.reason.find("3 pages were still in the swap cache"), std::string::npos) << v.reason;
+}
+
+TEST(ProofWriteback, PagesZswapRefusedComeFromDiskToo) {
+  // memory.zswap.max: stores over the limit that could not write back went straight to disk
+  swapbench::Stats d{{"pswpin", 900}, {"zswpin", 124}};
+  auto v = swapbench::prove_writeback(1024, 700, 900, 0, d);
+  EXPECT_TRUE(v.valid) << v.reason;
 }
