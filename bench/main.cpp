@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   events = {"cycles:k,instructions:k,cycles:u,instructions:u"};
 
   auto add_common = [&](CLI::App* c) {
-    c->add_option("--suite", o.suite, "quick, full or calibrate (./swapbench list)")->envname("SWAPBENCH_SUITE")->capture_default_str();
+    c->add_option("--suite", o.suite, "quick, full, swapin, writeback, race, calibrate, recheck-model (./swapbench list)")->envname("SWAPBENCH_SUITE")->capture_default_str();
     c->add_option("--backend", backends, "zswap, disk (comma-separated; default: the suite's)")->envname("SWAPBENCH_BACKEND");
     c->add_option("--compressor", compressors, "zswap compressors (default: every one the kernel accepts)")
         ->envname("SWAPBENCH_COMPRESSOR");

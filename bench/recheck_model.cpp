@@ -1,0 +1,346 @@
+#include "bench/recheck_model.h"
+
+#include <benchmark/benchmark.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "bench/results.h"
+#include "bench/runner.h"
+#include "workloads/pinning.h"
+
+namespace swapbench {
+
+using json = nlohmann::json;
+
+const std::vector<std::string> kRecheckForms = {"rbtree", "xa_lock", "xa_rcu"};
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Test-and-test-and-set, as a kernel spinlock is in spirit: waiters spin on a read.
+class SpinLock {
+ public:
+  void lock() const {
+    while (f_.exchange(true, std::memory_order_acquire))
+      while (f_.load(std::memory_order_relaxed)) cpu_relax();
+  }
+  void unlock() const { f_.store(false, std::memory_order_release); }
+
+ private:
+  mutable std::atomic<bool> f_{false};
+};
+
+class RbTreeIndex : public RecheckIndex {
+ public:
+  void insert(uint64_t off, const ModelEntry* e) override { tree_[off] = e; }
+  bool still_current(uint64_t off, const ModelEntry* e) const override {
+    lock_.lock();
+    auto it = tree_.find(off);
+    bool same = it != tree_.end() && it->second == e;
+    lock_.unlock();
+    return same;
+  }
+
+ private:
+  std::map<uint64_t, const ModelEntry*> tree_;
+  SpinLock lock_;
+};
+
+// 64 slots per node, as the xarray has; the height grows with the largest offset stored.
+class RadixIndex : public RecheckIndex {
+ public:
+  explicit RadixIndex(bool locked) : locked_(locked) {}
+  ~RadixIndex() override { free_node(root_, height_); }
+  void insert(uint64_t off, const ModelEntry* e) override {
+    while (off >= capacity()) grow();
+    Node* n = root_;
+    for (int level = height_ - 1; level > 0; --level) {
+      auto& slot = n->slot[(off >> (6 * level)) & 63];
+      void* child = slot.load(std::memory_order_relaxed);
+      if (!child) {
+        child = new Node();
+        slot.store(child, std::memory_order_release);
+      }
+      n = static_cast<Node*>(child);
+    }
+    n->slot[off & 63].store(const_cast<ModelEntry*>(e), std::memory_order_release);
+  }
+  bool still_current(uint64_t off, const ModelEntry* e) const override {
+    if (locked_) lock_.lock();
+    bool same = lookup(off) == e;
+    if (locked_) lock_.unlock();
+    return same;
+  }
+
+ private:
+  struct Node {
+    std::atomic<void*> slot[64] = {};
+  };
+  uint64_t capacity() const { return height_ >= 11 ? UINT64_MAX : 1ull << (6 * height_); }
+  void grow() {
+    Node* n = new Node();
+    n->slot[0].store(root_, std::memory_order_release);
+    root_ = n;
+    ++height_;
+  }
+  const void* lookup(uint64_t off) const {
+    if (off >= capacity()) return nullptr;
+    const Node* n = root_;
+    for (int level = height_ - 1; level > 0; --level) {
+      n = static_cast<const Node*>(n->slot[(off >> (6 * level)) & 63].load(std::memory_order_acquire));
+      if (!n) return nullptr;
+    }
+    return n->slot[off & 63].load(std::memory_order_acquire);
+  }
+  void free_node(Node* n, int h) {
+    if (!n) return;
+    if (h > 1)
+      for (auto& s : n->slot) free_node(static_cast<Node*>(s.load()), h - 1);
+    delete n;
+  }
+  Node* root_ = new Node();
+  int height_ = 1;
+  bool locked_;
+  SpinLock lock_;
+};
+
+// One index at a time lives in memory (1e7 entries in a std::map take about 0.7 GB); benchmarks
+// are registered grouped by form and size, so each is built once.
+struct Built {
+  std::string form;
+  size_t entries = 0;
+  std::vector<ModelEntry> store;
+  std::unique_ptr<RecheckIndex> index;
+  std::vector<uint32_t> probes;  // positions in `store`, in random order
+};
+std::mutex g_mu;
+std::shared_ptr<Built> g_built;
+
+std::shared_ptr<Built> get_built(const std::string& form, size_t n) {
+  std::lock_guard<std::mutex> l(g_mu);
+  if (g_built && g_built->form == form && g_built->entries == n) return g_built;
+  g_built.reset();
+  auto b = std::make_shared<Built>();
+  b->form = form;
+  b->entries = n;
+  b->index = make_index(form);
+  // Swap offsets are dense with holes: n entries spread over 2n slots.
+  std::mt19937_64 rng(n);
+  b->store.resize(n);
+  for (size_t i = 0; i < n; ++i) b->store[i].offset = 2 * i + (rng() & 1);
+  for (const auto& e : b->store) b->index->insert(e.offset, &e);
+  b->probes.resize(1u << 20);
+  for (auto& p : b->probes) p = static_cast<uint32_t>(rng() % n);
+  g_built = b;
+  return b;
+}
+
+void BM_recheck(benchmark::State& st, std::string form, size_t n) {
+  auto b = get_built(form, n);
+  size_t i = static_cast<size_t>(st.thread_index()) * 7919;
+  const size_t mask = b->probes.size() - 1;
+  for (auto _ : st) {
+    const ModelEntry& e = b->store[b->probes[i++ & mask]];
+    benchmark::DoNotOptimize(b->index->still_current(e.offset, &e));
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+
+class Capture : public benchmark::BenchmarkReporter {
+ public:
+  std::vector<Run> runs;
+  bool ReportContext(const Context&) override { return true; }
+  void ReportRuns(const std::vector<Run>& r) override {
+    for (const auto& x : r)
+      if (x.run_type == Run::RT_Iteration && !x.error_occurred) runs.push_back(x);
+  }
+};
+
+// The newest valid writeback sets of this host and kernel: median ns per written-back page.
+json writeback_reference(const std::string& host, const std::string& release) {
+  json best = nullptr;
+  std::string best_date;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(default_results_dir(), ec)) {
+    if (f.path().extension() != ".json") continue;
+    try {
+      std::ifstream in(f.path());
+      json d = json::parse(in);
+      const auto& c = d.at("context");
+      if (c.value("host_name", "") != host || c.at("swapbench").at("kernel").value("release", "") != release) continue;
+      std::vector<double> v;
+      std::string mech;
+      for (const auto& b : d.at("benchmarks")) {
+        const auto& s = b.value("swapbench", json::object());
+        if (s.value("kind", "") == "writeback" && s.value("valid", false)) {
+          v.push_back(s.at("writeback").at("ns_per_written_back_page").get<double>());
+          mech = s.at("writeback").value("mechanism", "");
+        }
+      }
+      if (v.empty() || c.value("date", "") <= best_date) continue;
+      std::sort(v.begin(), v.end());
+      best_date = c.value("date", "");
+      best = {{"file", f.path().string()}, {"date", best_date}, {"mechanism", mech}, {"sets", v.size()},
+              {"ns_per_written_back_page_median", v[v.size() / 2]}};
+    } catch (const std::exception&) {
+      continue;  // not a result, or not one with writeback sets
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+std::unique_ptr<RecheckIndex> make_index(const std::string& form) {
+  if (form == "rbtree") return std::make_unique<RbTreeIndex>();
+  if (form == "xa_lock") return std::make_unique<RadixIndex>(true);
+  if (form == "xa_rcu") return std::make_unique<RadixIndex>(false);
+  throw std::invalid_argument("unknown recheck form '" + form + "'; accepted: rbtree, xa_lock, xa_rcu");
+}
+
+int recheck_model_command(const RunOptions& o) {
+  const Topology topo = read_topology();
+  Binding bind = pin_current_thread(o.cpu);
+  const int reps = o.repetitions > 0 ? o.repetitions : 3;
+  std::vector<int> threads = {1};
+  if (topo.pus > 1) threads.push_back(static_cast<int>(topo.pus));
+  const std::vector<size_t> sizes = {1000, 10000, 100000, 1000000, 10000000};
+  for (const auto& form : kRecheckForms)
+    for (size_t n : sizes)
+      for (int t : threads)
+        benchmark::RegisterBenchmark(("recheck_model/" + form + "/entries:" + std::to_string(n)).c_str(), BM_recheck,
+                                     form, n)
+            ->Threads(t)
+            ->Repetitions(reps)
+            ->MinTime(0.2)
+            ->Unit(benchmark::kNanosecond);
+  std::vector<std::string> args = {"swapbench"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+  benchmark::Initialize(&argc, argv.data());
+  std::cerr << "swapbench: recheck model (user space, not the kernel): " << kRecheckForms.size() << " forms x "
+            << sizes.size() << " sizes x " << threads.size() << " thread counts x " << reps << " repetitions\n";
+  Capture cap;
+  auto t0 = std::time(nullptr);
+  benchmark::RunSpecifiedBenchmarks(&cap);
+  g_built.reset();
+
+  utsname u;
+  uname(&u);
+  char h[256] = {0};
+  gethostname(h, sizeof h - 1);
+  json ref = writeback_reference(h, u.release);
+  json benches = json::array();
+  std::map<std::string, int> rep_index;
+  for (const auto& r : cap.runs) {
+    const std::string name = r.run_name.str();
+    std::string form = name.substr(std::string("recheck_model/").size());
+    form = form.substr(0, form.find('/'));
+    size_t n = std::stoull(name.substr(name.find("entries:") + 8));
+    double ns = r.GetAdjustedRealTime();
+    json sb = {{"kind", "recheck_model"}, {"model", true}, {"form", form}, {"entries", n},
+               {"lookers", r.threads}, {"valid", true}, {"invalid_reason", nullptr},
+               {"ns_per_lookup", ns}, {"latency_ns", {{"mean", ns}}},
+               {"note", "a user-space model of the recheck's lookup, not the kernel's code"}};
+    if (!ref.is_null())
+      sb["share_of_writeback"] = ns / ref["ns_per_written_back_page_median"].get<double>();
+    benches.push_back({{"name", name}, {"run_name", name}, {"run_type", "iteration"}, {"repetitions", reps},
+                       {"repetition_index", rep_index[name]++}, {"threads", r.threads},
+                       {"iterations", r.iterations}, {"real_time", ns}, {"cpu_time", r.GetAdjustedCPUTime()},
+                       {"time_unit", "ns"}, {"swapbench", sb}});
+  }
+  std::string cfg_src, cfg = kernel_config_hash(&cfg_src);
+  json ctx = {{"date", ""}, {"host_name", h}, {"executable", "swapbench"}, {"num_cpus", topo.pus},
+              {"json_schema_version", kGbenchSchemaVersion},
+              {"swapbench",
+               {{"schema_version", kSchemaVersion},
+                {"kernel", {{"release", u.release}, {"version", u.version}, {"machine", u.machine},
+                            {"config_fnv1a64", cfg}, {"config_source", cfg_src}}},
+                {"accelerator", detect_accelerator()}, {"suite", "recheck-model"}, {"repetitions", reps},
+                {"cpu_model", topo.cpu_model}, {"topology", topo.to_json()}, {"binding", bind.to_json()},
+                {"command_line", o.command_line}, {"wall_seconds", std::difftime(std::time(nullptr), t0)},
+                {"writeback_reference", ref},
+                {"model", "rbtree: std::map under a test-and-test-and-set spinlock (6.1); xa_lock: 64-way radix "
+                          "tree under that spinlock (6.12's xa_cmpxchg); xa_rcu: the same tree read lock-free "
+                          "with acquire loads (later kernels' xa_load). Offsets: n entries over 2n slots; lookups "
+                          "at random stored offsets."}}}};
+  char date[64];
+  std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  ctx["date"] = date;
+  std::string out = o.out;
+  if (out.empty()) {
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
+    out = default_results_dir() + "/" + h + "-" + u.release + "-recheck-model-" + stamp + ".json";
+  }
+  try {
+    write_json_atomic(out, json{{"context", ctx}, {"benchmarks", benches}});
+  } catch (const std::exception& e) {
+    std::cerr << "swapbench run: " << e.what() << "\n";
+    return 1;
+  }
+  // The summary: median over repetitions, ns per lookup, per form and size.
+  std::printf("\nrecheck model (user space; labelled a model, not a kernel measurement), ns per lookup:\n");
+  std::printf("%-10s %10s", "form", "entries");
+  for (int t : threads) std::printf("  %9s", (std::to_string(t) + " thr").c_str());
+  std::printf("\n");
+  for (const auto& form : kRecheckForms)
+    for (size_t n : sizes) {
+      std::printf("%-10s %10zu", form.c_str(), n);
+      for (int t : threads) {
+        std::vector<double> v;
+        for (const auto& b : benches)
+          if (b["swapbench"]["form"] == form && b["swapbench"]["entries"] == n && b["threads"] == t)
+            v.push_back(b["real_time"].get<double>());
+        std::sort(v.begin(), v.end());
+        std::printf("  %9.1f", v.empty() ? 0.0 : v[v.size() / 2]);
+      }
+      std::printf("\n");
+    }
+  if (ref.is_null())
+    std::printf("no writeback result of this host and kernel in %s: run ./swapbench run --suite writeback for the "
+                "recheck's share of one writeback\n",
+                default_results_dir().c_str());
+  else {
+    const double wb = ref["ns_per_written_back_page_median"].get<double>();
+    std::printf("one writeback here costs %.0f ns per page (%s, median of %zu sets in %s)\n", wb,
+                ref["mechanism"].get<std::string>().c_str(), ref["sets"].get<size_t>(), ref["file"].get<std::string>().c_str());
+    std::printf("the modelled recheck's share of one writeback (1 thread):\n");
+    for (size_t n : {size_t(10000), size_t(1000000)})
+      for (const auto& form : kRecheckForms) {
+        std::vector<double> v;
+        for (const auto& b : benches)
+          if (b["swapbench"]["form"] == form && b["swapbench"]["entries"] == n && b["threads"] == 1)
+            v.push_back(b["real_time"].get<double>());
+        if (v.empty()) continue;
+        std::sort(v.begin(), v.end());
+        std::printf("  %-8s at %8zu entries: %8.1f ns = %.4f%%\n", form.c_str(), n, v[v.size() / 2],
+                    100.0 * v[v.size() / 2] / wb);
+      }
+  }
+  std::cerr << "swapbench: wrote " << out << "\n";
+  return 0;
+}
+
+}  // namespace swapbench
