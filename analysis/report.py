@@ -202,14 +202,19 @@ def ftrace_section(results):
     traced = [(i, R, R.sb["ftrace"]) for i, R in enumerate(results, start=1) if R.sb.get("ftrace")]
     if not traced:
         return []
-    funcs = sorted({f for _, _, t in traced for f in t["functions"] if f != t.get("baseline_function")})
+    def fns(t):
+        out = dict(t["functions"])
+        out.update({f"{f} (writeback pass)": v for f, v in t.get("writeback_pass", {}).get("functions", {}).items()})
+        return out
+
+    funcs = sorted({f for _, _, t in traced for f in fns(t) if not f.startswith(str(t.get("baseline_function")))})
     head = "<tr><th>function</th>" + "".join(
         f"<th>{html.escape(R.kernel)} ({html.escape(R.accelerator)})</th>" for _, R, _ in traced) + "</tr>"
     rows = []
     for f in funcs:
         cells = [f"<td>{html.escape(f)}</td>"]
         for _, _, t in traced:
-            v = t["functions"].get(f)
+            v = fns(t).get(f)
             cells.append("<td>not in this kernel</td>" if v is None else
                          f"<td>{v['p50_corrected_us']:.2f} us ({v['p50_us']:.2f} raw; p90 {v['p90_us']:.1f}; "
                          f"{v['calls']} calls)</td>")

@@ -52,6 +52,26 @@ if [ -n "$funcs" ]; then
   echo 0 >$t/tracing_on
   cp $t/trace /results/trace
   echo nop >$t/current_tracer
+  # A second traced pass for the writeback path alone (its functions only), so the swap-in
+  # distributions above stay swap-in only.
+  wbf="$(setting ftrace_wb)"
+  if [ -n "$wbf" ]; then
+    : >/results/ftrace-wb-functions
+    for f in $wbf; do
+      grep -qx "$f" $t/available_filter_functions && echo "$f" >>/results/ftrace-wb-functions
+    done
+    cat /results/ftrace-baseline >>/results/ftrace-wb-functions 2>/dev/null
+    cat /results/ftrace-wb-functions >$t/set_ftrace_filter
+    echo function_graph >$t/current_tracer
+    : >$t/trace
+    echo 1 >$t/tracing_on
+    echo "swapbench-guest: ftrace writeback pass on $(tr '\n' ' ' </results/ftrace-wb-functions)"
+    ( /bin/swapbench run $(setting ftrace_wb_args) --swap-device /dev/vda --out /results/ftrace-wb-run.json; echo $? >/results/ftrace-wb-rc ) >/results/ftrace-wb-log 2>&1
+    /bin/swapbench getppid-loop 20000
+    echo 0 >$t/tracing_on
+    cp $t/trace /results/trace-writeback
+    echo nop >$t/current_tracer
+  fi
 fi
 cut -d' ' -f1 /proc/uptime >/results/uptime
 dmesg >/results/dmesg

@@ -63,9 +63,9 @@ def _run_args(a, reps, pages=None):
     return " ".join(out)
 
 
-def _ftrace_functions():
+def _ftrace_functions(key="functions"):
     with open(KERNELS_TOML, "rb") as f:
-        return tomllib.load(f).get("ftrace", {}).get("functions", [])
+        return tomllib.load(f).get("ftrace", {}).get(key, [])
 
 
 def _sparse(path, mib):
@@ -100,6 +100,9 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
             # zswap only: one path per traced function, so each distribution is one thing
             settings["ftrace_args"] = ("--suite swapin --backend zswap --compressor lzo --pages 1024 "
                                        "--repetitions 1 --events perf::task-clock")
+            settings["ftrace_wb"] = " ".join(_ftrace_functions("writeback_functions"))
+            settings["ftrace_wb_args"] = ("--suite writeback --compressor lzo --pages 1024 --repetitions 1 "
+                                          "--events perf::task-clock")
         initrd = initramfs.build_boot(base, settings, os.path.join(d, "initrd.cpio.gz"))
         cmd = qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, SMP, qemu.APPEND)
         _say(f"{tag} booting {kf.release} ({reps} repetitions{', then the ftrace pass' if do_ftrace else ''})")
@@ -140,6 +143,12 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
             b.trace["ftrace_run_rc"] = open(os.path.join(out, "ftrace-rc")).read().strip() \
                 if os.path.exists(os.path.join(out, "ftrace-rc")) else "missing"
             b.trace["asked"] = _ftrace_functions()
+            wbt = os.path.join(out, "trace-writeback")
+            if os.path.exists(wbt):
+                wbf = open(os.path.join(out, "ftrace-wb-functions")).read().split()
+                b.trace["writeback_pass"] = ftrace.attribute(open(wbt, errors="replace"), wbf, baseline)
+                b.trace["writeback_pass"]["note"] = ("a second traced pass: the writeback suite (every mechanism the "
+                                                     "kernel offers), zswap-lzo, 1024 pages")
         _say(f"{tag} done: init up after {up:.1f} s, boot total {wall:.0f} s")
     finally:
         shutil.rmtree(d, ignore_errors=True)
