@@ -111,8 +111,12 @@ def compare(A, B, args):
         warnings_.append(msg + " (--force)")
 
     rows, few = [], {}
+    untimed = []
     for n in common:
         sa, sb = A.sets[n], B.sets[n]
+        if sa.kind == "race":
+            untimed.append(n)  # the race times nothing per page; its verdict is stale_pages
+            continue
         bad = [(tag, s.invalid_reason()) for tag, s in (("A", sa), ("B", sb)) if s.invalid_reason()]
         if bad:
             for tag, why in bad:
@@ -137,6 +141,9 @@ def compare(A, B, args):
         which = names[0] if len(names) == 1 else f"{len(names)} sets ({names[0]}, ...)"
         warnings_.append(f"{which}: {tag} has {k} repetitions; below {stats.MIN_REPS} the test has little power "
                          "and a real change may come out 'within noise' (more: --repetitions 10 in run or matrix)")
+    if untimed:
+        warnings_.append(f"not compared: {', '.join(untimed)}: a race times nothing per page (its result is "
+                         "stale_pages, 0 on a fixed kernel)")
     if source.startswith("calibrated") and A.date != B.date:
         warnings_.append("A and B are separate runs; the calibrated threshold measures noise within one run. On a "
                          "shared host separate runs can differ far more (the dev VM: the same kernel's zswap "

@@ -50,7 +50,8 @@ class Rep:
         if metric.startswith("pmu."):
             v = (self.sb.get("pmu") or {}).get(metric[4:])
             return float("nan") if v is None else float(v)
-        return float(self.sb["latency_ns"][metric])
+        v = self.sb["latency_ns"].get(metric)
+        return float("nan") if v is None else float(v)  # a model's entries hold only the mean
 
 
 @dataclass

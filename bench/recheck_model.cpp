@@ -253,10 +253,13 @@ int recheck_model_command(const RunOptions& o) {
   json benches = json::array();
   std::map<std::string, int> rep_index;
   for (const auto& r : cap.runs) {
-    const std::string name = r.run_name.str();
-    std::string form = name.substr(std::string("recheck_model/").size());
+    // Google Benchmark's run name carries its own options (min_time, repeats); the set's name is
+    // what it models: form, entries, lookers.
+    const std::string gb = r.run_name.function_name;
+    std::string form = gb.substr(std::string("recheck_model/").size());
     form = form.substr(0, form.find('/'));
-    size_t n = std::stoull(name.substr(name.find("entries:") + 8));
+    size_t n = std::stoull(gb.substr(gb.find("entries:") + 8));
+    const std::string name = gb + "/threads:" + std::to_string(r.threads);
     double ns = r.GetAdjustedRealTime();
     json sb = {{"kind", "recheck_model"}, {"model", true}, {"form", form}, {"entries", n},
                {"lookers", r.threads}, {"valid", true}, {"invalid_reason", nullptr},
