@@ -64,6 +64,15 @@ def summary_lines(R):
         f = _median(fl["floor_swapcache"])
         out.append(f"a swap-cache hit (minor fault) costs {fmt_ns(f)}: the zswap-{z[0].compressor} fault spends "
                    f"{fmt_ns(_median(z[0]) - f)} more (the zswap load; the report cannot split it further).")
+    wb, _ = _valid_sets(R, {"writeback"})
+    for s in wb:
+        rate = np.median([r.sb["writeback"]["pages_per_second"] for r in s.reps if r.valid])
+        out.append(f"writeback by {s.variant} ({s.compressor}): {rate:,.0f} pages/s; the written-back pages came back "
+                   f"from disk at p50 {fmt_ns(_median(s))}.")
+    for s in (x for x in R.sets.values() if x.kind == "race"):
+        r = s.reps[0].sb
+        out.append(f"race ({s.variant}): {r.get('operations', 0):,} free/reuse cycles with {r.get('writebacks', 0):,} pages "
+                   f"written back; {r.get('stale_pages', 0)} stale pages.")
     maj = [s for s in sw if (s.reps[0].sb.get("pmu") or {}).get("perf::major-faults") is not None]
     if maj:
         v = [np.median([r.sb["pmu"]["perf::major-faults"] for r in s.reps if r.valid]) for s in maj]
@@ -96,10 +105,13 @@ def _sets_table(R):
     for s in R.sets.values():
         why = s.invalid_reason()
         n_ok = sum(r.valid for r in s.reps)
-        p50 = "-" if why else fmt_ns(_median(s))
-        p99 = "-" if why else fmt_ns(_median(s, "p99"))
+        untimed = s.kind == "race"  # times nothing per page; its result is the stale-page count
+        p50 = "-" if why or untimed else fmt_ns(_median(s))
+        p99 = "-" if why or untimed else fmt_ns(_median(s, "p99"))
+        note = "INVALID, not plotted: " + why if why else (
+            f"{s.reps[0].sb.get('stale_pages', 0)} stale pages" if untimed else "")
         body.append(f"<tr><td>{html.escape(s.name)}</td><td>{n_ok}/{len(s.reps)}</td><td>{p50}</td><td>{p99}</td>"
-                    f"<td>{html.escape('INVALID, not plotted: ' + why if why else '')}</td></tr>")
+                    f"<td>{html.escape(note)}</td></tr>")
     return "<table>" + head + "".join(body) + "</table>"
 
 
@@ -119,7 +131,7 @@ def build(results, out, args):
         if summ:
             parts.append("<h3>Summary</h3><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in summ) + "</ul>")
         parts.append("<h3>Sets</h3>" + _sets_table(R))
-        fault_sets, _ = _valid_sets(R, {"swapin", "floor_swapcache", "floor_firsttouch"})
+        fault_sets, _ = _valid_sets(R, {"swapin", "floor_swapcache", "floor_firsttouch", "writeback"})
         if fault_sets:
             p = plots.latency_cdf(fault_sets, os.path.join(out, f"{tag}-cdf.png"), f"fault latency CDF - {title}")
             parts.append(_img(p, "latency CDF per backend and compressor"))
