@@ -7,8 +7,6 @@ set slower beyond the threshold, 2 an error (bad input, refused sets).
 """
 import sys
 
-import numpy as np
-
 from analysis import calibrate, stats
 from analysis.load import METRICS, ResultError, load
 from analysis.output import fmt_ns, fmt_p, markdown_table, short_labels, table, write_atomic, write_json_atomic
@@ -197,7 +195,7 @@ def render_text(doc):
 
 
 def render_markdown(doc):
-    out = [f"# swapbench compare", "", f"- A: `{doc['a']['path']}` ({doc['a']['label']})",
+    out = ["# swapbench compare", "", f"- A: `{doc['a']['path']}` ({doc['a']['label']})",
            f"- B: `{doc['b']['path']}` ({doc['b']['label']})", "", "## Context", ""]
     out.append(markdown_table(["", "A", "B"], [[f + (" **(differs)**" if a != b else ""), a, b]
                                                for f, a, b in doc["context"]]))

@@ -1,7 +1,5 @@
 import json
 
-import numpy as np
-
 from analysis import stats
 from analysis.calibrate import analyse
 from analysis.load import load

@@ -4,7 +4,6 @@ works, TCG otherwise), repetitions interleaved by boot (A B A B ...), one result
 Nothing on the host changes: kernels are unpacked into a cache, the guest swaps on its own virtio
 disk, and every system change the suite makes happens inside the guest."""
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -228,12 +227,7 @@ def main(a):
             rc, lines, up, _ = qemu.boot(cmd, 60)
             return up is not None
 
-        if a.accel == "auto" and os.access("/dev/kvm", os.R_OK | os.W_OK):
-            works = qemu.cached_probe(state_cache(), qv, probe)
-            accel, why = ("kvm", "a probe guest booted under KVM") if works else \
-                ("tcg", "/dev/kvm exists but a probe guest did not boot under it (cached in kvm-probe.json)")
-        else:
-            accel, why = qemu.choose_accel(a.accel, lambda: False)
+        accel, why = qemu.choose_accel(a.accel, lambda: qemu.cached_probe(state_cache(), qv, probe))
         _say(f"accelerator: {accel} ({why})")
 
         per_boot = [a.repetitions // a.boots + (1 if i < a.repetitions % a.boots else 0) for i in range(a.boots)]

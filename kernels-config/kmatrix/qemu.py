@@ -109,7 +109,8 @@ def choose_accel(want, probe):
         return "tcg", "no usable /dev/kvm"
     if probe():
         return "kvm", "a probe guest booted under KVM"
-    return "tcg", "/dev/kvm exists but a probe guest did not boot under it within the probe timeout"
+    return "tcg", ("/dev/kvm exists but a probe guest did not boot under it within the probe timeout (the answer "
+                   "is remembered per host kernel and QEMU version in kvm-probe.json)")
 
 
 def cached_probe(cache, key, fn):
