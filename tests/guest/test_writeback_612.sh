@@ -11,7 +11,7 @@ run_matrix() {
     --boots 1 --no-ftrace --timeout 400 --out "$work/res" >"$work/out" 2>&1
 }
 if ! run_matrix; then
-  # Seen once in six runs on the dev VM (TCG, 1 vCPU): the 6.12 guest's kworker blocked for
+  # Seen once in 13 runs on the dev VM (TCG, 1 vCPU): the 6.12 guest's kworker blocked for
   # minutes during this suite (the hung-task panic now puts its backtrace on the console). A guest
   # kernel hang gets one more boot, said loudly; anything else, or a second hang, fails.
   if grep -qE "blocked for more than|hung_task|no result within" "$work/out"; then
