@@ -59,14 +59,22 @@ RaceResult run_race(const RaceConfig& cfg, const PageProfile& prof, RaceHooks& h
   const uint64_t wb0 = hooks.written_back();
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> cycles{0};
+  std::string pressure_error;
   std::thread pressure([&] {
     if (cfg.writeback_cpu >= 0) pin_current_thread(cfg.writeback_cpu);
-    while (!stop.load(std::memory_order_relaxed)) {
-      hooks.pressure_on();
-      std::this_thread::sleep_for(kPressureOn);
-      hooks.pressure_off();
-      std::this_thread::sleep_for(kPressureOff);
-      cycles.fetch_add(1, std::memory_order_relaxed);
+    // An exception escaping a thread ends the process without giving the machine back: the first
+    // failure to change a setting stops the pressure and the race, and is reported.
+    try {
+      while (!stop.load(std::memory_order_relaxed)) {
+        hooks.pressure_on();
+        std::this_thread::sleep_for(kPressureOn);
+        hooks.pressure_off();
+        std::this_thread::sleep_for(kPressureOff);
+        cycles.fetch_add(1, std::memory_order_relaxed);
+      }
+    } catch (const std::exception& e) {
+      pressure_error = std::string("forcing writeback failed: ") + e.what();
+      stop = true;
     }
   });
   const uint64_t t0 = now_ns();
@@ -78,7 +86,7 @@ RaceResult run_race(const RaceConfig& cfg, const PageProfile& prof, RaceHooks& h
   };
   uint64_t x = cfg.seed * 0x9e3779b97f4a7c15ull + 1;
   bool fed_stale = false;
-  while (elapsed() < cfg.duration_s) {
+  while (elapsed() < cfg.duration_s && !stop.load(std::memory_order_relaxed)) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
@@ -99,6 +107,7 @@ RaceResult run_race(const RaceConfig& cfg, const PageProfile& prof, RaceHooks& h
   }
   stop = true;
   pressure.join();
+  res.error = pressure_error;
   hooks.pressure_off();
   res.seconds = elapsed();
   res.pressure_cycles = cycles.load();

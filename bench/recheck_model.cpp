@@ -272,13 +272,11 @@ int recheck_model_command(const RunOptions& o) {
                        {"iterations", r.iterations}, {"real_time", ns}, {"cpu_time", r.GetAdjustedCPUTime()},
                        {"time_unit", "ns"}, {"swapbench", sb}});
   }
-  std::string cfg_src, cfg = kernel_config_hash(&cfg_src);
   json ctx = {{"date", ""}, {"host_name", h}, {"executable", "swapbench"}, {"num_cpus", topo.pus},
               {"json_schema_version", kGbenchSchemaVersion},
               {"swapbench",
                {{"schema_version", kSchemaVersion},
-                {"kernel", {{"release", u.release}, {"version", u.version}, {"machine", u.machine},
-                            {"config_fnv1a64", cfg}, {"config_source", cfg_src}}},
+                {"kernel", kernel_json()},
                 {"accelerator", detect_accelerator()}, {"suite", "recheck-model"}, {"repetitions", reps},
                 {"cpu_model", topo.cpu_model}, {"topology", topo.to_json()}, {"binding", bind.to_json()},
                 {"command_line", o.command_line}, {"wall_seconds", std::difftime(std::time(nullptr), t0)},

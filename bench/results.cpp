@@ -81,4 +81,12 @@ std::string kernel_config_hash(std::string* source) {
   return "";
 }
 
+nlohmann::json kernel_json() {
+  utsname u;
+  uname(&u);
+  std::string src, cfg = kernel_config_hash(&src);
+  return {{"release", u.release}, {"version", u.version}, {"machine", u.machine}, {"config_fnv1a64", cfg},
+          {"config_source", src}};
+}
+
 }  // namespace swapbench

@@ -21,5 +21,7 @@ std::string default_results_dir();  // $SWAPBENCH_RESULTS_DIR, else ./results
 std::string detect_accelerator();
 // FNV-1a 64 of the running kernel's config (/proc/config.gz or /boot/config-<release>), or "".
 std::string kernel_config_hash(std::string* source);
+// context.swapbench.kernel: release, version, machine and the config's hash with its source.
+nlohmann::json kernel_json();
 
 }  // namespace swapbench

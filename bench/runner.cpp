@@ -687,11 +687,9 @@ int run_command(const RunOptions& o) {
     }
     ++family;
   }
-  std::string cfg_src, cfg = kernel_config_hash(&cfg_src);
   const Topology topo = read_topology();
   json sbctx = {{"schema_version", kSchemaVersion},
-                {"kernel", {{"release", u.release}, {"version", u.version}, {"machine", u.machine},
-                            {"config_fnv1a64", cfg}, {"config_source", cfg_src}}},
+                {"kernel", kernel_json()},
                 {"accelerator", detect_accelerator()},
                 {"suite", o.suite}, {"repetitions", reps}, {"pages", pages}, {"command_line", o.command_line},
                 {"root", root}, {"cpu_model", topo.cpu_model}, {"topology", topo.to_json()},
