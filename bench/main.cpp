@@ -1,5 +1,6 @@
 // The swapbench binary: run, list, check, restore. The ./swapbench front door at the top of the
 // repository installs, builds and then calls this.
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
@@ -7,7 +8,7 @@
 #include <iostream>
 
 #include "bench/check.h"
-#include "bench/runner.h"
+#include "bench/run.h"
 #include "workloads/system/session.h"
 
 namespace {
@@ -21,6 +22,8 @@ Examples:
   ./swapbench run --events cycles:k,instructions:k,cache-misses --cpu 1 --out /tmp/a.json
   ./swapbench run --profile file:/usr/bin/python3 --fault write
   ./swapbench list                           suites and the sets they hold
+  ./swapbench run --suite race --duration 5  the writeback race for 5 s (root)
+  ./swapbench run --suite recheck-model      a user-space model of the recheck's lookup (no root)
   ./swapbench restore                        undo what a killed run left changed
 Every option has an environment twin: --pages N is SWAPBENCH_PAGES=N.)";
 
@@ -41,6 +44,9 @@ std::vector<std::string> split_commas(const std::vector<std::string>& in) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed stdout (`swapbench run | head`) must not kill a run that has the machine borrowed:
+  // the write fails with EPIPE instead, and is reported (run.cpp check_stdout).
+  signal(SIGPIPE, SIG_IGN);
   CLI::App app{"swapbench: what the Linux swap path costs - swap-in, swap-out, zswap - measured on real swap"};
   app.footer(kExamples);
   app.require_subcommand(1);
@@ -48,6 +54,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
   std::vector<std::string> backends, compressors, profiles, patterns, events;
   events = {"cycles:k,instructions:k,cycles:u,instructions:u"};
+  std::string swap_dir_help = "where the run's swap file is created (default /var/tmp)";
 
   auto add_common = [&](CLI::App* c) {
     c->add_option("--suite", o.suite, "quick, full, swapin, writeback, race, calibrate, recheck-model (./swapbench list)")->envname("SWAPBENCH_SUITE")->capture_default_str();
@@ -57,31 +64,29 @@ int main(int argc, char** argv) {
     c->add_option("--profile", profiles, "page content: random, text, ratio2/3/4, zero, same, file:PATH")
         ->envname("SWAPBENCH_PROFILE");
     c->add_option("--pattern", patterns, "fault order: seq, random, strided")->envname("SWAPBENCH_PATTERN");
-    c->add_option("--pages", o.pages, "pages per set (default: the suite's)")->envname("SWAPBENCH_PAGES");
+    c->add_option("--pages", o.pages, "pages per set, 1 or more (default: the suite's)")->envname("SWAPBENCH_PAGES");
   };
 
   auto* run = app.add_subcommand("run", "run a suite and write a result file");
   run->footer(kExamples);
   add_common(run);
   run->add_option("--cpu", o.cpu, "CPU the faulting thread is pinned to (default: the last one)")->envname("SWAPBENCH_CPU");
-  run->add_option("--events", events, "libpfm4 event names, comma-separated")->envname("SWAPBENCH_EVENTS")->capture_default_str();
-  run->add_option("--repetitions", o.repetitions, "repetitions per set, interleaved (default: the suite's)")
+  auto* ev = run->add_option("--events", events, "libpfm4 event names, comma-separated")->envname("SWAPBENCH_EVENTS")->capture_default_str();
+  run->add_option("--repetitions", o.repetitions, "repetitions per set, 1 or more, interleaved (default: the suite's)")
       ->envname("SWAPBENCH_REPETITIONS");
   run->add_option("--out", o.out, "result file (default: results/<host>-<kernel>-<UTC>.json)")->envname("SWAPBENCH_OUT");
-  run->add_option("--fault", o.fault, "read or write faults")->envname("SWAPBENCH_FAULT")->capture_default_str();
+  run->add_option("--fault", o.fault, "read or write faults (default: read)")->envname("SWAPBENCH_FAULT");
   run->add_option("--inject-ns", o.inject_ns, "busy-wait N ns inside each timed fault (calibration)")
       ->envname("SWAPBENCH_INJECT_NS");
-  run->add_option("--duration", o.duration_s, "seconds the race suite runs (default 10)")
-      ->envname("SWAPBENCH_DURATION")
-      ->check(CLI::Range(0.1, 86400.0));
+  run->add_option("--duration", o.duration_s, "seconds the race suite runs, 0.1 to 86400 (default 10)")
+      ->envname("SWAPBENCH_DURATION");
   run->add_option("--test-stale-page", o.test_stale_page, "")->group("");
   run->add_option("--swap-device", o.swap_device,
                   "swap on this block device instead of a file; it is mkswap'd and its content LOST (for guests)")
       ->envname("SWAPBENCH_SWAP_DEVICE");
-  run->add_option("--swap-dir", o.swap_dir, "where the run's swap file is created")->envname("SWAPBENCH_SWAP_DIR")
-      ->capture_default_str();
+  run->add_option("--swap-dir", o.swap_dir, swap_dir_help)->envname("SWAPBENCH_SWAP_DIR");
   run->add_flag("--thp", o.thp, "leave transparent huge pages on for the region");
-  run->add_flag("!--no-floors", o.floors, "skip the swap-cache and first-touch floors");
+  run->add_flag("--no-floors", o.no_floors, "skip the swap-cache and first-touch floors");
   run->add_option("--test-corrupt-page", o.test_corrupt_page, "tests only: damage this page after swap-in")
       ->group("");  // hidden: it exists to prove the stamp check fails loudly
 
@@ -89,7 +94,7 @@ int main(int argc, char** argv) {
   add_common(list);
   auto* check = app.add_subcommand("check", "what can run here, and how to fix what cannot");
   check->add_option("--events", events, "libpfm4 event names to try")->capture_default_str();
-  check->add_option("--swap-dir", o.swap_dir, "where a run would create its swap file")->capture_default_str();
+  check->add_option("--swap-dir", o.swap_dir, swap_dir_help);
   app.add_subcommand("restore", "undo the system changes of a run that was killed");
   // Guests only: N getppid() calls, the near-empty syscall whose traced duration is ftrace's own
   // per-call cost (the baseline subtracted from every traced function).
@@ -108,14 +113,11 @@ int main(int argc, char** argv) {
   o.profiles = split_commas(profiles);
   o.patterns = split_commas(patterns);
   o.events = split_commas(events);
-  if (run->parsed() && run->count("--pages") && o.pages == 0) {
-    std::cerr << "swapbench run: --pages 0: a set needs at least 1 page\n";
-    return 2;
-  }
+  o.events_given = run->parsed() && ev->count() > 0;
 
   if (run->parsed()) return swapbench::run_command(o);
   if (list->parsed()) return swapbench::list_command(o);
-  if (check->parsed()) return swapbench::check_command(o.events, o.swap_dir);
+  if (check->parsed()) return swapbench::check_command(o.events, o.swap_dir.empty() ? "/var/tmp" : o.swap_dir);
   if (getppid_loop->parsed()) {
     for (long i = 0; i < getppid_calls; ++i) syscall(SYS_getppid);
     return 0;

@@ -27,7 +27,7 @@ std::optional<StaleReport> check_page(const uint8_t* page, uint64_t index, uint6
   if (!m) return std::nullopt;
   Stamp found;
   std::memcpy(&found, page, sizeof found);
-  return StaleReport{index, expected_generation, found.generation, at_s, m->what};
+  return StaleReport{index, expected_generation, found.generation, at_s, m->fault, m->what};
 }
 
 namespace {
@@ -38,8 +38,6 @@ namespace {
 constexpr auto kPressureOn = std::chrono::milliseconds(3);
 constexpr auto kPressureOff = std::chrono::milliseconds(2);
 constexpr size_t kMaxReports = 8;
-
-bool is_stale(const StaleReport& r) { return r.found_generation < r.expected_generation && r.what.rfind("stale", 0) == 0; }
 
 }  // namespace
 
@@ -80,7 +78,7 @@ RaceResult run_race(const RaceConfig& cfg, const PageProfile& prof, RaceHooks& h
   const uint64_t t0 = now_ns();
   auto elapsed = [&] { return static_cast<double>(now_ns() - t0) * 1e-9; };
   auto record = [&](const StaleReport& s) {
-    if (is_stale(s)) ++res.stale_pages;
+    if (s.stale()) ++res.stale_pages;
     else ++res.damaged_pages;
     if (res.first.size() < kMaxReports) res.first.push_back(s);
   };

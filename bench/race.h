@@ -15,13 +15,16 @@
 #include <vector>
 
 #include "workloads/page_profile.h"
+#include "workloads/stamp.h"
 
 namespace swapbench {
 
 struct StaleReport {
   uint64_t page = 0, expected_generation = 0, found_generation = 0;
   double at_s = 0;
-  std::string what;  // the stamp check's verdict ("stale generation (older data)", ...)
+  StampFault fault = StampFault::NotAStamp;
+  std::string what;  // the stamp check's verdict in words ("stale generation (older data)", ...)
+  bool stale() const { return fault == StampFault::StaleGeneration; }
   std::string describe() const;
 };
 

@@ -17,7 +17,8 @@
 #include <random>
 
 #include "bench/results.h"
-#include "bench/runner.h"
+#include "bench/result_doc.h"
+#include "bench/run.h"
 #include "workloads/pinning.h"
 
 namespace swapbench {
@@ -165,16 +166,6 @@ void BM_recheck(benchmark::State& st, std::string form, size_t n) {
   st.SetItemsProcessed(st.iterations());
 }
 
-class Capture : public benchmark::BenchmarkReporter {
- public:
-  std::vector<Run> runs;
-  bool ReportContext(const Context&) override { return true; }
-  void ReportRuns(const std::vector<Run>& r) override {
-    for (const auto& x : r)
-      if (x.run_type == Run::RT_Iteration && !x.error_occurred) runs.push_back(x);
-  }
-};
-
 // The newest valid writeback sets of this host and kernel: median ns per written-back page.
 json writeback_reference(const std::string& host, const std::string& release) {
   json best = nullptr;
@@ -217,10 +208,10 @@ std::unique_ptr<RecheckIndex> make_index(const std::string& form) {
   throw std::invalid_argument("unknown recheck form '" + form + "'; accepted: rbtree, xa_lock, xa_rcu");
 }
 
-int recheck_model_command(const RunOptions& o) {
+int recheck_model_command(const Plan& p, const MachineFacts& m) {
   const Topology topo = read_topology();
-  Binding bind = pin_current_thread(o.cpu);
-  const int reps = o.repetitions > 0 ? o.repetitions : 3;
+  Binding bind = pin_current_thread(p.cpu ? *p.cpu : -1);
+  const int reps = p.repetitions;
   std::vector<int> threads = {1};
   if (topo.pus > 1) threads.push_back(static_cast<int>(topo.pus));
   const std::vector<size_t> sizes = {1000, 10000, 100000, 1000000, 10000000};
@@ -233,26 +224,18 @@ int recheck_model_command(const RunOptions& o) {
             ->Repetitions(reps)
             ->MinTime(0.2)
             ->Unit(benchmark::kNanosecond);
-  std::vector<std::string> args = {"swapbench"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  int argc = static_cast<int>(argv.size());
-  benchmark::Initialize(&argc, argv.data());
   std::cerr << "swapbench: recheck model (user space, not the kernel): " << kRecheckForms.size() << " forms x "
             << sizes.size() << " sizes x " << threads.size() << " thread counts x " << reps << " repetitions\n";
-  Capture cap;
+  CaptureReporter cap;
   auto t0 = std::time(nullptr);
-  benchmark::RunSpecifiedBenchmarks(&cap);
+  run_registered(cap, false);
   g_built.reset();
 
-  utsname u;
-  uname(&u);
-  char h[256] = {0};
-  gethostname(h, sizeof h - 1);
-  json ref = writeback_reference(h, u.release);
+  json ref = writeback_reference(m.host, m.release);
   json benches = json::array();
   std::map<std::string, int> rep_index;
   for (const auto& r : cap.runs) {
+    if (r.run_type != benchmark::BenchmarkReporter::Run::RT_Iteration || r.error_occurred) continue;
     // Google Benchmark's run name carries its own options (min_time, repeats); the set's name is
     // what it models: form, entries, lookers.
     const std::string gb = r.run_name.function_name;
@@ -272,35 +255,16 @@ int recheck_model_command(const RunOptions& o) {
                        {"iterations", r.iterations}, {"real_time", ns}, {"cpu_time", r.GetAdjustedCPUTime()},
                        {"time_unit", "ns"}, {"swapbench", sb}});
   }
-  json ctx = {{"date", ""}, {"host_name", h}, {"executable", "swapbench"}, {"num_cpus", topo.pus},
-              {"json_schema_version", kGbenchSchemaVersion},
-              {"swapbench",
-               {{"schema_version", kSchemaVersion},
-                {"kernel", kernel_json()},
-                {"accelerator", detect_accelerator()}, {"suite", "recheck-model"}, {"repetitions", reps},
-                {"cpu_model", topo.cpu_model}, {"topology", topo.to_json()}, {"binding", bind.to_json()},
-                {"command_line", o.command_line}, {"wall_seconds", std::difftime(std::time(nullptr), t0)},
-                {"writeback_reference", ref},
+  json gctx = cap.context;
+  gctx["num_cpus"] = topo.pus;
+  json sbctx = {{"suite", "recheck-model"}, {"repetitions", reps}, {"cpu_model", topo.cpu_model},
+                {"topology", topo.to_json()}, {"binding", bind.to_json()}, {"command_line", p.command_line},
+                {"wall_seconds", std::difftime(std::time(nullptr), t0)}, {"writeback_reference", ref},
                 {"model", "rbtree: std::map under a test-and-test-and-set spinlock (6.1); xa_lock: 64-way radix "
                           "tree under that spinlock (6.12's xa_cmpxchg); xa_rcu: the same tree read lock-free "
                           "with acquire loads (later kernels' xa_load). Offsets: n entries over 2n slots; lookups "
-                          "at random stored offsets."}}}};
-  char date[64];
-  std::time_t now = std::time(nullptr);
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  ctx["date"] = date;
-  std::string out = o.out;
-  if (out.empty()) {
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", std::gmtime(&now));
-    out = default_results_dir() + "/" + h + "-" + u.release + "-recheck-model-" + stamp + ".json";
-  }
-  try {
-    write_json_atomic(out, json{{"context", ctx}, {"benchmarks", benches}});
-  } catch (const std::exception& e) {
-    std::cerr << "swapbench run: " << e.what() << "\n";
-    return 1;
-  }
+                          "at random stored offsets."}};
+  const int status = write_result(p, m, result_document(gctx, sbctx, benches));
   // The summary: median over repetitions, ns per lookup, per form and size.
   std::printf("\nrecheck model (user space; labelled a model, not a kernel measurement), ns per lookup:\n");
   std::printf("%-10s %10s", "form", "entries");
@@ -322,7 +286,7 @@ int recheck_model_command(const RunOptions& o) {
   if (ref.is_null())
     std::printf("no writeback result of this host and kernel in %s: run ./swapbench run --suite writeback for the "
                 "recheck's share of one writeback\n",
-                default_results_dir().c_str());
+                m.results_dir.c_str());
   else {
     const double wb = ref["ns_per_written_back_page_median"].get<double>();
     std::printf("one writeback here costs %.0f ns per page (%s, median of %zu sets in %s)\n", wb,
@@ -340,8 +304,7 @@ int recheck_model_command(const RunOptions& o) {
                     100.0 * v[v.size() / 2] / wb);
       }
   }
-  std::cerr << "swapbench: wrote " << out << "\n";
-  return 0;
+  return check_stdout(status);
 }
 
 }  // namespace swapbench

@@ -31,8 +31,9 @@ class RecheckIndex {
 std::unique_ptr<RecheckIndex> make_index(const std::string& form);  // rbtree, xa_lock, xa_rcu
 extern const std::vector<std::string> kRecheckForms;
 
-struct RunOptions;
+struct Plan;
+struct MachineFacts;
 // `swapbench run --suite recheck-model`: the model's benchmarks into the usual result file.
-int recheck_model_command(const RunOptions& o);
+int recheck_model_command(const Plan& p, const MachineFacts& m);
 
 }  // namespace swapbench

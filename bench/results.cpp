@@ -5,7 +5,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cerrno>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -18,22 +20,79 @@
 
 namespace swapbench {
 
-void write_json_atomic(const std::string& path, const nlohmann::json& j) {
-  auto slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  if (!dir.empty()) mkdir(dir.c_str(), 0755);
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  std::string text = j.dump(2) + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  ssize_t n = ::write(fd, text.data(), text.size());
-  bool ok = n == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
+namespace {
+
+[[noreturn]] void cannot_write(const std::string& path, int err, const std::string& how = "") {
+  throw std::runtime_error("cannot write " + path + (how.empty() ? "" : " (" + how + ")") + ": " + std::strerror(err));
+}
+
+void write_all(int fd, const std::string& path, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      cannot_write(path, err);
+    }
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+void write_output_file(const std::string& path, const std::string& text) {
+  if (path.empty()) throw std::runtime_error("cannot write a result: empty path");
+  std::string target = path;
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw std::runtime_error("cannot write " + path + ": it is a folder");
+    if (!S_ISREG(st.st_mode)) {
+      // A device or FIFO: in place, never created, never truncated into a regular file.
+      int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0) cannot_write(path, errno);
+      write_all(fd, path, text);
+      if (::close(fd) != 0) cannot_write(path, errno);
+      return;
+    }
+    char real[PATH_MAX];
+    if (!realpath(path.c_str(), real)) cannot_write(path, errno, "resolving it");
+    target = real;  // a symlink stays a symlink: its target is replaced
+  } else if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    throw std::runtime_error("cannot write " + path + ": a symlink to nothing (remove it or name its target)");
+  }
+  auto slash = target.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : target.substr(0, slash);
+  struct stat dst {};
+  if (stat(dir.c_str(), &dst) != 0 || !S_ISDIR(dst.st_mode))
+    throw std::runtime_error("cannot write " + path + ": folder " + dir + " does not exist");
+  std::string tmp = target + ".tmp." + std::to_string(getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) cannot_write(path, errno, "a temporary file beside it");
+  try {
+    write_all(fd, tmp, text);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  const bool synced = fsync(fd) == 0;
   int err = errno;
   ::close(fd);
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+  if (!synced || rename(tmp.c_str(), target.c_str()) != 0) {
+    if (synced) err = errno;
     ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write " + path + ": " + std::strerror(ok ? errno : err));
+    cannot_write(path, err);
   }
+}
+
+void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_output_file(path, j.dump(2) + "\n"); }
+
+std::string utc_stamp(const char* fmt) {
+  char buf[64];
+  std::time_t t = std::time(nullptr);
+  std::strftime(buf, sizeof buf, fmt, std::gmtime(&t));
+  return buf;
 }
 
 std::string default_results_dir() {

@@ -12,10 +12,19 @@ constexpr int kSchemaVersion = 1;
 // Google Benchmark's own layout version, checked by its tools.
 constexpr int kGbenchSchemaVersion = 1;
 
-// Writes to a temporary file in the same folder, fsyncs, renames: a reader sees the old file or
-// the whole new one, and a failed run leaves an earlier result intact. Throws on failure.
-void write_json_atomic(const std::string& path, const nlohmann::json& j);
+// Writes a result where the user asked, without ever replacing what is not a regular file:
+// - a regular file (or a new name): a temporary file in the same folder, fsync'd, then renamed
+//   over it, so a reader sees the old file or the whole new one and a failed run leaves an
+//   earlier result intact;
+// - a symlink: the same, applied to its target (the link stays);
+// - a character or block device or a FIFO (/dev/stdout, /dev/null, a pipe): written through in
+//   place. Renaming over /dev/null as root would replace the device with a regular file.
+// A folder, or a missing parent folder, is an error: nothing is created that was not asked for.
+// Throws std::runtime_error naming the path.
+void write_output_file(const std::string& path, const std::string& text);
+void write_json_atomic(const std::string& path, const nlohmann::json& j);  // write_output_file of j.dump(2)
 std::string default_results_dir();  // $SWAPBENCH_RESULTS_DIR, else ./results
+std::string utc_stamp(const char* strftime_format);
 // Where the run executes: native, kvm, tcg, ... (SWAPBENCH_ACCELERATOR overrides; a guest runner
 // that knows better sets it).
 std::string detect_accelerator();

@@ -1,5 +1,6 @@
 #include "bench/scenario.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace swapbench {
@@ -20,44 +21,68 @@ std::string Scenario::name() const {
   std::string n = to_string(kind) + "/" + to_string(backend) + "/" + compressor + "/" + profile.name() + "/" +
                   to_string(pattern);
   if (write_faults) n += "/write";
-  return variant.empty() ? n : n + "/" + variant;
+  if (kind == Kind::Writeback || kind == Kind::Race) {
+    if (mechanism) return n + "/" + to_string(*mechanism);
+    return n + (kind == Kind::Race ? "/(the first writeback mechanism the kernel offers)"
+                                   : "/(each mechanism the kernel offers)");
+  }
+  return arm.label.empty() ? n : n + "/" + arm.label;
 }
 
+bool SuiteDef::has(Kind k) const { return std::count(kinds.begin(), kinds.end(), k) > 0; }
+
 const std::vector<SuiteDef>& suites() {
+  using K = Kind;
+  const std::vector<Kind> timed_and_floors = {K::Swapin, K::Swapout, K::FloorSwapcache, K::FloorFirsttouch};
   static const std::vector<SuiteDef> s = {
       // quick: one compressible profile (2:1, about what zswap sees from typical anonymous memory),
       // random order (no readahead or prefetch luck), 32 MiB: large enough for a stable p99,
       // small enough that the whole suite fits in 3 minutes on a 2-vCPU VM.
       // 10 repetitions: A/B statistics warn below 9 (Google Benchmark's Mann-Whitney U advice).
-      {"quick", "every accepted compressor + disk, ratio2 pages, random order, 32 MiB, 10 repetitions",
-       {"zswap", "disk"}, {"ratio2"}, {"random"}, 8192, 10},
+      {.name = "quick",
+       .description = "every accepted compressor + disk, ratio2 pages, random order, 32 MiB, 10 repetitions",
+       .kinds = timed_and_floors, .backends = {"zswap", "disk"}, .profiles = {"ratio2"}, .patterns = {"random"},
+       .pages = 8192, .repetitions = 10},
       // full: every profile and pattern, 128 MiB, 10 repetitions (>= 9, what A/B statistics need).
-      {"full", "every accepted compressor + disk, all profiles and patterns, 128 MiB, 10 repetitions",
-       {"zswap", "disk"}, {"random", "text", "ratio2", "ratio3", "ratio4", "zero", "same"},
-       {"seq", "random", "strided"}, 32768, 10},
+      {.name = "full",
+       .description = "every accepted compressor + disk, all profiles and patterns, 128 MiB, 10 repetitions",
+       .kinds = timed_and_floors, .backends = {"zswap", "disk"},
+       .profiles = {"random", "text", "ratio2", "ratio3", "ratio4", "zero", "same"},
+       .patterns = {"seq", "random", "strided"}, .pages = 32768, .repetitions = 10},
       // swapin: only the timed faults, no swap-out sets and no floors: what the guests' ftrace pass
       // runs, so the traced functions see swap-in faults and the stores that set them up, nothing else.
-      {"swapin", "swap-in only (zswap + disk), ratio2, random, 32 MiB, 10 repetitions",
-       {"zswap", "disk"}, {"ratio2"}, {"random"}, 8192, 10, false, false},
+      {.name = "swapin", .description = "swap-in only (zswap + disk), ratio2, random, 32 MiB, 10 repetitions",
+       .kinds = {K::Swapin}, .backends = {"zswap", "disk"}, .profiles = {"ratio2"}, .patterns = {"random"},
+       .pages = 8192, .repetitions = 10},
       // writeback: the region stored in zswap, then written back to disk by each mechanism the
-      // kernel offers (bench/writeback.cpp), then faulted back in; 32 MiB like quick, 5 repetitions
-      // (writeback is slow: a disk write per page).
-      {"writeback", "zswap writeback forced by every mechanism the kernel offers, then swap-in of the written-back pages",
-       {"zswap"}, {"ratio2"}, {"random"}, 8192, 5, false, false, {{"", 0}}, false, true},
+      // kernel offers (bench/writeback_sets.cpp), then faulted back in; 32 MiB like quick, 5
+      // repetitions (writeback is slow: a disk write per page).
+      {.name = "writeback",
+       .description = "zswap writeback forced by every mechanism the kernel offers, then swap-in of the written-back pages",
+       .kinds = {K::Writeback}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"},
+       .pages = 8192, .repetitions = 5},
       // race: slots freed and reused while writeback runs, every page's generation checked
       // (bench/race.h). 8 MiB: a small region recycles the same slots often. One repetition of
       // --duration seconds (default 10).
-      {"race", "the zswap writeback race provoked under a stale-data detector, for --duration seconds",
-       {"zswap"}, {"ratio2"}, {"random"}, 2048, 1, false, false, {{"", 0}}, false, false, true},
+      {.name = "race", .description = "the zswap writeback race provoked under a stale-data detector, for --duration seconds",
+       .kinds = {K::Race}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 2048,
+       .repetitions = 1},
       // calibrate: what `./swapbench calibrate` measures. The quick suite's zswap swap-in, seven
       // arms interleaved in one run: the plain set, an identical twin (A/A: how often identical
       // sets look different) and the set with 25..400 ns busy-waited inside every timed fault (how
       // small a known slowdown is found). 40 repetitions per arm: a pool from which the analysis
       // draws many 10-repetition experiments; 7 x 40 sets of 8192 pages fit in about 2 minutes.
-      {"calibrate", "zswap swap-in, ratio2, random: A, its A/A twin, and A + 25/50/100/200/400 ns per fault, interleaved",
-       {"zswap"}, {"ratio2"}, {"random"}, 8192, 40, false, false,
-       {{"", 0}, {"twin", 0}, {"inject25ns", 25}, {"inject50ns", 50}, {"inject100ns", 100}, {"inject200ns", 200},
-        {"inject400ns", 400}}},
+      {.name = "calibrate",
+       .description = "zswap swap-in, ratio2, random: A, its A/A twin, and A + 25/50/100/200/400 ns per fault, interleaved",
+       .kinds = {K::Swapin}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 8192,
+       .repetitions = 40,
+       .arms = {{"", 0}, {"twin", 0}, {"inject25ns", 25}, {"inject50ns", 50}, {"inject100ns", 100},
+                {"inject200ns", 200}, {"inject400ns", 400}}},
+      // recheck-model: user space only (bench/recheck_model.h). 3 repetitions: each is already
+      // Google Benchmark's adaptive iteration count over 0.2 s.
+      {.name = "recheck-model",
+       .description = "a user-space model of the writeback recheck's lookup (rbtree+spinlock, xarray locked and lock-free)",
+       .repetitions = 3, .model = true},
   };
   return s;
 }
@@ -68,7 +93,7 @@ const SuiteDef& find_suite(const std::string& name) {
     if (s.name == name) return s;
     names += (names.empty() ? "" : ", ") + s.name;
   }
-  throw std::invalid_argument("unknown suite '" + name + "'; accepted: " + names);
+  throw std::invalid_argument("--suite '" + name + "': unknown; accepted: " + names);
 }
 
 }  // namespace swapbench

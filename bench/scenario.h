@@ -1,9 +1,11 @@
-// What one timed set is: the data a suite declares and a result names.
+// What one timed set is, and what a suite holds: the data a suite declares and a result names.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "bench/writeback.h"
 #include "workloads/page_profile.h"
 #include "workloads/proof.h"
 #include "workloads/region.h"
@@ -13,6 +15,13 @@ namespace swapbench {
 enum class Kind { Swapin, Swapout, FloorSwapcache, FloorFirsttouch, Writeback, Race };
 std::string to_string(Kind k);
 
+// One arm of a calibration run: a busy-wait added inside each timed fault, and a label that keeps
+// two sets of the same scenario apart (the A/A twin). The plain arm is {"", 0}.
+struct CalibrationArm {
+  std::string label;
+  uint64_t inject_ns = 0;
+};
+
 struct Scenario {
   Kind kind = Kind::Swapin;
   Backend backend = Backend::Zswap;
@@ -21,34 +30,28 @@ struct Scenario {
   Pattern pattern = Pattern::Random;
   bool write_faults = false;
   size_t pages = 0;
-  // A calibration arm: a busy-wait added inside each timed fault, and a label that keeps two sets
-  // of the same scenario apart (the A/A twin). Both empty/0 for every ordinary set.
-  uint64_t inject_ns = 0;
-  std::string variant;
+  CalibrationArm arm;
+  // Writeback and race sets: how writeback is forced. Unset only in `list` without root, where
+  // the kernel has not been asked yet.
+  std::optional<WritebackMech> mechanism;
   bool privileged() const { return kind != Kind::FloorFirsttouch; }
-  // "swapin/zswap/lzo/ratio2/random": kind/backend/compressor/profile/pattern[/write][/variant]
+  // "swapin/zswap/lzo/ratio2/random": kind/backend/compressor/profile/pattern[/write][/arm or mechanism]
   // (Google Benchmark style, so its tools can filter on any part).
   std::string name() const;
 };
 
-// One arm of a suite: every set is made once per variant.
-struct Variant {
-  std::string label;  // "" for the plain set
-  uint64_t inject_ns;
-};
-
-// A suite is data: which backends, profiles, patterns, how many pages and repetitions by default.
+// A suite is data: which set kinds, backends, profiles and patterns, how many pages and
+// repetitions by default. Declared with designated initializers so each field says what it is.
 struct SuiteDef {
   std::string name, description;
+  std::vector<Kind> kinds;  // the set kinds it holds (floors can be left out with --no-floors)
   std::vector<std::string> backends, profiles, patterns;
-  size_t pages;
-  int repetitions;
-  bool swapout = true;  // also time swap-out per backend and compressor
-  bool floors = true;   // also time the swap-cache and first-touch floors
-  std::vector<Variant> variants = {{"", 0}};
-  bool swapin = true;      // time swap-in faults
-  bool writeback = false;  // force zswap writeback with every mechanism the kernel offers
-  bool race = false;       // provoke the writeback race for --duration seconds (bench/race.h)
+  size_t pages = 0;
+  int repetitions = 0;
+  std::vector<CalibrationArm> arms = {{}};  // every swap-in set is made once per arm
+  // recheck-model: a user-space model that borrows nothing and takes only --cpu, --repetitions, --out.
+  bool model = false;
+  bool has(Kind k) const;
 };
 const std::vector<SuiteDef>& suites();
 const SuiteDef& find_suite(const std::string& name);  // throws std::invalid_argument listing the suites

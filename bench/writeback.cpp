@@ -2,6 +2,15 @@
 
 namespace swapbench {
 
+std::string to_string(WritebackMech m) {
+  switch (m) {
+    case WritebackMech::MemcgZswapMax: return "memcg_zswap_max";
+    case WritebackMech::ShrinkerReclaim: return "shrinker_reclaim";
+    case WritebackMech::PoolLimit: return "pool_limit";
+  }
+  return "?";
+}
+
 std::vector<WritebackMechanism> writeback_mechanisms(const WritebackFeatures& f) {
   std::vector<WritebackMechanism> out;
   const char* no_proof = "no writeback counter (vmstat zswpwb or debugfs zswap/written_back_pages): a written-back "
@@ -19,13 +28,13 @@ std::vector<WritebackMechanism> writeback_mechanisms(const WritebackFeatures& f)
     }
     out.push_back(m);
   };
-  add({"memcg_zswap_max", "the region's cgroup gets memory.zswap.max = 4 MiB; each swap-out over it writes an older "
+  add({WritebackMech::MemcgZswapMax, "memcg_zswap_max", "the region's cgroup gets memory.zswap.max = a sixteenth of the region; each swap-out over it writes an older "
                           "entry back first (synchronous, in the swapping thread)"},
       f.memcg && f.memcg_v2_zswap_max,
       f.memcg ? "the workload's cgroup has no memory.zswap.max (cgroup v1, or a kernel before 6.1)"
               : "no memory cgroup",
       "a cgroup v2 machine with the memory controller (6.1+; deterministic from 6.8)");
-  add({"shrinker_reclaim", "the region is stored in zswap, zswap's shrinker is enabled, and reclaiming the region's "
+  add({WritebackMech::ShrinkerReclaim, "shrinker_reclaim", "the region is stored in zswap, zswap's shrinker is enabled, and reclaiming the region's "
                            "cgroup makes the shrinker write its entries back (synchronous, in the reclaiming thread)"},
       f.memcg_v2 && f.zswap_shrinker_param,
       !f.memcg_v2 ? "the workload's cgroup is not cgroup v2: under v1 zswap's pool is not charged to the cgroup "
@@ -33,7 +42,7 @@ std::vector<WritebackMechanism> writeback_mechanisms(const WritebackFeatures& f)
                     "shrinker never sees the region"
                   : "no zswap shrinker_enabled parameter (a kernel before 6.8)",
       "a cgroup v2 machine with the memory controller, kernel 6.8+");
-  add({"pool_limit", "the region is stored in zswap, max_pool_percent is set to 0 and a page is swapped out again and "
+  add({WritebackMech::PoolLimit, "pool_limit", "the region is stored in zswap, max_pool_percent is set to 0 and a page is swapped out again and "
                      "again: each store finds the pool over its limit and queues zswap's shrink worker (a kworker), "
                      "which gives every entry a second chance and then writes it back"},
       f.pool_limit_param && f.memcg,

@@ -6,8 +6,12 @@
 
 namespace swapbench {
 
+enum class WritebackMech { MemcgZswapMax, ShrinkerReclaim, PoolLimit };
+std::string to_string(WritebackMech m);  // memcg_zswap_max, shrinker_reclaim, pool_limit
+
 struct WritebackMechanism {
-  std::string name;    // memcg_zswap_max, shrinker_reclaim, pool_limit
+  WritebackMech id;
+  std::string name;    // to_string(id): how results and skips name it
   std::string how;     // what the run does, in words
   bool ok = false;
   std::string reason;  // why not, when !ok

@@ -35,16 +35,14 @@ constexpr double kWritebackBudgetS = 20;  // a mechanism that writes nothing bac
 uint64_t zswap_max_bytes(size_t pages) { return std::max<uint64_t>(64 << 10, pages * kPageSize / 16); }
 
 void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
-  SetRecord rec;
-  rec.sc = sc;
-  rec.repetition = reps_done_[sc.name()]++;
+  SetRecord rec = begin(sc);
   const PageProfile& prof = profile(sc.profile);
   const uint64_t gen = ++generation_;
   json& sb = rec.sb;
-  begin(sc, sb);
-  json wb = {{"mechanism", sc.variant}};
+  const WritebackMech mech = *sc.mechanism;
+  json wb = {{"mechanism", to_string(mech)}};
   for (const auto& m : b_->writeback)
-    if (m.name == sc.variant) wb["how"] = m.how;
+    if (m.id == mech) wb["how"] = m.how;
   std::vector<uint64_t> samples(sc.pages);
   mlock(samples.data(), samples.size() * sizeof(uint64_t));
   auto order = make_order(sc.pattern, sc.pages, gen);
@@ -58,7 +56,7 @@ void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
   auto secs_since = [](uint64_t t) { return static_cast<double>(now_ns() - t) * 1e-9; };
   try {
     m.enter();
-    auto r = std::make_unique<Region>(sc.pages, o_.thp);
+    auto r = std::make_unique<Region>(sc.pages, p_.thp);
     r->fill(prof, gen);
     m.leave();
     auto mr = measure_ratio(r->page(0), sc.pages, 64);
@@ -68,7 +66,7 @@ void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
     uint64_t t0 = now_ns(), t1 = t0;
     int64_t pswpout0 = 0;
     uint64_t on_disk = 0;  // region pages on disk after the phase; 0: just the written-back ones
-    if (sc.variant == "memcg_zswap_max") {
+    if (mech == WritebackMech::MemcgZswapMax) {
       Undo undo{[&] { m.set("memory.zswap.max", "max"); }};
       m.set("memory.zswap.max", std::to_string(zswap_max_bytes(sc.pages)));
       wb["memory_zswap_max"] = zswap_max_bytes(sc.pages);
@@ -96,7 +94,7 @@ void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
       for (const char* f : {"memory.usage_in_bytes", "memory.kmem.usage_in_bytes", "memory.current", "memory.zswap.current"})
         if (m.has(f)) charged[f] = m.get(f);
       wb["cgroup_charged_after_store"] = charged;
-      if (sc.variant == "shrinker_reclaim") {
+      if (mech == WritebackMech::ShrinkerReclaim) {
         Undo undo{[&] { z.set("shrinker_enabled", "N"); }};
         z.set("shrinker_enabled", "Y");
         wpmu.start();
@@ -120,7 +118,7 @@ void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
         // run rotates entries it finds recently stored (second chance) and gives up after a few
         // such failures, so one trigger writes back little or nothing: keep triggering.
         m.enter();
-        Region extra(1, o_.thp);
+        Region extra(1, p_.thp);
         m.leave();
         uint64_t last = written_back_now(), changed = now_ns();
         int triggers = 0;
@@ -143,7 +141,7 @@ void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
       }
     }
     const uint64_t written = written_back_now() - wb0;
-    if (sc.variant != "memcg_zswap_max") on_disk = written;  // the whole region was in zswap first
+    if (mech != WritebackMech::MemcgZswapMax) on_disk = written;  // the whole region was in zswap first
     wb["on_disk"] = on_disk;
     wb["sent_to_disk_directly"] = on_disk >= written ? on_disk - written : 0;
     const double secs = static_cast<double>(t1 - t0) * 1e-9;
@@ -156,10 +154,10 @@ void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
     if (!wb.contains("trigger_count")) wb["trigger_count"] = trig.size();
     json wp = json::object();
     for (const auto& c : wpmu.read())
-      wp[c.name] = c.scaled < 0 || !written || sc.variant == "pool_limit" ? json(nullptr)
+      wp[c.name] = c.scaled < 0 || !written || mech == WritebackMech::PoolLimit ? json(nullptr)
                                                                          : json(c.scaled / static_cast<double>(written));
     wb["pmu_per_written_back_page"] = wp;
-    wb["pmu_scope"] = sc.variant == "pool_limit"
+    wb["pmu_scope"] = mech == WritebackMech::PoolLimit
                           ? "not counted: the writeback ran in a kworker, not in this thread"
                           : "this thread during the writeback phase (the kernel work it triggered), per page written back";
     // The written-back pages sit in the swap cache until reclaimed: out with them, then fault all
@@ -186,23 +184,21 @@ void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
 }
 
 void Runner::run_race_set(benchmark::State& st, const Scenario& sc) {
-  SetRecord rec;
-  rec.sc = sc;
-  rec.repetition = reps_done_[sc.name()]++;
+  SetRecord rec = begin(sc);
   const PageProfile& prof = profile(sc.profile);
   json& sb = rec.sb;
-  begin(sc, sb);
+  const WritebackMech mech = *sc.mechanism;
   ZswapGuard& z = *b_->zswap;
   Memcg& m = *b_->memcg;
   RaceHooks hooks;
-  hooks.written_back = [this] { return written_back_now(); };
+  hooks.written_back = [] { return written_back_now(); };
   hooks.enter = [&m] { m.enter(); };
   hooks.leave = [&m] { m.leave(); };
   const std::string pool0 = z.has("max_pool_percent") ? z.get("max_pool_percent") : "";
-  if (sc.variant == "pool_limit") {
+  if (mech == WritebackMech::PoolLimit) {
     hooks.pressure_on = [&z] { z.set("max_pool_percent", "0"); };
     hooks.pressure_off = [&z, pool0] { z.set("max_pool_percent", pool0); };
-  } else if (sc.variant == "memcg_zswap_max") {
+  } else if (mech == WritebackMech::MemcgZswapMax) {
     const std::string lim = std::to_string(zswap_max_bytes(sc.pages));
     hooks.pressure_on = [&m, lim] { m.set("memory.zswap.max", lim); };
     hooks.pressure_off = [&m] { m.set("memory.zswap.max", "max"); };
@@ -216,11 +212,11 @@ void Runner::run_race_set(benchmark::State& st, const Scenario& sc) {
   }
   RaceConfig cfg;
   cfg.pages = sc.pages;
-  cfg.duration_s = o_.duration_s;
+  cfg.duration_s = p_.duration_s;
   cfg.seed = ++generation_;
-  cfg.test_stale_page = o_.test_stale_page;
+  cfg.test_stale_page = p_.test_stale_page;
   const Topology topo = read_topology();
-  cfg.fault_cpu = o_.cpu >= 0 ? o_.cpu : topo.pus - 1;
+  cfg.fault_cpu = p_.cpu ? *p_.cpu : topo.pus - 1;
   cfg.writeback_cpu = topo.pus > 1 ? (cfg.fault_cpu == 0 ? 1 : 0) : cfg.fault_cpu;
   RaceResult res;
   StatSnapshot before = snapshot();
@@ -240,7 +236,7 @@ void Runner::run_race_set(benchmark::State& st, const Scenario& sc) {
   sb["operations"] = res.operations;
   sb["writebacks"] = res.writebacks;
   sb["stale_pages"] = res.stale_pages;
-  sb["race"] = {{"mechanism", sc.variant}, {"seconds", res.seconds},
+  sb["race"] = {{"mechanism", to_string(mech)}, {"seconds", res.seconds},
                 {"operations_per_second", res.seconds > 0 ? static_cast<double>(res.operations) / res.seconds : 0.0},
                 {"pressure_cycles", res.pressure_cycles}, {"damaged_pages", res.damaged_pages},
                 {"final_checked", res.final_checked}, {"first_failures", first},

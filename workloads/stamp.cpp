@@ -38,14 +38,15 @@ std::optional<StampMismatch> verify_stamp(const uint8_t* page, uint64_t index, u
   std::memcpy(&found, page, sizeof found);
   uint64_t want_sum = body_checksum(page, index, generation);
   const char* what = nullptr;
+  StampFault fault = StampFault::NotAStamp;
   if (found.magic != kStampMagic) what = "not a stamp (page content replaced)";
-  else if (found.index != index) what = "wrong index (another page's data)";
-  else if (found.generation < generation) what = "stale generation (older data)";
-  else if (found.generation != generation) what = "unexpected generation";
-  else if (found.checksum != want_sum) what = "body corrupted (checksum differs)";
+  else if (found.index != index) fault = StampFault::WrongIndex, what = "wrong index (another page's data)";
+  else if (found.generation < generation) fault = StampFault::StaleGeneration, what = "stale generation (older data)";
+  else if (found.generation != generation) fault = StampFault::UnexpectedGeneration, what = "unexpected generation";
+  else if (found.checksum != want_sum) fault = StampFault::BodyCorrupted, what = "body corrupted (checksum differs)";
   if (!what) return std::nullopt;
   Stamp want{kStampMagic, index, generation, want_sum};
-  return StampMismatch{index, reinterpret_cast<uintptr_t>(page), show(want), show(found), what};
+  return StampMismatch{fault, index, reinterpret_cast<uintptr_t>(page), show(want), show(found), what};
 }
 
 std::string StampMismatch::describe() const {

@@ -23,7 +23,12 @@ constexpr size_t kStampBytes = sizeof(Stamp);
 uint64_t body_checksum(const uint8_t* page, uint64_t index, uint64_t generation);
 void write_stamp(uint8_t* page, uint64_t index, uint64_t generation);
 
+// What is wrong with a page, as a type: the race detector counts stale pages apart from damaged
+// ones, and must not decide that by matching message text.
+enum class StampFault { NotAStamp, WrongIndex, StaleGeneration, UnexpectedGeneration, BodyCorrupted };
+
 struct StampMismatch {
+  StampFault fault;
   uint64_t index;
   uintptr_t address;
   std::string expected;

@@ -1,0 +1,29 @@
+// What the user asked for, as the command line (or an environment twin) gave it. Numbers stay text
+// here: make_plan() turns them into a typed, validated Plan in one place, so "-1", "nan" or "0"
+// get an error naming the option instead of wrapping around or silently meaning "the default".
+#pragma once
+#include <string>
+#include <vector>
+
+namespace swapbench {
+
+struct RunOptions {
+  std::string suite = "quick";
+  std::vector<std::string> backends, compressors, profiles, patterns;  // empty: the suite's
+  std::string pages, cpu, repetitions, inject_ns, duration_s;          // empty: not given
+  std::string fault;                                                   // empty: read
+  // cycles and instructions, kernel and user apart: a fault's cost is kernel work, the harness's
+  // own is user work, and mixing them would hide which one moved.
+  std::vector<std::string> events = {"cycles:k", "instructions:k", "cycles:u", "instructions:u"};
+  bool events_given = false;
+  std::string out;          // "": results/<host>-<kernel>-<UTC>.json
+  std::string swap_dir;     // "": /var/tmp
+  std::string swap_device;  // "": a swap file under swap_dir; else this block device is mkswap'd (guests)
+  bool thp = false;
+  bool no_floors = false;
+  long test_corrupt_page = -1;  // tests only: flip a byte of this page after swap-in, before the check
+  long test_stale_page = -1;    // tests only: the race hands this page to the detector one generation old
+  std::string command_line;
+};
+
+}  // namespace swapbench

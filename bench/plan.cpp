@@ -1,0 +1,348 @@
+#include "bench/plan.h"
+
+#include <linux/magic.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "bench/results.h"
+#include "workloads/pmu.h"
+#include "workloads/system/swap_check.h"
+#include "workloads/system/zswap.h"
+
+namespace swapbench {
+
+namespace {
+
+// A run may use at most this share of MemAvailable: the region, plus at worst as much again in
+// zswap's pool or the swap cache, must leave the rest of the machine room to work.
+constexpr double kSafeMemShare = 0.5;
+// Room in the swap area beyond the region, for whatever else swaps meanwhile.
+constexpr uint64_t kSwapHeadroom = 64ull << 20;
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+// A whole number within [lo, hi], or BadInput naming the option: "-1" for a count must not wrap
+// around to 18446744073709551615, and "0" must not quietly mean "the suite's".
+long long parse_whole(const std::string& opt, const std::string& text, long long lo, long long hi) {
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE)
+    throw BadInput(opt + " '" + text + "': not a whole number; accepted: " + std::to_string(lo) + ".." + std::to_string(hi));
+  if (v < lo || v > hi)
+    throw BadInput(opt + " " + text + ": out of range; accepted: " + std::to_string(lo) + ".." + std::to_string(hi));
+  return v;
+}
+
+double parse_seconds(const std::string& opt, const std::string& text, double lo, double hi) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  // strtod takes "nan" and "inf": a race of NaN seconds once wrote an invalid set.
+  if (text.empty() || *end != '\0' || !std::isfinite(v) || v < lo || v > hi)
+    throw BadInput(opt + " '" + text + "': accepted: a number of seconds from " + std::to_string(lo).substr(0, 3) +
+                   " to " + std::to_string(static_cast<long>(hi)));
+  return v;
+}
+
+bool on_kernel_fs(const std::string& path) {
+  struct statfs f {};
+  if (statfs(path.c_str(), &f) != 0) return false;
+  return f.f_type == PROC_SUPER_MAGIC || f.f_type == SYSFS_MAGIC || f.f_type == DEBUGFS_MAGIC ||
+         f.f_type == TRACEFS_MAGIC || f.f_type == CGROUP_SUPER_MAGIC || f.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+std::string parent_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::optional<std::string> folder_problem(const std::string& dir, const std::string& what) {
+  struct stat st {};
+  if (stat(dir.c_str(), &st) != 0) return what + " " + dir + " does not exist (create it first)";
+  if (!S_ISDIR(st.st_mode)) return what + " " + dir + " is not a folder";
+  if (on_kernel_fs(dir)) return what + " " + dir + " is a kernel interface (/proc, /sys, ...), not a place for files";
+  if (access(dir.c_str(), W_OK) != 0) return what + " " + dir + " is not writable: " + std::strerror(errno);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> output_path_problem(const std::string& path) {
+  if (path.empty()) return "an empty path";
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {  // follows a symlink: its target is what gets written
+    if (S_ISDIR(st.st_mode)) return path + " is a folder; name a file in it, e.g. " + path + "/result.json";
+    if (on_kernel_fs(path)) return path + " is a kernel interface (/proc, /sys, ...), not a place for results";
+    if (access(path.c_str(), W_OK) != 0) return path + " is not writable: " + std::strerror(errno);
+    // A regular file is replaced atomically through a temporary file beside it; a device or FIFO is
+    // written through and needs nothing more.
+    if (S_ISREG(st.st_mode)) {
+      char real[PATH_MAX];
+      if (realpath(path.c_str(), real)) return folder_problem(parent_of(real), "the result's folder");
+    }
+    return std::nullopt;
+  }
+  return folder_problem(parent_of(path), "the result's folder");
+}
+
+MachineFacts read_machine_facts() {
+  MachineFacts m;
+  m.root = geteuid() == 0;
+  std::ifstream f("/proc/meminfo");
+  std::string k, unit;
+  uint64_t v;
+  while (f >> k >> v >> unit)
+    if (k == "MemAvailable:") m.mem_available = v * 1024;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) m.cpus.push_back(c);
+  m.results_dir = default_results_dir();
+  utsname u;
+  uname(&u);
+  char h[256] = {0};
+  gethostname(h, sizeof h - 1);
+  m.host = h;
+  m.release = u.release;
+  m.utc = utc_stamp("%Y%m%dT%H%M%SZ");
+  return m;
+}
+
+Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
+  Plan p;
+  try {
+    p.suite = &find_suite(o.suite);
+  } catch (const std::invalid_argument& e) {
+    throw BadInput(e.what());
+  }
+  const SuiteDef& s = *p.suite;
+  p.root = m.root;
+  p.command_line = o.command_line;
+  p.test_corrupt_page = o.test_corrupt_page;
+  p.test_stale_page = o.test_stale_page;
+
+  // Options a suite would silently ignore are refused: a user who asks for --pages on the model
+  // would otherwise believe the figures depend on it.
+  std::vector<std::pair<std::string, bool>> given = {
+      {"--backend", !o.backends.empty()}, {"--compressor", !o.compressors.empty()}, {"--profile", !o.profiles.empty()},
+      {"--pattern", !o.patterns.empty()}, {"--pages", !o.pages.empty()},       {"--fault", !o.fault.empty()},
+      {"--inject-ns", !o.inject_ns.empty()}, {"--duration", !o.duration_s.empty()}, {"--swap-dir", !o.swap_dir.empty()},
+      {"--swap-device", !o.swap_device.empty()}, {"--thp", o.thp},            {"--no-floors", o.no_floors},
+      {"--events", o.events_given}};
+  for (const auto& [opt, yes] : given) {
+    if (!yes) continue;
+    if (s.model)
+      throw BadInput(opt + " does not apply to suite " + s.name +
+                     " (a user-space model that borrows nothing; it takes --cpu, --repetitions and --out)");
+    if (opt == "--duration" && !s.has(Kind::Race))
+      throw BadInput("--duration applies only to the race suite (--suite race), not to suite " + s.name);
+    if (opt == "--inject-ns" && !s.has(Kind::Swapin))
+      throw BadInput("--inject-ns adds a delay to timed swap-in faults; suite " + s.name + " has none");
+  }
+
+  if (!o.cpu.empty()) {
+    std::string ok;
+    for (int c : m.cpus) ok += (ok.empty() ? "" : ",") + std::to_string(c);
+    char* end = nullptr;
+    errno = 0;
+    const long long cpu = std::strtoll(o.cpu.c_str(), &end, 10);
+    if (*end != '\0' || errno || !std::count(m.cpus.begin(), m.cpus.end(), cpu))
+      throw BadInput("--cpu " + o.cpu + ": no such CPU (or not one this process may use); accepted: " + ok);
+    p.cpu = static_cast<int>(cpu);
+  }
+  p.repetitions = o.repetitions.empty() ? s.repetitions : static_cast<int>(parse_whole("--repetitions", o.repetitions, 1, 100000));
+  // The model's results are not timings of the kernel: their name says so.
+  p.out = o.out.empty() ? m.results_dir + "/" + m.host + "-" + m.release + (s.model ? "-" + s.name : "") + "-" + m.utc + ".json"
+                        : o.out;
+  // The default folder is created at the end of the run when missing; only its parent must exist.
+  struct stat st {};
+  const bool default_dir_missing = o.out.empty() && stat(m.results_dir.c_str(), &st) != 0;
+  if (!for_list) {
+    auto why = default_dir_missing ? folder_problem(parent_of(m.results_dir), "the results folder's parent")
+                                   : output_path_problem(p.out);
+    if (why)
+      throw BadInput((o.out.empty() ? "result path " : "--out ") + p.out + ": " + *why +
+                     (o.out.empty() ? " (give --out FILE)" : ""));
+  }
+  if (s.model) return p;
+
+  for (const auto& b : o.backends.empty() ? s.backends : o.backends) {
+    if (b == "zswap") p.backends.push_back(Backend::Zswap);
+    else if (b == "disk") p.backends.push_back(Backend::Disk);
+    else throw BadInput("--backend '" + b + "': accepted: zswap, disk");
+  }
+  for (const auto& c : o.compressors) {
+    if (!std::count(kKnownCompressors.begin(), kKnownCompressors.end(), c))
+      throw BadInput("--compressor '" + c + "': not a zswap compressor; accepted names: " + join(kKnownCompressors) +
+                     " (which of them this kernel takes: ./swapbench check)");
+    if (!std::count(p.compressors.begin(), p.compressors.end(), c)) p.compressors.push_back(c);
+  }
+  try {
+    for (const auto& n : o.profiles.empty() ? s.profiles : o.profiles) {
+      ProfileSpec spec = parse_profile(n);
+      PageProfile check(spec);  // a file: profile is read here, so a missing file is bad input now
+      p.profiles.push_back(spec);
+    }
+    for (const auto& n : o.patterns.empty() ? s.patterns : o.patterns) p.patterns.push_back(parse_pattern(n));
+  } catch (const std::invalid_argument& e) {
+    throw BadInput(e.what());
+  }
+  if (!o.fault.empty() && o.fault != "read" && o.fault != "write")
+    throw BadInput("--fault '" + o.fault + "': accepted: read, write");
+  p.write_faults = o.fault == "write";
+  p.floors = !o.no_floors;
+  p.thp = o.thp;
+  for (const auto& e : o.events) {
+    auto st2 = resolve_event(e);
+    if (!st2.ok) throw BadInput("--events: " + st2.reason);
+  }
+  p.events = o.events;
+  if (!o.inject_ns.empty()) p.inject_ns = static_cast<uint64_t>(parse_whole("--inject-ns", o.inject_ns, 0, 1000000000));
+  if (!o.duration_s.empty()) p.duration_s = parse_seconds("--duration", o.duration_s, 0.1, 86400);
+
+  p.pages = o.pages.empty() ? s.pages : static_cast<size_t>(parse_whole("--pages", o.pages, 1, UINT32_MAX));
+  const uint64_t want = 2ull * p.pages * kPageSize;
+  if (static_cast<double>(want) > kSafeMemShare * static_cast<double>(m.mem_available)) {
+    uint64_t max_pages = static_cast<uint64_t>(kSafeMemShare * static_cast<double>(m.mem_available)) / (2 * kPageSize);
+    throw BadInput("--pages " + std::to_string(p.pages) + " wants " + std::to_string(want >> 20) +
+                   " MiB (the region and as much again for zswap's pool or the swap cache); MemAvailable is " +
+                   std::to_string(m.mem_available >> 20) + " MiB and a run uses at most half of it: --pages " +
+                   std::to_string(max_pages) + " at most");
+  }
+  p.swap_bytes = static_cast<uint64_t>(p.pages) * kPageSize + kSwapHeadroom;
+  if (!o.swap_dir.empty() && !o.swap_device.empty())
+    throw BadInput("--swap-dir and --swap-device: give one (a swap file in a folder, or a whole block device)");
+  if (!o.swap_dir.empty()) p.swap_dir = o.swap_dir;
+  p.swap_device = o.swap_device;
+  // Only a root run makes a swap area; checked read-only here so a bad place is exit 2 before any change.
+  if (m.root && !for_list) {
+    if (!p.swap_device.empty()) {
+      if (auto why = swap_device_problem(p.swap_device, p.swap_bytes)) throw BadInput("--swap-device " + p.swap_device + ": " + *why);
+    } else if (auto why = swap_dir_problem(p.swap_dir, p.swap_bytes)) {
+      throw BadInput("--swap-dir " + p.swap_dir + ": " + *why);
+    }
+  }
+  return p;
+}
+
+Capabilities Capabilities::for_listing(bool root) {
+  Capabilities c;
+  c.root = root;
+  c.listing = true;
+  return c;
+}
+
+Expansion expand(const Plan& p, const Capabilities& c) {
+  const SuiteDef& suite = *p.suite;
+  Expansion x;
+  const std::string fix_root = "run as root: ./swapbench run";
+  auto add_one = [&](Scenario sc) {
+    sc.pages = p.pages;
+    // Swap-out has no faults and the first-touch floor always writes: neither takes --fault.
+    sc.write_faults = p.write_faults && sc.kind != Kind::Swapout && sc.kind != Kind::FloorFirsttouch;
+    if (sc.privileged() && !c.root && !c.listing)
+      x.skipped.push_back({sc.name(), "needs root (swap areas, zswap parameters, cgroups)", fix_root});
+    else x.sets.push_back(sc);
+  };
+  // Calibration arms multiply the timed fault sets only: swap-out and the floors have no injected
+  // delay to vary.
+  auto add_swapin = [&](Scenario sc) {
+    for (const auto& a : suite.arms) {
+      sc.arm = a;
+      add_one(sc);
+    }
+  };
+  const bool zswap = std::count(p.backends.begin(), p.backends.end(), Backend::Zswap) > 0;
+  const bool disk = std::count(p.backends.begin(), p.backends.end(), Backend::Disk) > 0;
+  std::vector<std::string> comps;
+  if (zswap) {
+    if (c.listing || !c.root) {
+      comps = p.compressors.empty() ? std::vector<std::string>{"(every accepted)"} : p.compressors;
+    } else if (!c.zswap) {
+      x.skipped.push_back({"*/zswap/*", "zswap is not in this kernel (no /sys/module/zswap)", "use a kernel with CONFIG_ZSWAP=y"});
+    } else if (p.compressors.empty()) {
+      comps = c.accepted;
+    } else {
+      for (const auto& name : p.compressors) {
+        if (!std::count(c.accepted.begin(), c.accepted.end(), name)) {
+          auto why = c.refused.find(name);
+          throw BadInput("--compressor " + name + ": this kernel refuses it" +
+                         (why != c.refused.end() ? " (" + why->second + ")" : "") + "; it accepts: " +
+                         join(c.accepted) + " (load it with modprobe " + name +
+                         ", or use a kernel built with its CONFIG_CRYPTO_ option)");
+        }
+        comps.push_back(name);
+      }
+    }
+  }
+  // Writeback and race sets need a mechanism; listed unresolved until the kernel is asked.
+  std::vector<const WritebackMechanism*> usable;
+  for (const auto& m : c.writeback)
+    if (m.ok) usable.push_back(&m);
+  const bool resolved = c.root && !c.listing;
+  const bool memcg_ok = !resolved || c.memcg;
+  for (const auto& prof : p.profiles) {
+    for (const auto& comp : comps) {
+      if (suite.has(Kind::Swapin))
+        for (auto pat : p.patterns) add_swapin({Kind::Swapin, Backend::Zswap, comp, prof, pat});
+      if (suite.has(Kind::Swapout)) add_one({Kind::Swapout, Backend::Zswap, comp, prof, Pattern::Sequential});
+      // One race per compressor asked for; by default only the first the kernel accepts (lzo where
+      // it is there): the race is about slots and writeback, not compression.
+      if (suite.has(Kind::Race) && (!p.compressors.empty() || comp == comps.front())) {
+        Scenario sc{Kind::Race, Backend::Zswap, comp, prof, p.patterns.front()};
+        if (!resolved) add_one(sc);
+        else if (usable.empty())
+          x.skipped.push_back({sc.name() + "/none", "no way to force writeback here, so no race to provoke",
+                               "see ./swapbench run --suite writeback for each mechanism's reason"});
+        else {
+          sc.mechanism = usable.front()->id;
+          add_one(sc);
+        }
+      }
+      if (suite.has(Kind::Writeback)) {
+        Scenario sc{Kind::Writeback, Backend::Zswap, comp, prof, p.patterns.front()};
+        if (!resolved) add_one(sc);
+        for (const auto& m : resolved ? c.writeback : std::vector<WritebackMechanism>{}) {
+          sc.mechanism = m.id;
+          if (m.ok) add_one(sc);
+          else x.skipped.push_back({sc.name(), "writeback by " + m.name + " is not possible here: " + m.reason, m.fix});
+        }
+      }
+    }
+    if (disk && suite.has(Kind::Swapin)) {
+      for (auto pat : p.patterns) {
+        Scenario sc{Kind::Swapin, Backend::Disk, "none", prof, pat};
+        if (memcg_ok) add_swapin(sc);
+        else
+          x.skipped.push_back({sc.name(), "no memory cgroup to push pages out of the swap cache: " + c.memcg_reason,
+                               "see ./swapbench check"});
+      }
+    }
+    if (disk && suite.has(Kind::Swapout)) add_one({Kind::Swapout, Backend::Disk, "none", prof, Pattern::Sequential});
+  }
+  if (p.floors && !p.profiles.empty()) {
+    if (disk && suite.has(Kind::FloorSwapcache))
+      add_one({Kind::FloorSwapcache, Backend::Disk, "none", p.profiles.front(), p.patterns.front()});
+    if (suite.has(Kind::FloorFirsttouch))
+      add_one({Kind::FloorFirsttouch, Backend::None, "none", ProfileSpec{ProfileKind::Zero, 2.0, ""}, Pattern::Sequential});
+  }
+  return x;
+}
+
+}  // namespace swapbench

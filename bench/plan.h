@@ -1,0 +1,92 @@
+// From what the user asked (RunOptions) and a suite to a typed, validated Plan, and from a Plan and
+// what the borrowed machine offers to the list of sets. Every bad input is caught by make_plan()
+// before anything on the machine changes; the one input that can only be judged by asking the
+// kernel (an explicit --compressor it refuses) is caught by expand(), still before any set runs.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench/options.h"
+#include "bench/scenario.h"
+#include "bench/writeback.h"
+
+namespace swapbench {
+
+// Bad input: exit 2, with the option, the value and what would be accepted.
+struct BadInput : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// Facts about this machine the plan is checked against, read once (tests pass their own).
+struct MachineFacts {
+  bool root = false;
+  uint64_t mem_available = 0;  // bytes
+  std::vector<int> cpus;       // OS indexes of usable CPUs
+  std::string results_dir;     // where a result goes when --out is not given
+  std::string host, release, utc;  // name the default result: <host>-<release>[-<suite>]-<utc>.json
+};
+MachineFacts read_machine_facts();
+
+struct Plan {
+  const SuiteDef* suite = nullptr;
+  size_t pages = 0;
+  int repetitions = 0;
+  std::vector<Backend> backends;
+  std::vector<std::string> compressors;  // asked for by name; empty: every one the kernel accepts
+  std::vector<ProfileSpec> profiles;
+  std::vector<Pattern> patterns;
+  bool write_faults = false;
+  bool floors = true;
+  std::optional<int> cpu;      // unset: the last CPU
+  std::vector<std::string> events;
+  uint64_t inject_ns = 0;      // added to every timed fault (on top of a calibration arm's)
+  double duration_s = 10;      // the race's time budget
+  std::string swap_dir = "/var/tmp";
+  std::string swap_device;
+  uint64_t swap_bytes = 0;     // the swap area the run needs
+  std::string out;             // resolved result path
+  bool thp = false;
+  bool root = false;
+  long test_corrupt_page = -1, test_stale_page = -1;
+  std::string command_line;
+};
+
+// Throws BadInput naming the option and what would be accepted. Checks nothing that needs a
+// change to the machine; the swap place and the result path are checked read-only (not for
+// `list`, which writes and borrows nothing).
+Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list = false);
+
+// A problem with a result path, found before the run (nullopt: writable).
+std::optional<std::string> output_path_problem(const std::string& path);
+
+// What the borrowed machine offers (filled after borrowing; `list` uses listing()).
+struct Capabilities {
+  bool root = false;
+  bool zswap = false;
+  std::vector<std::string> accepted;               // compressors the kernel took
+  std::map<std::string, std::string> refused;      // and why the others were refused
+  bool memcg = false;
+  std::string memcg_reason;                         // why there is none
+  std::vector<WritebackMechanism> writeback;        // every mechanism, usable or not (with why)
+  bool listing = false;  // nothing asked of the kernel yet: compressors and mechanisms unresolved
+  static Capabilities for_listing(bool root);
+};
+
+struct Skip {
+  std::string benchmark, reason, fix;
+};
+
+struct Expansion {
+  std::vector<Scenario> sets;
+  std::vector<Skip> skipped;
+};
+
+// The sets, in the order results list them. Throws BadInput when a compressor asked for by name is
+// refused by the kernel (naming the ones it accepts).
+Expansion expand(const Plan& p, const Capabilities& c);
+
+}  // namespace swapbench

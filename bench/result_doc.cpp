@@ -1,0 +1,68 @@
+#include "bench/result_doc.h"
+
+#include <unistd.h>
+
+#include "bench/results.h"
+
+namespace swapbench {
+
+using nlohmann::json;
+
+bool CaptureReporter::ReportContext(const Context& c) {
+  const auto& ci = c.cpu_info;
+  json caches = json::array();
+  for (const auto& cc : ci.caches)
+    caches.push_back({{"type", cc.type}, {"level", cc.level}, {"size", cc.size}, {"num_sharing", cc.num_sharing}});
+  context = {{"num_cpus", ci.num_cpus}, {"mhz_per_cpu", static_cast<int>(ci.cycles_per_second / 1e6)},
+             {"cpu_scaling_enabled", ci.scaling == benchmark::CPUInfo::ENABLED}, {"caches", caches},
+             {"load_avg", ci.load_avg}, {"host_name", c.sys_info.name}};
+  return true;
+}
+
+void CaptureReporter::ReportRuns(const std::vector<Run>& report) {
+  for (const auto& r : report) runs.push_back(r);
+}
+
+void run_registered(CaptureReporter& rep, bool interleave) {
+  std::vector<std::string> args = {"swapbench"};
+  if (interleave) args.push_back("--benchmark_enable_random_interleaving=true");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+  benchmark::Initialize(&argc, argv.data());
+  benchmark::RunSpecifiedBenchmarks(&rep);
+}
+
+json result_document(const json& gbench_context, const json& sb_context, const json& benchmarks) {
+  json ctx = gbench_context.is_object() ? gbench_context : json::object();
+  ctx["date"] = utc_stamp("%Y-%m-%dT%H:%M:%SZ");
+  ctx["executable"] = "swapbench";
+  ctx["library_build_type"] = "release";
+  ctx["json_schema_version"] = kGbenchSchemaVersion;
+  if (!ctx.contains("host_name")) {
+    char h[256] = {0};
+    gethostname(h, sizeof h - 1);
+    ctx["host_name"] = h;
+  }
+  json sb = sb_context;
+  sb["schema_version"] = kSchemaVersion;
+  sb["kernel"] = kernel_json();
+  sb["accelerator"] = detect_accelerator();
+  ctx["swapbench"] = sb;
+  return {{"context", ctx}, {"benchmarks", benchmarks}};
+}
+
+json aggregate_entry(const benchmark::BenchmarkReporter::Run& g, const std::string& name, int family, int reps,
+                     const std::string& note) {
+  const bool pct = g.aggregate_unit == benchmark::kPercentage;
+  return {{"name", name + "_" + g.aggregate_name}, {"family_index", family}, {"per_family_instance_index", 0},
+          {"run_name", name}, {"run_type", "aggregate"}, {"repetitions", reps}, {"threads", g.threads},
+          {"aggregate_name", g.aggregate_name}, {"aggregate_unit", pct ? "percentage" : "time"},
+          {"iterations", g.iterations},
+          // A percentage aggregate (cv) is a plain ratio: not scaled like a time.
+          {"real_time", pct ? g.real_accumulated_time : g.GetAdjustedRealTime()},
+          {"cpu_time", pct ? g.cpu_accumulated_time : g.GetAdjustedCPUTime()}, {"time_unit", "ns"},
+          {"swapbench", {{"note", note}}}};
+}
+
+}  // namespace swapbench

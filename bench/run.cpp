@@ -1,0 +1,224 @@
+// `swapbench run` and `swapbench list`: options -> plan -> borrow -> sets -> Google Benchmark ->
+// one result document -> the machine given back -> the summary.
+#include "bench/run.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iomanip>
+#include <iostream>
+
+#include "bench/borrow.h"
+#include "bench/overhead.h"
+#include "bench/plan.h"
+#include "bench/recheck_model.h"
+#include "bench/result_doc.h"
+#include "bench/results.h"
+#include "bench/set_runner.h"
+#include "bench/summary.h"
+#include "workloads/pinning.h"
+#include "workloads/pmu.h"
+
+namespace swapbench {
+
+namespace {
+
+// The events that open here, and the reasons of those that do not (the run goes on without them).
+std::vector<std::string> usable_events(const std::vector<std::string>& asked, json& unavailable) {
+  std::vector<std::string> ok;
+  unavailable = json::array();
+  CounterGroup probe(asked);
+  for (const auto& s : probe.statuses()) {
+    if (s.ok) ok.push_back(s.name);
+    else unavailable.push_back({{"event", s.name}, {"reason", s.reason}});
+  }
+  if (!unavailable.empty())
+    std::cerr << "swapbench: " << unavailable.size() << " counter(s) unavailable, the run goes on without them: "
+              << unavailable[0]["event"].get<std::string>() << ": " << unavailable[0]["reason"].get<std::string>() << "\n";
+  return ok;
+}
+
+json benchmark_entries(const std::vector<Scenario>& scs, const std::vector<SetRecord>& records,
+                       const CaptureReporter& rep, int reps) {
+  json benchmarks = json::array();
+  int family = 0;
+  for (const auto& sc : scs) {
+    const std::string name = sc.name();
+    std::vector<const benchmark::BenchmarkReporter::Run*> gruns;
+    for (const auto& g : rep.runs)
+      if (g.run_name.function_name == name) gruns.push_back(&g);
+    for (const auto& r : records) {
+      if (r.sc.name() != name) continue;
+      json e = {{"name", name}, {"family_index", family}, {"per_family_instance_index", 0},
+                {"run_name", name}, {"run_type", "iteration"}, {"repetitions", reps},
+                {"repetition_index", r.repetition}, {"threads", 1}, {"iterations", r.lat.count},
+                {"real_time", r.lat.mean}, {"cpu_time", r.lat.mean}, {"time_unit", "ns"}};
+      for (const auto* g : gruns)
+        if (g->run_type == benchmark::BenchmarkReporter::Run::RT_Iteration && g->repetition_index == r.repetition &&
+            g->iterations > 0)
+          e["cpu_time"] = g->GetAdjustedCPUTime();
+      if (!r.error.empty()) {
+        e["error_occurred"] = true;
+        e["error_message"] = r.error;
+      }
+      e["swapbench"] = r.sb;
+      benchmarks.push_back(e);
+    }
+    for (const auto* g : gruns)
+      if (g->run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate)
+        benchmarks.push_back(aggregate_entry(*g, name, family, reps,
+                                             "Google Benchmark's aggregate of the per-fault mean over repetitions, "
+                                             "errors excluded; see the iteration entries"));
+    ++family;
+  }
+  return benchmarks;
+}
+
+}  // namespace
+
+int write_result(const Plan& p, const MachineFacts& m, const json& doc) {
+  // The default folder is the one thing created without being named: it is where results go.
+  if (p.out.rfind(m.results_dir + "/", 0) == 0) mkdir(m.results_dir.c_str(), 0755);
+  try {
+    write_json_atomic(p.out, doc);
+    std::cerr << "swapbench: wrote " << p.out << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "swapbench run: " << e.what() << "\n";
+  }
+  // Nothing is lost: what was measured goes to the default place under its default name.
+  const std::string rescue = m.results_dir + "/" + m.host + "-" + m.release + "-unsaved-" + m.utc + ".json";
+  if (rescue != p.out) {
+    try {
+      mkdir(m.results_dir.c_str(), 0755);
+      write_json_atomic(rescue, doc);
+      std::cerr << "swapbench: the result is saved as " << rescue << " instead\n";
+    } catch (const std::exception& e) {
+      std::cerr << "swapbench run: the result is lost: " << e.what() << "\n";
+    }
+  }
+  return 1;
+}
+
+// A closed stdout (`| head`) is an error to report, not a reason to die with the machine borrowed:
+// SIGPIPE is ignored (bench/main.cpp) and the failed write is seen here.
+int check_stdout(int status) {
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
+  std::cerr << "swapbench: the summary could not be written to standard output (" << std::strerror(errno)
+            << "); the result file holds everything\n";
+  return status ? status : 1;
+}
+
+int run_command(const RunOptions& o) {
+  const MachineFacts facts = read_machine_facts();
+  Plan p;
+  try {
+    p = make_plan(o, facts);
+  } catch (const BadInput& e) {
+    std::cerr << "swapbench run: " << e.what() << "\n";
+    return 2;
+  }
+  if (p.suite->model) return recheck_model_command(p, facts);
+  if (!p.root) std::cerr << "swapbench: not root: only benchmarks that change nothing run (as root: ./swapbench run, for all)\n";
+
+  Binding bind = pin_current_thread(p.cpu ? *p.cpu : -1);
+  TimerOverhead timer = measure_timer_overhead();
+  TimerOverhead harness = harness_overhead();
+  json ev_bad;
+  const std::vector<std::string> events = usable_events(p.events, ev_bad);
+
+  std::unique_ptr<Borrowed> b;
+  Expansion x;
+  if (p.root) {
+    try {
+      b = borrow(p);
+    } catch (const std::exception& e) {
+      std::cerr << "swapbench run: " << e.what() << "\n";
+      return 1;
+    }
+    try {
+      x = expand(p, capabilities(*b));
+    } catch (const BadInput& e) {
+      b.reset();
+      std::cerr << "swapbench run: " << e.what() << "\n(nothing was measured; zswap was asked and given back)\n";
+      return 2;
+    }
+  } else {
+    x = expand(p, Capabilities{});
+  }
+  const std::vector<Scenario>& scs = x.sets;
+
+  Runner runner(p, b.get(), events);
+  runner.total_runs = static_cast<int>(scs.size()) * p.repetitions;
+  std::cerr << "swapbench: " << scs.size() << " sets x " << p.repetitions << " repetitions, " << p.pages
+            << " pages each, interleaved; CPU " << bind.cpu << "\n";
+  for (const auto& sc : scs) {
+    benchmark::RegisterBenchmark(sc.name().c_str(), [&runner, sc](benchmark::State& st) { runner.run_set(st, sc); })
+        ->Iterations(static_cast<benchmark::IterationCount>(sc.kind == Kind::Race ? 1 : sc.pages))
+        ->Repetitions(p.repetitions)
+        ->UseManualTime()
+        ->Unit(benchmark::kNanosecond);
+  }
+  CaptureReporter rep;
+  auto t0 = std::chrono::steady_clock::now();
+  if (!scs.empty()) run_registered(rep, true);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  json skipped = json::array();
+  for (const auto& s : x.skipped) skipped.push_back({{"benchmark", s.benchmark}, {"reason", s.reason}, {"fix", s.fix}});
+  const Topology topo = read_topology();
+  json sbctx = {{"suite", p.suite->name}, {"repetitions", p.repetitions}, {"pages", p.pages},
+                {"command_line", p.command_line}, {"root", p.root}, {"cpu_model", topo.cpu_model},
+                {"topology", topo.to_json()}, {"binding", bind.to_json()}, {"timer", to_json(timer)},
+                {"harness_overhead", to_json(harness)}, {"events_available", events}, {"events_unavailable", ev_bad},
+                {"inject", inject_check(scs, p.inject_ns)},
+                {"page_cluster_during_timing", p.root ? json(0) : json(nullptr)}, {"skipped", skipped},
+                {"wall_seconds", wall}};
+  if (b) {
+    if (b->zswap) {
+      sbctx["zswap_params_found"] = b->zswap->found();
+      sbctx["compressors"] = {{"accepted", b->compressors.accepted}, {"refused", b->compressors.refused}};
+    }
+    sbctx["swap_area"] = {{"type", b->swap->type() == SwapAreaGuard::Type::Device ? "device" : "file"},
+                          {"path", b->swap->path()}, {"size_bytes", b->swap->bytes()},
+                          {"priority", b->swap->priority()}, {"dir", p.swap_dir}};
+    sbctx["memcg"] = b->memcg ? json{{"version", b->memcg->info().name()}, {"dir", b->memcg->dir()}}
+                              : json{{"version", "none"}, {"reason", b->memcg_reason}};
+    sbctx["debugfs_mounted_by_suite"] = b->debugfs && b->debugfs->mounted_by_us();
+  }
+  const json doc = result_document(rep.context, sbctx, benchmark_entries(scs, runner.records, rep, p.repetitions));
+  b.reset();  // give the machine back before anything else can fail
+  int status = runner.hard_failure ? 1 : 0;
+  if (write_result(p, facts, doc) != 0) status = 1;
+  std::cerr << "swapbench: " << std::fixed << std::setprecision(0) << wall << " s of sets\n";
+  print_summary(scs, runner.records, x.skipped);
+  if (runner.hard_failure) std::cerr << "swapbench: HARD FAILURE: pages came back wrong (see above and the result)\n";
+  return check_stdout(status);
+}
+
+int list_command(const RunOptions& o) {
+  const MachineFacts facts = read_machine_facts();
+  for (const auto& s : suites()) std::printf("suite %-13s %s\n", s.name.c_str(), s.description.c_str());
+  Plan p;
+  try {
+    p = make_plan(o, facts, true);
+  } catch (const BadInput& e) {
+    std::cerr << "swapbench list: " << e.what() << "\n";
+    return 2;
+  }
+  if (p.suite->model) return check_stdout(0);
+  std::printf("\nsets of suite '%s' (compressors: every one the kernel accepts, found when the run starts):\n",
+              p.suite->name.c_str());
+  try {
+    for (const auto& sc : expand(p, Capabilities::for_listing(facts.root)).sets) std::printf("  %s\n", sc.name().c_str());
+  } catch (const BadInput& e) {
+    std::cerr << "swapbench list: " << e.what() << "\n";
+    return 2;
+  }
+  return check_stdout(0);
+}
+
+}  // namespace swapbench

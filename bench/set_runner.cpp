@@ -1,0 +1,225 @@
+#include "bench/set_runner.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+namespace swapbench {
+
+const PageProfile& Runner::profile(const ProfileSpec& s) {
+  auto& p = profiles_[s.name()];
+  if (!p) p = std::make_unique<PageProfile>(s);
+  return *p;
+}
+
+StatSnapshot Runner::snapshot() const {
+  StatSnapshot s;
+  s.vmstat = read_vmstat("/");
+  s.zswap = read_zswap_debugfs(kDebugfs);
+  if (b_ && b_->memcg) s.memcg = b_->memcg->stat();
+  return s;
+}
+
+void Runner::run_set(benchmark::State& st, const Scenario& sc) {
+  switch (sc.kind) {
+    case Kind::Writeback: return run_writeback_set(st, sc);
+    case Kind::Race: return run_race_set(st, sc);
+    default: return run_timed_set(st, sc);
+  }
+}
+
+void Runner::configure(const Scenario& sc, json& sb) {
+  if (!b_ || !b_->zswap) return;
+  ZswapGuard& z = *b_->zswap;
+  if (sc.backend == Backend::Zswap) {
+    if (z.get("compressor") != sc.compressor) z.set("compressor", sc.compressor);
+    z.set("enabled", "Y");
+  } else {
+    z.set("enabled", "N");
+  }
+  sb["zswap_params"] = z.now();
+}
+
+// Disk pages stay in the swap cache after MADV_PAGEOUT (writeback is asynchronous); a fault on
+// them would be a minor fault. Reclaiming the workload's cgroup drops them once written.
+json Runner::evict_swapcache(Region& r) {
+  auto t0 = std::chrono::steady_clock::now();
+  int attempts = 0;
+  std::string last;
+  size_t resident = r.resident();
+  while (resident > 0 && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20)) {
+    ++attempts;
+    last = b_->memcg->reclaim(r.pages() * kPageSize);
+    resident = r.resident();
+    if (resident) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {{"method", b_->memcg->info().version == MemcgVersion::V1 ? "memory.force_empty" : "memory.reclaim"},
+          {"attempts", attempts}, {"seconds", secs}, {"still_resident", resident}, {"last_refusal", last}};
+}
+
+void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
+  SetRecord rec = begin(sc);
+  const PageProfile& prof = profile(sc.profile);
+  const bool zero = sc.profile.kind == ProfileKind::Zero;
+  const uint64_t gen = ++generation_;
+  json& sb = rec.sb;
+  const uint64_t inject = inject_ns(sc);
+  std::vector<uint64_t> samples(sc.pages);
+  // Locked so that reclaim cannot push the sample buffer itself out mid-loop.
+  mlock(samples.data(), samples.size() * sizeof(uint64_t));
+  auto order = make_order(sc.pattern, sc.pages, gen);
+  std::unique_ptr<Region> r;
+  try {
+    if (sc.kind == Kind::FloorFirsttouch) {
+      r = std::make_unique<Region>(sc.pages, p_.thp);
+    } else {
+      // Only the region is charged to the cgroup: enter, fault it in, leave.
+      if (b_->memcg) b_->memcg->enter();
+      r = std::make_unique<Region>(sc.pages, p_.thp);
+      r->fill(prof, gen);
+      if (b_->memcg) b_->memcg->leave();
+      auto m = measure_ratio(r->page(0), sc.pages, 64);
+      sb["ratio_measured"] = {{"lz4", m.lz4}, {"zstd", m.zstd}, {"sampled_pages", m.pages}};
+    }
+  } catch (const std::exception& e) {
+    rec.error = std::string("setting up the region failed: ") + e.what();
+  }
+
+  Verdict v;
+  StatSnapshot before, after;
+  CounterGroup pmu(events_);
+  uint64_t resident_before = 0;
+  size_t k = 0;
+  if (rec.error.empty()) {
+    if (sc.kind == Kind::Swapin || sc.kind == Kind::FloorSwapcache) {
+      if (int e = r->pageout_all()) rec.error = std::string("MADV_PAGEOUT failed: ") + std::strerror(e);
+      if (sc.kind == Kind::Swapin && r->resident() > 0 && b_->memcg) sb["swapcache_eviction"] = evict_swapcache(*r);
+      resident_before = r->resident();
+    }
+  }
+  if (rec.error.empty()) {
+    const bool write = sc.write_faults || sc.kind == Kind::FloorFirsttouch;
+    const uint8_t byte = sc.kind == Kind::FloorFirsttouch ? 0 : prof.first_byte();
+    before = snapshot();
+    pmu.start();
+    if (sc.kind == Kind::Swapout) {
+      for (auto _ : st) {
+        uint64_t ns = 0;
+        if (int e = r->timed_pageout(k, ns)) {
+          rec.error = std::string("MADV_PAGEOUT failed: ") + std::strerror(e);
+          break;
+        }
+        samples[k++] = ns;
+        st.SetIterationTime(static_cast<double>(ns) * 1e-9);
+      }
+    } else {
+      for (auto _ : st) {
+        uint64_t ns = r->timed_fault(order[k], write, byte, inject);
+        samples[k++] = ns;
+        st.SetIterationTime(static_cast<double>(ns) * 1e-9);
+      }
+    }
+    pmu.stop();
+    after = snapshot();
+  }
+  StatDelta d = delta(before, after);
+  if (rec.error.empty()) {
+    switch (sc.kind) {
+      case Kind::Swapin: v = prove_swapin(sc.backend, sc.pages, resident_before, d.vmstat, zero); break;
+      case Kind::Swapout: v = prove_swapout(sc.backend, sc.pages, r->resident(), d.vmstat, zero); break;
+      case Kind::FloorSwapcache: v = prove_swapcache_floor(sc.pages, resident_before, d.vmstat); break;
+      case Kind::FloorFirsttouch: v = prove_firsttouch_floor(sc.pages, d.vmstat); break;
+      case Kind::Writeback:
+      case Kind::Race: break;  // their own set functions prove them
+    }
+    if (sc.kind == Kind::Swapin && p_.test_corrupt_page >= 0 && static_cast<size_t>(p_.test_corrupt_page) < sc.pages)
+      r->page(static_cast<size_t>(p_.test_corrupt_page))[100] ^= 0x40;  // --test-corrupt-page: tests the check below
+    if (sc.kind != Kind::FloorFirsttouch) {
+      check_stamps(*r, prof, gen, rec);  // for swap-out sets this faults the pages back in, untimed
+    } else {
+      sb["stamps"] = {{"checked", 0}, {"failed", 0}, {"note", "fresh pages carry no stamp"}};
+    }
+  }
+  finish(st, rec, v, samples, k, d, pmu, resident_before);
+}
+
+// What every set starts with: what it is, when it began, and the zswap state it runs under.
+SetRecord Runner::begin(const Scenario& sc) {
+  SetRecord rec;
+  rec.sc = sc;
+  rec.repetition = reps_done_[sc.name()]++;
+  json& sb = rec.sb;
+  sb = {{"kind", to_string(sc.kind)}, {"backend", to_string(sc.backend)}, {"compressor", sc.compressor},
+        {"profile", sc.profile.name()}, {"pattern", to_string(sc.pattern)}, {"pages", sc.pages},
+        {"fault", sc.write_faults ? "write" : "read"}, {"inject_ns", inject_ns(sc)},
+        {"variant", sc.mechanism ? to_string(*sc.mechanism) : sc.arm.label},
+        // When this repetition began, in s since the run started: lets analysis see drift over time.
+        {"started_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()}};
+  if (sc.privileged()) configure(sc, sb);
+  sb["zpool"] = sb.contains("zswap_params") && sb["zswap_params"].contains("zpool") ? sb["zswap_params"]["zpool"]
+                : sc.backend == Backend::Zswap ? json("zsmalloc (the only zpool; no zpool parameter)") : json("none");
+  return rec;
+}
+
+// Every page's stamp, checked; a wrong one is a hard failure naming the page.
+void Runner::check_stamps(Region& r, const PageProfile& prof, uint64_t gen, SetRecord& rec) {
+  size_t bad = 0;
+  auto msgs = r.verify(prof, gen, 5, bad);
+  rec.sb["stamps"] = {{"checked", rec.sc.pages}, {"failed", bad}, {"first_failures", msgs}};
+  if (bad) {
+    hard_failure = true;
+    rec.error = std::to_string(bad) + " of " + std::to_string(rec.sc.pages) +
+                " pages came back wrong (stale or corrupted data): " + msgs.front();
+    std::cerr << "\nswapbench: HARD FAILURE in " << rec.sc.name() << ":\n";
+    for (auto& m : msgs) std::cerr << "  " << m << "\n";
+  }
+}
+
+// zswpwb where vmstat has it (6.8+), else debugfs written_back_pages: both count every page zswap
+// wrote back, machine-wide.
+void Runner::finish(benchmark::State& st, SetRecord& rec, Verdict& v, std::vector<uint64_t>& samples, size_t k,
+                    const StatDelta& d, CounterGroup& pmu, uint64_t resident_before) {
+  json& sb = rec.sb;
+  const Scenario& sc = rec.sc;
+  if (!rec.error.empty()) {
+    v.valid = false;
+    v.reason = rec.error;
+    st.SkipWithError(rec.error.c_str());
+  }
+  samples.resize(k);
+  rec.lat = summarize(samples);
+  LogLinearHistogram h;
+  for (auto s : samples) h.add(s);
+  rec.valid = v.valid;
+  sb["valid"] = v.valid;
+  sb["invalid_reason"] = v.valid ? json(nullptr) : json(v.reason);
+  sb["path"] = v.path;
+  sb["resident_before"] = resident_before;
+  sb["latency_ns"] = rec.lat.to_json();
+  sb["histogram"] = h.to_json();
+  sb["deltas"] = d.to_json();
+  json pmu_j = json::object(), pmu_raw = json::object();
+  for (const auto& c : pmu.read()) {
+    pmu_j[c.name] = c.scaled < 0 || !k ? json(nullptr) : json(c.scaled / static_cast<double>(k));
+    pmu_raw[c.name] = {{"raw", c.raw}, {"scaled", c.scaled}, {"running_share", c.running_share}};
+  }
+  sb["pmu"] = pmu_j;
+  sb["pmu_totals"] = pmu_raw;
+  sb["pmu_scope"] = "the whole timed loop (faults, timer reads and loop bookkeeping) divided by faults";
+  records.push_back(rec);
+
+  ++runs_done_;
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  std::string extra;
+  if (sb.contains("writeback") && sb["writeback"].contains("pages_per_second"))
+    extra = " wb " + std::to_string(sb["writeback"]["written_back"].get<uint64_t>()) + " pages at " +
+            std::to_string(static_cast<long>(sb["writeback"]["pages_per_second"].get<double>())) + "/s";
+  std::fprintf(stderr, "[%3d/%d %5.0fs] %-48s rep %d: p50 %8.0f ns  p99 %8.0f ns%s  %s\n", runs_done_, total_runs, secs,
+               sc.name().c_str(), rec.repetition + 1, rec.lat.p50, rec.lat.p99, extra.c_str(),
+               v.valid ? "valid" : ("INVALID: " + v.reason).c_str());
+}
+
+}  // namespace swapbench

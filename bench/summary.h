@@ -1,0 +1,13 @@
+// The table a run ends with: per set, the median over valid repetitions of each repetition's p50
+// and p99, how many repetitions were valid, and why the others were not.
+#pragma once
+#include <vector>
+
+#include "bench/plan.h"
+#include "bench/set_runner.h"
+
+namespace swapbench {
+
+void print_summary(const std::vector<Scenario>& scs, const std::vector<SetRecord>& recs, const std::vector<Skip>& skipped);
+
+}  // namespace swapbench

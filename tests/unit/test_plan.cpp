@@ -1,0 +1,272 @@
+// The plan: every bad input is caught by make_plan() (before anything changes), and expand() turns
+// a plan and what a kernel offers into the sets, in order, with every skip's reason.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "bench/plan.h"
+
+using namespace swapbench;
+
+namespace {
+
+MachineFacts facts(bool root = false) {
+  MachineFacts m;
+  m.root = root;
+  m.mem_available = 8ull << 30;
+  m.cpus = {0, 1};
+  m.results_dir = ::testing::TempDir();
+  m.host = "host";
+  m.release = "6.18.0";
+  m.utc = "20261123T000000Z";
+  return m;
+}
+
+RunOptions opts(const std::string& suite = "quick") {
+  RunOptions o;
+  o.suite = suite;
+  o.out = ::testing::TempDir() + "/plan-test.json";
+  return o;
+}
+
+// The BadInput's message, or "" when the plan was accepted.
+std::string refusal(const RunOptions& o, const MachineFacts& m = facts()) {
+  try {
+    make_plan(o, m);
+    return "";
+  } catch (const BadInput& e) {
+    return e.what();
+  }
+}
+
+Capabilities kernel(std::vector<std::string> accepted = {"lzo", "deflate"}) {
+  Capabilities c;
+  c.root = true;
+  c.zswap = true;
+  c.accepted = std::move(accepted);
+  c.refused = {{"lz4", "Invalid argument"}};
+  c.memcg = true;
+  WritebackFeatures f;
+  f.memcg = f.zswap_shrinker_param = f.pool_limit_param = f.zswpwb_counter = true;  // the dev VM: cgroup v1
+  c.writeback = writeback_mechanisms(f);
+  return c;
+}
+
+std::vector<std::string> names(const Expansion& x) {
+  std::vector<std::string> v;
+  for (const auto& s : x.sets) v.push_back(s.name());
+  return v;
+}
+
+}  // namespace
+
+TEST(Plan, QuickDefaultsComeFromTheSuite) {
+  Plan p = make_plan(opts(), facts());
+  EXPECT_EQ(p.pages, 8192u);
+  EXPECT_EQ(p.repetitions, 10);
+  ASSERT_EQ(p.backends.size(), 2u);
+  EXPECT_FALSE(p.cpu.has_value());
+  EXPECT_TRUE(p.compressors.empty());
+  EXPECT_DOUBLE_EQ(p.duration_s, 10);
+}
+
+TEST(Plan, DefaultResultPathNamesHostKernelAndTime) {
+  RunOptions o = opts();
+  o.out.clear();
+  EXPECT_EQ(make_plan(o, facts()).out, ::testing::TempDir() + "/host-6.18.0-20261123T000000Z.json");
+  o.suite = "recheck-model";
+  EXPECT_EQ(make_plan(o, facts()).out, ::testing::TempDir() + "/host-6.18.0-recheck-model-20261123T000000Z.json");
+}
+
+TEST(Plan, CountsRefuseNegativeZeroAndText) {
+  struct Case {
+    std::string RunOptions::*field;
+    std::string value, option;
+  };
+  for (const Case& c : std::vector<Case>{{&RunOptions::pages, "-1", "--pages"},
+                                         {&RunOptions::pages, "0", "--pages"},
+                                         {&RunOptions::pages, "12x", "--pages"},
+                                         {&RunOptions::repetitions, "0", "--repetitions"},
+                                         {&RunOptions::repetitions, "-3", "--repetitions"},
+                                         {&RunOptions::cpu, "-5", "--cpu"},
+                                         {&RunOptions::cpu, "2", "--cpu"},
+                                         {&RunOptions::cpu, "1.5", "--cpu"},
+                                         {&RunOptions::inject_ns, "-1", "--inject-ns"}}) {
+    RunOptions o = opts();
+    o.*c.field = c.value;
+    std::string why = refusal(o);
+    EXPECT_NE(why.find(c.option), std::string::npos) << c.option << " " << c.value << ": '" << why << "'";
+    EXPECT_NE(why.find("accepted"), std::string::npos) << why;
+  }
+}
+
+TEST(Plan, RaceDurationMustBeAFiniteNumberOfSeconds) {
+  for (const char* d : {"nan", "inf", "0", "-1", "ten", "1e9"}) {
+    RunOptions o = opts("race");
+    o.duration_s = d;
+    EXPECT_NE(refusal(o).find("--duration"), std::string::npos) << d;
+  }
+  RunOptions o = opts("race");
+  o.duration_s = "2.5";
+  EXPECT_DOUBLE_EQ(make_plan(o, facts()).duration_s, 2.5);
+}
+
+TEST(Plan, OptionsASuiteWouldIgnoreAreRefused) {
+  RunOptions o = opts("recheck-model");
+  o.pages = "100";
+  EXPECT_NE(refusal(o).find("--pages does not apply to suite recheck-model"), std::string::npos);
+  o = opts("recheck-model");
+  o.cpu = "99";
+  EXPECT_NE(refusal(o).find("--cpu 99"), std::string::npos);
+  o = opts("quick");
+  o.duration_s = "3";
+  EXPECT_NE(refusal(o).find("--duration applies only to the race suite"), std::string::npos);
+  o = opts("writeback");
+  o.inject_ns = "100";
+  EXPECT_NE(refusal(o).find("--inject-ns"), std::string::npos);
+  o = opts("recheck-model");
+  o.cpu = "1";
+  o.repetitions = "2";
+  EXPECT_EQ(refusal(o), "");
+}
+
+TEST(Plan, UnknownNamesListWhatIsAccepted) {
+  RunOptions o = opts("nope");
+  EXPECT_NE(refusal(o).find("recheck-model"), std::string::npos) << "every suite is named, the model included";
+  o = opts();
+  o.backends = {"nvme"};
+  EXPECT_NE(refusal(o).find("accepted: zswap, disk"), std::string::npos);
+  o = opts();
+  o.compressors = {"lz5"};
+  EXPECT_NE(refusal(o).find("--compressor 'lz5'"), std::string::npos);
+  o = opts();
+  o.fault = "exec";
+  EXPECT_NE(refusal(o).find("--fault"), std::string::npos);
+  o = opts();
+  o.patterns = {"zigzag"};
+  EXPECT_NE(refusal(o), "");
+  o = opts();
+  o.profiles = {"file:/nonexistent/swapbench"};
+  EXPECT_NE(refusal(o), "");
+}
+
+TEST(Plan, TooManyPagesForThisMachineSaysTheMaximum) {
+  RunOptions o = opts();
+  o.pages = "4000000";  // 2 x 15 GiB against 8 GiB available
+  EXPECT_NE(refusal(o).find("at most"), std::string::npos);
+}
+
+TEST(Plan, ResultPathIsCheckedBeforeTheRun) {
+  RunOptions o = opts();
+  o.out = ::testing::TempDir();
+  EXPECT_NE(refusal(o).find("is a folder"), std::string::npos);
+  o.out = "/nonexistent-swapbench/x.json";
+  EXPECT_NE(refusal(o).find("does not exist"), std::string::npos);
+  o.out = "/proc/swapbench.json";
+  EXPECT_NE(refusal(o).find("kernel interface"), std::string::npos);
+  o.out = "/dev/null";  // written through, never replaced
+  EXPECT_EQ(refusal(o), "");
+  // A missing default results folder is created at the end; only its parent must exist.
+  o = opts();
+  o.out.clear();
+  MachineFacts m = facts();
+  m.results_dir = "/nonexistent-swapbench/results";
+  EXPECT_NE(refusal(o, m).find("give --out FILE"), std::string::npos);
+}
+
+TEST(Plan, SwapPlaceIsCheckedForARootRun) {
+  const std::string file = ::testing::TempDir() + "/plan-not-a-folder";
+  std::ofstream(file) << "x";
+  RunOptions o = opts();
+  o.swap_dir = file;
+  EXPECT_NE(refusal(o, facts(true)).find("--swap-dir " + file + ": not a folder"), std::string::npos);
+  EXPECT_EQ(refusal(o, facts(false)), "") << "a run that is not root makes no swap area";
+  o = opts();
+  o.swap_device = "/dev/null";
+  EXPECT_NE(refusal(o, facts(true)).find("not a block device"), std::string::npos);
+  o.swap_dir = "/var/tmp";
+  EXPECT_NE(refusal(o, facts(true)).find("give one"), std::string::npos);
+  unlink(file.c_str());
+}
+
+TEST(Expand, QuickOnTheDevVmInResultOrder) {
+  Expansion x = expand(make_plan(opts(), facts(true)), kernel());
+  std::vector<std::string> want = {
+      "swapin/zswap/lzo/ratio2/random",     "swapout/zswap/lzo/ratio2/seq",  "swapin/zswap/deflate/ratio2/random",
+      "swapout/zswap/deflate/ratio2/seq",   "swapin/disk/none/ratio2/random", "swapout/disk/none/ratio2/seq",
+      "floor_swapcache/disk/none/ratio2/random", "floor_firsttouch/none/none/zero/seq"};
+  EXPECT_EQ(names(x), want);
+  EXPECT_TRUE(x.skipped.empty());
+}
+
+TEST(Expand, ACompressorAskedForByNameThatTheKernelRefusesIsBadInput) {
+  RunOptions o = opts();
+  o.compressors = {"lz4"};
+  try {
+    expand(make_plan(o, facts(true)), kernel());
+    FAIL() << "a refused compressor must not quietly leave only the disk sets";
+  } catch (const BadInput& e) {
+    std::string why = e.what();
+    EXPECT_NE(why.find("lz4"), std::string::npos);
+    EXPECT_NE(why.find("it accepts: lzo, deflate"), std::string::npos) << why;
+  }
+}
+
+TEST(Expand, RaceUsesTheFirstUsableMechanismAndWritebackSkipsTheOthersWithWhy) {
+  Expansion race = expand(make_plan(opts("race"), facts(true)), kernel());
+  ASSERT_EQ(race.sets.size(), 1u);
+  ASSERT_TRUE(race.sets[0].mechanism.has_value());
+  EXPECT_EQ(*race.sets[0].mechanism, WritebackMech::PoolLimit);
+  EXPECT_EQ(race.sets[0].name(), "race/zswap/lzo/ratio2/random/pool_limit");
+
+  Expansion wb = expand(make_plan(opts("writeback"), facts(true)), kernel());
+  const std::vector<std::string> want = {"writeback/zswap/lzo/ratio2/random/pool_limit",
+                                         "writeback/zswap/deflate/ratio2/random/pool_limit"};
+  EXPECT_EQ(names(wb), want);
+  ASSERT_EQ(wb.skipped.size(), 4u);
+  for (const auto& s : wb.skipped) {
+    EXPECT_NE(s.reason.find("not possible here"), std::string::npos);
+    EXPECT_FALSE(s.fix.empty()) << s.benchmark;
+  }
+}
+
+TEST(Expand, NoUsableMechanismSkipsTheRaceWithAFix) {
+  Capabilities c = kernel();
+  for (auto& m : c.writeback) m.ok = false;
+  Expansion x = expand(make_plan(opts("race"), facts(true)), c);
+  EXPECT_TRUE(x.sets.empty());
+  ASSERT_EQ(x.skipped.size(), 1u);
+  EXPECT_NE(x.skipped[0].fix.find("--suite writeback"), std::string::npos);
+}
+
+TEST(Expand, WithoutRootOnlyTheFirstTouchFloorRunsAndEveryOtherSetSaysWhy) {
+  Expansion x = expand(make_plan(opts(), facts(false)), Capabilities{});
+  const std::vector<std::string> want = {"floor_firsttouch/none/none/zero/seq"};
+  EXPECT_EQ(names(x), want);
+  ASSERT_FALSE(x.skipped.empty());
+  for (const auto& s : x.skipped) EXPECT_EQ(s.fix, "run as root: ./swapbench run");
+}
+
+TEST(Expand, NoMemoryCgroupSkipsDiskSwapInWithTheReason) {
+  Capabilities c = kernel();
+  c.memcg = false;
+  c.memcg_reason = "no memory controller";
+  Expansion x = expand(make_plan(opts("swapin"), facts(true)), c);
+  ASSERT_EQ(x.skipped.size(), 1u);
+  EXPECT_NE(x.skipped[0].reason.find("no memory controller"), std::string::npos);
+}
+
+TEST(Expand, CalibrationArmsMultiplySwapInOnly) {
+  Expansion x = expand(make_plan(opts("calibrate"), facts(true)), kernel({"lzo"}));
+  ASSERT_EQ(x.sets.size(), 7u);
+  EXPECT_EQ(x.sets[1].name(), "swapin/zswap/lzo/ratio2/random/twin");
+  EXPECT_EQ(x.sets[6].arm.inject_ns, 400u);
+}
+
+TEST(Expand, ListingShowsUnresolvedCompressorsAndMechanisms) {
+  Expansion x = expand(make_plan(opts("writeback"), facts(true), true), Capabilities::for_listing(true));
+  const std::vector<std::string> want = {"writeback/zswap/(every accepted)/ratio2/random/(each mechanism the kernel offers)"};
+  EXPECT_EQ(names(x), want);
+}
