@@ -248,6 +248,18 @@ Capabilities Capabilities::for_listing(bool root) {
   return c;
 }
 
+namespace {
+Scenario set_of(Kind k, Backend b, const std::string& compressor, const ProfileSpec& prof, Pattern pat) {
+  Scenario s;
+  s.kind = k;
+  s.backend = b;
+  s.compressor = compressor;
+  s.profile = prof;
+  s.pattern = pat;
+  return s;
+}
+}  // namespace
+
 Expansion expand(const Plan& p, const Capabilities& c) {
   const SuiteDef& suite = *p.suite;
   Expansion x;
@@ -300,12 +312,12 @@ Expansion expand(const Plan& p, const Capabilities& c) {
   for (const auto& prof : p.profiles) {
     for (const auto& comp : comps) {
       if (suite.has(Kind::Swapin))
-        for (auto pat : p.patterns) add_swapin({Kind::Swapin, Backend::Zswap, comp, prof, pat});
-      if (suite.has(Kind::Swapout)) add_one({Kind::Swapout, Backend::Zswap, comp, prof, Pattern::Sequential});
+        for (auto pat : p.patterns) add_swapin(set_of(Kind::Swapin, Backend::Zswap, comp, prof, pat));
+      if (suite.has(Kind::Swapout)) add_one(set_of(Kind::Swapout, Backend::Zswap, comp, prof, Pattern::Sequential));
       // One race per compressor asked for; by default only the first the kernel accepts (lzo where
       // it is there): the race is about slots and writeback, not compression.
       if (suite.has(Kind::Race) && (!p.compressors.empty() || comp == comps.front())) {
-        Scenario sc{Kind::Race, Backend::Zswap, comp, prof, p.patterns.front()};
+        Scenario sc = set_of(Kind::Race, Backend::Zswap, comp, prof, p.patterns.front());
         if (!resolved) add_one(sc);
         else if (usable.empty())
           x.skipped.push_back({sc.name() + "/none", "no way to force writeback here, so no race to provoke",
@@ -316,7 +328,7 @@ Expansion expand(const Plan& p, const Capabilities& c) {
         }
       }
       if (suite.has(Kind::Writeback)) {
-        Scenario sc{Kind::Writeback, Backend::Zswap, comp, prof, p.patterns.front()};
+        Scenario sc = set_of(Kind::Writeback, Backend::Zswap, comp, prof, p.patterns.front());
         if (!resolved) add_one(sc);
         for (const auto& m : resolved ? c.writeback : std::vector<WritebackMechanism>{}) {
           sc.mechanism = m.id;
@@ -327,20 +339,20 @@ Expansion expand(const Plan& p, const Capabilities& c) {
     }
     if (disk && suite.has(Kind::Swapin)) {
       for (auto pat : p.patterns) {
-        Scenario sc{Kind::Swapin, Backend::Disk, "none", prof, pat};
+        Scenario sc = set_of(Kind::Swapin, Backend::Disk, "none", prof, pat);
         if (memcg_ok) add_swapin(sc);
         else
           x.skipped.push_back({sc.name(), "no memory cgroup to push pages out of the swap cache: " + c.memcg_reason,
                                "see ./swapbench check"});
       }
     }
-    if (disk && suite.has(Kind::Swapout)) add_one({Kind::Swapout, Backend::Disk, "none", prof, Pattern::Sequential});
+    if (disk && suite.has(Kind::Swapout)) add_one(set_of(Kind::Swapout, Backend::Disk, "none", prof, Pattern::Sequential));
   }
   if (p.floors && !p.profiles.empty()) {
     if (disk && suite.has(Kind::FloorSwapcache))
-      add_one({Kind::FloorSwapcache, Backend::Disk, "none", p.profiles.front(), p.patterns.front()});
+      add_one(set_of(Kind::FloorSwapcache, Backend::Disk, "none", p.profiles.front(), p.patterns.front()));
     if (suite.has(Kind::FloorFirsttouch))
-      add_one({Kind::FloorFirsttouch, Backend::None, "none", ProfileSpec{ProfileKind::Zero, 2.0, ""}, Pattern::Sequential});
+      add_one(set_of(Kind::FloorFirsttouch, Backend::None, "none", ProfileSpec{ProfileKind::Zero, 2.0, ""}, Pattern::Sequential));
   }
   return x;
 }
