@@ -1,15 +1,20 @@
 """The analysis verbs of ./swapbench (run as: /usr/bin/python3 -m analysis VERB ...)."""
 import argparse
+import os
 import sys
 
 from analysis import calibrate, compare, history, report
+from analysis.errors import OutputError, ResultError
+
+EXIT_ERROR = 2  # bad input or an output that cannot be written, as argparse uses for bad flags
 
 EXAMPLES = {
     "compare": """examples:
   ./swapbench compare results/base.json results/patched.json
   ./swapbench compare A.json B.json --metric p99 --markdown ab.md --json ab.json
   ./swapbench compare A.json B.json --threshold 2 --alpha 0.01
-exit status: 0 no regression, 1 a set slower beyond the threshold, 2 an error (bad input, refused sets)""",
+exit status: 0 no regression, 1 a set slower beyond the threshold or a failed check (stale pages),
+2 an error (bad input, refused sets, an output that cannot be written)""",
     "calibrate": """examples:
   sudo ./swapbench calibrate                      measure (about a minute) and store the threshold
   sudo ./swapbench calibrate --compressor deflate
@@ -41,7 +46,16 @@ def build_parser():
 def main(argv=None):
     p = build_parser()
     args = p.parse_args(argv)  # bad flags: argparse prints usage and exits 2, our error status
-    return args.main(args)
+    try:
+        return args.main(args)
+    except (ResultError, OutputError) as e:
+        print(f"swapbench {args.verb}: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # stdout closed early (| head): say so once, and keep Python from a second error at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"swapbench {args.verb}: standard output closed before the end; output incomplete", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

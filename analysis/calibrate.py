@@ -11,8 +11,6 @@ user's run has by default) and judge each with the very rule `compare` uses:
 The noise threshold stored for `compare` is the 95th percentile of |A'/A - 1| over the A/A
 experiments: what two identical K-repetition sets differ by 19 times out of 20 on this machine.
 """
-import glob
-import json
 import os
 import subprocess
 import sys
@@ -20,11 +18,15 @@ import time
 
 import numpy as np
 
-from analysis import stats
-from analysis.load import METRICS, ResultError, load
-from analysis.output import fmt_ns, table, write_json_atomic
+from analysis import metrics, stats, store
+from analysis.errors import ResultError
+from analysis.load import load
+from analysis.output import fmt_ns, table
+from analysis.writer import check_file, write_json
 
-SCHEMA = "swapbench-calibration/1"
+# kernels-config/kmatrix/matrix.py imports results_dir from here (outside analysis/, so not moved
+# yet); the store is where it lives.
+results_dir = store.results_dir
 POWER_GOAL = 0.95     # "detectable": found slower in at least 95% of experiments
 FPR_GOAL = 0.05       # the A/A false-positive rate the issue sets as acceptable
 MDE_GOAL = 0.01       # 1% of the per-fault cost
@@ -34,15 +36,6 @@ DEFAULT_K = 10        # the quick suite's repetitions: what a user's compare see
 # Bootstrap resamples per experiment: fewer than compare's 4000, because here only the share of
 # hundreds of experiments called slower matters, not one interval's ends to the last 0.1%.
 RESAMPLES = 1000
-
-
-def results_dir():
-    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return os.environ.get("SWAPBENCH_RESULTS_DIR") or os.path.join(top, "results")
-
-
-def calibrations_dir(folder=None):
-    return folder or os.path.join(results_dir(), "calibration")
 
 
 def add_arguments(p):
@@ -56,34 +49,13 @@ def add_arguments(p):
                    help="repetitions measured per arm (default: the suite's 40; 7 arms x 40 take about a minute here)")
     p.add_argument("-k", "--experiment-reps", type=int, default=DEFAULT_K,
                    help="repetitions per side of one simulated comparison (default %(default)s, the quick suite's)")
-    p.add_argument("--metric", default="p50", choices=sorted(METRICS), help="as in compare (default p50)")
+    # The calibrated arms are swap-in sets: only what a swap-in set has can be calibrated.
+    p.add_argument("--metric", default="p50", help="as in compare (default p50)",
+                   choices=sorted(n for n in metrics.statistics() if metrics.get(n).applies_to("swapin")))
     p.add_argument("--experiments", type=int, default=EXPERIMENTS,
                    help="resampled experiments per comparison (default %(default)s)")
     p.add_argument("--from", dest="from_run", metavar="RUN.json",
                    help="analyse an earlier `run --suite calibrate` result instead of measuring")
-
-
-def machine_of(doc):
-    m = doc["machine"]
-    return (m["host"], m["cpu_model"], m["accelerator"])
-
-
-def find_calibration(result, folder=None, metric="p50"):
-    """The newest calibration of `metric` made on result's machine and accelerator: (doc, path) or None."""
-    best = None
-    for path in glob.glob(os.path.join(calibrations_dir(folder), "*.json")):
-        try:
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
-        except (OSError, json.JSONDecodeError):
-            continue
-        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-            continue
-        if machine_of(doc) != result.machine_key() or doc.get("metric") != metric:
-            continue
-        if best is None or doc["date"] > best[0]["date"]:
-            best = (doc, path)
-    return best
 
 
 def measure(args, run_out):
@@ -98,7 +70,11 @@ def measure(args, run_out):
     print("swapbench calibrate: " + " ".join(cmd[1:]), file=sys.stderr)
     # The run prints a progress line per set on stderr; its summary table goes to our stderr too,
     # so stdout carries only the calibration.
-    rc = subprocess.run(cmd, stdout=sys.stderr).returncode
+    try:
+        rc = subprocess.run(cmd, stdout=sys.stderr).returncode
+    except OSError as e:
+        raise ResultError(f"SWAPBENCH_BIN={binary}: cannot run it ({e.strerror}); run calibrate through "
+                          "./swapbench calibrate") from None
     if rc != 0:
         raise ResultError(f"the calibration run failed (exit {rc}); see above")
 
@@ -167,7 +143,11 @@ def analyse(R, k=DEFAULT_K, metric="p50", experiments=EXPERIMENTS, seed=stats.SE
     fpr = float(np.mean(aa["verdict"] != stats.NOISE))
     fpr0 = float(np.mean(aa0["verdict"] != stats.NOISE))
 
-    added = {int(x["requested_ns"]): float(x["added_p50_ns"]) for x in R.sb.get("inject", {}).get("arms", [])}
+    try:
+        added = {int(x["requested_ns"]): float(x["added_p50_ns"]) for x in R.sb.get("inject", {}).get("arms", [])}
+    except (KeyError, TypeError, ValueError):
+        raise ResultError(f"{R.path}: context.swapbench.inject.arms is not a list of {{requested_ns, added_p50_ns}} "
+                          "(results/SCHEMA.md)") from None
     deltas = []
     for variant, s in sorted(arms.items(), key=lambda kv: kv[1].inject_ns):
         if variant in ("", "twin"):
@@ -192,7 +172,7 @@ def analyse(R, k=DEFAULT_K, metric="p50", experiments=EXPERIMENTS, seed=stats.SE
     wall = float(R.sb.get("wall_seconds", float("nan")))
     m = mde("power")
     doc = {
-        "schema": SCHEMA, "date": R.date,
+        "schema": store.CALIBRATION_SCHEMA, "date": R.date,
         "machine": {"host": R.host, "cpu_model": R.sb.get("cpu_model", "unknown"), "accelerator": R.accelerator,
                     "kernel": R.kernel},
         "scenario": {"set": arms[""].name, "pages": arms[""].pages, "pool_per_arm": len(base)},
@@ -267,25 +247,32 @@ def render(doc, path):
     return "\n".join(lines)
 
 
+def check_options(args):
+    for flag, v, least in (("-k/--experiment-reps", args.experiment_reps, 2), ("--experiments", args.experiments, 1),
+                           ("--pages", args.pages, 1), ("--pool", args.pool, 3)):
+        if v is not None and v < least:
+            raise ResultError(f"{flag} {v}: at least {least}")
+
+
 def main(args):
     t0 = time.monotonic()
-    try:
-        if args.from_run:
-            run_file = args.from_run
-        else:
-            os.makedirs(calibrations_dir(), exist_ok=True)
-            run_file = os.path.join(calibrations_dir(), "run-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + ".json")
-            measure(args, run_file)
-        R = load(run_file)
-        print(f"swapbench calibrate: analysing {run_file} ({args.experiments} experiments per comparison)",
-              file=sys.stderr)
-        doc = analyse(R, k=args.experiment_reps, metric=args.metric, experiments=args.experiments)
-    except ResultError as e:
-        print(f"swapbench calibrate: {e}", file=sys.stderr)
-        return 2
+    check_options(args)
+    if args.out:
+        check_file(args.out)
+    if not (args.from_run and args.out):
+        store.prepare_calibrations_dir()
+    if args.from_run:
+        run_file = args.from_run
+    else:
+        run_file = store.new_run_path()
+        measure(args, run_file)
+    R = load(run_file)
+    out = args.out or store.calibration_path(R.host, R.accelerator, R.date)
+    check_file(out)  # before the minute of resampling
+    print(f"swapbench calibrate: analysing {run_file} ({args.experiments} experiments per comparison)",
+          file=sys.stderr)
+    doc = analyse(R, k=args.experiment_reps, metric=args.metric, experiments=args.experiments)
     doc["wall_s_total"] = time.monotonic() - t0
-    stamp = doc["date"].replace("-", "").replace(":", "")
-    out = args.out or os.path.join(calibrations_dir(), f"{R.host}-{R.accelerator}-{stamp}.json")
-    write_json_atomic(out, doc)
+    write_json(out, doc)
     print(render(doc, out))
     return 0

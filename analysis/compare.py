@@ -2,14 +2,19 @@
 
 First what differs between the two runs (kernel, compressor, zpool, CPU, pinning, zswap
 parameters, accelerator), then per set present in both: medians over repetitions, B/A with a 95%
-bootstrap interval, the Mann-Whitney U p-value and a verdict. Exit status: 0 no regression, 1 a
-set slower beyond the threshold, 2 an error (bad input, refused sets).
+bootstrap interval, the Mann-Whitney U p-value and a verdict in the metric's own direction
+(analysis/metrics.py); sets with a check (race: stale pages) are checked whatever the metric. Exit
+status: 0 no regression, 1 a set slower beyond the threshold or a failed check, 2 an error (bad
+input, refused sets).
 """
-import sys
+from analysis import metrics, stats, store
+from analysis.errors import ResultError
+from analysis.load import SetId, load
+from analysis.output import fmt_p, markdown_table, short_labels, table
+from analysis.writer import check_file, write_json, write_text
 
-from analysis import calibrate, stats
-from analysis.load import METRICS, ResultError, load
-from analysis.output import fmt_ns, fmt_p, markdown_table, short_labels, table, write_atomic, write_json_atomic
+SCHEMA = "swapbench-compare/2"
+FAILED, FIXED, PASSED = "FAILED", "fixed", "passed"  # a check's verdicts: B non-zero, only A non-zero, both 0
 
 # Without a calibration for the machine: criterion.rs's default noise threshold. It is a guess, not
 # a measurement; `./swapbench calibrate` replaces it with what this machine can resolve.
@@ -21,7 +26,7 @@ EXIT_OK, EXIT_REGRESSION, EXIT_ERROR = 0, 1, 2
 def add_arguments(p):
     p.add_argument("a", metavar="A.json", help="the base result")
     p.add_argument("b", metavar="B.json", help="the result judged against A")
-    p.add_argument("--metric", default="p50", choices=sorted(METRICS),
+    p.add_argument("--metric", default="p50", choices=sorted(metrics.statistics()),
                    help="per-repetition statistic compared (default p50: the median page, robust to the "
                         "few slow pages a repetition can catch)")
     p.add_argument("--threshold", type=float, metavar="PCT",
@@ -70,13 +75,21 @@ def context_diff(A, B):
     return [(f, str(a), str(b)) for f, a, b in rows]
 
 
+def check_options(args):
+    """Bad values of the statistical flags, before any file is read (compare and report)."""
+    if args.threshold is not None and not 0 <= args.threshold < 100:  # NaN fails too
+        raise ResultError(f"--threshold {args.threshold}: a percentage in [0, 100)")
+    alpha = getattr(args, "alpha", stats.ALPHA)
+    if not 0 < alpha < 1:
+        raise ResultError(f"--alpha {alpha}: a significance level in (0, 1), e.g. 0.05")
+
+
 def resolve_threshold(args, A):
     """(relative threshold, where it came from)."""
+    check_options(args)
     if args.threshold is not None:
-        if not 0 <= args.threshold < 100:
-            raise ResultError(f"--threshold {args.threshold}: a percentage in [0, 100)")
         return args.threshold / 100, f"--threshold {args.threshold}%"
-    cal = calibrate.find_calibration(A, args.calibrations, args.metric)
+    cal = store.find_calibration(A.machine_key(), args.metric, args.calibrations)
     if cal:
         doc, path = cal
         return doc["noise_threshold"], (f"calibrated for this machine ({path}, {doc['date']}, "
@@ -108,12 +121,18 @@ def compare(A, B, args):
             raise ResultError(msg + " (--force compares them anyway)")
         warnings_.append(msg + " (--force)")
 
-    rows, few = [], {}
-    untimed = []
+    metric = metrics.get(args.metric)
+    rows, checks, few, not_compared = [], [], {}, {}
     for n in common:
         sa, sb = A.sets[n], B.sets[n]
-        if sa.kind == "race":
-            untimed.append(n)  # the race times nothing per page; its verdict is stale_pages
+        for m in metrics.checks_for(sa.kind):
+            c = check_row(sa, sb, m)
+            if c.get("refused"):
+                refused.append(c["refused"])
+            else:
+                checks.append(c)
+        if not metric.applies_to(sa.kind):
+            not_compared.setdefault(sa.kind, []).append(n)
             continue
         bad = [(tag, s.invalid_reason()) for tag, s in (("A", sa), ("B", sb)) if s.invalid_reason()]
         if bad:
@@ -129,9 +148,9 @@ def compare(A, B, args):
         for tag, v in (("A", a), ("B", b)):
             if len(v) < stats.MIN_REPS:
                 few.setdefault((tag, len(v)), []).append(n)
-        r = stats.compare_samples(a, b, threshold, args.alpha)
-        rows.append({"set": n, "reps_a": len(a), "reps_b": len(b),
-                     "median_a_ns": float(r["median_a"]), "median_b_ns": float(r["median_b"]),
+        r = stats.compare_samples(a, b, threshold, args.alpha, higher_is_better=metric.direction == metrics.HIGHER)
+        rows.append({"set": n, "id": sa.id.fields(), "reps_a": len(a), "reps_b": len(b),
+                     "median_a": float(r["median_a"]), "median_b": float(r["median_b"]),
                      "ratio": float(r["ratio"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
                      "p": float(r["p"]), "verdict": str(r["verdict"]),
                      "inject_ns_a": sa.inject_ns, "inject_ns_b": sb.inject_ns})
@@ -139,31 +158,67 @@ def compare(A, B, args):
         which = names[0] if len(names) == 1 else f"{len(names)} sets ({names[0]}, ...)"
         warnings_.append(f"{which}: {tag} has {k} repetitions; below {stats.MIN_REPS} the test has little power "
                          "and a real change may come out 'within noise' (more: --repetitions 10 in run or matrix)")
-    if untimed:
-        warnings_.append(f"not compared: {', '.join(untimed)}: a race times nothing per page (its result is "
-                         "stale_pages, 0 on a fixed kernel)")
+    for kind, names in not_compared.items():
+        own = metrics.names_for(kind)
+        warnings_.append(f"not compared on {args.metric}: {', '.join(names)}: {kind} sets have no {args.metric} "
+                         f"(theirs: {', '.join(own) if own else 'none declared in analysis/metrics.py'}"
+                         f"{'; checked below' if metrics.checks_for(kind) else ''})")
     if source.startswith("calibrated") and A.date != B.date:
         warnings_.append("A and B are separate runs; the calibrated threshold measures noise within one run. On a "
                          "shared host separate runs can differ far more (the dev VM: the same kernel's zswap "
                          "swap-in 40% slower an hour later): check with two runs of the same kernel first")
     if refused and not args.ignore_invalid:
         errors.append("refused sets (invalid or too few repetitions); --ignore-invalid compares the rest")
-    status = EXIT_ERROR if errors or not rows else (
-        EXIT_REGRESSION if any(r["verdict"] == stats.SLOWER for r in rows) else EXIT_OK)
-    return {"schema": "swapbench-compare/1", "a": {"path": A.path, "label": A.label()},
+    status = EXIT_ERROR if errors or not (rows or checks) else (
+        EXIT_REGRESSION if (any(r["verdict"] == stats.SLOWER for r in rows)
+                            or any(c["verdict"] == FAILED for c in checks)) else EXIT_OK)
+    return {"schema": SCHEMA, "a": {"path": A.path, "label": A.label()},
             "b": {"path": B.path, "label": B.label()}, "metric": args.metric,
-            "metric_meaning": METRICS[args.metric], "threshold": threshold, "threshold_source": source,
+            "metric_meaning": metric.meaning, "metric_unit": metric.unit, "metric_direction": metric.direction,
+            "metric_kind": metric.kind, "threshold": threshold, "threshold_source": source,
             "alpha": args.alpha, "confidence": stats.CONFIDENCE, "context": context_diff(A, B),
             "only_in_a": [n for n in A.sets if n not in B.sets], "only_in_b": [n for n in B.sets if n not in A.sets],
-            "rows": rows, "refused": refused, "warnings": warnings_, "errors": errors, "exit_status": status}
+            "rows": rows, "checks": checks, "not_compared": [n for ns in not_compared.values() for n in ns],
+            "refused": refused, "warnings": warnings_, "errors": errors, "exit_status": status}
 
 
-def _row_cells(r, label):
-    return [label, fmt_ns(r["median_a_ns"]), fmt_ns(r["median_b_ns"]), f"{r['ratio']:.4f}",
+def check_row(sa, sb, m):
+    """A check metric (any non-zero is a failure) on one set of A and of B. Every repetition counts,
+    valid or not: a stale page is the finding itself, and the run marks such a set invalid. A zero
+    proves something only in a valid set, so B's zero in an invalid set is refused like a timing."""
+    a, b = (float(s.values(m.name, valid_only=False).sum()) for s in (sa, sb))
+    if b > 0:
+        verdict = FAILED
+    else:
+        why = next(((tag, s.invalid_reason()) for tag, s in (("A", sa), ("B", sb)) if s.invalid_reason()), None)
+        if why and not (why[0] == "A" and a > 0):
+            return {"refused": {"set": sa.name, "file": why[0], "reason": why[1]}}
+        verdict = FIXED if a > 0 else PASSED
+    return {"set": sa.name, "id": sa.id.fields(), "metric": m.name, "a": a, "b": b, "verdict": verdict}
+
+
+def _row_cells(r, label, metric):
+    return [label, metric.fmt(r["median_a"]), metric.fmt(r["median_b"]), f"{r['ratio']:.4f}",
             f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]", fmt_p(r["p"]), r["verdict"]]
 
 
+def _check_cells(c, label):
+    return [label, c["metric"], f"{c['a']:.0f}", f"{c['b']:.0f}", c["verdict"]]
+
+
+def row_ids(rows):
+    """The set identities of compare rows or checks, for short_labels()."""
+    return [SetId.of(r["set"], r["id"]) for r in rows]
+
+
+def _meaning(doc):
+    higher = doc["metric_direction"] == metrics.HIGHER
+    return doc["metric_meaning"] + ("; higher is better, so slower means B lower" if higher else "")
+
+
 HEADER = ["set", "A", "B", "B/A", "95% CI", "p (MWU)", "verdict"]
+CHECK_HEADER = ["set", "check", "A", "B", "verdict"]
+CHECK_NOTE = "exact counts where any non-zero is a failure, over every repetition"
 
 
 def render_text(doc):
@@ -171,16 +226,21 @@ def render_text(doc):
     out.append(table(["context", "A", "B", ""],
                      [[f, a, b, "" if a == b else "differs"] for f, a, b in doc["context"]], numeric=False))
     out.append("")
+    metric = metrics.get(doc["metric"])
     if doc["rows"]:
-        labels, common = short_labels([r["set"] for r in doc["rows"]])
-        out.append(f"metric: {doc['metric']} ({doc['metric_meaning']}), median over repetitions"
+        labels, common = short_labels(row_ids(doc["rows"]))
+        out.append(f"metric: {doc['metric']} ({_meaning(doc)}), median over repetitions"
                    + (f"\nlabels: {common}" if common else ""))
-        out.append(table(HEADER, [_row_cells(r, lab) for r, lab in zip(doc["rows"], labels)]))
+        out.append(table(HEADER, [_row_cells(r, lab, metric) for r, lab in zip(doc["rows"], labels)]))
         counts = {v: sum(r["verdict"] == v for r in doc["rows"]) for v in (stats.SLOWER, stats.FASTER, stats.NOISE)}
         out.append(f"\n{counts[stats.SLOWER]} slower, {counts[stats.FASTER]} faster, {counts[stats.NOISE]} within "
                    f"noise. Threshold {doc['threshold'] * 100:.2f}% ({doc['threshold_source']}); "
                    f"alpha {doc['alpha']}; slower/faster only when the whole 95% interval is beyond the "
                    "threshold and p < alpha.")
+    if doc["checks"]:
+        labels, _ = short_labels(row_ids(doc["checks"]))
+        out.append(f"\nchecks ({CHECK_NOTE}):")
+        out.append(table(CHECK_HEADER, [_check_cells(c, lab) for c, lab in zip(doc["checks"], labels)]))
     for r in doc["refused"]:
         out.append(f"REFUSED {r['set']} in {r['file']}: {r['reason']}")
     for n in doc["only_in_a"]:
@@ -199,8 +259,12 @@ def render_markdown(doc):
            f"- B: `{doc['b']['path']}` ({doc['b']['label']})", "", "## Context", ""]
     out.append(markdown_table(["", "A", "B"], [[f + (" **(differs)**" if a != b else ""), a, b]
                                                for f, a, b in doc["context"]]))
-    out += ["", f"## Sets ({doc['metric']}: {doc['metric_meaning']})", ""]
-    out.append(markdown_table(HEADER, [_row_cells(r, f"`{r['set']}`") for r in doc["rows"]]))
+    metric = metrics.get(doc["metric"])
+    out += ["", f"## Sets ({doc['metric']}: {_meaning(doc)})", ""]
+    out.append(markdown_table(HEADER, [_row_cells(r, f"`{r['set']}`", metric) for r in doc["rows"]]))
+    if doc["checks"]:
+        out += ["", f"## Checks ({CHECK_NOTE})", ""]
+        out.append(markdown_table(CHECK_HEADER, [_check_cells(c, f"`{c['set']}`") for c in doc["checks"]]))
     out += ["", f"Threshold {doc['threshold'] * 100:.2f}% ({doc['threshold_source']}), alpha {doc['alpha']}."]
     out += [f"- refused `{r['set']}` in {r['file']}: {r['reason']}" for r in doc["refused"]]
     out += [f"- warning: {w}" for w in doc["warnings"]]
@@ -208,15 +272,14 @@ def render_markdown(doc):
 
 
 def main(args):
-    try:
-        A, B = load(args.a), load(args.b)
-        doc = compare(A, B, args)
-    except ResultError as e:
-        print(f"swapbench compare: {e}", file=sys.stderr)
-        return EXIT_ERROR
+    check_options(args)
+    for path in (args.json, args.markdown):
+        if path:
+            check_file(path)  # before the work: a bad output path must not cost a comparison
+    doc = compare(load(args.a), load(args.b), args)
     print(render_text(doc))
     if args.json:
-        write_json_atomic(args.json, doc)
+        write_json(args.json, doc)
     if args.markdown:
-        write_atomic(args.markdown, render_markdown(doc))
+        write_text(args.markdown, render_markdown(doc))
     return doc["exit_status"]

@@ -3,14 +3,13 @@ plot. Results are grouped by machine (host, CPU model) and accelerator, and grou
 one axis unless --mix asks: figures from a TCG guest and a native host, or from two machines, are
 not comparable."""
 import os
-import sys
 
 import numpy as np
 
-from analysis import plots
-from analysis.calibrate import results_dir
-from analysis.load import METRICS, ResultError, find_results
-from analysis.output import fmt_ns, table
+from analysis import metrics, plots, store
+from analysis.errors import ResultError
+from analysis.output import table
+from analysis.writer import check_file
 
 DEFAULT_SET = "swapin/zswap/lzo/ratio2/random"  # the quick suite's zswap swap-in: in every default run
 
@@ -19,7 +18,7 @@ def add_arguments(p):
     p.add_argument("folder", nargs="?", metavar="DIR", help="where to look, recursively (default: results/)")
     p.add_argument("--set", default=DEFAULT_SET, help="which set (default %(default)s)")
     p.add_argument("--metric", default="p50",
-                   help=f"per-repetition statistic: {', '.join(METRICS)}, or pmu.EVENT (default p50)")
+                   help=f"per-repetition statistic: {', '.join(metrics.statistics())}, or pmu.EVENT (default p50)")
     p.add_argument("--mix", action="store_true",
                    help="one table and one plot across machines and accelerators (labelled, not advised)")
     p.add_argument("-o", "--out", metavar="PNG", help="plot file (default: DIR/history-<set>-<metric>.png)")
@@ -28,11 +27,13 @@ def add_arguments(p):
 def collect(results, set_name, metric):
     """(rows, refused): rows of dicts per result holding a valid set_name, oldest first."""
     rows, refused = [], []
+    m = metrics.get(metric)
     for R in results:
         s = R.sets.get(set_name)
         if s is None:
             continue
-        why = s.invalid_reason()
+        why = s.invalid_reason() or (None if m.applies_to(s.kind) else
+                                     f"{s.kind} sets have no {metric} (theirs: {', '.join(metrics.names_for(s.kind))})")
         if why:
             refused.append(f"{R.path}: {set_name}: {why}")
             continue
@@ -48,34 +49,27 @@ def collect(results, set_name, metric):
 
 
 def main(args):
-    folder = args.folder or results_dir()
+    folder = args.folder or store.results_dir()
     if not os.path.isdir(folder):
-        print(f"swapbench history: {folder}: not a folder (give the folder holding result files)", file=sys.stderr)
-        return 2
-    if args.metric not in METRICS and not args.metric.startswith("pmu."):
-        print(f"swapbench history: --metric {args.metric}: accepted: {', '.join(METRICS)}, or pmu.EVENT",
-              file=sys.stderr)
-        return 2
-    results, skipped = find_results(folder)
-    try:
-        rows, refused = collect(results, args.set, args.metric)
-    except ResultError as e:
-        print(f"swapbench history: {e}", file=sys.stderr)
-        return 2
+        raise ResultError(f"{folder}: not a folder (give the folder holding result files)")
+    metric = metrics.get(args.metric)
+    out = args.out or os.path.join(folder, f"history-{args.set.replace('/', '_')}-{args.metric}.png")
+    check_file(out)  # before reading every result under the folder
+    results, skipped = store.list_results(folder)
+    rows, refused = collect(results, args.set, args.metric)
     if not rows:
         names = sorted({n for R in results for n in R.sets})
-        print(f"swapbench history: no valid '{args.set}' in {len(results)} result(s) under {folder}"
-              + (f"; sets found: {', '.join(names[:8])}" if names else ""), file=sys.stderr)
-        return 2
+        raise ResultError(f"no valid '{args.set}' in {len(results)} result(s) under {folder}"
+                          + (f"; sets found: {', '.join(names[:8])}" if names else "")
+                          + (f"; refused: {refused[0]}" if refused else ""))
     groups = {}
     for r in rows:
         groups.setdefault("all results (mixed machines/accelerators)" if args.mix else r["group"], []).append(r)
-    fmt = (lambda x: fmt_ns(x)) if not args.metric.startswith("pmu.") else (lambda x: f"{x:.4g}")
     for g, rs in groups.items():
         print(f"{args.set} {args.metric} (median over repetitions; min-max) - {g}")
         print(table(["date", "kernel", "accel", args.metric, "min", "max", "reps", "file"],
-                    [[r["date"], r["kernel"], r["accelerator"], fmt(r["median"]), fmt(r["low"]), fmt(r["high"]),
-                      r["reps"], os.path.relpath(r["path"], folder)] for r in rs]))
+                    [[r["date"], r["kernel"], r["accelerator"], metric.fmt(r["median"]), metric.fmt(r["low"]),
+                      metric.fmt(r["high"]), r["reps"], os.path.relpath(r["path"], folder)] for r in rs]))
         print()
     if len(groups) > 1:
         print(f"{len(groups)} machine/accelerator groups kept apart (--mix puts them on one axis)")
@@ -83,9 +77,7 @@ def main(args):
         print(f"refused {x}")
     if skipped:
         print(f"{len(skipped)} file(s) under {folder} are not results and were skipped (first: {skipped[0]})")
-    out = args.out or os.path.join(folder, f"history-{args.set.replace('/', '_')}-{args.metric}.png")
-    scale = 1e3 if not args.metric.startswith("pmu.") else 1.0
-    unit = "us" if scale == 1e3 else "per page"
+    scale, unit = (1e3, "us") if metric.unit == "ns" else (1.0, metric.unit)
     pts = {g: [(f"{r['kernel']}\n{r['date'][:16]}", r["median"] / scale, r["low"] / scale, r["high"] / scale)
                for r in rs] for g, rs in groups.items()}
     plots.history_plot(pts, out, f"{args.set}: {args.metric} over kernels and dates",

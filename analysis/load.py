@@ -10,23 +10,34 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analysis import metrics
+from analysis.errors import ResultError
+
 GBENCH_SCHEMA = 1      # Google Benchmark's context.json_schema_version
 SWAPBENCH_SCHEMA = 1   # context.swapbench.schema_version (results/SCHEMA.md)
 
-# Per-repetition statistics a command can compare. Every one is a time per page in ns, and for
-# every one lower is better: a ratio B/A above 1 always means B is slower.
-METRICS = {
-    "p50": "median per-page latency of the repetition",
-    "p90": "90th percentile per-page latency",
-    "p99": "99th percentile per-page latency",
-    "p999": "99.9th percentile per-page latency",
-    "mean": "mean per-page latency (Google Benchmark's real_time)",
-    "min": "fastest page of the repetition",
-}
 
+@dataclass(frozen=True)
+class SetId:
+    """What a set is, from its entries' swapbench block (never from its name, which is only a
+    key: a profile like file:PATH holds slashes of its own)."""
+    name: str
+    kind: str | None
+    backend: str | None
+    compressor: str | None
+    profile: str | None
+    pattern: str | None
+    fault: str | None
+    variant: str | None
 
-class ResultError(Exception):
-    """A file that cannot be used, with the reason and what would be accepted."""
+    FIELDS = ("kind", "backend", "compressor", "profile", "pattern", "fault", "variant")
+
+    @classmethod
+    def of(cls, name, sb):
+        return cls(name, *(sb.get(k) for k in cls.FIELDS))
+
+    def fields(self):
+        return {k: getattr(self, k) for k in self.FIELDS}
 
 
 @dataclass
@@ -45,19 +56,17 @@ class Rep:
         return self.error or self.sb.get("invalid_reason") or "marked invalid"
 
     def value(self, metric):
-        if metric == "mean":
-            return float(self.real_time)
-        if metric.startswith("pmu."):
-            v = (self.sb.get("pmu") or {}).get(metric[4:])
-            return float("nan") if v is None else float(v)
-        v = self.sb["latency_ns"].get(metric)
-        return float("nan") if v is None else float(v)  # a model's entries hold only the mean
+        return metrics.get(metric).value(self)
 
 
 @dataclass
 class SetResult:
     name: str
     reps: list = field(default_factory=list)
+
+    @property
+    def id(self):
+        return SetId.of(self.name, self.reps[0].sb if self.reps else {})
 
     def _first(self, key, default=None):
         return self.reps[0].sb.get(key, default) if self.reps else default
@@ -88,11 +97,14 @@ class SetResult:
             return None
         return f"{len(bad)} of {len(self.reps)} repetitions invalid: {bad[0].reason}"
 
-    def values(self, metric):
-        """The metric per valid repetition, in repetition order."""
-        if metric not in METRICS and not metric.startswith("pmu."):
-            raise ResultError(f"unknown metric '{metric}'; accepted: {', '.join(METRICS)}, or pmu.EVENT")
-        v = np.array([r.value(metric) for r in self.reps if r.valid], dtype=float)
+    def values(self, metric, valid_only=True):
+        """The metric per repetition (valid ones only unless asked), in repetition order; a
+        repetition that does not carry it is left out."""
+        m = metrics.get(metric)
+        try:
+            v = np.array([m.value(r) for r in self.reps if r.valid or not valid_only], dtype=float)
+        except ResultError as e:
+            raise ResultError(f"{self.name}: {e}") from None
         return v[~np.isnan(v)]
 
     def merged_histogram(self):
@@ -101,7 +113,7 @@ class SetResult:
         for r in self.reps:
             if not r.valid:
                 continue
-            for lo, hi, n in r.sb.get("histogram", {}).get("buckets", []):
+            for lo, hi, n in (r.sb.get("histogram") or {}).get("buckets", []):
                 acc[(lo, hi)] = acc.get((lo, hi), 0) + n
         return [(lo, hi, n) for (lo, hi), n in sorted(acc.items())]
 
@@ -140,6 +152,20 @@ class Result:
         return f"{self.kernel} {self.accelerator} {self.date[:10]}"
 
 
+# Objects the verbs read into (results/SCHEMA.md): checked once here, so a damaged file is refused
+# by name instead of failing deep inside a verb.
+CONTEXT_OBJECTS = {"kernel": dict, "binding": dict, "zswap_params_found": dict, "inject": dict, "ftrace": dict,
+                   "matrix": dict, "events_unavailable": list}
+SET_OBJECTS = {"latency_ns": dict, "histogram": dict, "pmu": dict, "deltas": dict, "writeback": dict, "race": dict}
+
+
+def _check_shapes(path, where, block, shapes):
+    for key, typ in shapes.items():
+        if key in block and block[key] is not None and not isinstance(block[key], typ):
+            raise ResultError(f"{path}: {where}: '{key}' is a {type(block[key]).__name__}, not a "
+                              f"{'JSON object' if typ is dict else 'JSON list'} (results/SCHEMA.md)")
+
+
 def load(path):
     """Reads and checks one result file; raises ResultError naming the file and the problem."""
     try:
@@ -149,14 +175,19 @@ def load(path):
         raise ResultError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ResultError(f"{path}: is a folder; give a result file (results/*.json)") from None
+    except OSError as e:
+        raise ResultError(f"{path}: cannot read ({e.strerror}); give a readable result file") from None
     except UnicodeDecodeError:
         raise ResultError(f"{path}: not a text file; a swapbench result is JSON") from None
     except json.JSONDecodeError as e:
         raise ResultError(f"{path}: not valid JSON ({e.msg} at line {e.lineno} column {e.colno}); "
                           "truncated or corrupt? A failed run never overwrites a result, so an earlier "
                           "file may still be intact") from None
-    if not isinstance(doc, dict) or "context" not in doc or "benchmarks" not in doc:
-        raise ResultError(f"{path}: not a Google Benchmark result (no 'context' and 'benchmarks'); "
+    except RecursionError:
+        raise ResultError(f"{path}: JSON nested too deeply to be a swapbench result") from None
+    if (not isinstance(doc, dict) or not isinstance(doc.get("context"), dict)
+            or not isinstance(doc.get("benchmarks"), list)):
+        raise ResultError(f"{path}: not a Google Benchmark result (no 'context' object and 'benchmarks' list); "
                           "expected a file written by ./swapbench run")
     ctx = doc["context"]
     v = ctx.get("json_schema_version")
@@ -170,16 +201,34 @@ def load(path):
     if sv != SWAPBENCH_SCHEMA:
         raise ResultError(f"{path}: swapbench schema_version is {sv!r}; this analysis reads {SWAPBENCH_SCHEMA} "
                           "(results/SCHEMA.md); a newer file needs a newer swapbench")
+    _check_shapes(path, "context.swapbench", sbctx, CONTEXT_OBJECTS)
     sets = {}
-    for b in doc["benchmarks"]:
+    for i, b in enumerate(doc["benchmarks"]):
+        if not isinstance(b, dict):
+            raise ResultError(f"{path}: benchmark entry {i} is a {type(b).__name__}, not a JSON object")
         if b.get("run_type") != "iteration":
             continue
+        name = b.get("name")
         sb = b.get("swapbench")
-        if not isinstance(sb, dict) or "latency_ns" not in sb:
-            raise ResultError(f"{path}: benchmark '{b.get('name')}' has no swapbench block with latency_ns")
-        s = sets.setdefault(b["name"], SetResult(b["name"]))
-        err = b.get("error_message") if b.get("error_occurred") else None
-        s.reps.append(Rep(int(b.get("repetition_index", len(s.reps))), sb, float(b.get("real_time", 0.0)), err))
+        if not isinstance(name, str) or not isinstance(sb, dict) or "latency_ns" not in sb:
+            raise ResultError(f"{path}: benchmark entry {i} ('{name}') has no name or no swapbench block with "
+                              "latency_ns")
+        _check_shapes(path, f"benchmark entry {i} ('{name}')", sb, SET_OBJECTS)
+        lat = sb["latency_ns"] or {}
+        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in lat.values()):
+            raise ResultError(f"{path}: benchmark entry {i} ('{name}'): latency_ns holds something other than numbers")
+        buckets = (sb.get("histogram") or {}).get("buckets", [])
+        if not isinstance(buckets, list) or not all(
+                isinstance(x, list) and len(x) == 3 and all(isinstance(v, (int, float)) for v in x) for x in buckets):
+            raise ResultError(f"{path}: benchmark entry {i} ('{name}'): histogram.buckets is not a list of "
+                              "[lo_ns, hi_ns, count]")
+        s = sets.setdefault(name, SetResult(name))
+        try:
+            s.reps.append(Rep(int(b.get("repetition_index", len(s.reps))), sb, float(b.get("real_time", 0.0)),
+                              str(b.get("error_message")) if b.get("error_occurred") else None))
+        except (TypeError, ValueError):
+            raise ResultError(f"{path}: benchmark entry {i} ('{name}'): repetition_index or real_time is not a "
+                              "number") from None
     if not sets:
         raise ResultError(f"{path}: holds no benchmark repetitions")
     for s in sets.values():
@@ -189,18 +238,3 @@ def load(path):
 
 def load_many(paths):
     return [load(p) for p in paths]
-
-
-def find_results(folder):
-    """Every swapbench result under folder (recursively), and the files skipped with why."""
-    found, skipped = [], []
-    for root, _dirs, files in os.walk(folder):
-        for n in sorted(files):
-            if not n.endswith(".json"):
-                continue
-            p = os.path.join(root, n)
-            try:
-                found.append(load(p))
-            except ResultError as e:
-                skipped.append(str(e))
-    return found, skipped

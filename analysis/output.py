@@ -1,42 +1,6 @@
-"""Small shared pieces: atomic writes, number formatting, aligned tables."""
-import json
-import os
-import tempfile
-
-
-def write_atomic(path, text):
-    """Temporary file in the same folder, fsync, rename: a reader (or a crash) never sees half a file
-    and an earlier file of that name survives a failure."""
-    d = os.path.dirname(os.path.abspath(path)) or "."
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        # mkstemp makes the file 0600; results are meant to be read by others, like any file here.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write_json_atomic(path, doc):
-    write_atomic(path, json.dumps(doc, indent=1, default=_plain) + "\n")
-
-
-def _plain(x):
-    # numpy scalars and 0-d arrays
-    if hasattr(x, "item"):
-        return x.item()
-    if hasattr(x, "tolist"):
-        return x.tolist()
-    raise TypeError(f"not JSON: {type(x).__name__}")
+"""Small shared pieces: number formatting, aligned tables, short set labels. Files are written by
+analysis/writer.py."""
+from analysis.writer import write_json
 
 
 def fmt_ns(ns):
@@ -74,31 +38,37 @@ def markdown_table(header, rows):
 KIND_SHORT = {"swapin": "in", "swapout": "out", "floor_swapcache": "floor-cache", "floor_firsttouch": "floor-touch"}
 
 
-def short_labels(names):
-    """Short row labels for set names (kind/backend/compressor/profile/pattern[/write][/variant]):
-    'in zswap-lzo', 'out disk', 'floor-cache'; the profile and pattern are added only where two
-    labels would otherwise be the same. Returns (labels, legend); names that do not parse stay whole."""
-    parts = [n.split("/") for n in names]
-    if len(names) < 2 or any(len(p) < 5 for p in parts):
-        return list(names), ""
+def short_labels(ids):
+    """Short row labels for sets, from their identity (load.SetId: kind, backend, compressor,
+    profile, pattern, fault, variant): 'in zswap-lzo', 'out disk', 'floor-cache'; the profile and
+    pattern are added only where two labels would otherwise be the same. Returns (labels, legend);
+    when any identity is incomplete (a file from another tool) or labels would clash, the full
+    names are kept."""
+    ids = list(ids)
+    if len(ids) < 2 or any(None in (i.kind, i.backend, i.compressor, i.profile, i.pattern) for i in ids):
+        return [i.name for i in ids], ""
 
-    def base(p):
-        kind = KIND_SHORT.get(p[0], p[0])
-        store = p[1] if p[2] == "none" else f"{p[1]}-{p[2]}"
-        if p[0].startswith("floor"):
+    def base(i):
+        store = i.backend if i.compressor == "none" else f"{i.backend}-{i.compressor}"
+        if i.kind.startswith("floor"):
             store = ""
-        extra = [x for x in p[5:]]
-        return " ".join(x for x in [kind, store] + extra if x)
+        extra = ["write" if i.fault == "write" else "", i.variant or ""]
+        return " ".join(x for x in [KIND_SHORT.get(i.kind, i.kind), store] + extra if x)
 
-    labels = [base(p) for p in parts]
-    for i in (3, 4):  # profile, then pattern: only where it tells labels that are still alike apart
+    labels = [base(i) for i in ids]
+    for attr in ("profile", "pattern"):  # only where it tells labels that are still alike apart
         vary = {lab for lab in labels
-                if len({p[i] for l2, p in zip(labels, parts) if l2 == lab}) > 1}
-        labels = [f"{lab} {p[i]}" if lab in vary else lab for lab, p in zip(labels, parts)]
+                if len({getattr(i, attr) for l2, i in zip(labels, ids) if l2 == lab}) > 1}
+        labels = [f"{lab} {getattr(i, attr)}" if lab in vary else lab for lab, i in zip(labels, ids)]
     if len(set(labels)) < len(labels):
-        return list(names), ""
-    profiles = sorted({p[3] for p in parts})
-    patterns = sorted({p[4] for p in parts})
+        return [i.name for i in ids], ""
+    profiles = sorted({i.profile for i in ids})
+    patterns = sorted({i.pattern for i in ids})
     legend = (f"in/out = swap-in/swap-out; profiles {', '.join(profiles)}; patterns {', '.join(patterns)}; "
               "full names in --json")
     return labels, legend
+
+
+# kernels-config/kmatrix/matrix.py writes its results under this older name (outside analysis/, so
+# not renamed here); it is the writer, with its rules for devices, FIFOs and symlinks.
+write_json_atomic = write_json

@@ -1,5 +1,7 @@
 """PNG plots (matplotlib, Agg: no display needed). Every axis names its quantity and unit; invalid
 sets never reach a plot (callers pass only valid sets)."""
+import io
+
 import matplotlib
 import matplotlib.ticker
 
@@ -8,23 +10,29 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from analysis import stats  # noqa: E402
+from analysis.load import SetId  # noqa: E402
 from analysis.output import short_labels  # noqa: E402
+from analysis.writer import write_bytes  # noqa: E402
 
 DPI = 110
 VERDICT_COLOURS = {stats.SLOWER: "tab:red", stats.FASTER: "tab:green", stats.NOISE: "tab:gray"}
 
 
 def _save(fig, path):
+    """Writes the PNG through the writer and returns its bytes (the report embeds them without
+    reading the file back, which may be a FIFO or a device)."""
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
     plt.close(fig)
-    return path
+    write_bytes(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def latency_cdf(sets, path, title):
     """One line per set: share of faults at or below each latency, from the merged histograms."""
     fig, ax = plt.subplots(figsize=(8, 4.8))
-    labels, common = short_labels([s.name for s in sets])
+    labels, common = short_labels([s.id for s in sets])
     for s, lab in zip(sets, labels):
         h = s.merged_histogram()
         if not h:
@@ -48,7 +56,7 @@ def latency_histograms(sets, path, title):
     cols = 2 if n > 1 else 1
     rows = (n + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(8, 2.6 * rows), squeeze=False)
-    labels, common = short_labels([s.name for s in sets])
+    labels, common = short_labels([s.id for s in sets])
     for ax, s, lab in zip(axes.flat, sets, labels):
         h = s.merged_histogram()
         lo = np.array([b[0] for b in h], dtype=float) / 1e3
@@ -71,7 +79,7 @@ def swapout_cost(sets, path, title):
     """Per backend/compressor: median over repetitions of the per-page p50 (bar, with the range of
     repetitions) and of p99 (marker)."""
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    labels, common = short_labels([s.name for s in sets])
+    labels, common = short_labels([s.id for s in sets])
     x = np.arange(len(sets))
     p50 = [s.values("p50") / 1e3 for s in sets]
     p99 = [np.median(s.values("p99")) / 1e3 for s in sets]
@@ -107,7 +115,7 @@ def counters_per_fault(sets, path, title):
     if not keys:
         return None
     fig, axes = plt.subplots(len(keys), 1, figsize=(8, 1.9 * len(keys) + 0.8), squeeze=False)
-    labels, common = short_labels([s.name for s in sets])
+    labels, common = short_labels([s.id for s in sets])
     for ax, k in zip(axes.flat, keys):
         vals = [np.median(series[k].get(s.name, [np.nan])) for s in sets]
         ax.barh(np.arange(len(sets)), vals, color="tab:purple" if k[0] == "pmu" else "tab:olive")
@@ -119,10 +127,10 @@ def counters_per_fault(sets, path, title):
     return _save(fig, path)
 
 
-def ab_chart(rows, threshold, path, title):
+def ab_chart(rows, threshold, path, title, higher_is_better=False):
     """B/A per set with its 95% interval; the shaded band is the noise threshold."""
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.6))
-    labels, common = short_labels([r["set"] for r in rows])
+    labels, common = short_labels([SetId.of(r["set"], r["id"]) for r in rows])
     y = np.arange(len(rows))
     for i, r in enumerate(rows):
         ax.errorbar(r["ratio"], i, xerr=[[r["ratio"] - r["ci_low"]], [r["ci_high"] - r["ratio"]]], fmt="o",
@@ -131,7 +139,8 @@ def ab_chart(rows, threshold, path, title):
     ax.axvline(1.0, color="black", lw=0.8)
     ax.set_yticks(y, labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("B/A ratio of medians over repetitions (1 = no change, >1 = B slower)\n"
+    up = "faster" if higher_is_better else "slower"
+    ax.set_xlabel(f"B/A ratio of medians over repetitions (1 = no change, >1 = B {up})\n"
                   "whiskers: 95% bootstrap interval", fontsize=9)
     for v, c in VERDICT_COLOURS.items():
         ax.plot([], [], "o", color=c, label=v)

@@ -5,19 +5,22 @@ import argparse
 import base64
 import html
 import os
-import sys
 
 import numpy as np
 
-from analysis import compare, plots, stats
-from analysis.load import METRICS, ResultError, load
-from analysis.output import fmt_ns, write_atomic
+from analysis import compare, metrics, plots, stats
+from analysis.errors import ResultError
+from analysis.load import load
+from analysis.output import fmt_ns
+from analysis.writer import check_folder, make_folder, write_text
 
 
 def add_arguments(p):
     p.add_argument("results", nargs="+", metavar="RESULT.json", help="result files; the first is the A/B base")
-    p.add_argument("-o", "--out", required=True, metavar="DIR", help="folder for index.html and the PNGs")
-    p.add_argument("--metric", default="p50", choices=sorted(METRICS), help="for the A/B chart (default p50)")
+    p.add_argument("-o", "--out", required=True, metavar="DIR",
+                   help="folder for index.html and the PNGs: an existing one, or a new one whose parent exists")
+    p.add_argument("--metric", default="p50", choices=sorted(metrics.statistics()),
+                   help="for the A/B chart (default p50)")
     p.add_argument("--threshold", type=float, metavar="PCT", help="as in compare")
     p.add_argument("--calibrations", metavar="DIR", help="as in compare")
     p.add_argument("--force", action="store_true", help="as in compare: A/B across accelerators or scenarios")
@@ -66,13 +69,12 @@ def summary_lines(R):
                    f"{fmt_ns(_median(z[0]) - f)} more (the zswap load; the report cannot split it further).")
     wb, _ = _valid_sets(R, {"writeback"})
     for s in wb:
-        rate = np.median([r.sb["writeback"]["pages_per_second"] for r in s.reps if r.valid])
-        out.append(f"writeback by {s.variant} ({s.compressor}): {rate:,.0f} pages/s; the written-back pages came back "
-                   f"from disk at p50 {fmt_ns(_median(s))}.")
+        out.append(f"writeback by {s.variant} ({s.compressor}): {_median(s, 'pages_per_second'):,.0f} pages/s; the "
+                   f"written-back pages came back from disk at p50 {fmt_ns(_median(s))}.")
     for s in (x for x in R.sets.values() if x.kind == "race"):
         r = s.reps[0].sb
         out.append(f"race ({s.variant}): {r.get('operations', 0):,} free/reuse cycles with {r.get('writebacks', 0):,} pages "
-                   f"written back; {r.get('stale_pages', 0)} stale pages.")
+                   f"written back; {_checks(s)}.")
     maj = [s for s in sw if (s.reps[0].sb.get("pmu") or {}).get("perf::major-faults") is not None]
     if maj:
         v = [np.median([r.sb["pmu"]["perf::major-faults"] for r in s.reps if r.valid]) for s in maj]
@@ -81,11 +83,16 @@ def summary_lines(R):
     return out
 
 
-def _img(path, caption):
-    with open(path, "rb") as f:
-        data = base64.b64encode(f.read()).decode()
+def _checks(s):
+    """A set's checks (analysis/metrics.py) in words, over every repetition: '0 stale pages'."""
+    return ", ".join(f"{s.values(m.name, valid_only=False).sum():.0f} {m.name.replace('_', ' ')}"
+                     for m in metrics.checks_for(s.kind))
+
+
+def _img(png, name, caption):
+    data = base64.b64encode(png).decode()
     return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{html.escape(caption)} ({html.escape(os.path.basename(path))})</figcaption></figure>")
+            f"<figcaption>{html.escape(caption)} ({html.escape(name)})</figcaption></figure>")
 
 
 def _context_table(R):
@@ -105,11 +112,10 @@ def _sets_table(R):
     for s in R.sets.values():
         why = s.invalid_reason()
         n_ok = sum(r.valid for r in s.reps)
-        untimed = s.kind == "race"  # times nothing per page; its result is the stale-page count
-        p50 = "-" if why or untimed else fmt_ns(_median(s))
-        p99 = "-" if why or untimed else fmt_ns(_median(s, "p99"))
-        note = "INVALID, not plotted: " + why if why else (
-            f"{s.reps[0].sb.get('stale_pages', 0)} stale pages" if untimed else "")
+        timed = metrics.get("p50").applies_to(s.kind)  # a race times nothing per page
+        p50 = "-" if why or not timed else fmt_ns(_median(s))
+        p99 = "-" if why or not timed else fmt_ns(_median(s, "p99"))
+        note = "INVALID, not plotted: " + why if why else _checks(s)
         body.append(f"<tr><td>{html.escape(s.name)}</td><td>{n_ok}/{len(s.reps)}</td><td>{p50}</td><td>{p99}</td>"
                     f"<td>{html.escape(note)}</td></tr>")
     return "<table>" + head + "".join(body) + "</table>"
@@ -121,8 +127,14 @@ CSS = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}
 
 
 def build(results, out, args):
-    os.makedirs(out, exist_ok=True)
+    make_folder(out)
     parts, written = [], []
+
+    def add(png, name, caption):
+        if png:
+            parts.append(_img(png, name, caption))
+            written.append(name)
+
     for i, R in enumerate(results):
         tag = f"r{i + 1}"
         title = f"{R.kernel} ({R.accelerator}) {R.date}"
@@ -133,21 +145,21 @@ def build(results, out, args):
         parts.append("<h3>Sets</h3>" + _sets_table(R))
         fault_sets, _ = _valid_sets(R, {"swapin", "floor_swapcache", "floor_firsttouch", "writeback"})
         if fault_sets:
-            p = plots.latency_cdf(fault_sets, os.path.join(out, f"{tag}-cdf.png"), f"fault latency CDF - {title}")
-            parts.append(_img(p, "latency CDF per backend and compressor"))
-            p = plots.latency_histograms(fault_sets, os.path.join(out, f"{tag}-hist.png"), f"fault latency - {title}")
-            parts.append(_img(p, "latency histograms"))
-            written += [f"{tag}-cdf.png", f"{tag}-hist.png"]
+            name = f"{tag}-cdf.png"
+            add(plots.latency_cdf(fault_sets, os.path.join(out, name), f"fault latency CDF - {title}"), name,
+                "latency CDF per backend and compressor")
+            name = f"{tag}-hist.png"
+            add(plots.latency_histograms(fault_sets, os.path.join(out, name), f"fault latency - {title}"), name,
+                "latency histograms")
         so, _ = _valid_sets(R, {"swapout"})
         if so:
-            p = plots.swapout_cost(so, os.path.join(out, f"{tag}-swapout.png"), f"swap-out cost - {title}")
-            parts.append(_img(p, "swap-out cost per backend and compressor"))
-            written.append(f"{tag}-swapout.png")
+            name = f"{tag}-swapout.png"
+            add(plots.swapout_cost(so, os.path.join(out, name), f"swap-out cost - {title}"), name,
+                "swap-out cost per backend and compressor")
         all_ok, _ = _valid_sets(R, {"swapin", "swapout", "floor_swapcache", "floor_firsttouch"})
-        p = plots.counters_per_fault(all_ok, os.path.join(out, f"{tag}-counters.png"), f"counters per page - {title}")
-        if p:
-            parts.append(_img(p, "counters per fault"))
-            written.append(f"{tag}-counters.png")
+        name = f"{tag}-counters.png"
+        add(plots.counters_per_fault(all_ok, os.path.join(out, name), f"counters per page - {title}"), name,
+            "counters per fault")
     if len(results) > 1:
         parts += ab_and_matrix(results, out, args, written)
     parts += ftrace_section(results)
@@ -155,14 +167,13 @@ def build(results, out, args):
             f"<style>{CSS}</style></head><body><h1>swapbench report</h1>"
             "<p>Latencies are per page, timer included; p50/p99 are medians over valid repetitions of each "
             "repetition's percentile. Invalid sets are listed, never plotted.</p>" + "".join(parts) + "</body></html>")
-    write_atomic(os.path.join(out, "index.html"), page)
+    write_text(os.path.join(out, "index.html"), page)
     return written
 
 
 def ab_and_matrix(results, out, args, written):
     """Every result against the base: an A/B chart each, and one matrix of sets x results."""
-    if not 1 <= args.base <= len(results):
-        raise ResultError(f"--base {args.base}: between 1 and {len(results)} (the number of results)")
+    metric = metrics.get(args.metric)
     bi = args.base - 1
     A = results[bi]
     parts = [f"<h2>Against result {args.base} ({html.escape(A.label())})</h2>"]
@@ -186,54 +197,73 @@ def ab_and_matrix(results, out, args, written):
             parts.append(f"<p>warning: {html.escape(w)}</p>")
         for r in doc["refused"]:
             parts.append(f"<p>refused {html.escape(r['set'])} in {r['file']}: {html.escape(r['reason'])}</p>")
+        for c in doc["checks"]:
+            parts.append(f"<p>check {html.escape(c['set'])}: {c['metric']} {c['a']:.0f} in result {args.base}, "
+                         f"{c['b']:.0f} in result {j}: {c['verdict']}</p>")
         if doc["rows"]:
-            p = plots.ab_chart(doc["rows"], doc["threshold"], os.path.join(out, f"ab-r{j}.png"),
-                               f"result {j} / result {args.base} ({doc['metric']})")
-            parts.append(_img(p, f"A/B: result {j} against result {args.base} with 95% intervals"))
-            written.append(f"ab-r{j}.png")
+            name = f"ab-r{j}.png"
+            png = plots.ab_chart(doc["rows"], doc["threshold"], os.path.join(out, name),
+                                 f"result {j} / result {args.base} ({doc['metric']})",
+                                 higher_is_better=metric.direction == metrics.HIGHER)
+            parts.append(_img(png, name, f"A/B: result {j} against result {args.base} with 95% intervals"))
+            written.append(name)
     if docs:
         head = (f"<tr><th>set</th><th>{html.escape(A.kernel)} ({html.escape(A.accelerator)}) base</th>"
                 + "".join(f"<th>{html.escape(results[j - 1].kernel)} ({html.escape(results[j - 1].accelerator)})</th>"
                           for j in docs) + "</tr>")
         body = []
         for name, s in A.sets.items():
-            cells = [f"<td>{html.escape(name)}</td>",
-                     f"<td>{'INVALID' if s.invalid_reason() else fmt_ns(_median(s, args.metric))}</td>"]
+            base = ("INVALID" if s.invalid_reason() else
+                    metric.fmt(_median(s, args.metric)) if metric.applies_to(s.kind) else "-")
+            cells = [f"<td>{html.escape(name)}</td>", f"<td>{base}</td>"]
             for j, doc in docs.items():
                 r = next((r for r in doc["rows"] if r["set"] == name), None)
                 cells.append("<td>-</td>" if r is None else
-                             f"<td>{fmt_ns(r['median_b_ns'])} ({r['ratio']:.3f}x, {r['verdict']})</td>")
+                             f"<td>{metric.fmt(r['median_b'])} ({r['ratio']:.3f}x, {r['verdict']})</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         parts.append(f"<h3>Matrix: each set on each result, {html.escape(args.metric)}, verdict against the base</h3>"
                      "<table>" + head + "".join(body) + "</table>")
     return parts
 
 
+FTRACE_FIGURES = ("p50_corrected_us", "p50_us", "p90_us", "calls")
+
+
+def _traced_functions(R):
+    """function -> figures of a matrix result's traced pass (the writeback pass's marked); a block
+    not as results/SCHEMA.md describes is refused naming the file."""
+    t, out = R.sb["ftrace"], {}
+    for suffix, block in (("", t), (" (writeback pass)", t.get("writeback_pass") or {})):
+        fs = block.get("functions", {}) if isinstance(block, dict) else None
+        if not isinstance(fs, dict) or not all(
+                isinstance(v, dict) and all(isinstance(v.get(k), (int, float)) for k in FTRACE_FIGURES)
+                for v in fs.values()):
+            raise ResultError(f"{R.path}: context.swapbench.ftrace{'.writeback_pass' if suffix else ''}.functions "
+                              f"is not as results/SCHEMA.md describes ({', '.join(FTRACE_FIGURES)} per function)")
+        out.update({f + suffix: v for f, v in fs.items()})
+    return out
+
+
 def ftrace_section(results):
     """In-kernel attribution from the kernel matrix's traced pass, per function and kernel."""
-    traced = [(i, R, R.sb["ftrace"]) for i, R in enumerate(results, start=1) if R.sb.get("ftrace")]
+    traced = [(R, R.sb["ftrace"], _traced_functions(R)) for R in results if R.sb.get("ftrace")]
     if not traced:
         return []
-    def fns(t):
-        out = dict(t["functions"])
-        out.update({f"{f} (writeback pass)": v for f, v in t.get("writeback_pass", {}).get("functions", {}).items()})
-        return out
-
-    funcs = sorted({f for _, _, t in traced for f in fns(t) if not f.startswith(str(t.get("baseline_function")))})
+    funcs = sorted({f for _, t, fns in traced for f in fns if not f.startswith(str(t.get("baseline_function")))})
     head = "<tr><th>function</th>" + "".join(
-        f"<th>{html.escape(R.kernel)} ({html.escape(R.accelerator)})</th>" for _, R, _ in traced) + "</tr>"
+        f"<th>{html.escape(R.kernel)} ({html.escape(R.accelerator)})</th>" for R, _, _ in traced) + "</tr>"
     rows = []
     for f in funcs:
         cells = [f"<td>{html.escape(f)}</td>"]
-        for _, _, t in traced:
-            v = fns(t).get(f)
+        for _, _, fns in traced:
+            v = fns.get(f)
             cells.append("<td>not in this kernel</td>" if v is None else
                          f"<td>{v['p50_corrected_us']:.2f} us ({v['p50_us']:.2f} raw; p90 {v['p90_us']:.1f}; "
                          f"{v['calls']} calls)</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     base = "; ".join(f"{html.escape(R.kernel)}: {html.escape(str(t.get('baseline_function')))} "
                      f"p50 {t['baseline_p50_us'] if t.get('baseline_p50_us') is not None else '-'} us"
-                     for _, R, t in traced)
+                     for R, t, _ in traced)
     return ["<h2>In-kernel attribution (ftrace function_graph, guests)</h2>",
             "<p>Per-call duration, p50 with the tracer's own cost subtracted (baseline: "
             f"{base}); raw p50, p90 and calls in brackets. Taken in a separate traced pass, never in the timed run; "
@@ -242,12 +272,12 @@ def ftrace_section(results):
 
 
 def main(args):
-    try:
-        results = [load(p) for p in args.results]
-        written = build(results, args.out, args)
-    except ResultError as e:
-        print(f"swapbench report: {e}", file=sys.stderr)
-        return 2
+    compare.check_options(args)
+    if not 1 <= args.base <= len(args.results):
+        raise ResultError(f"--base {args.base}: between 1 and {len(args.results)} (the number of results)")
+    check_folder(args.out)  # before the work: a bad -o must not cost the plots
+    results = [load(p) for p in args.results]
+    written = build(results, args.out, args)
     print(f"swapbench report: wrote {os.path.join(args.out, 'index.html')} and {len(written)} plots: "
           + ", ".join(written))
     return 0

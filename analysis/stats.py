@@ -16,6 +16,8 @@ RESAMPLES = 4000    # bootstrap resamples: the percentile interval's ends move b
 SEED = 20261122     # fixed, so the same files always give the same verdict
 MIN_REPS = 9        # below this Mann-Whitney U has little power (Google Benchmark's compare.py warns too)
 
+# Verdicts in the metric's own direction (analysis/metrics.py): SLOWER is worse (more ns, fewer
+# pages per second), FASTER is better.
 SLOWER, FASTER, NOISE = "slower", "faster", "within noise"
 
 
@@ -23,7 +25,7 @@ def _ratio_of_medians(a, b, axis):
     return np.median(b, axis=axis) / np.median(a, axis=axis)
 
 
-def compare_samples(a, b, threshold, alpha=ALPHA, resamples=RESAMPLES, seed=SEED):
+def compare_samples(a, b, threshold, alpha=ALPHA, resamples=RESAMPLES, seed=SEED, higher_is_better=False):
     """a, b: repetitions of A and B (last axis). threshold: the relative change below which a
     difference is noise (0.01 = 1%). Returns a dict of arrays (or scalars for 1-D input)."""
     a = np.asarray(a, dtype=float)
@@ -40,14 +42,16 @@ def compare_samples(a, b, threshold, alpha=ALPHA, resamples=RESAMPLES, seed=SEED
     lo, hi = np.asarray(ci.low), np.asarray(ci.high)
     p = np.nan_to_num(np.asarray(p, dtype=float), nan=1.0)  # all-equal samples: no evidence of a change
     return {"median_a": np.median(a, axis=-1), "median_b": np.median(b, axis=-1), "ratio": ratio,
-            "ci_low": lo, "ci_high": hi, "p": p, "verdict": verdict(lo, hi, p, threshold, alpha)}
+            "ci_low": lo, "ci_high": hi, "p": p, "verdict": verdict(lo, hi, p, threshold, alpha, higher_is_better)}
 
 
-def verdict(lo, hi, p, threshold, alpha=ALPHA):
-    """slower or faster only when the whole interval clears the threshold and p < alpha."""
+def verdict(lo, hi, p, threshold, alpha=ALPHA, higher_is_better=False):
+    """slower or faster only when the whole interval of B/A clears the threshold and p < alpha;
+    B/A above 1 is slower for a lower-is-better metric, faster for a higher-is-better one."""
     lo, hi, p = np.asarray(lo), np.asarray(hi), np.asarray(p)
     out = np.full(np.broadcast(lo, hi, p).shape, NOISE, dtype=object)
     sig = p < alpha
-    out[sig & (lo - 1.0 > threshold)] = SLOWER
-    out[sig & (hi - 1.0 < -threshold)] = FASTER
+    up, down = (FASTER, SLOWER) if higher_is_better else (SLOWER, FASTER)
+    out[sig & (lo - 1.0 > threshold)] = up
+    out[sig & (hi - 1.0 < -threshold)] = down
     return out if out.shape else out.item()

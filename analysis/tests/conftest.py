@@ -47,3 +47,26 @@ def iterations(doc, name):
 # ./swapbench matrix results (TCG guests), see fixtures/README.md
 MATRIX_61 = os.path.join(FIXTURES, "matrix-debian-6.1-tcg.json")
 MATRIX_612 = os.path.join(FIXTURES, "matrix-debian-6.12-tcg.json")
+
+
+def add_writeback_and_race(doc, rate=50000.0, stale=0):
+    """Adds a writeback set (pages_per_second from `rate` up, one step per repetition) and a race set
+    with `stale` stale pages, shaped as bench/writeback_sets.cpp writes them, built from the zswap
+    swap-in set's entries: no fixture of the suite has them yet."""
+    its = iterations(doc, ZSWAP_LZO)
+    for i, b in enumerate(its):
+        w = copy.deepcopy(b)
+        w["name"] = "writeback/zswap/lzo/ratio2/random/memcg"
+        w["swapbench"].update(kind="writeback", variant="memcg")
+        pps = rate + 100.0 * i
+        w["swapbench"]["writeback"] = {"mechanism": "memcg", "pages_per_second": pps,
+                                       "ns_per_written_back_page": 1e9 / pps, "written_back": 2048}
+        doc["benchmarks"].append(w)
+    r = copy.deepcopy(its[0])
+    r["name"] = "race/zswap/lzo/ratio2/random/memcg"
+    r["swapbench"].update(kind="race", variant="memcg", operations=1000, writebacks=100, stale_pages=stale)
+    r["swapbench"]["latency_ns"] = {k: 0 for k in r["swapbench"]["latency_ns"]}
+    if stale:
+        r["error_occurred"] = True
+        r["error_message"] = f"{stale} stale and 0 damaged pages during the writeback race: page 7"
+    doc["benchmarks"].append(r)

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from analysis.calibrate import analyse, find_calibration
+from analysis.calibrate import analyse
+from analysis.store import find_calibration
 from analysis.load import ResultError, load
 from conftest import CALIBRATE, QUICK_A
 
@@ -38,7 +39,7 @@ def test_too_small_a_pool_is_refused():
 def test_stored_calibration_is_found_for_the_same_machine_only(run, tmp_path, derive):
     rc, out, _ = run("calibrate", "--from", CALIBRATE, "-k", "9", "--experiments", "200", "--out", tmp_path / "c.json")
     assert rc == 0 and "A/A false-positive rate" in out and "minimum detectable effect" in out
-    assert find_calibration(load(QUICK_A), str(tmp_path)) is not None
+    assert find_calibration(load(QUICK_A).machine_key(), "p50", str(tmp_path)) is not None
     other = derive(QUICK_A, "other.json", lambda d: d["context"].update(host_name="elsewhere"))
-    assert find_calibration(load(other), str(tmp_path)) is None
+    assert find_calibration(load(other).machine_key(), "p50", str(tmp_path)) is None
     assert json.loads((tmp_path / "c.json").read_text())["schema"] == "swapbench-calibration/1"

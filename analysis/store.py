@@ -1,0 +1,108 @@
+"""Where results and calibrations live, and finding them: the only place analysis knows the layout.
+
+  $SWAPBENCH_RESULTS_DIR, else <repo>/results     result files (results/SCHEMA.md), any depth
+  <results>/calibration/                          calibrations, and the calibrate suite's raw runs
+
+The C++ binary and the front door locate results/ the same way (one rule: the environment
+variable, else the repository's folder).
+"""
+import json
+import os
+import time
+
+from analysis.errors import OutputError, ResultError
+from analysis.load import load
+from analysis.writer import make_folder
+
+CALIBRATION_SCHEMA = "swapbench-calibration/1"
+
+
+def results_dir():
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.environ.get("SWAPBENCH_RESULTS_DIR") or os.path.join(top, "results")
+
+
+def calibrations_dir(folder=None):
+    """folder if given (compare --calibrations), else the store's calibration folder."""
+    return folder or os.path.join(results_dir(), "calibration")
+
+
+def list_results(folder=None):
+    """Every swapbench result under folder (default: the results folder), recursively, in path
+    order, and the .json files skipped with why (a calibration, notes, a broken file)."""
+    found, skipped = [], []
+    for root, dirs, files in os.walk(folder or results_dir()):
+        dirs.sort()
+        for n in sorted(files):
+            if not n.endswith(".json"):
+                continue
+            p = os.path.join(root, n)
+            try:
+                found.append(load(p))
+            except ResultError as e:
+                skipped.append(str(e))
+    return found, skipped
+
+
+def _machine(doc):
+    m = doc.get("machine")
+    if not isinstance(m, dict):
+        return None
+    return (m.get("host"), m.get("cpu_model"), m.get("accelerator"))
+
+
+def read_calibration(path):
+    """A calibration document, or None when the file is not one (another schema, broken)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("schema") != CALIBRATION_SCHEMA or not isinstance(doc.get("date"), str):
+        return None
+    return doc
+
+
+def find_calibration(machine, metric="p50", folder=None):
+    """The newest calibration of `metric` made on `machine` ((host, cpu_model, accelerator), as
+    Result.machine_key() gives it): (doc, path), or None."""
+    best = None
+    d = calibrations_dir(folder)
+    try:
+        names = sorted(os.listdir(d))
+    except OSError:  # no calibration folder yet: nothing calibrated, the default threshold applies
+        return None
+    for n in names:
+        if not n.endswith(".json"):
+            continue
+        path = os.path.join(d, n)
+        doc = read_calibration(path)
+        if doc is None or _machine(doc) != tuple(machine) or doc.get("metric") != metric:
+            continue
+        if not isinstance(doc.get("noise_threshold"), (int, float)):
+            continue
+        if best is None or doc["date"] > best[0]["date"]:
+            best = (doc, path)
+    return best
+
+
+def calibration_path(host, accelerator, date, folder=None):
+    """Where a calibration is stored unless --out says otherwise: <host>-<accelerator>-<date>.json."""
+    stamp = date.replace("-", "").replace(":", "")
+    return os.path.join(calibrations_dir(folder), f"{host}-{accelerator}-{stamp}.json")
+
+
+def new_run_path(folder=None):
+    """Where the calibrate suite's raw result goes: beside the calibrations it feeds."""
+    return os.path.join(calibrations_dir(folder), "run-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + ".json")
+
+
+def prepare_calibrations_dir(folder=None):
+    """The calibration folder is the store's own: it may be created, but only inside a results
+    folder that exists (a mistyped $SWAPBENCH_RESULTS_DIR is an error, not a new tree)."""
+    d = calibrations_dir(folder)
+    if folder is None and not os.path.isdir(results_dir()):
+        raise OutputError(f"{results_dir()}: the results folder does not exist (set SWAPBENCH_RESULTS_DIR "
+                          "to an existing folder, or --out FILE)")
+    make_folder(d)
+    return d

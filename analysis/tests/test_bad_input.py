@@ -1,0 +1,128 @@
+"""Every verb's bad input ends in one line naming the problem and exit 2, never a traceback.
+
+All cases run in process (an exception escaping the verb fails the test with its traceback); the
+defect-9 cases also run as the front door runs them (python3 -m analysis, a child process), where
+a traceback would be printed."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from analysis.__main__ import main as analysis_main
+from conftest import CALIBRATE, QUICK_A, read
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NO_CAL = ["--calibrations", "/nonexistent-calibrations"]
+
+
+def bad_files(d):
+    """name -> path of a result file that is wrong in one way."""
+    def doc(change):
+        x = read(QUICK_A)
+        change(x)
+        return json.dumps(x)
+    first = lambda x: next(b for b in x["benchmarks"] if b["run_type"] == "iteration")  # noqa: E731
+    texts = {
+        "not-json.json": "{",
+        "binary.json": None,
+        "not-a-result.json": '{"name": "left-pad"}',
+        "a-list.json": "[1, 2]",
+        "context-a-list.json": '{"context": [], "benchmarks": []}',
+        "schema-2.json": doc(lambda x: x["context"]["swapbench"].update(schema_version=2)),
+        "no-schema.json": doc(lambda x: x["context"]["swapbench"].pop("schema_version")),
+        "kernel-a-string.json": doc(lambda x: x["context"]["swapbench"].update(kernel="6.1")),
+        "entry-a-string.json": doc(lambda x: x["benchmarks"].insert(0, "oops")),
+        "no-latency.json": doc(lambda x: first(x)["swapbench"].pop("latency_ns")),
+        "latency-a-string.json": doc(lambda x: first(x)["swapbench"]["latency_ns"].update(p50="fast")),
+        "real-time-a-string.json": doc(lambda x: first(x).update(real_time="slow")),
+        "histogram-garbage.json": doc(lambda x: first(x)["swapbench"]["histogram"].update(buckets=[[1, 2]])),
+        "no-benchmarks.json": doc(lambda x: x.update(benchmarks=[])),
+    }
+    out = {}
+    for name, text in texts.items():
+        p = d / name
+        if text is None:
+            p.write_bytes(b"\xff\xfe\x00binary")
+        else:
+            p.write_text(text)
+        out[name] = str(p)
+    return out
+
+
+def cases(d):
+    files = bad_files(d)
+    (d / "empty").mkdir()
+    missing = str(d / "missing.json")
+    yield from (["compare", QUICK_A, p, *NO_CAL] for p in [missing, str(d), *files.values()])
+    yield from (["report", p, "-o", str(d / "r")] for p in [missing, *files.values()])
+    yield from (["calibrate", "--from", p] for p in [missing, QUICK_A, files["schema-2.json"]])
+    yield from (["compare", QUICK_A, QUICK_A, *NO_CAL, *flags] for flags in (
+        ["--threshold", "nan"], ["--threshold", "-1"], ["--alpha", "5"], ["--alpha", "0"],
+        ["--json", str(d)], ["--json", str(d / "no" / "x.json")], ["--markdown", "/proc/x.md"],
+        ["--json", "/sys/x.json"], ["--metric", "p42"], ["--json", str(d / "empty" / "x" / "y.json")]))
+    yield from (["report", QUICK_A, *flags] for flags in (
+        ["-o", "/dev/full"], ["-o", "/proc/foo"], ["-o", str(d / "no" / "r")], ["-o", QUICK_A],
+        ["-o", str(d / "r"), "--base", "3"], ["-o", str(d / "r"), "--base", "0"], ["-o", str(d / "r"),
+                                                                                 "--threshold", "200"]))
+    yield from (["history", *args] for args in (
+        [str(d / "nothing-here")], [QUICK_A], [str(d / "empty")], [str(d), "--metric", "p42"],
+        [str(d), "-o", str(d)], [str(d), "-o", str(d / "no" / "h.png")], [str(d), "-o", "/proc/h.png"],
+        [str(d), "--set", "nope"]))
+    yield from (["calibrate", "--from", CALIBRATE, *flags] for flags in (
+        ["-k", "0"], ["--experiments", "0"], ["--out", str(d)], ["--out", str(d / "no" / "c.json")],
+        ["--out", "/proc/c.json"], ["--metric", "pages_per_second"]))
+    yield ["calibrate"]  # measuring needs SWAPBENCH_BIN, which is unset here: refused, nothing run
+    yield ["calibrate", "--pool", "0"]
+    yield ["compare"]
+    yield ["nonsense"]
+
+
+@pytest.fixture
+def results_env(tmp_path, monkeypatch):
+    (tmp_path / "results").mkdir()
+    monkeypatch.setenv("SWAPBENCH_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.delenv("SWAPBENCH_BIN", raising=False)  # calibrate without --from must refuse, never run it
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    return bad
+
+
+def test_bad_input_to_every_verb_exits_2_with_one_clear_line(results_env, capsys):
+    bad, failures = results_env, []
+    for argv in cases(bad):
+        try:
+            rc = analysis_main(argv)
+        except SystemExit as e:  # argparse: usage and exit 2
+            rc = e.code
+        err = capsys.readouterr().err.strip()
+        if rc != 2 or not err:
+            failures.append(f"{' '.join(argv)}: exit {rc}: {err[-400:]}")
+    assert not failures, "\n".join(failures)
+    assert not (bad / "r").exists() and not (bad / "no").exists()  # nothing made for a refused run
+    assert os.listdir(bad / "empty") == []
+    if os.path.exists("/dev/full"):
+        assert not os.path.isdir("/dev/full") and not os.path.isfile("/dev/full")
+
+
+def test_the_reported_cases_print_no_traceback_through_the_front_door(results_env, tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+    for argv in (["report", QUICK_A, "-o", "/dev/full"], ["report", QUICK_A, "-o", "/proc/foo"],
+                 ["compare", QUICK_A, QUICK_A, *NO_CAL, "--markdown", "/proc/x.md"],
+                 ["compare", QUICK_A, QUICK_A, *NO_CAL, "--json", str(tmp_path)],
+                 ["compare", QUICK_A, QUICK_A, *NO_CAL, "--json", str(tmp_path / "nonexistent" / "x.json")]):
+        p = subprocess.run([sys.executable, "-m", "analysis", *argv], env=env, capture_output=True, text=True,
+                           timeout=120)
+        assert p.returncode == 2 and "Traceback" not in p.stderr, (argv, p.stderr)
+        assert len(p.stderr.strip().splitlines()) == 1 and argv[-1] in p.stderr
+    assert not (tmp_path / "nonexistent").exists() and not os.path.exists("/proc/foo")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_an_unreadable_result_is_a_clear_error(run, tmp_path):
+    p = tmp_path / "secret.json"
+    p.write_text(open(QUICK_A).read())
+    os.chmod(p, 0)
+    rc, _, err = run("compare", QUICK_A, p, *NO_CAL)
+    assert rc == 2 and "secret.json: cannot read (Permission denied)" in err

@@ -1,0 +1,102 @@
+"""The writer's rules (analysis/writer.py): atomic for regular files, written through for devices
+and FIFOs, symlinks followed and kept, no folder created that was not asked for."""
+import os
+import stat
+import threading
+
+import pytest
+
+from analysis.errors import OutputError
+from analysis.writer import check_file, make_folder, write_text
+from conftest import QUICK_A
+
+NO_CAL = ["--calibrations", "/nonexistent-calibrations"]
+
+
+def test_a_fifo_is_written_through_and_stays_a_fifo(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, encoding="utf-8").read()))
+    reader.start()
+    write_text(fifo, "through the pipe\n")
+    reader.join(10)
+    assert got == ["through the pipe\n"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["pipe"]  # no temporary file beside it
+
+
+def test_a_symlink_to_a_regular_file_is_kept_and_its_target_replaced(tmp_path):
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "out.json"
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    write_text(link, "new")
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() == "new"
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o640  # the replaced file keeps its mode
+    assert sorted(os.listdir(tmp_path / "real")) == ["out.json"]
+
+
+def test_a_dangling_symlink_creates_its_target_not_a_file_in_its_place(tmp_path):
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "target.json")
+    write_text(link, "x")
+    assert link.is_symlink() and (tmp_path / "target.json").read_text() == "x"
+
+
+def test_a_character_device_is_written_through(tmp_path):
+    write_text("/dev/null", "discarded")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system (needs devtmpfs)")
+def test_dev_full_is_a_clear_error_with_exit_2_and_stays_a_device(run):
+    rc, _, err = run("compare", QUICK_A, QUICK_A, *NO_CAL, "--json", "/dev/full")
+    assert rc == 2 and "/dev/full: cannot write (No space left on device)" in err
+    assert stat.S_ISCHR(os.lstat("/dev/full").st_mode)
+    rc, _, err = run("report", QUICK_A, "-o", "/dev/full")
+    assert rc == 2 and "/dev/full: a character device, not a folder" in err
+    assert stat.S_ISCHR(os.lstat("/dev/full").st_mode)
+
+
+def test_a_folder_is_refused_as_a_file_target(run, tmp_path):
+    rc, out, err = run("compare", QUICK_A, QUICK_A, *NO_CAL, "--json", tmp_path)
+    assert rc == 2 and f"{tmp_path}: is a folder" in err
+    assert out == ""  # refused before the comparison, not after it
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_missing_parent_is_refused_and_not_created(run, tmp_path):
+    rc, _, err = run("compare", QUICK_A, QUICK_A, *NO_CAL, "--json", tmp_path / "no" / "x.json")
+    assert rc == 2 and "does not exist" in err and not (tmp_path / "no").exists()
+    rc, _, err = run("compare", QUICK_A, QUICK_A, *NO_CAL, "--markdown", tmp_path / "no" / "x.md")
+    assert rc == 2 and not (tmp_path / "no").exists()
+    rc, _, err = run("history", tmp_path, "-o", tmp_path / "no" / "h.png")
+    assert rc == 2 and not (tmp_path / "no").exists()
+
+
+def test_report_creates_the_folder_it_was_given_but_not_its_parents(run, tmp_path):
+    rc, _, err = run("report", QUICK_A, "-o", tmp_path / "a" / "b")
+    assert rc == 2 and "its parent" in err and not (tmp_path / "a").exists()
+    rc, _, _ = run("report", QUICK_A, "-o", tmp_path / "new")
+    assert rc == 0 and (tmp_path / "new" / "index.html").is_file()
+
+
+def test_a_read_only_file_is_refused_not_replaced(tmp_path):
+    (tmp_path / "x.json").write_text("kept")
+    os.chmod(tmp_path / "x.json", 0o444)
+    if os.access(tmp_path / "x.json", os.W_OK):
+        pytest.skip("running as root: permission bits refuse nothing")
+    with pytest.raises(OutputError, match="not writable"):
+        write_text(tmp_path / "x.json", "new")
+    assert (tmp_path / "x.json").read_text() == "kept"
+
+
+def test_proc_refuses_new_files_even_for_root():
+    with pytest.raises(OutputError, match="cannot create anything in /proc"):
+        check_file("/proc/swapbench-test.md")
+    with pytest.raises(OutputError, match="cannot create anything in /proc"):
+        make_folder("/proc/swapbench-test")
