@@ -16,8 +16,8 @@ EXAMPLES = {
 exit status: 0 no regression, 1 a set slower beyond the threshold or a failed check (stale pages),
 2 an error (bad input, refused sets, an output that cannot be written)""",
     "calibrate": """examples:
-  sudo ./swapbench calibrate                      measure (about a minute) and store the threshold
-  sudo ./swapbench calibrate --compressor deflate
+  ./swapbench calibrate  (as root)               measure (about a minute) and store the threshold
+  ./swapbench calibrate --compressor deflate
   ./swapbench calibrate --from results/calibration/run-20261122T010000Z.json   re-analyse, no measuring""",
     "report": """examples:
   ./swapbench report results/myhost-6.18.44-*.json -o /tmp/report      one run: CDFs, histograms, costs

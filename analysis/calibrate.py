@@ -24,9 +24,6 @@ from analysis.load import load
 from analysis.output import fmt_ns, table
 from analysis.writer import check_file, write_json
 
-# kernels-config/kmatrix/matrix.py imports results_dir from here (outside analysis/, so not moved
-# yet); the store is where it lives.
-results_dir = store.results_dir
 POWER_GOAL = 0.95     # "detectable": found slower in at least 95% of experiments
 FPR_GOAL = 0.05       # the A/A false-positive rate the issue sets as acceptable
 MDE_GOAL = 0.01       # 1% of the per-fault cost

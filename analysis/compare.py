@@ -95,7 +95,7 @@ def resolve_threshold(args, A):
         return doc["noise_threshold"], (f"calibrated for this machine ({path}, {doc['date']}, "
                                         f"{doc['scenario']['set']} {doc['metric']})")
     return DEFAULT_THRESHOLD, ("default 1% (no calibration of this machine and accelerator found; "
-                               "sudo ./swapbench calibrate measures one)")
+                               "./swapbench calibrate, as root, measures one)")
 
 
 def compare(A, B, args):

@@ -1,6 +1,5 @@
 """Small shared pieces: number formatting, aligned tables, short set labels. Files are written by
 analysis/writer.py."""
-from analysis.writer import write_json
 
 
 def fmt_ns(ns):
@@ -68,7 +67,3 @@ def short_labels(ids):
               "full names in --json")
     return labels, legend
 
-
-# kernels-config/kmatrix/matrix.py writes its results under this older name (outside analysis/, so
-# not renamed here); it is the writer, with its rules for devices, FIFOs and symlinks.
-write_json_atomic = write_json

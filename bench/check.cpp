@@ -50,7 +50,7 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
   std::printf("swapbench check: kernel %s (%s), accelerator %s\n\nprerequisites:\n", u.release, u.machine,
               detect_accelerator().c_str());
   const bool root = geteuid() == 0;
-  Probe p_root{root, root ? "running as root" : "not root (fix: sudo ./swapbench ...)"};
+  Probe p_root{root, root ? "running as root" : "not root (fix: run it as root)"};
   row("root", p_root);
 
   struct statfs sf;
@@ -84,7 +84,7 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
       p_comp.detail = std::string("could not probe: ") + e.what();
     }
   } else {
-    p_comp.detail = zs ? "found by trying each name, which needs root (fix: sudo ./swapbench check)" : "no zswap";
+    p_comp.detail = zs ? "found by trying each name, which needs root (fix: run ./swapbench check as root)" : "no zswap";
   }
   row("zswap compressors", p_comp);
 

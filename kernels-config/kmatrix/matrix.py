@@ -187,8 +187,8 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver):
 
 
 def main(a):
-    from analysis.output import write_json_atomic
-    from analysis.calibrate import results_dir
+    from analysis.writer import write_json
+    from analysis.store import results_dir
     qemu.install_signal_handlers()
     binary = os.environ.get("SWAPBENCH_BIN")
     if not binary or not os.access(binary, os.X_OK):
@@ -246,7 +246,7 @@ def main(a):
         for d, kf, _ in prepared:
             doc = merge(boots[d.name], kf, d, accel, why, qv)
             path = os.path.join(out_dir, f"{d.name}-{kf.release}-{accel}-{stamp}.json")
-            write_json_atomic(path, doc)
+            write_json(path, doc)
             written.append((d, kf, path, doc))
     except KernelError as e:
         print(f"swapbench matrix: {e}", file=sys.stderr)

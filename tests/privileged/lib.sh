@@ -2,7 +2,7 @@
 # everything the suite borrows is given back.
 set -uo pipefail
 bin=${1:?usage: test_x.sh path/to/swapbench}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (fix: sudo ./swapbench test)"; exit 77; }
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (fix: run ./swapbench test as root)"; exit 77; }
 work=$(mktemp -d /tmp/swapbench-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 py=/usr/bin/python3
