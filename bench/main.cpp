@@ -21,6 +21,7 @@ Examples:
   ./swapbench run --backend zswap --compressor lzo --profile ratio3 --pattern seq --pages 16384
   ./swapbench run --events cycles:k,instructions:k,cache-misses --cpu 1 --out /tmp/a.json
   ./swapbench run --profile file:/usr/bin/python3 --fault write
+  ./swapbench run --filter 'swapin/zswap/lzo'  only the sets whose name matches
   ./swapbench list                           suites and the sets they hold
   ./swapbench run --suite race --duration 5  the writeback race for 5 s (root)
   ./swapbench run --suite recheck-model      a user-space model of the recheck's lookup (no root)
@@ -64,6 +65,9 @@ int main(int argc, char** argv) {
     c->add_option("--profile", profiles, "page content: random, text, ratio2/3/4, zero, same, file:PATH")
         ->envname("SWAPBENCH_PROFILE");
     c->add_option("--pattern", patterns, "fault order: seq, random, strided")->envname("SWAPBENCH_PATTERN");
+    c->add_option("--filter", o.filter,
+                  "only the sets whose name matches this regular expression, as Google Benchmark's --benchmark_filter")
+        ->envname("SWAPBENCH_FILTER");
     c->add_option("--pages", o.pages, "pages per set, 1 or more (default: the suite's)")->envname("SWAPBENCH_PAGES");
   };
 

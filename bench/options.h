@@ -19,6 +19,7 @@ struct RunOptions {
   std::string out;          // "": results/<host>-<kernel>-<UTC>.json
   std::string swap_dir;     // "": /var/tmp
   std::string swap_device;  // "": a swap file under swap_dir; else this block device is mkswap'd (guests)
+  std::string filter;       // "": every set of the suite
   bool thp = false;
   bool no_floors = false;
   long test_corrupt_page = -1;  // tests only: flip a byte of this page after swap-in, before the check

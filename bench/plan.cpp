@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <regex>
 
 #include "bench/results.h"
 #include "workloads/pmu.h"
@@ -143,7 +144,7 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
       {"--backend", !o.backends.empty()}, {"--compressor", !o.compressors.empty()}, {"--profile", !o.profiles.empty()},
       {"--pattern", !o.patterns.empty()}, {"--pages", !o.pages.empty()},       {"--fault", !o.fault.empty()},
       {"--inject-ns", !o.inject_ns.empty()}, {"--duration", !o.duration_s.empty()}, {"--swap-dir", !o.swap_dir.empty()},
-      {"--swap-device", !o.swap_device.empty()}, {"--thp", o.thp},            {"--no-floors", o.no_floors},
+      {"--swap-device", !o.swap_device.empty()}, {"--thp", o.thp}, {"--filter", !o.filter.empty()},            {"--no-floors", o.no_floors},
       {"--events", o.events_given}};
   for (const auto& [opt, yes] : given) {
     if (!yes) continue;
@@ -181,6 +182,14 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
                      (o.out.empty() ? " (give --out FILE)" : ""));
   }
   if (s.model) return p;
+  if (!o.filter.empty()) {
+    try {
+      std::regex check(o.filter);
+    } catch (const std::regex_error& e) {
+      throw BadInput("--filter '" + o.filter + "': not a regular expression (" + e.what() + ")");
+    }
+    p.filter = o.filter;
+  }
 
   for (const auto& b : o.backends.empty() ? s.backends : o.backends) {
     if (b == "zswap") p.backends.push_back(Backend::Zswap);
@@ -353,6 +362,16 @@ Expansion expand(const Plan& p, const Capabilities& c) {
       add_one(set_of(Kind::FloorSwapcache, Backend::Disk, "none", p.profiles.front(), p.patterns.front()));
     if (suite.has(Kind::FloorFirsttouch))
       add_one(set_of(Kind::FloorFirsttouch, Backend::None, "none", ProfileSpec{ProfileKind::Zero, 2.0, ""}, Pattern::Sequential));
+  }
+  if (!p.filter.empty()) {
+    // As Google Benchmark's --benchmark_filter: a set runs when the regular expression matches
+    // anywhere in its name.
+    const std::regex re(p.filter);
+    const size_t before = x.sets.size();
+    std::erase_if(x.sets, [&](const Scenario& sc) { return !std::regex_search(sc.name(), re); });
+    if (x.sets.empty() && before > 0)
+      throw BadInput("--filter '" + p.filter + "' matches none of the " + std::to_string(before) + " sets of suite " +
+                     suite.name + " (./swapbench list --suite " + suite.name + " shows them)");
   }
   return x;
 }

@@ -49,6 +49,7 @@ struct Plan {
   std::string swap_device;
   uint64_t swap_bytes = 0;     // the swap area the run needs
   std::string out;             // resolved result path
+  std::string filter;          // a regular expression the sets' names must match ("": all)
   bool thp = false;
   bool root = false;
   long test_corrupt_page = -1, test_stale_page = -1;
@@ -86,7 +87,7 @@ struct Expansion {
 };
 
 // The sets, in the order results list them. Throws BadInput when a compressor asked for by name is
-// refused by the kernel (naming the ones it accepts).
+// refused by the kernel (naming the ones it accepts), or when --filter leaves no set.
 Expansion expand(const Plan& p, const Capabilities& c);
 
 }  // namespace swapbench

@@ -18,7 +18,7 @@
 
 #include "bench/results.h"
 #include "bench/result_doc.h"
-#include "bench/run.h"
+#include "bench/plan.h"
 #include "workloads/pinning.h"
 
 namespace swapbench {

@@ -1,7 +1,14 @@
 #include "bench/result_doc.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "bench/plan.h"
 #include "bench/results.h"
 
 namespace swapbench {
@@ -63,6 +70,39 @@ json aggregate_entry(const benchmark::BenchmarkReporter::Run& g, const std::stri
           {"real_time", pct ? g.real_accumulated_time : g.GetAdjustedRealTime()},
           {"cpu_time", pct ? g.cpu_accumulated_time : g.GetAdjustedCPUTime()}, {"time_unit", "ns"},
           {"swapbench", {{"note", note}}}};
+}
+
+int write_result(const Plan& p, const MachineFacts& m, const json& doc) {
+  // The default folder is the one thing created without being named: it is where results go.
+  if (p.out.rfind(m.results_dir + "/", 0) == 0) mkdir(m.results_dir.c_str(), 0755);
+  try {
+    write_json_atomic(p.out, doc);
+    std::cerr << "swapbench: wrote " << p.out << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "swapbench run: " << e.what() << "\n";
+  }
+  // Nothing is lost: what was measured goes to the default place under its default name.
+  const std::string rescue = m.results_dir + "/" + m.host + "-" + m.release + "-unsaved-" + m.utc + ".json";
+  if (rescue != p.out) {
+    try {
+      mkdir(m.results_dir.c_str(), 0755);
+      write_json_atomic(rescue, doc);
+      std::cerr << "swapbench: the result is saved as " << rescue << " instead\n";
+    } catch (const std::exception& e) {
+      std::cerr << "swapbench run: the result is lost: " << e.what() << "\n";
+    }
+  }
+  return 1;
+}
+
+// A closed stdout (`| head`) is an error to report, not a reason to die with the machine borrowed:
+// SIGPIPE is ignored (bench/main.cpp) and the failed write is seen here.
+int check_stdout(int status) {
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return status;
+  std::cerr << "swapbench: the summary could not be written to standard output (" << std::strerror(errno)
+            << "); the result file holds everything\n";
+  return status ? status : 1;
 }
 
 }  // namespace swapbench

@@ -12,6 +12,9 @@
 
 namespace swapbench {
 
+struct Plan;
+struct MachineFacts;
+
 // Keeps Google Benchmark's context and runs; prints nothing (progress comes from the sets).
 class CaptureReporter : public benchmark::BenchmarkReporter {
  public:
@@ -33,5 +36,11 @@ nlohmann::json result_document(const nlohmann::json& gbench_context, const nlohm
 // A Google Benchmark aggregate run (mean, median, stddev, cv) as a result entry.
 nlohmann::json aggregate_entry(const benchmark::BenchmarkReporter::Run& g, const std::string& name, int family,
                                int reps, const std::string& note);
+
+// Writes the result to p.out; when that fails, to the results folder under an "unsaved" name, so
+// nothing measured is lost. 0: written where asked.
+int write_result(const Plan& p, const MachineFacts& m, const nlohmann::json& doc);
+// The exit status, made 1 when the summary could not be written to stdout.
+int check_stdout(int status);
 
 }  // namespace swapbench

@@ -270,3 +270,15 @@ TEST(Expand, ListingShowsUnresolvedCompressorsAndMechanisms) {
   const std::vector<std::string> want = {"writeback/zswap/(every accepted)/ratio2/random/(each mechanism the kernel offers)"};
   EXPECT_EQ(names(x), want);
 }
+
+TEST(Expand, FilterKeepsMatchingSetsAndRefusesOneThatMatchesNothing) {
+  RunOptions o = opts();
+  o.filter = "swapin/zswap/(lzo|deflate)";
+  Expansion x = expand(make_plan(o, facts(true)), kernel());
+  const std::vector<std::string> want = {"swapin/zswap/lzo/ratio2/random", "swapin/zswap/deflate/ratio2/random"};
+  EXPECT_EQ(names(x), want);
+  o.filter = "nothing-like-this";
+  EXPECT_THROW(expand(make_plan(o, facts(true)), kernel()), BadInput);
+  o.filter = "(unclosed";
+  EXPECT_NE(refusal(o).find("not a regular expression"), std::string::npos);
+}
