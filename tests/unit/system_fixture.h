@@ -61,6 +61,15 @@ class FakeRootTest : public ::testing::Test {
     std::ofstream(root.string() + abs) << content;
     return swapbench::file_identity(AT_FDCWD, root.string() + abs);
   }
+  // What a run killed after setting page-cluster to 0 leaves in `file` (its restore puts back 3);
+  // `more` records further entries before the kill.
+  void killed_run_set_page_cluster(const std::string& file, const std::function<void(swapbench::Journal&)>& more = {}) {
+    FakeOps ops(root.string());
+    swapbench::Journal j(file, ops);
+    j.record("write", "/proc/sys/vm/page-cluster", "3");
+    ops.write("/proc/sys/vm/page-cluster", "0");
+    if (more) more(j);
+  }
   fs::path dir, root;
   std::string journal;
 };

@@ -93,14 +93,9 @@ TEST_F(JournalTest, RestoredEntriesAreNotUndoneTwice) {
 }
 
 TEST_F(JournalTest, ATornLastLineIsWarnedAboutAndNothingIsGluedOntoIt) {
-  FakeOps ops(root.string());
   int id = 0;
-  {
-    Journal j(journal, ops);
-    j.record("write", kPc, "3");
-    id = j.record("write", "/proc/sys/vm/swappiness", "60");
-    ops.write(kPc, "0");
-  }
+  killed_run_set_page_cluster(journal, [&](Journal& j) { id = j.record("write", "/proc/sys/vm/swappiness", "60"); });
+  FakeOps ops(root.string());
   std::ofstream(journal, std::ios::app) << "{\"id\": 9, \"op\": \"wri";
   Journal j(journal, ops);
   EXPECT_EQ(j.pending().size(), 2u);
@@ -113,12 +108,8 @@ TEST_F(JournalTest, ATornLastLineIsWarnedAboutAndNothingIsGluedOntoIt) {
 }
 
 TEST_F(JournalTest, DamagedLinesAreNamedAndEverythingReadableIsRestored) {
+  killed_run_set_page_cluster(journal);
   FakeOps ops(root.string());
-  {
-    Journal j(journal, ops);
-    j.record("write", kPc, "3");
-    ops.write(kPc, "0");
-  }
   std::ofstream(journal, std::ios::app) << "garbage\n[1,2]\n{\"id\":\"x\",\"op\":\"write\",\"path\":\"/a\"}\n"
                                         << "{\"done\":\"x\"}\n{\"id\":7,\"op\":5,\"path\":\"/a\"}\n{\"what\":1}\n";
   Journal j(journal, ops);
@@ -143,12 +134,8 @@ TEST_F(JournalTest, AnEmptyJournalIsAFailureNotNothingToRestore) {
 }
 
 TEST_F(JournalTest, ARunNeverAppendsOntoAnotherRunsJournal) {
+  killed_run_set_page_cluster(journal);
   FakeOps ops(root.string());
-  {
-    Journal dead(journal, ops);
-    dead.record("write", kPc, "3");
-    ops.write(kPc, "0");
-  }
   Journal next(journal, ops);
   try {
     next.record("write", "/proc/sys/vm/swappiness", "60");

@@ -23,11 +23,8 @@ class SessionTest : public FakeRootTest {
   // A run that changed page-cluster and a sysctl that cannot be written back, then was killed.
   void killed_run_with_an_impossible_entry() {
     fs::create_directories(state());
-    FakeOps ops(root.string());
-    Journal j(state() + "/journal", ops);
-    j.record("write", kPc, "3");
-    ops.write(kPc, "0");
-    j.record("write", "/proc/sys/vm/no_such_sysctl", "1");
+    killed_run_set_page_cluster(state() + "/journal",
+                                [](Journal& j) { j.record("write", "/proc/sys/vm/no_such_sysctl", "1"); });
   }
 };
 
@@ -96,12 +93,7 @@ TEST_F(SessionTest, RestoreWithoutRootSaysSoPlainly) {
 
 TEST_F(SessionTest, AKilledRunIsRestoredWhenTheNextStarts) {
   fs::create_directories(state());
-  {
-    FakeOps ops(root.string());
-    Journal j(state() + "/journal", ops);
-    j.record("write", kPc, "3");
-    ops.write(kPc, "0");
-  }
+  killed_run_set_page_cluster(state() + "/journal");
   FakeOps ops(root.string());
   Session s(ops, state());
   EXPECT_EQ(read(kPc), "3");

@@ -103,8 +103,8 @@ std::string manual_undo(const JournalEntry& e) {
 
 std::vector<std::string> RestoreResult::lines() const {
   std::vector<std::string> out = ok;
-  for (const auto& w : warnings) out.push_back("warning: " + w);
   for (const auto& f : failed) out.push_back("FAILED: " + f);
+  for (const auto& w : warnings) out.push_back("warning: " + w);
   return out;
 }
 

@@ -43,7 +43,8 @@ struct RestoreResult {
   std::vector<std::string> ok, warnings, failed;
   bool success() const { return failed.empty(); }
   bool empty() const { return ok.empty() && warnings.empty() && failed.empty(); }
-  // ok lines as they are, then "warning: ...", then "FAILED: ..." (the order a reader needs them).
+  // ok lines as they are, then "FAILED: ...", then "warning: ..." (a warning may speak of the
+  // failures above it).
   std::vector<std::string> lines() const;
 };
 

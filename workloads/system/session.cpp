@@ -67,7 +67,8 @@ RestoreResult recover(Journal& j, std::vector<std::string>* log) {
   const int pid = j.writer_pid();
   RestoreResult r = j.restore_all_result();
   if (r.empty()) return r;
-  log->push_back("restoring what an earlier run (PID " + std::to_string(pid) + ") left changed:");
+  log->push_back("restoring what an earlier run (PID " + (pid ? std::to_string(pid) : std::string("unknown")) +
+                 ") left changed:");
   for (const auto& l : r.lines()) log->push_back("  " + l);
   return r;
 }
@@ -312,7 +313,12 @@ RestoreResult restore_leftovers_result(SysOps& ops, const std::string& dir) {
 }
 
 std::vector<std::string> restore_leftovers(SysOps& ops, const std::string& dir) {
-  return restore_leftovers_result(ops, dir).lines();
+  RestoreResult r = restore_leftovers_result(ops, dir);
+  if (r.success()) return r.lines();
+  // Thrown, so a caller that only prints lines (and exits 1 on an exception) still fails.
+  std::string all;
+  for (const auto& l : r.lines()) all += "\n" + l;
+  throw SystemError("not everything could be restored:" + all);
 }
 
 }  // namespace swapbench

@@ -56,7 +56,8 @@ class Session {
 // impossible entry does not make every later run and restore fail. Without root on the real
 // machine: SystemError saying restore needs root.
 RestoreResult restore_leftovers_result(SysOps& ops, const std::string& dir = state_dir());
-// The same as lines (what main.cpp printed before the result type existed).
+// The same as lines when everything was restored; otherwise throws SystemError holding every line
+// (so a caller that prints lines and exits 1 on an exception exits 1 when anything failed).
 std::vector<std::string> restore_leftovers(SysOps& ops, const std::string& dir = state_dir());
 
 }  // namespace swapbench
