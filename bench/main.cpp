@@ -129,8 +129,9 @@ int main(int argc, char** argv) {
   // restore
   try {
     swapbench::SysOps ops;
-    for (const auto& l : swapbench::restore_leftovers(ops)) std::cout << l << "\n";
-    return 0;
+    const swapbench::RestoreResult r = swapbench::restore_leftovers_result(ops);
+    for (const auto& l : r.lines()) std::cout << l << "\n";
+    return r.success() ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "swapbench restore: " << e.what() << "\n";
     return 1;

@@ -17,7 +17,7 @@
 
 #include "bench/results.h"
 #include "workloads/pmu.h"
-#include "workloads/system/swap_check.h"
+#include "workloads/system/swap_area.h"
 #include "workloads/system/zswap.h"
 
 namespace swapbench {
@@ -242,9 +242,9 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   // Only a root run makes a swap area; checked read-only here so a bad place is exit 2 before any change.
   if (m.root && !for_list) {
     if (!p.swap_device.empty()) {
-      if (auto why = swap_device_problem(p.swap_device, p.swap_bytes)) throw BadInput("--swap-device " + p.swap_device + ": " + *why);
+      if (auto why = swap_device_problem(p.swap_device, p.swap_bytes)) throw BadInput("--swap-device " + *why);
     } else if (auto why = swap_dir_problem(p.swap_dir, p.swap_bytes)) {
-      throw BadInput("--swap-dir " + p.swap_dir + ": " + *why);
+      throw BadInput("--swap-dir " + *why);
     }
   }
   return p;

@@ -188,6 +188,11 @@ void Runner::finish(benchmark::State& st, SetRecord& rec, Verdict& v, std::vecto
     v.valid = false;
     v.reason = rec.error;
     st.SkipWithError(rec.error.c_str());
+  } else if (exit_requested()) {
+    // A signal arrived: the signal thread is putting the machine back under this set (zswap off,
+    // the swap area gone), so what it measured is not the scenario it names.
+    v.valid = false;
+    v.reason = "measured while the run was being stopped by a signal and the machine restored";
   }
   samples.resize(k);
   rec.lat = summarize(samples);

@@ -4,7 +4,7 @@ set -uo pipefail
 bin=${1:?usage: test_x.sh path/to/swapbench}
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (fix: run ./swapbench test as root)"; exit 77; }
 work=$(mktemp -d /tmp/swapbench-test.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 py=/usr/bin/python3
 
 # Everything a run may change: swap areas, zswap parameters, the sysctls, cgroups and mounts.
@@ -15,6 +15,31 @@ state() {
   echo "== cgroups"; find /sys/fs/cgroup -maxdepth 2 -type d -name 'swapbench*' | sort
   echo "== mounts"; awk '$3=="debugfs"||$3=="tracefs"||$3=="cgroup"||$3=="cgroup2"{print $2, $3}' /proc/mounts | sort
   echo "== files"; ls /var/tmp | grep swapbench || true
+  # The lock file and the boot values stay by design (they describe no change); a journal, its
+  # temporary or a retired.log left behind is a run the suite did not finish giving back.
+  echo "== state"; ls /var/lib/swapbench 2>/dev/null | grep -v -x -e lock -e boot-values.json || true
+}
+
+statedir=/var/lib/swapbench
+
+# Waits until the machine is as in $1 (a crash's restore runs after the process ends), at most $2 s.
+wait_for_state() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    state >"$work/now"
+    diff -q "$1" "$work/now" >/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# A journal as a killed run of this boot (or of the boot given as $2) would leave it: header, then
+# the entry lines from stdin. Refuses to overwrite a real one.
+plant_journal() {  # $1 = pid to name, [$2 = boot id]
+  [ -e $statedir/journal ] && fail "a journal already exists in $statedir: restore it first"
+  mkdir -p $statedir
+  { echo "{\"swapbench_journal\":2,\"pid\":$1,\"boot_id\":\"${2:-$(cat /proc/sys/kernel/random/boot_id)}\"}"; cat; } \
+    >$statedir/journal
 }
 
 fail() { echo "FAIL: $*"; exit 1; }

@@ -28,9 +28,9 @@ check "duration 'nan'" --suite race --duration nan
 check "duration applies only to the race suite" --duration 5
 check "cpu 99: no such CPU" --suite recheck-model --cpu 99
 check "pages does not apply to suite recheck-model" --suite recheck-model --pages 10
-check "swap-dir /etc/passwd: not a folder" --swap-dir /etc/passwd
-check "swap-dir /nonexistent-swapbench: cannot use it" --swap-dir /nonexistent-swapbench
-check "swap-device /dev/null: not a block device" --swap-device /dev/null
+check "swap-dir /etc/passwd is not a folder" --swap-dir /etc/passwd
+check "swap-dir /nonexistent-swapbench: No such file" --swap-dir /nonexistent-swapbench
+check "swap-device /dev/null is not a block device" --swap-device /dev/null
 check "give one" --swap-dir /var/tmp --swap-device /dev/vda
 # --out is checked before the run, not after it (where the results used to be lost).
 checkout() {  # expected-substring out-path

@@ -181,7 +181,7 @@ TEST(Plan, SwapPlaceIsCheckedForARootRun) {
   std::ofstream(file) << "x";
   RunOptions o = opts();
   o.swap_dir = file;
-  EXPECT_NE(refusal(o, facts(true)).find("--swap-dir " + file + ": not a folder"), std::string::npos);
+  EXPECT_NE(refusal(o, facts(true)).find("--swap-dir " + file + " is not a folder"), std::string::npos);
   EXPECT_EQ(refusal(o, facts(false)), "") << "a run that is not root makes no swap area";
   o = opts();
   o.swap_device = "/dev/null";

@@ -3,12 +3,16 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 namespace swapbench {
 
 ValueGuard::ValueGuard(Journal& j, SysOps& ops, std::string path)
-    : j_(j), ops_(ops), path_(std::move(path)), original_(ops_.read(path_)) {}
+    : j_(j), ops_(ops), path_(std::move(path)), original_(ops_.read(path_)) {
+  boot_warning_ = j_.check_original(path_, original_);
+  if (boot_warning_) std::cerr << "swapbench: warning: " << *boot_warning_ << "\n";
+}
 
 ValueGuard::~ValueGuard() {
   if (id_) j_.restore(*id_);
@@ -35,9 +39,17 @@ bool ValueGuard::try_set(const std::string& value, std::string* why) {
 
 CgroupGuard::CgroupGuard(Journal& j, SysOps& ops, std::string dir, std::string return_procs)
     : j_(j), ops_(ops), dir_(std::move(dir)), return_procs_(std::move(return_procs)) {
+  // Created first, recorded after: a cgroup of that name that already exists is someone else's
+  // (mkdir fails, nothing is recorded), and a SIGKILL between the two leaves an empty cgroup behind
+  // rather than a record that would have the restore empty and remove a cgroup it never made.
   j_.change([&] {
-    id_ = j_.record("mkdir_cgroup", dir_, "", return_procs_);
     ops_.mkdir(dir_);
+    try {
+      id_ = j_.record("mkdir_cgroup", dir_, "", return_procs_);
+    } catch (const SystemError&) {
+      ops_.rmdir(dir_);  // just made and still empty: ours to take back
+      throw;
+    }
   });
 }
 
@@ -60,9 +72,16 @@ bool debugfs_mounted(const SysOps& ops, const std::string& mountpoint) {
 
 DebugfsGuard::DebugfsGuard(Journal& j, SysOps& ops, const std::string& mountpoint) : j_(j), mp_(mountpoint) {
   if (debugfs_mounted(ops, mountpoint)) return;
+  // Mounted first, recorded after, for the cgroup's reason: never unmount a debugfs someone else
+  // mounted in between; a SIGKILL in the gap leaves debugfs mounted, which harms nothing.
   j_.change([&] {
-    id_ = j_.record("mount", mountpoint);
     ops.mount_debugfs(mountpoint);
+    try {
+      id_ = j_.record("mount", mountpoint);
+    } catch (const SystemError&) {
+      ops.umount(mountpoint);
+      throw;
+    }
   });
 }
 

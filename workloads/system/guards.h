@@ -1,5 +1,6 @@
-// Guards: each borrows one piece of system state. The constructor journals the original before
-// changing anything; the destructor gives it back (noexcept: a failure is logged and stays in the
+// Guards: each borrows one piece of system state. A value's original is journalled before it is
+// changed; a thing the suite creates (cgroup, mount) is journalled once it exists, so the restore
+// never destroys what the suite did not create; the destructor gives it back (noexcept: a failure is logged and stays in the
 // journal for `swapbench restore`, never thrown out of a destructor).
 #pragma once
 #include <optional>
@@ -18,6 +19,8 @@ class ValueGuard {
   ValueGuard& operator=(const ValueGuard&) = delete;
   const std::string& path() const { return path_; }
   const std::string& original() const { return original_; }
+  // Set when the value found differs from the one first seen this boot (Journal::check_original).
+  const std::optional<std::string>& boot_warning() const { return boot_warning_; }
   std::string current() const;
   void set(const std::string& value);  // throws SystemError with the kernel's answer
   // Tries a value: true if the kernel accepted it. The guard still restores the original later.
@@ -27,6 +30,7 @@ class ValueGuard {
   Journal& j_;
   SysOps& ops_;
   std::string path_, original_;
+  std::optional<std::string> boot_warning_;
   std::optional<int> id_;
 };
 

@@ -1,11 +1,19 @@
 // The journal of borrowed system state. Each change is recorded (and fsync'd) before it is made,
 // so whatever kills the run, the next start or `swapbench restore` can put the machine back.
 //
-// Format: one JSON object per line. {"id", "op", "path", "original", "extra"} records a change;
-// {"done": id} says it was undone. ops: "write" (restore `original` into `path`), "create_file",
-// "swapon", "mkdir_cgroup" (extra: the cgroup.procs file its tasks go back to), "mount".
+// One run, one file. A run creates its journal exclusively (header written and fsync'd under a
+// temporary name, then linked into place), so no run ever appends its changes onto another run's
+// record or onto a damaged tail; a restorer only appends {"done": id} markers (after closing a torn
+// last line with a newline, so a marker is never glued onto garbage).
+//
+// Format: one JSON object per line. The header {"swapbench_journal": 2, "pid", "boot_id"} opens the
+// file; {"id", "op", "path", "original", "extra", "boot"} records a change; {"done": id} says it was
+// undone. ops: "write" (restore `original` into `path`), "create_file" (extra: the file_identity of
+// the file created, so a file that later took the same name is never removed), "swapon",
+// "mkdir_cgroup" (extra: the cgroup.procs file its tasks go back to), "mount".
 #pragma once
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,19 +24,46 @@ namespace swapbench {
 struct JournalEntry {
   int id = 0;
   std::string op, path, original, extra;
+  std::string boot_id;  // the boot the change was made in; "" in journals older than the field
+  int line = 0;         // where it stands in the file, for messages
+};
+
+// What a create_file entry keeps of the file it created: device, inode and birth time (an inode
+// number alone is reused at once by ext4 for the next file made). Restore removes a file only while
+// it is still that one. statx(dirfd, path) without following a link; path "" means dirfd itself.
+// "" on failure, errno set.
+std::string file_identity(int dirfd, const std::string& path);
+
+// The shell command that undoes an entry by hand, for when the restore itself cannot.
+std::string manual_undo(const JournalEntry& e);
+
+// What a restore did. `failed` lines each name the change and the command that undoes it by hand;
+// `warnings` are what a human should know but nothing is left changed because of them.
+struct RestoreResult {
+  std::vector<std::string> ok, warnings, failed;
+  bool success() const { return failed.empty(); }
+  bool empty() const { return ok.empty() && warnings.empty() && failed.empty(); }
+  // ok lines as they are, then "FAILED: ...", then "warning: ..." (a warning may speak of the
+  // failures above it).
+  std::vector<std::string> lines() const;
 };
 
 class Journal {
  public:
   Journal(std::string file, SysOps& ops);
   const std::string& file() const { return file_; }
+  // Creates the file on the first call. Throws SystemError if the file already holds another run's
+  // record: it must be restored first (`swapbench restore`), never appended to.
   int record(const std::string& op, const std::string& path, const std::string& original = "",
              const std::string& extra = "");
-  // Undoes one entry if still pending. Never throws: a failure is returned as text and logged.
+  // Undoes one entry if still pending. Never throws: a failure is returned as text and logged,
+  // with the command that undoes it by hand.
   std::string restore(int id);
-  // Undoes every pending entry, newest first; removes the journal when all succeeded.
-  // Returns one line per action (what was restored or what failed).
-  std::vector<std::string> restore_all();
+  // Undoes every pending entry, newest first; removes the journal when nothing failed. Lines that
+  // cannot be read are reported by number (a torn last line as a warning: its change was never
+  // made). Never throws.
+  RestoreResult restore_all_result();
+  std::vector<std::string> restore_all() { return restore_all_result().lines(); }
   std::vector<JournalEntry> pending() const;
   // Makes one change (journal entry + the change itself) under the journal's lock, so a restore
   // started by a signal never interleaves with it, and no change follows that restore.
@@ -47,18 +82,27 @@ class Journal {
   int writer_pid() const;  // pid recorded in the journal's header line, 0 if none
   // The boot the journal was written in. After a reboot the kernel state it describes is already
   // back to boot values (restoring would overwrite settings made since), but files persist: then
-  // only files are removed.
+  // only files are removed. Decided per entry (each carries its boot), the header is the fallback.
   std::string writer_boot_id() const;
   static std::string current_boot_id(const SysOps& ops);
 
+  // A guarded value as found before a change. The first value seen for `path` in this boot is kept
+  // (boot-values.json next to the journal); a later different value is returned as a warning: a
+  // killed run whose restore failed, or someone else, changed it since. It is still the value the
+  // guard gives back: the suite cannot know which of the two the owner wants.
+  std::optional<std::string> check_original(const std::string& path, const std::string& value);
+
  private:
-  std::vector<JournalEntry> pending_locked() const;
+  struct Contents;
+  Contents read_locked() const;
   std::string undo_locked(const JournalEntry& e);
+  void create_locked();
   void append_locked(const std::string& line);
   std::string file_;
   SysOps& ops_;
   mutable std::recursive_mutex mu_;
   int next_id_ = 1;
+  bool owned_ = false;  // this object created file_ (only then may it record changes into it)
   bool sealed_ = false;
 };
 

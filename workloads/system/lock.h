@@ -11,6 +11,7 @@ class RunLock {
   ~RunLock();
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;
+  int fd() const { return fd_; }  // for a crash handler that must let go of it before it dies
 
  private:
   int fd_ = -1;

@@ -4,10 +4,15 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <linux/magic.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -41,25 +46,100 @@ void run_mkswap(const std::string& file) {
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   std::vector<char*> argv = {const_cast<char*>("mkswap"), const_cast<char*>(file.c_str()), nullptr};
+  // mkswap gets the ordinary signal state back: the session blocks terminating signals in this
+  // thread and ignores SIGPIPE, and both would otherwise pass through exec.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, pipe;
+  sigemptyset(&none);
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &pipe);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid;
-  int rc = posix_spawnp(&pid, "mkswap", &fa, nullptr, argv.data(), environ);
+  int rc = posix_spawnp(&pid, "mkswap", &fa, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   if (rc != 0) throw SystemError(std::string("cannot run mkswap (apt-get install util-linux): ") + std::strerror(rc));
   int status = 0;
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw SystemError("mkswap " + file + " failed");
 }
 
-void write_zeros(int fd, uint64_t bytes) {
+std::string mib(uint64_t bytes) { return std::to_string((bytes + (1ull << 20) - 1) >> 20) + " MiB"; }
+
+void write_zeros(int fd, const std::string& path, uint64_t bytes) {
   std::vector<char> z(1 << 20, 0);
   for (uint64_t off = 0; off < bytes; off += z.size()) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(z.size(), bytes - off));
-    if (pwrite(fd, z.data(), n, static_cast<off_t>(off)) != static_cast<ssize_t>(n))
-      throw SystemError(std::string("cannot write the swap file: ") + std::strerror(errno));
+    ssize_t w = pwrite(fd, z.data(), n, static_cast<off_t>(off));
+    if (w != static_cast<ssize_t>(n))
+      throw SystemError("cannot write the swap file " + path + " (" + mib(bytes) + ") at " + mib(off) + ": " +
+                        std::strerror(w < 0 ? errno : ENOSPC));
   }
 }
 
+// Opened exclusively: the kernel refuses (EBUSY) a device that is mounted, swapped on or held by
+// device-mapper/md, which is exactly what mkswap must never overwrite.
+std::optional<uint64_t> exclusive_device_size(const std::string& dev, int* err) {
+  int fd = ::open(dev.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC);
+  if (fd < 0) {
+    *err = errno;
+    return std::nullopt;
+  }
+  uint64_t size = 0;
+  int rc = ioctl(fd, BLKGETSIZE64, &size);
+  *err = errno;
+  ::close(fd);
+  if (rc != 0) return std::nullopt;
+  return size;
+}
+
+void check_fsync(int fd, const std::string& path) {
+  if (fsync(fd) != 0) throw SystemError("cannot write the swap file " + path + ": " + std::strerror(errno));
+}
+
 }  // namespace
+
+std::optional<std::string> swap_dir_problem(const std::string& dir, uint64_t bytes) {
+  const std::string fix = " (fix: --swap-dir a folder on a local disk file system, e.g. /var/tmp)";
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return dir + ": " + std::strerror(errno) + fix;
+  if (!S_ISDIR(st.st_mode)) return dir + " is not a folder" + fix;
+  if (access(dir.c_str(), W_OK | X_OK) != 0) return dir + " is not writable: " + std::strerror(errno) + fix;
+  struct statfs sf {};
+  struct statvfs sv {};
+  if (statfs(dir.c_str(), &sf) != 0 || statvfs(dir.c_str(), &sv) != 0)
+    return "cannot read the file system of " + dir + ": " + std::strerror(errno) + fix;
+  // The kernel refuses swap files on these (swapon: EINVAL), found only after the file was made.
+  if (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC) return dir + " is on tmpfs/ramfs, which cannot hold a swap file" + fix;
+  const uint64_t avail = static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+  if (bytes > avail || avail - bytes < kSwapDirMargin)
+    return dir + " has " + mib(avail) + " free; a " + mib(bytes) + " swap file needs that plus " + mib(kSwapDirMargin) +
+           " left for everything else (fix: free space there, --swap-dir on a file system with more room, or fewer --pages)";
+  return std::nullopt;
+}
+
+std::optional<std::string> swap_device_problem(const std::string& device, uint64_t bytes) {
+  const std::string fix = " (fix: --swap-device a spare block device nobody uses, e.g. a guest's scratch disk)";
+  struct stat st {};
+  if (::stat(device.c_str(), &st) != 0) return device + ": " + std::strerror(errno) + fix;
+  if (!S_ISBLK(st.st_mode)) return device + " is not a block device" + fix;
+  for (const auto& a : read_swaps(SysOps())) {
+    struct stat sa {};
+    if (::stat(a.path.c_str(), &sa) == 0 && S_ISBLK(sa.st_mode) && sa.st_rdev == st.st_rdev)
+      return device + " is already a swap area (" + a.path + "); the suite only uses one it sets up itself" + fix;
+  }
+  int err = 0;
+  auto size = exclusive_device_size(device, &err);
+  if (!size && err == EBUSY)
+    return device + " is in use (mounted, or held by device-mapper or md); mkswap would destroy it" + fix;
+  if (!size) return device + ": cannot read its size: " + std::strerror(err) + fix;
+  if (*size < bytes)
+    return device + " holds " + mib(*size) + ", the run needs " + mib(bytes) + " (fix: a larger device, or fewer --pages)";
+  return std::nullopt;
+}
 
 SwapAreaGuard::SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t bytes, int priority, Type type)
     : j_(j), path_(std::move(path)), bytes_(bytes), priority_(priority), type_(type) {
@@ -68,48 +148,67 @@ SwapAreaGuard::SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t
 
 void SwapAreaGuard::use_device(SysOps& ops) {
   std::string real = ops.at(path_);
-  struct stat st {};
-  if (::stat(real.c_str(), &st) != 0 || !S_ISBLK(st.st_mode))
-    throw SystemError("--swap-device " + path_ + ": not a block device");
-  for (const auto& a : read_swaps(ops))
-    if (a.path == path_) throw SystemError("--swap-device " + path_ + ": already a swap area; the suite only uses one it sets up itself");
-  int fd = ::open(real.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw SystemError("--swap-device " + path_ + ": " + std::strerror(errno));
-  uint64_t size = 0;
-  int rc = ioctl(fd, BLKGETSIZE64, &size);
-  ::close(fd);
-  if (rc != 0) throw SystemError("--swap-device " + path_ + ": cannot read its size: " + std::strerror(errno));
-  if (size < bytes_)
-    throw SystemError("--swap-device " + path_ + ": " + std::to_string(size >> 20) + " MiB, the run needs " +
-                      std::to_string(bytes_ >> 20) + " MiB");
-  bytes_ = size;
+  if (auto why = swap_device_problem(real, bytes_)) throw SystemError("--swap-device " + *why);
+  int err = 0;
+  auto size = exclusive_device_size(real, &err);
+  if (!size) throw SystemError("--swap-device " + path_ + ": cannot read its size: " + std::strerror(err));
+  bytes_ = *size;
   run_mkswap(real);
   swapon_id_ = j_.record("swapon", path_);
   ops.swapon(path_, priority_);
 }
 
 void SwapAreaGuard::create(SysOps& ops) {
-  file_id_ = j_.record("create_file", path_);
-  std::string real = ops.at(path_);
+  const std::string real = ops.at(path_);
+  const auto slash = real.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : real.substr(0, slash);
+  if (auto why = swap_dir_problem(dir, bytes_)) throw SystemError("--swap-dir " + *why);
   int fd = ::open(real.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw SystemError("cannot create the swap file " + real + ": " + std::strerror(errno));
+  if (fd < 0) {
+    int err = errno;
+    throw SystemError("cannot create the swap file " + real + ": " + std::strerror(err) +
+                      (err == EEXIST ? " (a file swapbench did not create: left alone; remove it if it is spare, "
+                                       "or --swap-dir elsewhere)"
+                                     : ""));
+  }
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};  // closed on every path, the throwing ones included
-  // fallocate is instant; where the file system cannot swap on preallocated extents, zeros are
-  // written instead (below).
-  bool preallocated = fallocate(fd, 0, 0, static_cast<off_t>(bytes_)) == 0;
-  if (!preallocated) write_zeros(fd, bytes_);
-  fsync(fd);
+  // Journalled only once O_EXCL proved the file is ours, with its inode, so no restore can remove a
+  // file that was there before (or took the name later). A SIGKILL between the open and the record
+  // leaves an empty file behind: far better than deleting someone's file.
+  try {
+    const std::string identity = file_identity(fd, "");
+    if (identity.empty()) throw SystemError("cannot stat the swap file " + real + ": " + std::strerror(errno));
+    file_id_ = j_.record("create_file", path_, "", identity);
+  } catch (const SystemError&) {
+    ::unlink(real.c_str());  // ours (O_EXCL, still open), but unrecorded: taken back now
+    throw;
+  }
+  // fallocate is instant. Zeros are written only where the file system cannot preallocate
+  // (EOPNOTSUPP) or swapon refuses preallocated extents (below); any other failure (ENOSPC above
+  // all) is an error, never a loop writing zeros until the disk is full.
+  bool preallocated = true;
+  if (fallocate(fd, 0, 0, static_cast<off_t>(bytes_)) != 0) {
+    int err = errno;
+    if (err != EOPNOTSUPP && err != ENOSYS)
+      throw SystemError("cannot allocate the swap file " + real + " (" + mib(bytes_) + "): " + std::strerror(err) +
+                        (err == ENOSPC ? " (the file system filled up after the free-space check: free room there, or "
+                                         "--swap-dir elsewhere)"
+                                       : ""));
+    preallocated = false;
+    write_zeros(fd, real, bytes_);
+  }
+  check_fsync(fd, real);
   run_mkswap(real);
   swapon_id_ = j_.record("swapon", path_);
   try {
     ops.swapon(path_, priority_);
   } catch (const SystemError&) {
     if (!preallocated) throw;
-    write_zeros(fd, bytes_);
-    fsync(fd);
+    write_zeros(fd, real, bytes_);
+    check_fsync(fd, real);
     run_mkswap(real);
     ops.swapon(path_, priority_);
   }

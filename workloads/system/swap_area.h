@@ -2,7 +2,9 @@
 // (32767) so the suite's pages land there even where other swap areas exist; removed afterwards.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "workloads/system/journal.h"
 
@@ -18,12 +20,29 @@ struct SwapAreaInfo {
 // /proc/swaps, parsed (fixture-testable through the root).
 std::vector<SwapAreaInfo> read_swaps(const SysOps& ops);
 
+// Room a swap file leaves free on its file system, on top of its own size: the journal, the result
+// file and everyone else's writes on that file system (often /) must still fit while the run holds
+// its swap file. Free space is counted as an ordinary user sees it (f_bavail), so the blocks ext4
+// keeps for root are never eaten either.
+constexpr uint64_t kSwapDirMargin = 256ull << 20;
+
+// Pure, read-only prechecks for a plan made before anything changes. Each returns why `bytes` of
+// swap cannot go there (naming the path and what would fix it), or nothing if it can.
+// A folder for the swap file: missing, not a folder, not writable, a file system that cannot hold
+// swap (tmpfs), or less free than bytes + kSwapDirMargin.
+std::optional<std::string> swap_dir_problem(const std::string& dir, uint64_t bytes);
+// A block device to mkswap: not a block device, already a swap area, in use (mounted, held by
+// device-mapper/md), or smaller than bytes.
+std::optional<std::string> swap_device_problem(const std::string& device, uint64_t bytes);
+
 class SwapAreaGuard {
  public:
   enum class Type { File, Device };
-  // File: created, mkswap'd, swapped on, removed after. Device: an existing block device the caller
-  // gives up (a guest's scratch disk): mkswap'd (its content is lost) and swapped on; swapped off
-  // after. `bytes` is what the run needs; a smaller device is refused.
+  // File: created, mkswap'd, swapped on, removed after; a file that already has the name is never
+  // touched (refused). Device: an existing block device the caller gives up (a guest's scratch disk):
+  // mkswap'd (its content is lost) and swapped on; swapped off after. `bytes` is what the run needs;
+  // where it does not fit (swap_dir_problem, swap_device_problem) nothing is changed and the
+  // SystemError says why.
   SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t bytes, int priority = kSwapPriority,
                 Type type = Type::File);
   ~SwapAreaGuard();
