@@ -98,11 +98,14 @@ def new_run_path(folder=None):
 
 
 def prepare_calibrations_dir(folder=None):
-    """The calibration folder is the store's own: it may be created, but only inside a results
-    folder that exists (a mistyped $SWAPBENCH_RESULTS_DIR is an error, not a new tree)."""
+    """The calibration folder is the store's own: it may be created, and so may the results folder
+    itself (as `swapbench run` creates it), but never a missing parent: a mistyped
+    $SWAPBENCH_RESULTS_DIR is an error, not a new tree."""
     d = calibrations_dir(folder)
     if folder is None and not os.path.isdir(results_dir()):
-        raise OutputError(f"{results_dir()}: the results folder does not exist (set SWAPBENCH_RESULTS_DIR "
-                          "to an existing folder, or --out FILE)")
+        if not os.path.isdir(os.path.dirname(os.path.abspath(results_dir()))):
+            raise OutputError(f"{results_dir()}: neither the results folder nor its parent exists (set "
+                              "SWAPBENCH_RESULTS_DIR to a folder whose parent exists, or --out FILE)")
+        make_folder(results_dir())
     make_folder(d)
     return d

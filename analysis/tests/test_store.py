@@ -74,9 +74,15 @@ def test_calibrate_stores_where_compare_looks(results, run):
     assert "(calibrated for this machine" in out
 
 
-def test_a_missing_results_folder_is_an_error_not_a_new_tree(tmp_path, monkeypatch, run):
-    monkeypatch.setenv("SWAPBENCH_RESULTS_DIR", str(tmp_path / "typo"))
-    with pytest.raises(OutputError, match="the results folder does not exist"):
+def test_a_missing_results_folder_with_a_missing_parent_is_an_error_not_a_new_tree(tmp_path, monkeypatch, run):
+    monkeypatch.setenv("SWAPBENCH_RESULTS_DIR", str(tmp_path / "typo" / "results"))
+    with pytest.raises(OutputError, match="neither the results folder nor its parent exists"):
         store.prepare_calibrations_dir()
     rc, _, err = run("calibrate", "--from", CALIBRATE, "-k", "9", "--experiments", "100")
-    assert rc == 2 and "results folder does not exist" in err and not (tmp_path / "typo").exists()
+    assert rc == 2 and "nor its parent exists" in err and not (tmp_path / "typo").exists()
+
+
+def test_a_missing_results_folder_is_created_as_run_creates_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("SWAPBENCH_RESULTS_DIR", str(tmp_path / "results"))
+    d = store.prepare_calibrations_dir()
+    assert d == str(tmp_path / "results" / "calibration") and (tmp_path / "results" / "calibration").is_dir()
