@@ -187,7 +187,8 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver):
 
 
 def main(a):
-    from analysis.writer import write_json
+    from analysis.errors import OutputError
+    from analysis.writer import make_folder, write_json
     from analysis.store import results_dir
     qemu.install_signal_handlers()
     binary = os.environ.get("SWAPBENCH_BIN")
@@ -200,6 +201,13 @@ def main(a):
         return 2
     t_start = time.monotonic()
     out_dir = a.out or results_dir()
+    # The folder named by --out (or the results folder) is made now, before any kernel is fetched or
+    # booted, so a bad place costs seconds rather than a whole matrix; never its missing parents.
+    try:
+        make_folder(out_dir)
+    except OutputError as e:
+        print(f"swapbench matrix: --out {e}", file=sys.stderr)
+        return 2
     work = os.path.join(cache_dir(), "work")
     os.makedirs(work, exist_ok=True)
     run_dir = tempfile.mkdtemp(dir=work, prefix="run-")
