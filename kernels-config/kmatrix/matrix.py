@@ -13,7 +13,7 @@ import tomllib
 
 import numpy as np
 
-from kmatrix import ftrace, initramfs, qemu
+from kmatrix import count, ftrace, initramfs, plugin, qemu
 from kmatrix.defs import KERNELS_TOML, KernelError, cache_dir, files_for, get_def, load_defs, state_cache
 
 DEFAULT_KERNELS = "debian-6.1,debian-6.12"
@@ -43,6 +43,14 @@ def add_arguments(p):
     p.add_argument("--events", default="perf::task-clock,perf::major-faults",
                    help="counters (default: software events; TCG guests have no hardware PMU)")
     p.add_argument("--no-ftrace", action="store_true", help="skip the traced pass (function_graph) in each kernel")
+    p.add_argument("--no-count", action="store_true",
+                   help="skip the count pass (guest instructions per operation and per function, by a QEMU plugin)")
+    p.add_argument("--count-only", action="store_true",
+                   help="only the count pass: no timed boots (the result's sets carry counts, not timings)")
+    # Two counted boots per kernel: the exact metric's claim is that counts repeat from boot to boot,
+    # and the spread between boots is what a difference must exceed to count.
+    p.add_argument("--count-boots", type=int, default=2,
+                   help="counted boots per kernel (default 2: the boot-to-boot spread is part of the verdict)")
     p.add_argument("--accel", default="auto", choices=["auto", "kvm", "tcg"],
                    help="auto: KVM if a probe guest boots under it, else TCG")
     p.add_argument("--timeout", type=int, default=900, help="hard limit per boot in seconds (default %(default)s)")
@@ -77,15 +85,19 @@ def _say(msg):
 
 
 class Boot:
-    def __init__(self, kernel, index, rnd):
+    def __init__(self, kernel, index, rnd, counted=None):
         self.kernel, self.index, self.round = kernel, index, rnd
         self.result = None
         self.info = {}
         self.trace = None
+        # A counted boot: (plugin .so, funcs file, where the plugin writes its reports).
+        self.counted = counted
 
 
 def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
-    tag = f"[boot {b.index}/{total} {b.kernel.name} {accel}]"
+    if b.counted:
+        accel = "tcg"  # plugins exist only under TCG
+    tag = f"[{'count ' if b.counted else ''}boot {b.index}/{total} {b.kernel.name} {accel}]"
     d = tempfile.mkdtemp(dir=work, prefix=f"boot{b.index}-")
     try:
         pages = a.pages
@@ -103,8 +115,14 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
             settings["ftrace_wb_args"] = ("--suite writeback --compressor lzo --pages 1024 --repetitions 1 "
                                           "--events perf::task-clock")
         initrd = initramfs.build_boot(base, settings, os.path.join(d, "initrd.cpio.gz"))
-        cmd = qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, SMP, qemu.APPEND)
-        _say(f"{tag} booting {kf.release} ({reps} repetitions{', then the ftrace pass' if do_ftrace else ''})")
+        if b.counted:
+            so, funcs, plugin_out = b.counted
+            cmd = qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, SMP, f"{qemu.APPEND} {count.NOKASLR}",
+                               plugin=f"{so},out={plugin_out},funcs={funcs}")
+        else:
+            cmd = qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, SMP, qemu.APPEND)
+        _say(f"{tag} booting {kf.release} ({reps} repetitions{', then the ftrace pass' if do_ftrace else ''}"
+             f"{', instructions counted' if b.counted else ''})")
 
         def show(line):
             if line.startswith("[") and "rep" in line or "HARD FAILURE" in line or "swapbench-guest:" in line:
@@ -131,7 +149,7 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
         shutil.copy(os.path.join(out, "result.json"), b.result)
         uptime = float(open(os.path.join(out, "uptime")).read().split()[0])
         b.info = {"boot": b.index, "round": b.round, "wall_s": wall, "up_s": up, "guest_uptime_s": uptime,
-                  "qemu_exit": rc, "accelerator": accel, "qemu_command": cmd}
+                  "qemu_exit": rc, "accelerator": accel, "qemu_command": cmd, "counted": bool(b.counted)}
         if do_ftrace and os.path.exists(os.path.join(out, "trace")):
             funcs = open(os.path.join(out, "ftrace-functions")).read().split()
             bl = os.path.join(out, "ftrace-baseline")
@@ -153,12 +171,10 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def merge(boots, kf, kdef, accel, why_accel, qemu_ver):
-    """One result per kernel from its boots: iteration entries renumbered, each marked with its
-    boot; Google Benchmark's per-boot aggregates are dropped (they would be per boot, not per kernel)."""
+def _iterations(boots):
+    """The boots' iteration entries, each marked with its boot, repetitions renumbered per set."""
     import json
     docs = [json.load(open(b.result)) for b in boots]
-    out = docs[0]
     benches, counter = [], {}
     for b, d in zip(boots, docs):
         for e in d["benchmarks"]:
@@ -171,18 +187,50 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver):
             benches.append(e)
     for e in benches:
         e["repetitions"] = counter[e["name"]]
+    return docs, benches, counter
+
+
+def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=None):
+    """One result per kernel from its boots: iteration entries renumbered, each marked with its
+    boot; Google Benchmark's per-boot aggregates are dropped (they would be per boot, not per kernel).
+    Counted boots give each set its swapbench.exact block; their timings are never used, and with
+    --count-only (no timed boots) their sets are marked invalid as timings."""
+    count_only = not boots
+    docs, benches, counter = _iterations(boots or counted)
+    out = docs[0]
     out["benchmarks"] = benches
     sb = out["context"]["swapbench"]
     sb["repetitions"] = max(counter.values()) if counter else 0
     sb["wall_seconds"] = sum(d["context"]["swapbench"].get("wall_seconds", 0) for d in docs)
-    sb["accelerator"] = accel
+    sb["accelerator"] = "tcg" if count_only else accel
     sb["matrix"] = {"kernel": kdef.name, "why": kdef.why, "package": kf.package, "package_version": kf.version,
-                    "release": kf.release, "accelerator": accel, "accelerator_reason": why_accel, "qemu": qemu_ver,
-                    "boots": [b.info for b in boots],
+                    "release": kf.release, "accelerator": sb["accelerator"], "accelerator_reason": why_accel,
+                    "qemu": qemu_ver, "boots": [b.info for b in boots or counted],
                     "note": "repetitions from several boots, interleaved with the other kernels' boots (A B A B)"}
     traced = [b.trace for b in boots if b.trace]
     if traced:
         sb["ftrace"] = traced[0]
+    if counted:
+        _, counted_entries, _ = _iterations(counted) if boots else (None, benches, None)
+        reports, unended = {}, []
+        for b in counted:
+            r, ended = count.read_reports(b.counted[2])
+            reports.update({(b.index, k): v for k, v in r.items()})
+            if not ended:
+                unended.append(b.index)
+        meta = {"qemu_version": qemu_ver, "cpu_model": qemu.TCG_CPU, "icount": False, "accelerator": "tcg",
+                "boots": [b.index for b in counted]}
+        blocks = count.exact_blocks(counted_entries, reports, meta)
+        for e in benches:
+            if e["name"] in blocks:
+                e["swapbench"]["exact"] = blocks[e["name"]]
+            if count_only:
+                e["swapbench"]["valid"] = False
+                e["swapbench"]["invalid_reason"] = ("a counted boot (--count-only): the plugin slows every instruction, "
+                                                    "so its timings are not measurements; its counts are in swapbench.exact")
+        sb["exact"] = dict(exact_ctx or {}, schema=count.EXACT_SCHEMA, counted_boots=[b.info for b in counted],
+                           boots_without_end_line=unended,
+                           note="instructions counted by a QEMU TCG plugin in boots of their own; never timed")
     return out
 
 
@@ -194,6 +242,12 @@ def main(a):
     binary = os.environ.get("SWAPBENCH_BIN")
     if not binary or not os.access(binary, os.X_OK):
         print("swapbench matrix: SWAPBENCH_BIN is not set: run it through ./swapbench matrix", file=sys.stderr)
+        return 2
+    if a.no_count and a.count_only:
+        print("swapbench matrix: --no-count and --count-only: give one", file=sys.stderr)
+        return 2
+    if a.count_boots < 1:
+        print(f"swapbench matrix: --count-boots {a.count_boots}: at least 1 (or --no-count)", file=sys.stderr)
         return 2
     if a.repetitions < 1 or a.boots < 1 or a.boots > a.repetitions:
         print(f"swapbench matrix: --repetitions {a.repetitions} --boots {a.boots}: need 1 <= boots <= repetitions",
@@ -240,19 +294,39 @@ def main(a):
 
         per_boot = [a.repetitions // a.boots + (1 if i < a.repetitions % a.boots else 0) for i in range(a.boots)]
         boots = {d.name: [] for d in kernels}
-        total = a.boots * len(kernels)
+        counted = {d.name: [] for d in kernels}
+        timed_rounds = 0 if a.count_only else a.boots
+        count_rounds = 0 if a.no_count else a.count_boots
+        total = (timed_rounds + count_rounds) * len(kernels)
         n = 0
-        for rnd in range(a.boots):
+        for rnd in range(timed_rounds):
             for d, kf, base in prepared:
                 n += 1
                 b = Boot(d, n, rnd + 1)
                 run_boot(b, kf, base, accel, a, per_boot[rnd], run_dir, do_ftrace=(rnd == 0 and not a.no_ftrace),
                          total=total)
                 boots[d.name].append(b)
+        exact_ctx = {}
+        if count_rounds:
+            so, version_line = plugin.ensure_plugin(cache_dir())
+            plugin.check_plugin_matches(so, qemu.QEMU)
+            funcs = {}
+            for d, kf, base in prepared:
+                ranges, rdoc = count.resolve_ranges(kf, base, run_dir, 180, _say)
+                funcs[d.name] = count.funcs_file(ranges, os.path.join(run_dir, f"{d.name}.funcs"))
+                exact_ctx[d.name] = {"plugin": os.path.basename(so), "plugin_qemu_version": version_line,
+                                     "functions": rdoc}
+            for rnd in range(count_rounds):
+                for d, kf, base in prepared:
+                    n += 1
+                    out = os.path.join(run_dir, f"{d.name}-count{n}.jsonl")
+                    b = Boot(d, n, rnd + 1, counted=(so, funcs[d.name], out))
+                    run_boot(b, kf, base, "tcg", a, per_boot[0], run_dir, do_ftrace=False, total=total)
+                    counted[d.name].append(b)
         written = []
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         for d, kf, _ in prepared:
-            doc = merge(boots[d.name], kf, d, accel, why, qv)
+            doc = merge(boots[d.name], kf, d, accel, why, qv, counted[d.name], exact_ctx.get(d.name))
             path = os.path.join(out_dir, f"{d.name}-{kf.release}-{accel}-{stamp}.json")
             write_json(path, doc)
             written.append((d, kf, path, doc))
@@ -282,11 +356,18 @@ def summary(written, wall):
                 why = s.invalid_reason()
                 cells.append(f"{s.backend}{'-' + s.compressor if s.backend == 'zswap' else ''} "
                              + ("INVALID" if why else fmt_ns(float(np.median(s.values("p50"))))))
+        exact = []
+        for e in doc["benchmarks"]:
+            x, k = e["swapbench"].get("exact"), e["swapbench"].get("kind")
+            if x and x.get("kernel_instructions_per_op") and k == "swapin" and e["repetition_index"] == 0:
+                exact.append(f"{e['swapbench']['backend']}"
+                             f"{'-' + e['swapbench']['compressor'] if e['swapbench']['backend'] == 'zswap' else ''} "
+                             f"{x['kernel_instructions_per_op']['median']:.0f}")
         ft = doc["context"]["swapbench"].get("ftrace", {}).get("functions", {})
         base_fn = doc["context"]["swapbench"].get("ftrace", {}).get("baseline_function")
         ftxt = ", ".join(f"{f} {v['p50_corrected_us']:.1f} us" for f, v in ft.items() if f != base_fn)
         rows.append([d.name, kf.release, R.accelerator, f"{min(boot):.1f} s" if boot else "-", "; ".join(cells),
-                     ftxt or "-"])
-    return (table(["kernel", "release", "accel", "boot", "swap-in p50 (emulated if tcg)", "ftrace p50 per call"],
-                  rows, numeric=False)
+                     "; ".join(exact) or "-", ftxt or "-"])
+    return (table(["kernel", "release", "accel", "boot", "swap-in p50 (emulated if tcg)",
+                   "swap-in kernel instructions per fault (counted)", "ftrace p50 per call"], rows, numeric=False)
             + "\n" + "\n".join(f"wrote {p}" for _, _, p, _ in written) + f"\nmatrix wall time {wall:.0f} s")

@@ -43,10 +43,19 @@ def qemu_version():
         raise KernelError(f"{QEMU} not found: apt-get install qemu-system-x86") from None
 
 
-def command(accel, image, initrd, disks, mem_mb, smp, append):
+# The CPU model of TCG guests: recorded with every count, because it decides which code variants the
+# kernel patches in (alternatives), and so the instructions it executes.
+TCG_CPU = "max"
+
+
+def command(accel, image, initrd, disks, mem_mb, smp, append, plugin=None):
     cmd = [QEMU, "-nographic", "-no-reboot", "-nic", "none", "-m", str(mem_mb), "-smp", str(smp),
            "-kernel", image, "-initrd", initrd, "-append", append]
-    cmd += ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else ["-accel", "tcg", "-cpu", "max"]
+    cmd += ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else ["-accel", "tcg", "-cpu", TCG_CPU]
+    if plugin:
+        if accel == "kvm":
+            raise KernelError("a QEMU plugin counts only under TCG, not KVM")
+        cmd += ["-plugin", plugin]
     for d in disks:
         cmd += ["-drive", f"file={d},if=virtio,format=raw,cache=none,aio=threads"]
     return cmd
