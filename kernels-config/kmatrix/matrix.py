@@ -13,7 +13,7 @@ import tomllib
 
 import numpy as np
 
-from kmatrix import count, ftrace, initramfs, plugin, qemu
+from kmatrix import count, ftrace, initramfs, qemu
 from kmatrix.defs import KERNELS_TOML, KernelError, cache_dir, files_for, get_def, load_defs, state_cache
 
 DEFAULT_KERNELS = "debian-6.1,debian-6.12"
@@ -308,6 +308,7 @@ def main(a):
                 boots[d.name].append(b)
         exact_ctx = {}
         if count_rounds:
+            from kmatrix import plugin  # the QEMU plugin is built on first use of the count pass
             so, version_line = plugin.ensure_plugin(cache_dir())
             plugin.check_plugin_matches(so, qemu.QEMU)
             funcs = {}
