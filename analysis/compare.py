@@ -3,11 +3,14 @@
 First what differs between the two runs (kernel, compressor, zpool, CPU, pinning, zswap
 parameters, accelerator), then per set present in both: medians over repetitions, B/A with a 95%
 bootstrap interval, the Mann-Whitney U p-value and a verdict in the metric's own direction
-(analysis/metrics.py); sets with a check (race: stale pages) are checked whatever the metric. Exit
-status: 0 no regression, 1 a set slower beyond the threshold or a failed check, 2 an error (bad
-input, refused sets).
+(analysis/metrics.py); sets with a check (race: stale pages) are checked whatever the metric.
+When both files carry instruction counts (swapbench.exact, issue 10), a second table follows with
+their own rule (analysis/exact.py): more / fewer instructions or identical, beside the timed
+verdicts, never merged with them. Exit status: 0 no regression, 1 a set slower beyond the
+threshold, a failed check or more instructions counted, 2 an error (bad input, refused sets,
+counts from different QEMU versions, CPU models, icount modes or sources).
 """
-from analysis import metrics, stats, store
+from analysis import exact, metrics, stats, store
 from analysis.errors import ResultError
 from analysis.load import SetId, load
 from analysis.output import fmt_p, markdown_table, short_labels, table
@@ -35,8 +38,9 @@ def add_arguments(p):
     p.add_argument("--alpha", type=float, default=stats.ALPHA,
                    help="significance level for Mann-Whitney U (default %(default)s)")
     p.add_argument("--force", action="store_true",
-                   help="compare even when the scenarios or the accelerators differ (figures from "
-                        "different accelerators are not comparable; the output says so)")
+                   help="compare even when the scenarios or the accelerators differ, or the instruction "
+                        "counts come from different QEMU versions, CPU models, icount modes or sources "
+                        "(such figures are not comparable; the output says so)")
     p.add_argument("--ignore-invalid", action="store_true",
                    help="compare the valid sets and exit 0/1 on them; invalid sets are still listed")
     p.add_argument("--calibrations", metavar="DIR",
@@ -121,6 +125,9 @@ def compare(A, B, args):
             raise ResultError(msg + " (--force compares them anyway)")
         warnings_.append(msg + " (--force)")
 
+    # Exact counts first: counts that cannot be compared refuse the comparison before any work.
+    ex = exact.compare(A, B, common, args.force)
+    warnings_ += ex["warnings"]
     metric = metrics.get(args.metric)
     rows, checks, few, not_compared = [], [], {}, {}
     for n in common:
@@ -169,9 +176,10 @@ def compare(A, B, args):
                          "swap-in 40% slower an hour later): check with two runs of the same kernel first")
     if refused and not args.ignore_invalid:
         errors.append("refused sets (invalid or too few repetitions); --ignore-invalid compares the rest")
-    status = EXIT_ERROR if errors or not (rows or checks) else (
+    status = EXIT_ERROR if errors or not (rows or checks or ex["rows"]) else (
         EXIT_REGRESSION if (any(r["verdict"] == stats.SLOWER for r in rows)
-                            or any(c["verdict"] == FAILED for c in checks)) else EXIT_OK)
+                            or any(c["verdict"] == FAILED for c in checks)
+                            or any(exact.is_worse(r) for r in ex["rows"])) else EXIT_OK)
     return {"schema": SCHEMA, "a": {"path": A.path, "label": A.label()},
             "b": {"path": B.path, "label": B.label()}, "metric": args.metric,
             "metric_meaning": metric.meaning, "metric_unit": metric.unit, "metric_direction": metric.direction,
@@ -179,6 +187,7 @@ def compare(A, B, args):
             "alpha": args.alpha, "confidence": stats.CONFIDENCE, "context": context_diff(A, B),
             "only_in_a": [n for n in A.sets if n not in B.sets], "only_in_b": [n for n in B.sets if n not in A.sets],
             "rows": rows, "checks": checks, "not_compared": [n for ns in not_compared.values() for n in ns],
+            "exact": {k: ex[k] for k in ("rows", "context", "not_compared", "rule")},
             "refused": refused, "warnings": warnings_, "errors": errors, "exit_status": status}
 
 
@@ -237,6 +246,7 @@ def render_text(doc):
                    f"noise. Threshold {doc['threshold'] * 100:.2f}% ({doc['threshold_source']}); "
                    f"alpha {doc['alpha']}; slower/faster only when the whole 95% interval is beyond the "
                    "threshold and p < alpha.")
+    out += exact_text(doc)
     if doc["checks"]:
         labels, _ = short_labels(row_ids(doc["checks"]))
         out.append(f"\nchecks ({CHECK_NOTE}):")
@@ -254,6 +264,33 @@ def render_text(doc):
     return "\n".join(out)
 
 
+def exact_text(doc):
+    """The exact table: nothing at all when neither file carries instruction counts."""
+    x = doc.get("exact") or {}
+    out = []
+    if x.get("context"):
+        out.append("")
+        out.append(table(["counted with", "A", "B", ""],
+                         [[f, a, b, "" if a == b else "differs"] for f, a, b in x["context"]], numeric=False))
+    rows = [r for r in x.get("rows", []) if exact.shown(r)]
+    if rows:
+        # One label per set, on its first row only: the rows of a set follow each other.
+        names = list(dict.fromkeys(r["set"] for r in rows))
+        short, common = short_labels(row_ids([next(r for r in rows if r["set"] == n) for n in names]))
+        short = dict(zip(names, short))
+        labels = [short[r["set"]] if i == 0 or rows[i - 1]["set"] != r["set"] else "" for i, r in enumerate(rows)]
+        out.append("\nexact: guest instructions counted per operation and per call (QEMU plugin; not time)"
+                   + (f"\nlabels: {common}" if common else ""))
+        out.append(table(exact.HEADER, [exact.cells(r, lab) for r, lab in zip(rows, labels)]))
+        c = exact.counts(x["rows"])
+        out.append(f"\n{c['more']} more, {c['fewer']} fewer, {c['identical']} identical"
+                   + (f", {c['only one side']} on one side only" if c["only one side"] else "")
+                   + f" ({x['rule']}; calls per operation shown where they differ, every row in --json).")
+    for r in x.get("not_compared", []):
+        out.append(f"exact: not compared {r['set']}: {r['reason']}")
+    return out
+
+
 def render_markdown(doc):
     out = ["# swapbench compare", "", f"- A: `{doc['a']['path']}` ({doc['a']['label']})",
            f"- B: `{doc['b']['path']}` ({doc['b']['label']})", "", "## Context", ""]
@@ -265,6 +302,14 @@ def render_markdown(doc):
     if doc["checks"]:
         out += ["", f"## Checks ({CHECK_NOTE})", ""]
         out.append(markdown_table(CHECK_HEADER, [_check_cells(c, f"`{c['set']}`") for c in doc["checks"]]))
+    x = doc.get("exact") or {}
+    if x.get("rows"):
+        out += ["", "## Exact: guest instructions counted (QEMU plugin; not time)", ""]
+        if x.get("context"):
+            out.append(markdown_table(["counted with", "A", "B"], [list(c) for c in x["context"]]))
+            out.append("")
+        out.append(markdown_table(exact.HEADER, [exact.cells(r, f"`{r['set']}`") for r in x["rows"]]))
+        out += ["", x["rule"] + "."]
     out += ["", f"Threshold {doc['threshold'] * 100:.2f}% ({doc['threshold_source']}), alpha {doc['alpha']}."]
     out += [f"- refused `{r['set']}` in {r['file']}: {r['reason']}" for r in doc["refused"]]
     out += [f"- warning: {w}" for w in doc["warnings"]]

@@ -155,8 +155,9 @@ class Result:
 # Objects the verbs read into (results/SCHEMA.md): checked once here, so a damaged file is refused
 # by name instead of failing deep inside a verb.
 CONTEXT_OBJECTS = {"kernel": dict, "binding": dict, "zswap_params_found": dict, "inject": dict, "ftrace": dict,
-                   "matrix": dict, "events_unavailable": list}
-SET_OBJECTS = {"latency_ns": dict, "histogram": dict, "pmu": dict, "deltas": dict, "writeback": dict, "race": dict}
+                   "matrix": dict, "events_unavailable": list, "exact": dict}
+SET_OBJECTS = {"latency_ns": dict, "histogram": dict, "pmu": dict, "deltas": dict, "writeback": dict, "race": dict,
+               "exact": dict}
 
 
 def _check_shapes(path, where, block, shapes):

@@ -7,8 +7,10 @@ direction (more ns per page, fewer pages per second written back), "faster" is b
 kind:
   timed   measured with noise: judged by statistics over repetitions (stats.py)
   exact   a count that does not vary by chance. With `check`, any non-zero value is a failure in
-          itself (race: stale_pages), never a statistic. Exact instruction counts (per fault, per
-          call; issue 10) will be exact metrics without `check`.
+          itself (race: stale_pages), never a statistic. Without it: guest instructions counted
+          by the count pass (issue 10; a set's swapbench.exact block, results/SCHEMA.md), one
+          figure per set and its spread between repetitions and boots, judged by
+          stats.exact_verdict (more / fewer / identical), never merged with a timed verdict.
 """
 import math
 from dataclasses import dataclass
@@ -35,6 +37,11 @@ class Metric:
     meaning: str
     path: tuple            # where a repetition's swapbench block holds it; () for Google Benchmark's real_time
     check: bool = False    # exact count where any non-zero is a failure
+    # Exact counts (issue 10) only: where the set's spread between repetitions is (in the swapbench
+    # block; () when the block declares none), and how one plugin report line gives the figure of
+    # one repetition: (numerator path, denominator path or ()).
+    spread: tuple = ()
+    per_rep: tuple = ()
 
     def applies_to(self, set_kind):
         return set_kind in self.set_kinds
@@ -51,6 +58,8 @@ class Metric:
     def fmt(self, v):
         if v != v:  # NaN
             return "-"
+        if self.counted:
+            return fmt_count(v)
         if self.unit == "ns":
             return fmt_ns(v)
         if self.unit == "per page":
@@ -61,6 +70,27 @@ class Metric:
     def better(self):
         return "lower" if self.direction == LOWER else "higher"
 
+    @property
+    def counted(self):
+        """An instruction-count metric of the count pass (exact, not a check)."""
+        return self.kind == EXACT and not self.check
+
+    def exact_figures(self, block):
+        """(figure, spread, per-repetition figures) of this metric in one set's exact block; the
+        figure is NaN when the block does not carry it (a function not called in this set). The
+        spread is the block's own where it declares one, else max - min over its repetitions."""
+        v = _dig(block, self.path[1:])
+        reps = []
+        for r in block.get("per_repetition") or []:
+            num = _dig(r, self.per_rep[0])
+            den = _dig(r, self.per_rep[1]) if self.per_rep[1] else 1
+            if _number(num) and _number(den) and den:
+                reps.append(float(num) / float(den))
+        sp = _dig(block, self.spread[1:]) if self.spread else None
+        if not _number(sp):
+            sp = (max(reps) - min(reps)) if reps else 0.0
+        return (float(v) if _number(v) else math.nan), float(sp), reps
+
 
 def _dig(d, path):
     for k in path:
@@ -68,6 +98,19 @@ def _dig(d, path):
             return None
         d = d.get(k)
     return d
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def fmt_count(v):
+    """Instructions or calls: whole numbers with thousands separators, fractions to 4 figures."""
+    if v != v:
+        return "-"
+    if abs(v - round(v)) < 1e-9:
+        return f"{v:,.0f}"
+    return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.4g}"
 
 
 def _latency(name, meaning):
@@ -91,6 +134,48 @@ METRICS = {m.name: m for m in (
            check=True),
 )}
 
+# Exact instruction counts of the count pass (issue 10): one figure per set in its swapbench.exact
+# block, from operations marked in the benchmark (each fault, page-out, writeback trigger). Lower is
+# better: fewer instructions for the same work. Writeback sets count their triggers.
+EXACT_KINDS = FAULT_KINDS
+EXACT_BLOCK = "exact"
+FUNCTION_PREFIX = "functions."
+FUNCTION_FIGURES = ("instructions_per_call", "calls_per_op")
+
+for _m in (
+    Metric("kernel_instructions_per_op", "instructions/op", LOWER, EXACT, EXACT_KINDS,
+           "guest kernel instructions per operation (median over operations, median over repetitions)",
+           (EXACT_BLOCK, "kernel_instructions_per_op", "median"), spread=(EXACT_BLOCK, "spread", "kernel_median_per_op"),
+           per_rep=(("kernel", "median"), ())),
+    Metric("user_instructions_per_op", "instructions/op", LOWER, EXACT, EXACT_KINDS,
+           "guest user instructions per operation between the markers (median, median over repetitions)",
+           (EXACT_BLOCK, "user_instructions_per_op", "median"), spread=(EXACT_BLOCK, "spread", "user_median_per_op"),
+           per_rep=(("user", "median"), ())),
+):
+    METRICS[_m.name] = _m
+
+
+def function_metric(func, figure):
+    """functions.FUNC.instructions_per_call (own instructions per call, callees excluded) or
+    functions.FUNC.calls_per_op, of a kernel function the count pass lists."""
+    if figure == "instructions_per_call":
+        return Metric(f"{FUNCTION_PREFIX}{func}.{figure}", "instructions/call", LOWER, EXACT, EXACT_KINDS,
+                      f"{func}'s own instructions per call (callees excluded)",
+                      (EXACT_BLOCK, "functions", func, "instructions_per_call"),
+                      spread=(EXACT_BLOCK, "functions", func, "spread_per_call"),
+                      per_rep=(("functions", func, "instructions"), ("functions", func, "calls")))
+    if figure == "calls_per_op":
+        return Metric(f"{FUNCTION_PREFIX}{func}.{figure}", "calls/op", LOWER, EXACT, EXACT_KINDS,
+                      f"calls of {func} per operation", (EXACT_BLOCK, "functions", func, "calls_per_op"),
+                      per_rep=(("functions", func, "calls"), ("ops",)))
+    raise ResultError(f"unknown function figure '{figure}'; accepted: {', '.join(FUNCTION_FIGURES)}")
+
+
+def exact():
+    """The exact instruction-count metrics declared above (functions.* come from each block)."""
+    return [n for n, m in METRICS.items() if m.counted]
+
+
 # Counters per page, from libpfm4 (benchmarks[].swapbench.pmu): fewer events per page is better,
 # and multiplexing makes them noisy like a time.
 PMU_PREFIX = "pmu."
@@ -103,12 +188,19 @@ def get(name):
     if name.startswith(PMU_PREFIX) and len(name) > len(PMU_PREFIX):
         return Metric(name, "per page", LOWER, TIMED, FAULT_KINDS - {"writeback"},
                       f"libpfm4 event {name[len(PMU_PREFIX):]} per page", ("pmu", name[len(PMU_PREFIX):]))
-    raise ResultError(f"unknown metric '{name}'; accepted: {', '.join(statistics())}, or {PMU_PREFIX}EVENT")
+    if name.startswith(FUNCTION_PREFIX):
+        func, _, figure = name[len(FUNCTION_PREFIX):].rpartition(".")
+        if func and figure in FUNCTION_FIGURES:
+            return function_metric(func, figure)
+    raise ResultError(f"unknown metric '{name}'; accepted: {', '.join(statistics())}, or {PMU_PREFIX}EVENT; "
+                      f"exact: {', '.join(exact())}, {FUNCTION_PREFIX}FUNC.instructions_per_call, "
+                      f"{FUNCTION_PREFIX}FUNC.calls_per_op")
 
 
 def statistics():
-    """Names a verb's --metric accepts: everything but the checks, which are always applied."""
-    return [n for n, m in METRICS.items() if not m.check]
+    """Timed metrics, what compare's and report's --metric accept: the checks are always applied
+    and the exact counts always compared when both files carry them."""
+    return [n for n, m in METRICS.items() if m.kind == TIMED]
 
 
 def checks_for(set_kind):

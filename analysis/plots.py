@@ -164,3 +164,31 @@ def history_plot(groups, path, title, ylabel):
         ax.grid(True, alpha=0.3)
     fig.suptitle(title, fontsize=10)
     return _save(fig, path)
+
+
+EXACT_COLOURS = {"A": "tab:blue", "B": "tab:orange"}
+
+
+def exact_ab_chart(rows, path, title, xlabel):
+    """One quantity (a function's instructions per call, or kernel instructions per operation) in A
+    and B, per set: paired bars, each pair labelled with B - A and the exact verdict. Sets where one
+    side never called the function show only that side's bar."""
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(rows) + 1.6))
+    labels, common = short_labels([SetId.of(r["set"], r["id"]) for r in rows])
+    y = np.arange(len(rows))
+    a = np.array([np.nan if r["a"] is None else r["a"] for r in rows], dtype=float)
+    b = np.array([np.nan if r["b"] is None else r["b"] for r in rows], dtype=float)
+    ax.barh(y - 0.2, np.nan_to_num(a), height=0.38, color=EXACT_COLOURS["A"], label="A")
+    ax.barh(y + 0.2, np.nan_to_num(b), height=0.38, color=EXACT_COLOURS["B"], label="B")
+    top = np.nanmax(np.concatenate([a, b])) if np.isfinite(np.concatenate([a, b])).any() else 1.0
+    for i, r in enumerate(rows):
+        note = r["verdict"] if r["delta"] is None else (
+            f"{r['delta']:+,.6g}" + ("" if r["delta_pct"] is None else f" ({r['delta_pct']:+.2f}%)") + f"  {r['verdict']}")
+        ax.text(top * 1.02, i, note, va="center", fontsize=7)
+    ax.set_xlim(0, top * 1.6)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel + " (counted in the guest; B - A and the exact verdict at right)", fontsize=8)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(title + (f"\n{common}" if common else ""), fontsize=10)
+    return _save(fig, path)

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from analysis import compare, metrics, plots, stats
+from analysis import compare, exact, metrics, plots, stats
 from analysis.errors import ResultError
 from analysis.load import load
 from analysis.output import fmt_ns
@@ -156,6 +156,7 @@ def build(results, out, args):
             name = f"{tag}-swapout.png"
             add(plots.swapout_cost(so, os.path.join(out, name), f"swap-out cost - {title}"), name,
                 "swap-out cost per backend and compressor")
+        parts += exact_tables(R)
         all_ok, _ = _valid_sets(R, {"swapin", "swapout", "floor_swapcache", "floor_firsttouch"})
         name = f"{tag}-counters.png"
         add(plots.counters_per_fault(all_ok, os.path.join(out, name), f"counters per page - {title}"), name,
@@ -200,6 +201,7 @@ def ab_and_matrix(results, out, args, written):
         for c in doc["checks"]:
             parts.append(f"<p>check {html.escape(c['set'])}: {c['metric']} {c['a']:.0f} in result {args.base}, "
                          f"{c['b']:.0f} in result {j}: {c['verdict']}</p>")
+        parts += exact_ab(doc, j, args.base, out, written)
         if doc["rows"]:
             name = f"ab-r{j}.png"
             png = plots.ab_chart(doc["rows"], doc["threshold"], os.path.join(out, name),
@@ -223,6 +225,82 @@ def ab_and_matrix(results, out, args, written):
             body.append("<tr>" + "".join(cells) + "</tr>")
         parts.append(f"<h3>Matrix: each set on each result, {html.escape(args.metric)}, verdict against the base</h3>"
                      "<table>" + head + "".join(body) + "</table>")
+    return parts
+
+
+def _cell(v):
+    return "-" if v is None or v != v else metrics.fmt_count(v)
+
+
+def exact_tables(R):
+    """One result's instruction counts (swapbench.exact): per set the totals per operation, then a
+    per-function table (own instructions per call, calls per operation, spread); nothing without
+    a count pass."""
+    bs = exact.blocks(R)
+    if not bs:
+        return []
+    prov = exact.provenance(bs)
+    head = ("<tr><th>set</th><th>kernel instructions per op (median; min)</th><th>spread</th>"
+            "<th>user instructions per op</th><th>counted repetitions</th><th>boots</th></tr>")
+    body = []
+    for n, b in bs.items():
+        k = b.get("kernel_instructions_per_op") or {}
+        u = b.get("user_instructions_per_op") or {}
+        sp = (b.get("spread") or {}).get("kernel_median_per_op")
+        body.append(f"<tr><td>{html.escape(n)}</td><td>{_cell(k.get('median'))} ({_cell(k.get('min'))})</td>"
+                    f"<td>{_cell(sp)}</td><td>{_cell(u.get('median'))}</td><td>{b.get('repetitions', '-')}</td>"
+                    f"<td>{html.escape(str(b.get('boots', '-')))}</td></tr>")
+    fhead = ("<tr><th>set</th><th>function</th><th>own instructions per call</th><th>calls per op</th>"
+             "<th>own instructions per op</th><th>spread per call</th></tr>")
+    fbody = []
+    for n, b in bs.items():
+        for f, v in (b.get("functions") or {}).items():
+            if not isinstance(v, dict) or not v.get("calls_per_op"):
+                continue
+            ipc, cpo = v.get("instructions_per_call"), v.get("calls_per_op")
+            per_op = ipc * cpo if isinstance(ipc, (int, float)) and isinstance(cpo, (int, float)) else None
+            fbody.append(f"<tr><td>{html.escape(n)}</td><td>{html.escape(f)}</td><td>{_cell(ipc)}</td>"
+                         f"<td>{_cell(cpo)}</td><td>{_cell(per_op)}</td><td>{_cell(v.get('spread_per_call'))}</td></tr>")
+    synthetic = any(b.get("synthetic") for b in bs.values())
+    return [("<h3>Exact cost: guest instructions counted (not time)</h3>"
+             + ("<p><strong>SYNTHETIC TEST DATA: these counts were not measured.</strong></p>" if synthetic else "")
+             + "<p>Counted by the QEMU plugin in boots of their own, between the benchmark's markers: "
+             + html.escape(", ".join(f"{k} {v}" for k, v in prov.items()))
+             + ". Functions are counted self-only (callees excluded); functions not called in a set are left out.</p>"
+             + "<table>" + head + "".join(body) + "</table>"
+             + "<h4>Per function</h4><table>" + fhead + "".join(fbody) + "</table>")]
+
+
+def exact_ab(doc, j, base, out, written):
+    """Result j against the base on instruction counts: the verdict table and an A-vs-B chart of
+    kernel instructions per operation and of each function's own instructions per call."""
+    x = doc.get("exact") or {}
+    rows = x.get("rows") or []
+    if not rows:
+        return []
+    c = exact.counts(rows)
+    parts = [f"<h3>Result {j} against result {base} on instructions counted (exact; beside the timed verdicts, "
+             "never merged)</h3>",
+             f"<p>{c['more']} more, {c['fewer']} fewer, {c['identical']} identical, {c['only one side']} on one side "
+             f"only. {html.escape(x['rule'])}.</p>"]
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in exact.HEADER)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in exact.cells(r, r["set"])) + "</tr>"
+                   for r in rows if exact.shown(r))
+    parts.append(f"<table><tr>{head}</tr>{body}</table>")
+    charts = {"kernel_instructions_per_op": ("kernel instructions per operation", "kernel")}
+    for r in rows:
+        if r["metric"].endswith(".instructions_per_call"):
+            f = r["metric"][len(metrics.FUNCTION_PREFIX):].rsplit(".", 1)[0]
+            charts.setdefault(r["metric"], (f"{f}: own instructions per call", f))
+    for m, (what, stem) in charts.items():
+        rs = [r for r in rows if r["metric"] == m]
+        if not rs:
+            continue
+        name = f"exact-r{j}-{stem}.png"
+        png = plots.exact_ab_chart(rs, os.path.join(out, name), f"{what}: result {j} (B) against result {base} (A)",
+                                   what)
+        parts.append(_img(png, name, f"instructions counted: {what}, result {j} against result {base}"))
+        written.append(name)
     return parts
 
 

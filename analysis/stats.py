@@ -55,3 +55,23 @@ def verdict(lo, hi, p, threshold, alpha=ALPHA, higher_is_better=False):
     out[sig & (lo - 1.0 > threshold)] = up
     out[sig & (hi - 1.0 < -threshold)] = down
     return out if out.shape else out.item()
+
+
+# Exact counts (instructions, calls: analysis/metrics.py kind "exact") have their own rule, no
+# statistics: a count that repeats from boot to boot differs or it does not. The spread seen
+# between the repetitions and boots of each side (normally zero) is what "differs" must exceed.
+MORE, FEWER, IDENTICAL = "more", "fewer", "identical"
+# Figures are medians of integer counts (and ratios of them): differences below this share of the
+# figure are floating-point rounding, not instructions.
+EXACT_ROUNDING = 1e-9
+
+
+def exact_verdict(a, b, spread_a=0.0, spread_b=0.0):
+    """MORE when B exceeds A by more than the larger of the two spreads, FEWER when it falls short
+    by more, else IDENTICAL (a difference within what either side varies by on its own)."""
+    margin = max(spread_a, spread_b, 0.0) + EXACT_ROUNDING * max(abs(a), abs(b))
+    if b - a > margin:
+        return MORE
+    if a - b > margin:
+        return FEWER
+    return IDENTICAL

@@ -6,6 +6,8 @@
 #include <iostream>
 #include <thread>
 
+#include "workloads/arch/marker.h"
+
 namespace swapbench {
 
 const PageProfile& Runner::profile(const ProfileSpec& s) {
@@ -214,6 +216,9 @@ void Runner::finish(benchmark::State& st, SetRecord& rec, Verdict& v, std::vecto
   sb["pmu"] = pmu_j;
   sb["pmu_totals"] = pmu_raw;
   sb["pmu_scope"] = "the whole timed loop (faults, timer reads and loop bookkeeping) divided by faults";
+  // End of this repetition for a counted guest: every set's repetition executes exactly one REPORT,
+  // failed ones included, so the numbering the count pass pairs by never skips.
+  sb["count_report"] = process_reports().report();
   records.push_back(rec);
 
   ++runs_done_;

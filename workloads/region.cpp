@@ -9,6 +9,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "workloads/arch/marker.h"
 #include "workloads/timer.h"
 
 #ifndef MADV_PAGEOUT
@@ -76,7 +77,9 @@ int Region::pageout_all() { return madvise(base_, pages_ * kPageSize, MADV_PAGEO
 
 int Region::timed_pageout(size_t i, uint64_t& ns) const {
   uint64_t t0 = now_ns();
+  marker_start();
   int rc = madvise(page(i), kPageSize, MADV_PAGEOUT);
+  marker_stop();
   ns = now_ns() - t0;
   return rc == 0 ? 0 : errno;
 }

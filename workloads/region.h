@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "workloads/arch/marker.h"
 #include "workloads/page_profile.h"
 #include "workloads/stamp.h"
 #include "workloads/timer.h"
@@ -43,11 +44,20 @@ class Region {
   // inject_ns plus at most one clock read whatever speed the CPU runs at. (A counted loop was
   // tried: on the dev VM its speed changed 1.8x from one run to the next, a busy hyperthread
   // sibling's doing, so the delay it added could not be known.)
-  uint64_t timed_fault(size_t i, bool write, uint8_t write_byte, uint64_t inject_ns = 0) const {
+  // Marks::On: the access sits between START and STOP markers (workloads/arch/marker.h), inside
+  // the clock reads, so a counted guest counts the fault and not the clock or the busy-wait; on
+  // hardware they are two NOPs in the timed window. Marks::Off for accesses that are not a set's
+  // operations (the harness-overhead loop, a writeback set's swap-in afterwards): every START/STOP
+  // pair executed is an operation of the current set's report.
+  enum class Marks { On, Off };
+  uint64_t timed_fault(size_t i, bool write, uint8_t write_byte, uint64_t inject_ns = 0,
+                       Marks marks = Marks::On) const {
     volatile uint8_t* p = page(i);
     uint64_t t0 = now_ns();
+    if (marks == Marks::On) marker_start();
     if (write) *p = write_byte;
     else (void)*p;
+    if (marks == Marks::On) marker_stop();
     uint64_t t1 = now_ns();
     if (inject_ns) {
       const uint64_t end = t1 + inject_ns;
@@ -56,7 +66,8 @@ class Region {
     }
     return t1 - t0;
   }
-  // One page pushed out by MADV_PAGEOUT, timed with the syscall; returns errno or 0.
+  // One page pushed out by MADV_PAGEOUT, timed with the syscall, which alone sits between START and
+  // STOP markers (a set's operation: a swap-out, or a writeback trigger); returns errno or 0.
   int timed_pageout(size_t i, uint64_t& ns) const;
   // Checks every page; returns the first `max_reported` failures, counts all in `bad`.
   std::vector<std::string> verify(const PageProfile& p, uint64_t generation, size_t max_reported, size_t& bad) const;

@@ -30,6 +30,9 @@ for b in sets:
     assert 0 < lat["min"] <= lat["p50"] <= lat["p99"] <= lat["max"], lat
     assert sum(c for _, _, c in s["histogram"]["buckets"]) == n
 assert seen == {"zswap", "disk"}, seen
+# Each repetition executed one REPORT marker: numbered from 0 in execution order (exact-contract.md).
+order = sorted(sets, key=lambda b: b["swapbench"]["started_s"])
+assert [b["swapbench"]["count_report"] for b in order] == list(range(len(sets))), "count_report out of order"
 assert {b["swapbench"]["kind"] for b in sets} == {"swapin", "swapout", "floor_swapcache", "floor_firsttouch"}
 print("checked", len(sets), "sets")
 PY
