@@ -78,6 +78,16 @@ const std::vector<SuiteDef>& suites() {
        .repetitions = 40,
        .arms = {{"", 0}, {"twin", 0}, {"inject25ns", 25}, {"inject50ns", 50}, {"inject100ns", 100},
                 {"inject200ns", 200}, {"inject400ns", 400}}},
+      // calibrate-exact: what `./swapbench calibrate --exact` runs in counted guests. zswap swap-in
+      // with known work inside every counted fault: the plain arm, its A/A twin, and +8/+64/+512
+      // user instructions, which the count pass must find exactly (and no kernel difference).
+      // 1024 pages, 2 repetitions: counts do not need many samples, and a counted TCG fault is slow.
+      {.name = "calibrate-exact",
+       .description = "zswap swap-in with 0 (twice), 8, 64, 512 known user instructions in every counted fault",
+       .kinds = {K::Swapin}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 1024,
+       .repetitions = 2,
+       .arms = {{"", 0, 0}, {"twin", 0, 0}, {"plus8insn", 0, 8}, {"plus64insn", 0, 64}, {"plus512insn", 0, 512}},
+       .known_work = true},
       // recheck-model: user space only (bench/recheck_model.h). 3 repetitions: each is already
       // Google Benchmark's adaptive iteration count over 0.2 s.
       {.name = "recheck-model",

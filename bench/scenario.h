@@ -20,6 +20,9 @@ std::string to_string(Kind k);
 struct CalibrationArm {
   std::string label;
   uint64_t inject_ns = 0;
+  // The calibrate-exact suite: user instructions added inside the counted window (0, 8, 64, 512;
+  // workloads/arch/marker.h known_work). Only with SuiteDef::known_work.
+  unsigned extra_instructions = 0;
 };
 
 struct Scenario {
@@ -51,6 +54,9 @@ struct SuiteDef {
   std::vector<CalibrationArm> arms = {{}};  // every swap-in set is made once per arm
   // recheck-model: a user-space model that borrows nothing and takes only --cpu, --repetitions, --out.
   bool model = false;
+  // calibrate-exact: every fault also runs its arm's known work (marker.h), the plain arm included,
+  // so that arms differ by exactly their extra instructions.
+  bool known_work = false;
   bool has(Kind k) const;
 };
 const std::vector<SuiteDef>& suites();

@@ -69,6 +69,7 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   const uint64_t gen = ++generation_;
   json& sb = rec.sb;
   const uint64_t inject = inject_ns(sc);
+  const KnownWork known = p_.suite->known_work ? known_work(sc.arm.extra_instructions) : nullptr;
   std::vector<uint64_t> samples(sc.pages);
   // Locked so that reclaim cannot push the sample buffer itself out mid-loop.
   mlock(samples.data(), samples.size() * sizeof(uint64_t));
@@ -119,7 +120,7 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
       }
     } else {
       for (auto _ : st) {
-        uint64_t ns = r->timed_fault(order[k], write, byte, inject);
+        uint64_t ns = r->timed_fault(order[k], write, byte, inject, Region::Marks::On, known);
         samples[k++] = ns;
         st.SetIterationTime(static_cast<double>(ns) * 1e-9);
       }
@@ -156,7 +157,7 @@ SetRecord Runner::begin(const Scenario& sc) {
   json& sb = rec.sb;
   sb = {{"kind", to_string(sc.kind)}, {"backend", to_string(sc.backend)}, {"compressor", sc.compressor},
         {"profile", sc.profile.name()}, {"pattern", to_string(sc.pattern)}, {"pages", sc.pages},
-        {"fault", sc.write_faults ? "write" : "read"}, {"inject_ns", inject_ns(sc)},
+        {"fault", sc.write_faults ? "write" : "read"}, {"inject_ns", inject_ns(sc)}, {"extra_instructions", sc.arm.extra_instructions},
         {"variant", sc.mechanism ? to_string(*sc.mechanism) : sc.arm.label},
         // When this repetition began, in s since the run started: lets analysis see drift over time.
         {"started_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()}};

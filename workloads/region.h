@@ -50,13 +50,15 @@ class Region {
   // operations (the harness-overhead loop, a writeback set's swap-in afterwards): every START/STOP
   // pair executed is an operation of the current set's report.
   enum class Marks { On, Off };
+  // `known`: the calibrate-exact suite's known work (marker.h known_work), run inside the window.
   uint64_t timed_fault(size_t i, bool write, uint8_t write_byte, uint64_t inject_ns = 0,
-                       Marks marks = Marks::On) const {
+                       Marks marks = Marks::On, KnownWork known = nullptr) const {
     volatile uint8_t* p = page(i);
     uint64_t t0 = now_ns();
     if (marks == Marks::On) marker_start();
     if (write) *p = write_byte;
     else (void)*p;
+    if (known) known();
     if (marks == Marks::On) marker_stop();
     uint64_t t1 = now_ns();
     if (inject_ns) {

@@ -122,3 +122,25 @@ TEST(Marker, TheProcessCounterIsOneCounter) {
 
 }  // namespace
 }  // namespace swapbench
+
+namespace swapbench {
+namespace {
+
+TEST(KnownWork, OnlyTheCalibratedSizesExist) {
+  for (unsigned n : {0u, 8u, 64u, 512u}) EXPECT_NE(known_work(n), nullptr) << n;
+  for (unsigned n : {1u, 7u, 9u, 100u, 1024u}) EXPECT_EQ(known_work(n), nullptr) << n;
+}
+
+#if defined(__x86_64__)
+// known_instructions<N>: exactly N one-byte NOPs and a return, nothing whose count could vary.
+TEST(KnownWork, X86IsExactlyNNopsThenRet) {
+  for (unsigned n : {0u, 8u, 64u, 512u}) {
+    const auto* code = reinterpret_cast<const uint8_t*>(known_work(n));
+    for (unsigned i = 0; i < n; ++i) ASSERT_EQ(code[i], 0x90) << "byte " << i << " of known_instructions<" << n << ">";
+    EXPECT_EQ(code[n], 0xc3) << "known_instructions<" << n << "> does not return right after its NOPs";
+  }
+}
+#endif
+
+}  // namespace
+}  // namespace swapbench

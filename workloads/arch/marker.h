@@ -80,4 +80,25 @@ inline ReportCounter& process_reports() {
   return r;
 }
 
+// Known work for the exact metric's calibration (the calibrate-exact suite): a function that
+// executes exactly N user instructions besides its own return, N NOPs written out by the
+// assembler (no loop, no branch: nothing whose count could depend on data). Called through a
+// pointer from inside the START/STOP window, every arm pays the same call and return, so two arms
+// differ by exactly their N.
+using KnownWork = void (*)();
+template <int N>
+void known_instructions() {
+  asm volatile(".rept %c0\n\tnop\n\t.endr" ::"i"(N) : "memory");
+}
+// The known-work function for n in {0, 8, 64, 512}; nullptr for any other n.
+inline KnownWork known_work(unsigned n) {
+  switch (n) {
+    case 0: return &known_instructions<0>;
+    case 8: return &known_instructions<8>;
+    case 64: return &known_instructions<64>;
+    case 512: return &known_instructions<512>;
+  }
+  return nullptr;
+}
+
 }  // namespace swapbench
