@@ -3,7 +3,7 @@ PYTHONPATH): `check --kernel NAME` and `matrix`."""
 import argparse
 import sys
 
-from kmatrix import check, matrix
+from kmatrix import calibrate_exact, check, matrix
 
 EXAMPLES = {
     "check": """examples:
@@ -12,7 +12,11 @@ EXAMPLES = {
     "matrix": """examples:
   ./swapbench matrix                                         Debian 6.1 and 6.12, quick suite, under TCG here
   ./swapbench matrix --kernels debian-6.12 --compressor lz4,zstd --pages 2048 --repetitions 6 --boots 3
-  ./swapbench compare results/debian-6.1-*.json results/debian-6.12-*.json   across releases (same accelerator)""",
+  ./swapbench compare results/debian-6.1-*.json results/debian-6.12-*.json   across releases (same accelerator)
+  ./swapbench matrix --count-only --kernels debian-6.12       only guest instruction counts (QEMU plugin)""",
+    "calibrate-exact": """examples:
+  ./swapbench calibrate --exact                       Debian 6.12, two counted boots: A/A and +8/+64/+512 instructions
+  ./swapbench calibrate --exact --kernel debian-6.1""",
 }
 
 
@@ -20,7 +24,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="swapbench")
     sub = p.add_subparsers(dest="verb", required=True)
     for name, mod, text in (("check", check, "what each benchmark can do on a kernel, from its config"),
-                            ("matrix", matrix, "run the suite on several kernels under QEMU")):
+                            ("matrix", matrix, "run the suite on several kernels under QEMU"),
+                            ("calibrate-exact", calibrate_exact,
+                             "prove the exact metric: A/A and known instruction deltas in counted guests")):
         sp = sub.add_parser(name, help=text, description=text, epilog=EXAMPLES[name],
                             formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(sp)

@@ -234,7 +234,8 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
     return out
 
 
-def main(a):
+def main(a, written_paths=None):
+    """written_paths: a list the result files are appended to (for callers such as calibrate --exact)."""
     from analysis.errors import OutputError
     from analysis.writer import make_folder, write_json
     from analysis.store import results_dir
@@ -340,6 +341,8 @@ def main(a):
     finally:
         qemu.kill_all()
         shutil.rmtree(run_dir, ignore_errors=True)
+    if written_paths is not None:
+        written_paths.extend(p for _, _, p, _ in written)
     print(summary(written, time.monotonic() - t_start))
     return 0
 
