@@ -13,6 +13,7 @@
 #include "bench/borrow.h"
 #include "bench/overhead.h"
 #include "bench/plan.h"
+#include "bench/pmu_exact.h"
 #include "bench/recheck_model.h"
 #include "bench/result_doc.h"
 #include "bench/results.h"
@@ -41,11 +42,17 @@ std::vector<std::string> usable_events(const std::vector<std::string>& asked, js
 }
 
 json benchmark_entries(const std::vector<Scenario>& scs, const std::vector<SetRecord>& records,
-                       const CaptureReporter& rep, int reps) {
+                       const CaptureReporter& rep, int reps, const std::string& cpu_model) {
   json benchmarks = json::array();
   int family = 0;
+  const std::string accelerator = detect_accelerator();
   for (const auto& sc : scs) {
     const std::string name = sc.name();
+    std::vector<const SetRecord*> mine;
+    for (const auto& r : records)
+      if (r.sc.name() == name) mine.push_back(&r);
+    // A host PMU's instructions per fault, as the exact metric (absent without a PMU).
+    const auto exact = mine.empty() ? std::nullopt : pmu_exact_block(mine, cpu_model, accelerator);
     std::vector<const benchmark::BenchmarkReporter::Run*> gruns;
     for (const auto& g : rep.runs)
       if (g.run_name.function_name == name) gruns.push_back(&g);
@@ -64,6 +71,7 @@ json benchmark_entries(const std::vector<Scenario>& scs, const std::vector<SetRe
         e["error_message"] = r.error;
       }
       e["swapbench"] = r.sb;
+      if (exact) e["swapbench"]["exact"] = *exact;
       benchmarks.push_back(e);
     }
     for (const auto* g : gruns)
@@ -155,7 +163,8 @@ int run_command(const RunOptions& o) {
                               : json{{"version", "none"}, {"reason", b->memcg_reason}};
     sbctx["debugfs_mounted_by_suite"] = b->debugfs && b->debugfs->mounted_by_us();
   }
-  const json doc = result_document(rep.context, sbctx, benchmark_entries(scs, runner.records, rep, p.repetitions));
+  const json doc =
+      result_document(rep.context, sbctx, benchmark_entries(scs, runner.records, rep, p.repetitions, topo.cpu_model));
   b.reset();  // give the machine back before anything else can fail
   int status = runner.hard_failure ? 1 : 0;
   if (write_result(p, facts, doc) != 0) status = 1;

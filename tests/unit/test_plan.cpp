@@ -282,3 +282,29 @@ TEST(Expand, FilterKeepsMatchingSetsAndRefusesOneThatMatchesNothing) {
   o.filter = "(unclosed";
   EXPECT_NE(refusal(o).find("not a regular expression"), std::string::npos);
 }
+
+#include "bench/pmu_exact.h"
+
+TEST(PmuExact, AHostWithoutInstructionsCountsHasNoExactBlock) {
+  SetRecord r;
+  r.valid = true;
+  r.sb = {{"pmu", {{"instructions:k", nullptr}, {"perf::task-clock", 12.0}}}};
+  EXPECT_FALSE(pmu_exact_block({&r}, "cpu", "native").has_value());
+}
+
+TEST(PmuExact, InstructionsPerFaultFromValidRepetitionsUnderTheExactMetricName) {
+  SetRecord a, b, bad;
+  a.valid = b.valid = true;
+  a.sc.pages = b.sc.pages = 1024;
+  a.sb = {{"pmu", {{"instructions:k", 17000.0}, {"instructions:u", 40.0}}}};
+  b.sb = {{"pmu", {{"instructions:k", 17100.0}, {"instructions:u", 40.0}}}};
+  bad.sb = {{"pmu", {{"instructions:k", 99999.0}}}};  // invalid: its path was not proven
+  auto x = pmu_exact_block({&a, &b, &bad}, "Xeon", "native");
+  ASSERT_TRUE(x.has_value());
+  EXPECT_EQ((*x)["repetitions"], 2);
+  EXPECT_DOUBLE_EQ((*x)["kernel_instructions_per_op"]["median"].get<double>(), 17050.0);
+  EXPECT_DOUBLE_EQ((*x)["spread"]["kernel_median_per_op"].get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ((*x)["user_instructions_per_op"]["min"].get<double>(), 40.0);
+  EXPECT_NE((*x)["source"].get<std::string>().find("pmu"), std::string::npos) << "never mistaken for a plugin count";
+  EXPECT_TRUE((*x)["qemu_version"].is_null());
+}
