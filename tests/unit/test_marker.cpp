@@ -1,5 +1,5 @@
 // The exact-cost markers (workloads/arch/marker.h): the very bytes the compiler emitted, read back
-// from this binary's code, against the contract's encodings (../shared-contract/exact-contract.md),
+// from this binary's code, against the contract's encodings (kernels-config/exact-contract.md),
 // and the numbering of REPORT markers that sets record as count_report.
 #include "workloads/arch/marker.h"
 

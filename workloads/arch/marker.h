@@ -1,7 +1,7 @@
 // Exact-cost markers (issue 10): instructions that a QEMU TCG plugin (kernels-config/plugin/)
 // recognises around each measured operation, and that are NOPs on real hardware, so one binary
 // serves the host and the counted guest. The encodings are a contract with the plugin and the
-// count pass (../shared-contract/exact-contract.md); change them there first, or the plugin
+// count pass (kernels-config/exact-contract.md); change them there first, or the plugin
 // silently counts nothing.
 //
 //   START   an operation begins (one fault, one page-out, one writeback trigger)
