@@ -91,9 +91,14 @@ def store_ranges(kf, ranges, dup, wanted):
 
 
 def funcs_file(ranges, path):
-    """The plugin's funcs= file: NAME START_HEX END_HEX, END exclusive."""
+    """The plugin's funcs= file: NAME START_HEX END_HEX, END exclusive. Aliases (two wanted names at
+    one address) are given once, under the first name: the plugin refuses overlapping ranges."""
+    seen = set()
     with open(path, "w") as f:
-        for n, (s, e) in sorted(ranges.items(), key=lambda kv: kv[1][0]):
+        for n, (s, e) in sorted(ranges.items(), key=lambda kv: (kv[1][0], kv[0])):
+            if (s, e) in seen:
+                continue
+            seen.add((s, e))
             f.write(f"{n} {s:x} {e:x}\n")
     return path
 

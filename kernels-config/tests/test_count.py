@@ -100,3 +100,8 @@ def test_a_line_that_is_not_json_is_named(tmp_path):
 def test_funcs_file_is_sorted_by_address_with_exclusive_ends(tmp_path):
     path = count.funcs_file({"b": (0x20, 0x30), "a": (0x10, 0x20)}, str(tmp_path / "f"))
     assert open(path).read() == "a 10 20\nb 20 30\n"
+
+
+def test_aliases_are_given_to_the_plugin_once(tmp_path):
+    path = count.funcs_file({"b_alias": (0x10, 0x20), "a": (0x10, 0x20), "c": (0x20, 0x30)}, str(tmp_path / "f"))
+    assert open(path).read() == "a 10 20\nc 20 30\n"
