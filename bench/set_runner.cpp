@@ -66,7 +66,10 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   SetRecord rec = begin(sc);
   const PageProfile& prof = profile(sc.profile);
   const bool zero = sc.profile.kind == ProfileKind::Zero;
-  const uint64_t gen = ++generation_;
+  // calibrate-exact compares arms that must differ by their known work alone: the same page
+  // content and fault order in every arm (a repetition's generation, not the run's), because the
+  // compressor's instructions follow the data. Stamps still tell pages apart by index.
+  const uint64_t gen = p_.suite->known_work ? static_cast<uint64_t>(rec.repetition) + 1 : ++generation_;
   json& sb = rec.sb;
   const uint64_t inject = inject_ns(sc);
   const KnownWork known = p_.suite->known_work ? known_work(sc.arm.extra_instructions) : nullptr;
