@@ -68,7 +68,7 @@ def main(a):
         print(f"swapbench calibrate --exact: --count-boots {a.count_boots}: at least 1", file=sys.stderr)
         return 2
     m = argparse.Namespace(kernels=a.kernel, suite="calibrate-exact", repetitions=2, boots=1, backend="zswap",
-                           compressor=a.compressor, pages=1024, events="perf::task-clock", no_ftrace=True,
+                           compressor=a.compressor, pages=1024, duration=None, events="perf::task-clock", no_ftrace=True,
                            no_count=False, count_only=True, count_boots=a.count_boots, accel="tcg",
                            timeout=a.timeout, out=a.out, definitions=None, guest_files=None)
     written = []

@@ -38,6 +38,7 @@ def add_arguments(p):
                         "(default 2: boot-to-boot variation enters the statistics)")
     p.add_argument("--backend", help="as in run (default: the suite's)")
     p.add_argument("--compressor", help="as in run (default: every compressor the guest kernel accepts)")
+    p.add_argument("--duration", type=float, help="as in run: the race suite's seconds (default: run's)")
     p.add_argument("--pages", type=int, default=4096,
                    help="as in run (default 4096, half the quick suite's: emulated faults are slow)")
     p.add_argument("--events", default="perf::task-clock,perf::major-faults",
@@ -64,7 +65,8 @@ def add_arguments(p):
 
 def _run_args(a, reps, pages=None):
     out = ["--suite", a.suite, "--repetitions", str(reps), "--events", a.events]
-    for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or a.pages)):
+    for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or a.pages),
+                    ("--duration", getattr(a, "duration", None))):
         if v:
             out += [flag, str(v)]
     return " ".join(out)
@@ -372,6 +374,15 @@ def summary(written, wall):
         ftxt = ", ".join(f"{f} {v['p50_corrected_us']:.1f} us" for f, v in ft.items() if f != base_fn)
         rows.append([d.name, kf.release, R.accelerator, f"{min(boot):.1f} s" if boot else "-", "; ".join(cells),
                      "; ".join(exact) or "-", ftxt or "-"])
+    # A set whose counted repetitions produced no operation (it marks none: the race) says so.
+    uncounted = []
+    for d, kf, path, doc in written:
+        for e in doc["benchmarks"]:
+            x = e["swapbench"].get("exact")
+            if x is not None and not x.get("repetitions") and e["repetition_index"] == 0:
+                why = "; ".join(sorted({m["why"] for m in x.get("missing", [])})) or "no report"
+                uncounted.append(f"no instruction counts for {d.name} {e['name']}: {why}")
+    rows_note = ("\n" + "\n".join(uncounted)) if uncounted else ""
     return (table(["kernel", "release", "accel", "boot", "swap-in p50 (emulated if tcg)",
                    "swap-in kernel instructions per fault (counted)", "ftrace p50 per call"], rows, numeric=False)
-            + "\n" + "\n".join(f"wrote {p}" for _, _, p, _ in written) + f"\nmatrix wall time {wall:.0f} s")
+            + rows_note + "\n" + "\n".join(f"wrote {p}" for _, _, p, _ in written) + f"\nmatrix wall time {wall:.0f} s")

@@ -45,6 +45,14 @@ for path in sys.argv[1:]:
     ft = sb["ftrace"]["functions"]
     assert "do_swap_page" in ft and ft["do_swap_page"]["calls"] >= 1024, sorted(ft)
     assert any(f in ft for f in ("zswap_load", "zswap_frontswap_load")), sorted(ft)
+    # The count pass (2 counted boots): every set counted, and per-call counts identical boot to boot.
+    assert len(sb["exact"]["counted_boots"]) == 2, sb["exact"]["counted_boots"]
+    x = next(b["swapbench"]["exact"] for b in d["benchmarks"] if b["name"] == "swapin/zswap/lz4/ratio2/random")
+    assert x["repetitions"] == 2 and not x["missing"], (x["repetitions"], x["missing"])
+    assert x["functions"]["do_swap_page"]["calls_per_op"] >= 1, x["functions"]["do_swap_page"]
+    called = {f: v for f, v in x["functions"].items() if v["instructions_per_call"] is not None}
+    assert called and all(v["spread_per_call"] == 0 for v in called.values()), called
+    assert any(f in called for f in ("zswap_load", "zswap_frontswap_load")), sorted(called)
 assert kernels == {"debian-6.1", "debian-6.12"}, kernels
 print("checked", sys.argv[1:])
 PY
@@ -54,4 +62,5 @@ $py -m analysis compare "$work"/res/debian-6.1-*.json "$work"/res/debian-6.12-*.
 rc=$?
 [ $rc -le 1 ] || { cat "$work/cmp"; fail "compare across kernels exited $rc"; }
 grep -q "in zswap-lz4" "$work/cmp" || { cat "$work/cmp"; fail "compare lacks the lz4 set"; }
+grep -q "more instructions\|fewer instructions\|identical" "$work/cmp" || { cat "$work/cmp"; fail "compare shows no exact table"; }
 pass "6.1 and 6.12 booted under $(grep -o 'accelerator: [a-z]*' "$work/out" | head -1), all sets valid; host untouched, no QEMU left"
