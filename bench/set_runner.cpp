@@ -24,6 +24,21 @@ StatSnapshot Runner::snapshot() const {
   return s;
 }
 
+// A page's content and the fault order follow from its set's generation, and the kernel's
+// instructions follow the content (a compressor's work is data-dependent). So the generation is a
+// function of the set and the repetition, not of the order Google Benchmark interleaved the sets
+// in: the same set gets the same data in every boot and on every kernel, and instruction counts
+// compare like with like. Still unique per set and repetition within a run, so a stale page from
+// another set or repetition fails its stamp. calibrate-exact's arms share the data of one
+// repetition: they must differ by their known work alone.
+uint64_t Runner::generation(const SetRecord& rec) const {
+  const uint64_t rep = static_cast<uint64_t>(rec.repetition) + 1;
+  if (p_.suite->known_work) return rep;
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a 64 of the set's name
+  for (unsigned char c : rec.sc.name()) h = (h ^ c) * 0x100000001b3ull;
+  return (h << 20) + rep;  // injective in rep: distinct repetitions never share a generation
+}
+
 void Runner::run_set(benchmark::State& st, const Scenario& sc) {
   switch (sc.kind) {
     case Kind::Writeback: return run_writeback_set(st, sc);
@@ -66,10 +81,7 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   SetRecord rec = begin(sc);
   const PageProfile& prof = profile(sc.profile);
   const bool zero = sc.profile.kind == ProfileKind::Zero;
-  // calibrate-exact compares arms that must differ by their known work alone: the same page
-  // content and fault order in every arm (a repetition's generation, not the run's), because the
-  // compressor's instructions follow the data. Stamps still tell pages apart by index.
-  const uint64_t gen = p_.suite->known_work ? static_cast<uint64_t>(rec.repetition) + 1 : ++generation_;
+  const uint64_t gen = generation(rec);
   json& sb = rec.sb;
   const uint64_t inject = inject_ns(sc);
   const KnownWork known = p_.suite->known_work ? known_work(sc.arm.extra_instructions) : nullptr;

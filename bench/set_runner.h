@@ -61,13 +61,13 @@ class Runner {
   json evict_swapcache(Region& r);
   void configure(const Scenario& sc, json& sb);
   uint64_t inject_ns(const Scenario& sc) const { return sc.arm.inject_ns + p_.inject_ns; }
+  uint64_t generation(const SetRecord& rec) const;  // set_runner.cpp says why it is not a counter
 
   const Plan& p_;
   Borrowed* b_;
   std::vector<std::string> events_;
   std::map<std::string, std::unique_ptr<PageProfile>> profiles_;
   std::map<std::string, int> reps_done_;
-  uint64_t generation_ = 0;
   int runs_done_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };

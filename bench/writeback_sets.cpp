@@ -38,7 +38,7 @@ uint64_t zswap_max_bytes(size_t pages) { return std::max<uint64_t>(64 << 10, pag
 void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
   SetRecord rec = begin(sc);
   const PageProfile& prof = profile(sc.profile);
-  const uint64_t gen = ++generation_;
+  const uint64_t gen = generation(rec);
   json& sb = rec.sb;
   const WritebackMech mech = *sc.mechanism;
   json wb = {{"mechanism", to_string(mech)}};
@@ -222,7 +222,7 @@ void Runner::run_race_set(benchmark::State& st, const Scenario& sc) {
   RaceConfig cfg;
   cfg.pages = sc.pages;
   cfg.duration_s = p_.duration_s;
-  cfg.seed = ++generation_;
+  cfg.seed = generation(rec);
   cfg.test_stale_page = p_.test_stale_page;
   const Topology topo = read_topology();
   cfg.fault_cpu = p_.cpu ? *p_.cpu : topo.pus - 1;
