@@ -89,6 +89,10 @@ int main(int argc, char** argv) {
                   "swap on this block device instead of a file; it is mkswap'd and its content LOST (for guests)")
       ->envname("SWAPBENCH_SWAP_DEVICE");
   run->add_option("--swap-dir", o.swap_dir, swap_dir_help)->envname("SWAPBENCH_SWAP_DIR");
+  run->add_flag("--fixed-order", o.fixed_order,
+                "run sets in their declared order, repetitions back to back, instead of randomly interleaved "
+                "(the count pass uses it: the same order in every boot)")
+      ->envname("SWAPBENCH_FIXED_ORDER");
   run->add_flag("--thp", o.thp, "leave transparent huge pages on for the region");
   run->add_flag("--no-floors", o.no_floors, "skip the swap-cache and first-touch floors");
   run->add_option("--test-corrupt-page", o.test_corrupt_page, "tests only: damage this page after swap-in")

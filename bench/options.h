@@ -22,6 +22,7 @@ struct RunOptions {
   std::string filter;       // "": every set of the suite
   bool thp = false;
   bool no_floors = false;
+  bool fixed_order = false;  // sets in declared order, repetitions back to back (counted guests)
   long test_corrupt_page = -1;  // tests only: flip a byte of this page after swap-in, before the check
   long test_stale_page = -1;    // tests only: the race hands this page to the detector one generation old
   std::string command_line;

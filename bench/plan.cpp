@@ -217,6 +217,7 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   p.write_faults = o.fault == "write";
   p.floors = !o.no_floors;
   p.thp = o.thp;
+  p.fixed_order = o.fixed_order;
   for (const auto& e : o.events) {
     auto st2 = resolve_event(e);
     if (!st2.ok) throw BadInput("--events: " + st2.reason);

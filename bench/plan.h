@@ -51,6 +51,10 @@ struct Plan {
   std::string out;             // resolved result path
   std::string filter;          // a regular expression the sets' names must match ("": all)
   bool thp = false;
+  // Google Benchmark's random interleaving spreads drift over the sets of a timed run; a counted run
+  // wants the opposite: the same order in every boot, so zswap's pool holds the same pages when
+  // each set starts and per-call counts repeat.
+  bool fixed_order = false;
   bool root = false;
   long test_corrupt_page = -1, test_stale_page = -1;
   std::string command_line;

@@ -128,7 +128,7 @@ int run_command(const RunOptions& o) {
   Runner runner(p, b.get(), events);
   runner.total_runs = static_cast<int>(scs.size()) * p.repetitions;
   std::cerr << "swapbench: " << scs.size() << " sets x " << p.repetitions << " repetitions, " << p.pages
-            << " pages each, interleaved; CPU " << bind.cpu << "\n";
+            << " pages each, " << (p.fixed_order ? "in a fixed order" : "interleaved") << "; CPU " << bind.cpu << "\n";
   for (const auto& sc : scs) {
     benchmark::RegisterBenchmark(sc.name().c_str(), [&runner, sc](benchmark::State& st) { runner.run_set(st, sc); })
         ->Iterations(static_cast<benchmark::IterationCount>(sc.kind == Kind::Race ? 1 : sc.pages))
@@ -138,7 +138,7 @@ int run_command(const RunOptions& o) {
   }
   CaptureReporter rep;
   auto t0 = std::chrono::steady_clock::now();
-  if (!scs.empty()) run_registered(rep, true);
+  if (!scs.empty()) run_registered(rep, !p.fixed_order);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   json skipped = json::array();
@@ -150,6 +150,7 @@ int run_command(const RunOptions& o) {
                 {"harness_overhead", to_json(harness)}, {"events_available", events}, {"events_unavailable", ev_bad},
                 {"inject", inject_check(scs, p.inject_ns)},
                 {"page_cluster_during_timing", p.root ? json(0) : json(nullptr)}, {"skipped", skipped},
+                {"set_order", p.fixed_order ? "fixed (declared order, repetitions back to back)" : "random interleaving"},
                 {"wall_seconds", wall}};
   if (b) {
     if (b->zswap) {

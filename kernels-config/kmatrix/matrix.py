@@ -107,7 +107,9 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
         res = os.path.join(d, "results.img")
         _sparse(swap, max(256, 2 * pages * 4096 // (1 << 20) + 160))
         _sparse(res, 128)
-        settings = {"args": _run_args(a, reps), "accel": accel}
+        # A counted boot runs its sets in a fixed order: the same pool state before each set in every
+        # boot, so per-call counts repeat (random interleaving would change it from boot to boot).
+        settings = {"args": _run_args(a, reps) + (" --fixed-order" if b.counted else ""), "accel": accel}
         if do_ftrace:
             settings["ftrace"] = " ".join(_ftrace_functions())
             # zswap only: one path per traced function, so each distribution is one thing
