@@ -3,7 +3,7 @@ PYTHONPATH): `check --kernel NAME` and `matrix`."""
 import argparse
 import sys
 
-from kmatrix import calibrate_exact, check, matrix
+from kmatrix import ab, calibrate_exact, check, matrix
 
 EXAMPLES = {
     "check": """examples:
@@ -14,6 +14,10 @@ EXAMPLES = {
   ./swapbench matrix --kernels debian-6.12 --compressor lz4,zstd --pages 2048 --repetitions 6 --boots 3
   ./swapbench compare results/debian-6.1-*.json results/debian-6.12-*.json   across releases (same accelerator)
   ./swapbench matrix --count-only --kernels debian-6.12       only guest instruction counts (QEMU plugin)""",
+    "ab": """examples:
+  ./swapbench ab --source debian-6.12-source --patch my.patch          A = the source, B = with my.patch
+  ./swapbench ab --source ~/linux --patch a.patch --patch b.patch --suite writeback --max-instructions-delta 0
+  ./swapbench ab --source debian-6.12-source --patch-a base-fix.patch --patch base-fix.patch --patch mine.patch""",
     "calibrate-exact": """examples:
   ./swapbench calibrate --exact                       Debian 6.12, two counted boots: A/A and +8/+64/+512 instructions
   ./swapbench calibrate --exact --kernel debian-6.1""",
@@ -25,6 +29,8 @@ def main(argv=None):
     sub = p.add_subparsers(dest="verb", required=True)
     for name, mod, text in (("check", check, "what each benchmark can do on a kernel, from its config"),
                             ("matrix", matrix, "run the suite on several kernels under QEMU"),
+                            ("ab", ab, "a patch's cost: kernels built without and with it, booted A B A B, "
+                                       "compared exactly (instructions) and in time"),
                             ("calibrate-exact", calibrate_exact,
                              "prove the exact metric: A/A and known instruction deltas in counted guests")):
         sp = sub.add_parser(name, help=text, description=text, epilog=EXAMPLES[name],

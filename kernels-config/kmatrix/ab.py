@@ -1,0 +1,184 @@
+"""`./swapbench ab`: a patch's cost before merge. Kernel A is the source as it is (or with
+--patch-a), kernel B the same source with --patch (several, applied in order). Both are built
+(kmatrix/build.py: a small guest configuration from data, ccache, one tree per patch set), booted
+alternately A B A B under QEMU with the timed pass and the count pass (matrix), and compared: the
+exact table (instructions per call and per operation) beside the timed one (emulated under TCG).
+
+Everything of one A/B run goes into one folder: the patches as given, the kernel definitions
+used, each suite's result per side, and each suite's comparison (text and JSON), so a reader sees
+exactly what was compared."""
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from kmatrix import matrix
+from kmatrix.defs import KernelError
+
+DEFAULT_SUITES = "quick,writeback"
+
+
+def add_arguments(p):
+    p.add_argument("--source", required=True,
+                   help="a kernel source: a definition in kernels.toml (debian-6.12-source, debian-6.1-source) or "
+                        "a kernel tree (a folder, e.g. a git checkout)")
+    p.add_argument("--patch", action="append", default=[], metavar="FILE",
+                   help="B = the source with this patch (repeat: applied in order)")
+    p.add_argument("--patch-a", action="append", default=[], metavar="FILE",
+                   help="A = the source with this patch (repeat; default: A is the source as it is)")
+    p.add_argument("--suite", default=DEFAULT_SUITES, help=f"suites, comma-separated (default {DEFAULT_SUITES})")
+    p.add_argument("--boots", type=int, default=2, help="timed boots per side (default %(default)s)")
+    p.add_argument("--repetitions", type=int, default=2, help="repetitions per set and side (default %(default)s)")
+    p.add_argument("--count-boots", type=int, default=2, help="counted boots per side (default %(default)s)")
+    p.add_argument("--no-count", action="store_true", help="timed boots only (no exact verdict)")
+    p.add_argument("--compressor", help="as in run (default: every compressor the guest kernel accepts)")
+    p.add_argument("--pages", type=int, default=2048, help="as in run (default %(default)s)")
+    p.add_argument("--duration", type=float, help="the race suite's seconds, if it is among --suite")
+    p.add_argument("--max-instructions-delta", type=float, metavar="N",
+                   help="exit 1 when B executes more than N instructions per call (in any function) or per operation "
+                        "more than A; default: increases are reported, exit 0")
+    p.add_argument("--timeout", type=int, default=900, help="hard limit per boot in seconds (default %(default)s)")
+    p.add_argument("--out", metavar="DIR", help="the A/B run's folder (default: results/ab-<source>-<UTC>)")
+
+
+def _say(msg):
+    print(f"swapbench ab: {msg}", file=sys.stderr, flush=True)
+
+
+def patch_set_id(patches):
+    """Names a patch set by its contents (not its file names): a changed patch is another kernel."""
+    h = hashlib.sha256()
+    for p in patches:
+        with open(p, "rb") as f:
+            h.update(hashlib.sha256(f.read()).digest())
+    return h.hexdigest()[:10] if patches else "none"
+
+
+def touched_functions(patches):
+    """Functions a patch's hunks sit in (the text git and diff put after @@ ... @@), in order."""
+    seen = {}
+    for p in patches:
+        with open(p, errors="replace") as f:
+            for line in f:
+                m = re.match(r"^@@ [^@]+ @@\s*(.*)$", line)
+                if m:
+                    name = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(", m.group(1))
+                    if name:
+                        seen.setdefault(name.group(1), None)
+    return list(seen)
+
+
+def layout(folder, patches_a, patches_b):
+    """The A/B run's folder: patches/{A,B}/NN-name as given (numbered in apply order)."""
+    os.makedirs(folder, exist_ok=False)
+    for side, ps in (("A", patches_a), ("B", patches_b)):
+        d = os.path.join(folder, "patches", side)
+        os.makedirs(d)
+        for i, p in enumerate(ps, 1):
+            shutil.copy2(p, os.path.join(d, f"{i:02d}-{os.path.basename(p)}"))
+    return folder
+
+
+def definitions(kernels, path):
+    """A kernels.toml of the two built kernels (source = "custom"), for the matrix."""
+    with open(path, "w") as f:
+        f.write("# The two kernels of this A/B run, as built (kmatrix/build.py)\n")
+        for name, kf in kernels:
+            f.write(f'\n[kernel."{name}"]\nsource = "custom"\nwhy = "{name}"\nimage = "{kf.image}"\n'
+                    f'modules_dir = "{kf.modules_dir}"\nconfig = "{kf.config}"\nmodules = []\n')
+    return path
+
+
+def exact_worse(cmp_json, limit):
+    """compare's exact rows (--json) where B executes more than `limit` instructions than A, per call
+    or per operation, beyond the spread (the verdict says "more"); calls per operation are not
+    instructions and are left out."""
+    out = []
+    for r in cmp_json.get("exact", {}).get("rows", []):
+        d = r.get("delta")
+        if r.get("metric", "").endswith("calls_per_op") or not isinstance(d, (int, float)):
+            continue
+        if d > limit and r.get("verdict", "").startswith("more"):
+            out.append(r)
+    return out
+
+
+def main(a):
+    if not a.patch and not a.patch_a:
+        print("swapbench ab: give --patch FILE (B = the source with it; A = the source as it is)", file=sys.stderr)
+        return 2
+    for p in a.patch + a.patch_a:
+        if not os.path.isfile(p):
+            print(f"swapbench ab: --patch {p}: no such file", file=sys.stderr)
+            return 2
+    suites = [s for s in a.suite.split(",") if s]
+    from kmatrix import build
+    from analysis.store import results_dir
+    t0 = time.monotonic()
+    try:
+        src = build.resolve_source(a.source)
+        for side, ps in (("A", a.patch_a), ("B", a.patch)):
+            try:
+                build.check_patches(src, ps)
+            except build.PatchError as e:
+                print(f"swapbench ab: side {side}: {e} (nothing was built)", file=sys.stderr)
+                return 2
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        label = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(os.path.normpath(a.source)))
+        folder = layout(a.out or os.path.join(results_dir(), f"ab-{label}-{stamp}"), a.patch_a, a.patch)
+        kernels = []
+        for side, ps in (("A", a.patch_a), ("B", a.patch)):
+            t = time.monotonic()
+            kf = build.build_kernel(src, ps, _say)
+            _say(f"kernel {side} ({len(ps)} patches) ready in {time.monotonic() - t:.0f} s: {kf.image}")
+            kernels.append((f"{side}-{patch_set_id(ps)}", kf))
+        defs = definitions(kernels, os.path.join(folder, "kernels.toml"))
+        summary = {"source": a.source, "patches_a": a.patch_a, "patches_b": a.patch, "suites": {},
+                   "functions_touched_by_b": touched_functions(a.patch), "kernels": {n: kf.release for n, kf in kernels}}
+        worse = []
+        for suite in suites:
+            out = os.path.join(folder, suite)
+            m = argparse.Namespace(kernels=",".join(n for n, _ in kernels), suite=suite, repetitions=a.repetitions,
+                                   boots=a.boots, backend=None, compressor=a.compressor, pages=a.pages,
+                                   duration=a.duration, events="perf::task-clock,perf::major-faults", no_ftrace=True,
+                                   no_count=a.no_count, count_only=False, count_boots=a.count_boots, accel="auto",
+                                   timeout=a.timeout, out=out, definitions=defs, guest_files=None)
+            written = []
+            rc = matrix.main(m, written)
+            if rc != 0:
+                return rc
+            ra, rb = written
+            cmp_txt, cmp_json = os.path.join(out, "compare.txt"), os.path.join(out, "compare.json")
+            env = dict(os.environ)
+            c = subprocess.run([sys.executable, "-m", "analysis", "compare", ra, rb, "--json", cmp_json,
+                                "--ignore-invalid"], capture_output=True, text=True, env=env)
+            with open(cmp_txt, "w") as f:
+                f.write(c.stdout + c.stderr)
+            print(f"\n== {suite}: A {os.path.basename(ra)} vs B {os.path.basename(rb)}\n{c.stdout}", flush=True)
+            if c.returncode not in (0, 1):
+                print(c.stderr, file=sys.stderr)
+                return c.returncode
+            cj = json.load(open(cmp_json))
+            summary["suites"][suite] = {"a": ra, "b": rb, "compare": cmp_json, "compare_exit": c.returncode}
+            if a.max_instructions_delta is not None:
+                worse += [(suite, r) for r in exact_worse(cj, a.max_instructions_delta)]
+        summary["wall_seconds"] = time.monotonic() - t0
+        with open(os.path.join(folder, "ab.json"), "w") as f:
+            json.dump(summary, f, indent=1)
+    except KernelError as e:
+        print(f"swapbench ab: {e}", file=sys.stderr)
+        return 1
+    touched = summary["functions_touched_by_b"]
+    print(f"functions B's patches touch: {', '.join(touched) or '(none found in the hunk headers)'}")
+    print(f"A/B run folder: {folder} ({summary['wall_seconds']:.0f} s from start to verdict)")
+    if worse:
+        for suite, r in worse:
+            print(f"B worse than --max-instructions-delta {a.max_instructions_delta:g}: {suite} {r['set']} "
+                  f"{r['metric']} {r['delta']:+g}")
+        return 1
+    return 0

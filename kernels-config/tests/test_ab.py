@@ -1,0 +1,65 @@
+"""`swapbench ab`'s pure parts: the run folder's layout, patch-set identity, the functions a patch
+touches, the definitions handed to the matrix, and the --max-instructions-delta rule."""
+import os
+import tomllib
+from types import SimpleNamespace
+
+import pytest
+
+from kmatrix import ab
+
+PATCH = """A known delta for zswap_load (a header: patch ignores this text).
+
+--- a/mm/zswap.c
++++ b/mm/zswap.c
+@@ -1601,6 +1601,7 @@ bool zswap_load(struct folio *folio)
+ 	bool swapcache = folio_test_swapcache(folio);
++	asm volatile(".rept 16\\n\\tnop\\n\\t.endr");
+@@ -1640,3 +1641,4 @@ static int zswap_writeback_entry(struct zswap_entry *entry,
+@@ -10,3 +11,4 @@
+"""
+
+
+def test_the_run_folder_keeps_each_sides_patches_in_apply_order(tmp_path):
+    p1, p2 = tmp_path / "first.patch", tmp_path / "second.patch"
+    p1.write_text("1")
+    p2.write_text("2")
+    folder = ab.layout(str(tmp_path / "run"), [], [str(p1), str(p2)])
+    assert sorted(os.listdir(os.path.join(folder, "patches", "B"))) == ["01-first.patch", "02-second.patch"]
+    assert os.listdir(os.path.join(folder, "patches", "A")) == []
+    with pytest.raises(FileExistsError):
+        ab.layout(folder, [], [str(p1)])  # never writes into an earlier run's folder
+
+
+def test_a_patch_set_is_named_by_contents_and_order(tmp_path):
+    p1, p2 = tmp_path / "a", tmp_path / "b"
+    p1.write_text("x")
+    p2.write_text("y")
+    one = ab.patch_set_id([str(p1), str(p2)])
+    assert one == ab.patch_set_id([str(p1), str(p2)]) and one != ab.patch_set_id([str(p2), str(p1)])
+    p1.write_text("x changed")
+    assert ab.patch_set_id([str(p1), str(p2)]) != one
+    assert ab.patch_set_id([]) == "none"
+
+
+def test_touched_functions_come_from_the_hunk_headers(tmp_path):
+    p = tmp_path / "k.patch"
+    p.write_text(PATCH)
+    assert ab.touched_functions([str(p)]) == ["zswap_load", "zswap_writeback_entry"]
+
+
+def test_definitions_are_custom_kernels_without_modules(tmp_path):
+    kf = SimpleNamespace(image="/c/bzImage", modules_dir="/c/modules/6.12.117", config="/c/.config")
+    path = ab.definitions([("A-none", kf), ("B-1234", kf)], str(tmp_path / "kernels.toml"))
+    doc = tomllib.load(open(path, "rb"))
+    assert set(doc["kernel"]) == {"A-none", "B-1234"}
+    assert doc["kernel"]["B-1234"]["source"] == "custom" and doc["kernel"]["B-1234"]["modules"] == []
+
+
+def test_only_more_instructions_beyond_the_limit_count_as_worse():
+    rows = [{"metric": "functions.zswap_load.instructions_per_call", "delta": 16, "verdict": "more instructions", "set": "s"},
+            {"metric": "functions.zswap_load.calls_per_op", "delta": 3, "verdict": "more calls", "set": "s"},
+            {"metric": "kernel_instructions_per_op", "delta": 5, "verdict": "identical", "set": "s"},
+            {"metric": "functions.do_swap_page.instructions_per_call", "delta": None, "verdict": "called only in B"}]
+    assert [r["metric"] for r in ab.exact_worse({"exact": {"rows": rows}}, 0)] == ["functions.zswap_load.instructions_per_call"]
+    assert ab.exact_worse({"exact": {"rows": rows}}, 16) == []
