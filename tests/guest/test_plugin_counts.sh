@@ -101,11 +101,13 @@ for b in (1, 2, 3):
         else:
             assert rep["functions"] == {}, rep
 for r in (0, 1):
-    medians = {b: boots[b][r]["kernel"]["median"] for b in boots}
-    assert len(set(medians.values())) == 1, ("kernel median differs between boots", r, medians)
+    # The minimum, not the median: with 9 operations an interrupt landing in two of them moves the
+    # median (seen once in CI: 7091 against 7086), while nothing can make an operation cheaper.
+    mins = {b: boots[b][r]["kernel"]["min"] for b in boots}
+    assert len(set(mins.values())) == 1, ("kernel minimum differs between boots", r, mins)
     assert boots[2][r]["functions"] == boots[3][r]["functions"], ("function counts differ", r)
 d = boots[1][1]["user"]["median"] - boots[1][0]["user"]["median"]
 assert d == 2000, d
-print(f"user +{d} for +1000 iterations; kernel median {boots[1][0]['kernel']['median']} in all boots")
+print(f"user +{d} for +1000 iterations; kernel minimum {boots[1][0]['kernel']['min']} in all boots")
 PY
 echo "PASS: plugin counts exact and repeatable over 3 boots ($((t1 - t0)) s of booting)"
