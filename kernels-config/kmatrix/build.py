@@ -13,12 +13,13 @@ API:
         One build folder per (source, patch set): <cache>/build/<source key>/<patch-set key>/ with
         tree/ (the pristine tree copied with hard links, then patched: patch writes a new file for
         each file it changes, so the pristine inode is never touched; checked after patching),
-        obj/ (make O=), build.log (make's whole output), patches/ (copies), modules/ (empty:
-        modules are off). Reused when present, so a rebuild is incremental. ccache (CC="ccache gcc",
-        CCACHE_DIR=<cache>/ccache, CCACHE_BASEDIR=<cache>/build so other trees hit) makes a second
-        patch set's first build mostly cache hits. say(str) gets the steps and a progress line
-        every ~10 s (in place on a terminal); on failure KernelError with the log's path and tail.
-        kf.image = obj/arch/x86/boot/bzImage, kf.config = obj/.config, kf.release = make
+        tree/swapbench-obj/ (make O=; inside the tree so that kbuild's paths are relative and
+        ccache hits from one tree to another), build.log (make's whole output), patches/ (copies),
+        modules/ (empty: modules are off). Reused when present, so a rebuild is incremental. ccache
+        (CC="ccache gcc", CCACHE_DIR=<cache>/ccache) makes another patch set's first build mostly
+        cache hits. say(str) gets the steps and a progress line every ~10 s (in place on a
+        terminal); on failure KernelError with the log's path and its last 40 lines.
+        kf.image = <objdir>/arch/x86/boot/bzImage, kf.config = <objdir>/.config, kf.release = make
         kernelrelease (LOCALVERSION -swapbench[-<patch-set key>]), kf.package = the source's key,
         kf.version = <patch-set key>+<sha256 of bzImage, 8 hex>: the patch set and the exact image
         (caches keyed on it, such as the count pass's kallsyms ranges, never mix two builds).
@@ -55,6 +56,7 @@ TAIL_LINES = 40         # of build.log, in the error of a failed build
 PROGRESS_EVERY_S = 10   # a progress line this often when stderr is not a terminal
 # Fixed so that two builds of the same inputs give the same bzImage (init/version.o embeds them),
 # and the image hash in kf.version identifies the build, not the moment it ran.
+OBJ = "swapbench-obj"   # make O=, inside the build tree (see _build_locked)
 REPRODUCIBLE_ENV = {"KBUILD_BUILD_TIMESTAMP": "Thu Jan  1 00:00:00 UTC 2026", "KBUILD_BUILD_USER": "swapbench",
                     "KBUILD_BUILD_HOST": "swapbench", "KBUILD_BUILD_VERSION": "1"}
 
@@ -436,8 +438,8 @@ def build_env(cache):
     env = dict(os.environ)
     env.update(REPRODUCIBLE_ENV)
     env["CCACHE_DIR"] = os.path.join(cache, "ccache")
-    # ccache hashes the include paths; relative to the build root, every tree's paths look the same,
-    # so another patch set's tree hits the cache
+    # the paths ccache hashes are relative (objdir inside the tree); these keep it so should a tool
+    # pass an absolute one
     env["CCACHE_BASEDIR"] = os.path.join(cache, "build")
     env["CCACHE_NOHASHDIR"] = "1"
     env.pop("ARCH", None)
@@ -470,7 +472,11 @@ def build_kernel(src, patches, say, cache=None, extra=None, jobs=None):
 
 
 def _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs):
-    tree, obj, log = (os.path.join(bdir, x) for x in ("tree", "obj", "build.log"))
+    tree, log = os.path.join(bdir, "tree"), os.path.join(bdir, "build.log")
+    # The objdir inside the tree: kbuild then names the source "..", so every path on a compiler's
+    # command line is relative and the same in every tree; ccache hits across patch sets with no
+    # path rewriting (an objdir elsewhere makes srctree absolute, different for each tree).
+    obj = os.path.join(tree, OBJ)
     label = f"{src.name}{'' if pkey == 'pristine' else '+' + pkey}"
     if prepare_tree(src, patches, tree):
         say(f"{label}: tree {tree} (hard links to {src.tree}, {len(patches)} patch(es) applied)")

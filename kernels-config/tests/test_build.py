@@ -202,3 +202,20 @@ def test_a_git_checkout_keys_on_its_head(tmp_path, src):
     tree = str(tmp_path / "t")
     build.prepare_tree(s, [], tree)
     assert not os.path.exists(os.path.join(tree, ".git"))  # setlocalversion must not ask git about a copy
+
+
+# ------------------------------------------------------------------------------------------------ make
+
+def test_a_failed_make_names_its_log_and_shows_its_tail_not_its_flood(tmp_path, monkeypatch):
+    mk = tmp_path / "Makefile"
+    mk.write_text("all:\n\t@for i in $$(seq 1 100); do echo \"  CC      f$$i.o\"; done\n\t@echo 'f100.c:1: error: boom'; false\n")
+    said = []
+    monkeypatch.setattr(build, "PROGRESS_EVERY_S", 0.01)
+    log = str(tmp_path / "build.log")
+    with pytest.raises(KernelError) as e:
+        build._make(["-C", str(tmp_path)], log, said.append, "k build", dict(os.environ))
+    msg = str(e.value)
+    assert f"full log: {log}" in msg and "f100.c:1: error: boom" in msg
+    assert "CC      f70.o" in msg and "CC      f50.o" not in msg  # the last 40 lines only
+    assert "CC      f1.o" in open(log).read()
+    assert all("k build: " in s for s in said)
