@@ -15,10 +15,11 @@ API:
         each file it changes, so the pristine inode is never touched; checked after patching),
         tree/swapbench-obj/ (make O=; inside the tree so that kbuild's paths are relative and
         ccache hits from one tree to another), build.log (make's whole output), patches/ (copies),
-        modules/ (empty: modules are off). Reused when present, so a rebuild is incremental. ccache
-        (CC="ccache gcc", CCACHE_DIR=<cache>/ccache) makes another patch set's first build mostly
-        cache hits. say(str) gets the steps and a progress line every ~10 s (in place on a
-        terminal); on failure KernelError with the log's path and its last 40 lines.
+        modules/ (modules are off: only kbuild's modules.builtin). Reused when present, so a
+        rebuild is incremental. ccache (CC="ccache gcc", CCACHE_DIR=<cache>/ccache) makes another
+        patch set's first build mostly cache hits. say(str) gets the steps and a progress line
+        every ~10 s (in place on a terminal); on failure KernelError with the log's path and its
+        last 40 lines.
         kf.image = <objdir>/arch/x86/boot/bzImage, kf.config = <objdir>/.config, kf.release = make
         kernelrelease (LOCALVERSION -swapbench[-<patch-set key>]), kf.package = the source's key,
         kf.version = <patch-set key>+<sha256 of bzImage, 8 hex>: the patch set and the exact image
@@ -30,7 +31,8 @@ API:
 The configuration: make tinyconfig, the fragment merged with scripts/kconfig/merge_config.sh -m,
 make olddefconfig; then every option asked for is verified in .config and the config checker
 (check.py, requirements.toml) is run on it; the build is refused naming any option that did not
-stick. The guest boots with the usual initramfs (no modules: give it a definition with modules = []).
+stick. The guest boots with the usual initramfs: a definition's modules are all built in (found in
+modules.builtin), or give it modules = [].
 """
 import fcntl
 import glob
@@ -522,6 +524,12 @@ def _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs):
     image = os.path.join(obj, "arch", "x86", "boot", "bzImage")
     if not os.path.exists(image):
         raise KernelError(f"make succeeded but {image} is missing; log {log}")
+    # modules.builtin (kbuild writes it with vmlinux.o, modules or not) in the otherwise empty
+    # modules folder: initramfs.module_order then reports a definition's modules as built in
+    # instead of refusing them as missing
+    builtin = os.path.join(obj, "modules.builtin")
+    if os.path.exists(builtin):
+        shutil.copy2(builtin, os.path.join(moddir, "modules.builtin"))
     release = _run(["make", "-s", *common, "kernelrelease"], "make kernelrelease", env=env).strip().splitlines()[-1]
     h = hashlib.sha256()
     with open(image, "rb") as f:
