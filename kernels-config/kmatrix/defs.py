@@ -52,12 +52,15 @@ def load_defs(path=KERNELS_TOML):
     defs = {}
     for name, d in doc.get("kernel", {}).items():
         src = d.get("source")
-        if src not in ("debian", "debian-suite", "running", "custom"):
-            raise KernelError(f"{path}: kernel {name}: source {src!r}; accepted: debian, debian-suite, running, custom")
+        if src not in ("debian", "debian-suite", "debian-source", "running", "custom"):
+            raise KernelError(f"{path}: kernel {name}: source {src!r}; "
+                              "accepted: debian, debian-suite, debian-source, running, custom")
         if src == "debian-suite" and not (d.get("suite") and d.get("package")):
             raise KernelError(f"{path}: kernel {name}: a debian-suite kernel needs suite = '...' and package = '...'")
         if src == "debian" and not d.get("package"):
             raise KernelError(f"{path}: kernel {name}: a debian kernel needs package = 'linux-image-...'")
+        if src == "debian-source" and not d.get("package"):
+            raise KernelError(f"{path}: kernel {name}: a debian-source kernel needs package = 'linux-source-...'")
         known = {f for f in KernelDef.__dataclass_fields__} - {"name"}
         unknown = set(d) - known
         if unknown:
@@ -255,6 +258,9 @@ def running_files():
 
 
 def files_for(d, fetch_if_needed=True):
+    if d.source == "debian-source":
+        raise KernelError(f"kernel {d.name} is a kernel source ({d.package}), not a built kernel: "
+                          "it is built by kmatrix.build (resolve_source, build_kernel)")
     if d.source == "running":
         return running_files()
     if d.source == "custom":

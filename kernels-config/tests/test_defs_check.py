@@ -20,7 +20,7 @@ def test_the_shipped_definitions_load_and_name_the_two_debian_kernels():
 def test_a_bad_definition_is_refused_with_what_is_accepted(tmp_path):
     p = tmp_path / "k.toml"
     p.write_text('[kernel.x]\nsource = "ubuntu"\n')
-    with pytest.raises(KernelError, match="source 'ubuntu'; accepted: debian, debian-suite, running, custom"):
+    with pytest.raises(KernelError, match="source 'ubuntu'; accepted: debian, debian-suite, debian-source, running, custom"):
         load_defs(str(p))
     p.write_text('[kernel.x]\nsource = "debian"\npackage = "linux-image-*"\nflavour = "amd64"\n')
     with pytest.raises(KernelError, match=r"unknown keys \['flavour'\]"):

@@ -1,0 +1,539 @@
+"""Guest kernels built from source, with or without patches (the patch A/B loop).
+
+API:
+    src = resolve_source(spec)                  # -> Source
+        spec: a kernels.toml definition whose source is "debian-source" (package = "linux-source-X.Y",
+        e.g. debian-6.12-source), or the path of a kernel tree (a git checkout, say).
+        A Debian source is fetched with apt-get download into <cache>/src/<package>_<version>/ and its
+        linux-source-X.Y.tar.xz unpacked there once; that tree stays pristine (nothing writes to it).
+    check_patches(src, patches: list[str]) -> None
+        Applies the patches in order to a scratch copy of the files they touch; raises PatchError
+        (a KernelError) naming the patch and the hunk that failed. Exact context only (--fuzz=0).
+    kf = build_kernel(src, patches: list[str], say) -> KernelFiles
+        One build folder per (source, patch set): <cache>/build/<source key>/<patch-set key>/ with
+        tree/ (the pristine tree copied with hard links, then patched: patch writes a new file for
+        each file it changes, so the pristine inode is never touched; checked after patching),
+        tree/swapbench-obj/ (make O=; inside the tree so that kbuild's paths are relative and
+        ccache hits from one tree to another), build.log (make's whole output), patches/ (copies),
+        modules/ (modules are off: only kbuild's modules.builtin). Reused when present, so a
+        rebuild is incremental. ccache (CC="ccache gcc", CCACHE_DIR=<cache>/ccache) makes another
+        patch set's first build mostly cache hits. say(str) gets the steps and a progress line
+        every ~10 s (in place on a terminal); on failure KernelError with the log's path and its
+        last 40 lines.
+        kf.image = <objdir>/arch/x86/boot/bzImage, kf.config = <objdir>/.config, kf.release = make
+        kernelrelease (LOCALVERSION -swapbench[-<patch-set key>]), kf.package = the source's key,
+        kf.version = <patch-set key>+<sha256 of bzImage, 8 hex>: the patch set and the exact image
+        (caches keyed on it, such as the count pass's kallsyms ranges, never mix two builds).
+    fragment(requirements_path, extra) -> str
+        The config fragment (pure): guest-config.toml's groups, every requirements.toml option =y,
+        then extra ({OPTION: "y" | "n" | value}) last.
+
+The configuration: make tinyconfig, the fragment merged with scripts/kconfig/merge_config.sh -m,
+make olddefconfig; then every option asked for is verified in .config and the config checker
+(check.py, requirements.toml) is run on it; the build is refused naming any option that did not
+stick. The guest boots with the usual initramfs: a definition's modules are all built in (found in
+modules.builtin), or give it modules = [].
+"""
+import fcntl
+import glob
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tomllib
+from dataclasses import dataclass
+
+from kmatrix.check import evaluate, load_requirements
+from kmatrix.defs import HERE, REQUIREMENTS_TOML, KernelError, KernelFiles, cache_dir, get_def, load_defs, \
+    read_config, resolve_package
+
+GUEST_CONFIG = os.path.join(HERE, "guest-config.toml")
+JOBS_MAX = 2            # this machine has 2 vCPUs, shared: never more jobs than that by default
+TAIL_LINES = 40         # of build.log, in the error of a failed build
+PROGRESS_EVERY_S = 10   # a progress line this often when stderr is not a terminal
+# Fixed so that two builds of the same inputs give the same bzImage (init/version.o embeds them),
+# and the image hash in kf.version identifies the build, not the moment it ran.
+OBJ = "swapbench-obj"   # make O=, inside the build tree (see _build_locked)
+REPRODUCIBLE_ENV = {"KBUILD_BUILD_TIMESTAMP": "Thu Jan  1 00:00:00 UTC 2026", "KBUILD_BUILD_USER": "swapbench",
+                    "KBUILD_BUILD_HOST": "swapbench", "KBUILD_BUILD_VERSION": "1"}
+
+
+class PatchError(KernelError):
+    """A patch does not apply: which patch, which file, which hunk."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str        # the definition's name, or the tree's folder name
+    tree: str        # the pristine kernel tree; never written to
+    key: str         # its identity in the build cache (package_version, or dir-<path hash>[-<git head>])
+    package: str = ""
+    version: str = ""
+
+
+# ---------------------------------------------------------------------------------------------- source
+
+def _run(cmd, what, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        raise KernelError(f"{what} failed (exit {r.returncode}): {(r.stderr or r.stdout).strip()[-400:]}")
+    return r.stdout
+
+
+def _candidate_version(pkg):
+    out = _run(["apt-cache", "show", "--no-all-versions", pkg], f"apt-cache show {pkg}")
+    m = re.search(r"^Version: (\S+)", out, re.M)
+    if not m:
+        raise KernelError(f"apt-cache show {pkg}: no Version (fix: apt-get update)")
+    return m.group(1)
+
+
+def _fetch_debian_source(d, cache):
+    pkg = resolve_package(d)
+    ver = _candidate_version(pkg)
+    key = f"{pkg}_{ver.replace(':', '_')}"
+    root = os.path.join(cache, "src", key)
+    if not os.path.exists(os.path.join(root, ".complete")):
+        tmp = root + ".partial"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        print(f"swapbench: fetching {pkg} {ver} into {root} (apt-get download; not installed)", file=sys.stderr,
+              flush=True)
+        _run(["apt-get", "download", "-q", f"{pkg}={ver}"], f"apt-get download {pkg}={ver}", cwd=tmp)
+        debs = glob.glob(os.path.join(tmp, "*.deb"))
+        if len(debs) != 1:
+            raise KernelError(f"apt-get download {pkg}: expected one .deb in {tmp}, found {len(debs)}")
+        _run(["dpkg-deb", "-x", debs[0], os.path.join(tmp, "deb")], f"dpkg-deb -x {debs[0]}")
+        tars = glob.glob(os.path.join(tmp, "deb", "usr", "src", "linux-source-*.tar.*"))
+        if len(tars) != 1:
+            raise KernelError(f"{pkg}: no single usr/src/linux-source-*.tar.* in the package")
+        _run(["tar", "-xf", tars[0], "-C", tmp], f"tar -xf {tars[0]}")
+        shutil.rmtree(os.path.join(tmp, "deb"))  # the tarball and the .deb would double the cache
+        os.unlink(debs[0])
+        shutil.rmtree(root, ignore_errors=True)
+        os.rename(tmp, root)
+        open(os.path.join(root, ".complete"), "w").close()
+    trees = [p for p in glob.glob(os.path.join(root, "linux-source-*")) if os.path.isdir(p)]
+    if len(trees) != 1:
+        raise KernelError(f"{root}: expected one linux-source-* folder; delete {root} to fetch again")
+    return Source(d.name, trees[0], key, pkg, ver)
+
+
+def _tree_source(path):
+    tree = os.path.realpath(path)
+    for f in ("Makefile", "Kconfig", "mm", "scripts/kconfig/merge_config.sh"):
+        if not os.path.exists(os.path.join(tree, f)):
+            raise KernelError(f"{path}: not a kernel tree (no {f})")
+    for f in (".config", "include/config"):
+        if os.path.exists(os.path.join(tree, f)):
+            raise KernelError(f"{path}: the tree has been configured in place ({f} exists); builds use make O=, "
+                              f"which needs a clean tree (fix: make -C {path} mrproper)")
+    key = "dir-" + hashlib.sha256(tree.encode()).hexdigest()[:10]
+    version = ""
+    if os.path.exists(os.path.join(tree, ".git")):
+        r = subprocess.run(["git", "-C", tree, "rev-parse", "HEAD"], capture_output=True, text=True)
+        if r.returncode == 0:
+            version = r.stdout.strip()
+            key += "-" + version[:12]
+    return Source(os.path.basename(tree), tree, key, "", version)
+
+
+def resolve_source(spec, defs=None, cache=None):
+    """A definition name (source = "debian-source") or a kernel tree's path -> Source."""
+    if os.path.isdir(spec):
+        return _tree_source(spec)
+    d = get_def(spec, defs if defs is not None else load_defs())
+    if d.source != "debian-source":
+        raise KernelError(f"kernel {spec} is a {d.source} kernel, not a source to build: "
+                          "give a debian-source definition or a kernel tree's path")
+    return _fetch_debian_source(d, cache or cache_dir())
+
+
+# --------------------------------------------------------------------------------------------- patches
+
+def patch_files(patch_path):
+    """The files a patch touches (-p1 names), from its ---/+++ lines; /dev/null left out."""
+    names = []
+    with open(patch_path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = re.match(r"^(?:---|\+\+\+) (\S+)", line)
+            if m and m.group(1) != "/dev/null":
+                parts = m.group(1).split("/", 1)
+                if len(parts) == 2 and parts[1] not in names:
+                    names.append(parts[1])
+    return names
+
+
+def _patch_failure(out):
+    """The lines of patch's output that say what failed (file, hunk, reason)."""
+    keep = [l.strip() for l in out.splitlines()
+            if re.search(r"FAILED|^patching file|can't find file|No file to patch|Reversed|malformed|"
+                         r"Only garbage|doesn't exist|No such file", l)]
+    return "; ".join(keep) or out.strip()[-400:]
+
+
+def _apply(tree, patch, earlier, dry_run=False):
+    cmd = ["patch", "-p1", "--batch", "--forward", "--fuzz=0", "--no-backup-if-mismatch", "-d", tree,
+           "-i", os.path.abspath(patch)]
+    r = subprocess.run(cmd + (["--dry-run"] if dry_run else []), capture_output=True, text=True)
+    if r.returncode != 0:
+        after = f" (after {', '.join(os.path.basename(p) for p in earlier)})" if earlier else ""
+        raise PatchError(f"patch {patch} does not apply{after}: {_patch_failure(r.stdout + r.stderr)} "
+                         "(exact context only, as git apply; refresh the patch against this source)")
+    return r.stdout
+
+
+def check_patches(src, patches, scratch_parent=None):
+    """Each patch applied in order to a scratch copy of the files the patches touch; PatchError on
+    the first that fails. Nothing in src.tree is written."""
+    for p in patches:
+        if not os.path.isfile(p):
+            raise PatchError(f"patch {p}: no such file")
+    if not patches:
+        return
+    scratch_parent = scratch_parent or os.path.join(cache_dir(), "work")
+    os.makedirs(scratch_parent, exist_ok=True)
+    scratch = tempfile.mkdtemp(dir=scratch_parent, prefix="patch-check-")
+    try:
+        for p in patches:
+            for rel in patch_files(p):
+                s, t = os.path.join(src.tree, rel), os.path.join(scratch, rel)
+                if os.path.isfile(s) and not os.path.exists(t):
+                    os.makedirs(os.path.dirname(t), exist_ok=True)
+                    shutil.copy2(s, t)
+        for i, p in enumerate(patches):
+            _apply(scratch, p, patches[:i])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def patchset_key(patches):
+    """'pristine', or 12 hex of sha256 over the patches' contents in order (names do not matter)."""
+    if not patches:
+        return "pristine"
+    h = hashlib.sha256()
+    for p in patches:
+        with open(p, "rb") as f:
+            data = f.read()
+        h.update(f"{len(data)}\n".encode())
+        h.update(data)
+    return h.hexdigest()[:12]
+
+
+def prepare_tree(src, patches, tree):
+    """tree = src.tree copied with hard links (cp -al), then patched; reused when complete. Every file
+    a patch changed must be a new inode (the pristine tree unchanged), else KernelError."""
+    done = os.path.join(tree, ".swapbench-complete")
+    if os.path.exists(done):
+        return False
+    tmp = tree + ".partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    # .git stays out: setlocalversion would ask git about a tree that is not its checkout
+    os.makedirs(tmp)
+    entries = [os.path.join(src.tree, e) for e in sorted(os.listdir(src.tree)) if e not in (".git", ".complete")]
+    _run(["cp", "-al", "--", *entries, tmp], f"cp -al {src.tree} {tmp}")
+    for i, p in enumerate(patches):
+        _apply(tmp, p, patches[:i])
+    for p in patches:
+        for rel in patch_files(p):
+            a, b = os.path.join(src.tree, rel), os.path.join(tmp, rel)
+            if os.path.exists(a) and os.path.exists(b) and os.stat(a).st_ino == os.stat(b).st_ino:
+                # one inode for both: the patch was written through the link into the pristine tree
+                raise KernelError(f"{rel}: patching wrote through the hard link into the pristine tree {src.tree}; "
+                                  f"delete {os.path.dirname(src.tree)} to fetch it again")
+    os.rename(tmp, tree)
+    open(done, "w").close()
+    return True
+
+
+# ---------------------------------------------------------------------------------------- configuration
+
+def load_guest_config(path=GUEST_CONFIG):
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise KernelError(f"{path}: {e}") from None
+
+
+def fragment_options(requirements_path=REQUIREMENTS_TOML, extra=None, guest_config=None):
+    """[(group, option, value)] in order: guest-config groups, requirements (=y), extra; an option
+    asked both on and off by two sources is refused (extra may override the groups, never a
+    requirement)."""
+    gc = guest_config if guest_config is not None else load_guest_config()
+    req = load_requirements(requirements_path)
+    out, where = [], {}
+
+    def put(group, opt, val, may_override):
+        if opt in where:
+            g0, v0 = where[opt]
+            if v0 == val:
+                return
+            if not may_override or g0 == "requirements":
+                raise KernelError(f"CONFIG_{opt}: {g0} asks {v0}, {group} asks {val}")
+            out[:] = [x for x in out if x[1] != opt]
+        where[opt] = (group, val)
+        out.append((group, opt, val))
+
+    for g, body in gc.get("group", {}).items():
+        for o in body.get("y", []):
+            put(g, o, "y", False)
+        for o in body.get("n", []):
+            put(g, o, "n", False)
+    for o in req.get("option", {}):
+        put("requirements", o, "y", False)  # modules are off: "m is enough" becomes built in
+    for o, v in (extra or {}).items():
+        put("extra", o.removeprefix("CONFIG_"), v, True)
+    return out
+
+
+def fragment(requirements_path=REQUIREMENTS_TOML, extra=None, guest_config=None):
+    """The fragment's text for merge_config.sh, grouped and commented with where each option comes from."""
+    lines, last = [], None
+    for g, o, v in fragment_options(requirements_path, extra, guest_config):
+        if g != last:
+            lines.append(f"# {g}")
+            last = g
+        if v == "n":
+            lines.append(f"# CONFIG_{o} is not set")
+        elif v in ("y", "m") or re.fullmatch(r"-?\d+|0x[0-9a-fA-F]+", v):
+            lines.append(f"CONFIG_{o}={v}")
+        else:
+            lines.append(f'CONFIG_{o}="{v}"')
+    return "\n".join(lines) + "\n"
+
+
+def parse_fragment(text):
+    """{OPTION: value} from a fragment ('n' for '# CONFIG_X is not set')."""
+    want = {}
+    for line in text.splitlines():
+        m = re.match(r"^# CONFIG_(\w+) is not set", line)
+        if m:
+            want[m.group(1)] = "n"
+            continue
+        m = re.match(r"^CONFIG_(\w+)=(.*)$", line)
+        if m:
+            want[m.group(1)] = m.group(2).strip('"')
+    return want
+
+
+def kconfig_symbols(tree):
+    """Every symbol some Kconfig file of the tree declares."""
+    syms = set()
+    for root, dirs, files in os.walk(tree):
+        dirs[:] = [d for d in dirs if d not in (".git", "Documentation", "tools")]
+        for f in files:
+            if f.startswith("Kconfig"):
+                with open(os.path.join(root, f), encoding="utf-8", errors="replace") as fh:
+                    syms.update(re.findall(r"^\s*(?:menu)?config\s+(\w+)", fh.read(), re.M))
+    return syms
+
+
+def config_mismatches(cfg, want, declared):
+    """(did not stick [(option, asked, got)], not declared by this kernel [option]) -- pure."""
+    bad, absent = [], []
+    for o, v in want.items():
+        if o not in declared:
+            absent.append(o)
+            continue
+        got = cfg.get(o, "n")
+        if got != v:
+            bad.append((o, v, "not set" if got == "n" else got))
+    return bad, sorted(absent)
+
+
+def verify_config(config_path, want, declared, requirements_path=REQUIREMENTS_TOML):
+    """KernelError naming every option that did not stick, and every benchmark the checker refuses;
+    returns the options this kernel does not declare (skipped)."""
+    cfg = read_config(config_path)
+    bad, absent = config_mismatches(cfg, want, declared)
+    req = load_requirements(requirements_path)
+    missing_req = [o for o in absent if o in req.get("option", {})]
+    problems = [f"CONFIG_{o}: asked {v}, got {g}" for o, v, g in bad]
+    problems += [f"CONFIG_{o}: required by requirements.toml, but this kernel has no such option" for o in missing_req]
+    rows, _ = evaluate(cfg, req)
+    problems += [f"{b}: {why}" for b, ok, why in rows if not ok]
+    if problems:
+        raise KernelError(f"{config_path}: the configuration is not what was asked (olddefconfig changed it, "
+                          "usually a dependency the fragment lacks; add it to guest-config.toml):\n  "
+                          + "\n  ".join(problems))
+    return absent
+
+
+# ------------------------------------------------------------------------------------------------ build
+
+def _what(line):
+    """What make is doing, from one line of its quiet output ('CC mm/zswap.o'), or None."""
+    m = re.match(r"^\s+([A-Z][A-Z0-9_-]{1,12})\s+(\S+)", line)
+    return f"{m.group(1)} {m.group(2)}" if m else None
+
+
+def _elapsed(s):
+    s = int(s)
+    return f"{s // 60}m{s % 60:02d}s"
+
+
+def _tail(path, n=TAIL_LINES):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+def _make(args, log, say, label, env):
+    """Runs make, all of its output to log; a progress line (elapsed, last step) every ~10 s or, on
+    a terminal, updated in place. KernelError with the log's tail if make fails."""
+    tty = sys.stderr.isatty()
+    state = {"what": "starting", "done": False}
+    t0 = time.monotonic()
+
+    def ticker():
+        every = 1 if tty else PROGRESS_EVERY_S
+        while not stop.wait(every):
+            msg = f"{label}: {_elapsed(time.monotonic() - t0)}  {state['what']}"
+            if tty:
+                sys.stderr.write("\r\033[K" + msg[:150])
+                sys.stderr.flush()
+            else:
+                say(msg)
+
+    stop = threading.Event()
+    th = threading.Thread(target=ticker, daemon=True)
+    th.start()
+    try:
+        with open(log, "a") as lf:
+            lf.write(f"\n$ make {' '.join(args)}\n")
+            lf.flush()
+            p = subprocess.Popen(["make", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 errors="replace", env=env, start_new_session=True)
+            try:
+                for line in p.stdout:
+                    lf.write(line)
+                    w = _what(line)
+                    if w:
+                        state["what"] = w
+                rc = p.wait()
+            except BaseException:
+                os.killpg(p.pid, 15)
+                p.wait()
+                raise
+    finally:
+        stop.set()
+        th.join()
+        if tty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+    dt = time.monotonic() - t0
+    if rc != 0:
+        raise KernelError(f"{label} failed (make exit {rc}) after {_elapsed(dt)}; full log: {log}\n"
+                          f"last {TAIL_LINES} lines:\n{_tail(log)}")
+    return dt
+
+
+def build_env(cache):
+    env = dict(os.environ)
+    env.update(REPRODUCIBLE_ENV)
+    env["CCACHE_DIR"] = os.path.join(cache, "ccache")
+    # the paths ccache hashes are relative (objdir inside the tree); these keep it so should a tool
+    # pass an absolute one
+    env["CCACHE_BASEDIR"] = os.path.join(cache, "build")
+    env["CCACHE_NOHASHDIR"] = "1"
+    env.pop("ARCH", None)
+    env.pop("CROSS_COMPILE", None)
+    return env
+
+
+def _jobs():
+    return max(1, min(os.cpu_count() or 1, JOBS_MAX))
+
+
+def build_kernel(src, patches, say, cache=None, extra=None, jobs=None):
+    """The guest kernel of src with patches applied in order -> KernelFiles (see the module doc)."""
+    cache = cache or cache_dir()
+    for tool in ("ccache", "gcc", "make", "bison", "flex", "bc", "patch"):
+        if not shutil.which(tool):
+            raise KernelError(f"{tool} not found: apt-get install bison flex libelf-dev libssl-dev bc ccache patch")
+    patches = [os.path.abspath(p) for p in patches]
+    check_patches(src, patches)
+    pkey = patchset_key(patches)
+    bdir = os.path.join(cache, "build", src.key, pkey)
+    os.makedirs(bdir, exist_ok=True)
+    with open(os.path.join(bdir, ".lock"), "w") as lockf:
+        try:
+            fcntl.flock(lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"{bdir}: another build holds it; waiting")
+            fcntl.flock(lockf, fcntl.LOCK_EX)
+        return _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs or _jobs())
+
+
+def _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs):
+    tree, log = os.path.join(bdir, "tree"), os.path.join(bdir, "build.log")
+    # The objdir inside the tree: kbuild then names the source "..", so every path on a compiler's
+    # command line is relative and the same in every tree; ccache hits across patch sets with no
+    # path rewriting (an objdir elsewhere makes srctree absolute, different for each tree).
+    obj = os.path.join(tree, OBJ)
+    label = f"{src.name}{'' if pkey == 'pristine' else '+' + pkey}"
+    if prepare_tree(src, patches, tree):
+        say(f"{label}: tree {tree} (hard links to {src.tree}, {len(patches)} patch(es) applied)")
+    pdir = os.path.join(bdir, "patches")
+    if patches and not os.path.isdir(pdir):
+        os.makedirs(pdir)
+        for i, p in enumerate(patches):
+            shutil.copy2(p, os.path.join(pdir, f"{i + 1:02d}-{os.path.basename(p)}"))
+    moddir = os.path.join(bdir, "modules")
+    os.makedirs(moddir, exist_ok=True)
+    os.makedirs(obj, exist_ok=True)
+    env = build_env(cache)
+    localversion = "-swapbench" + ("" if pkey == "pristine" else "-" + pkey[:8])
+    common = ["-C", tree, f"O={obj}", "CC=ccache gcc", "HOSTCC=ccache gcc", f"LOCALVERSION={localversion}"]
+
+    frag = fragment(REQUIREMENTS_TOML, extra)
+    stamp = os.path.join(obj, ".swapbench-fragment")
+    cfg = os.path.join(obj, ".config")
+    old = open(stamp).read() if os.path.exists(stamp) else None
+    if old != frag or not os.path.exists(cfg):
+        say(f"{label}: configuring (tinyconfig + fragment + olddefconfig)")
+        frag_path = os.path.join(bdir, "guest.fragment")
+        with open(frag_path, "w") as f:
+            f.write(frag)
+        _make(common + ["tinyconfig"], log, say, f"{label} tinyconfig", env)
+        with open(log, "a") as lf:
+            lf.write(f"\n$ merge_config.sh -m -O {obj} {cfg} {frag_path}\n")
+            lf.flush()
+            r = subprocess.run(["sh", os.path.join(tree, "scripts/kconfig/merge_config.sh"), "-m", "-O", obj, cfg,
+                                frag_path], cwd=tree, stdout=lf, stderr=subprocess.STDOUT, env=env)
+        if r.returncode != 0:
+            raise KernelError(f"merge_config.sh failed (exit {r.returncode}); log {log}:\n{_tail(log)}")
+        _make(common + ["olddefconfig"], log, say, f"{label} olddefconfig", env)
+        absent = verify_config(cfg, parse_fragment(frag), kconfig_symbols(tree))
+        if absent:
+            say(f"{label}: options this kernel does not have (skipped): {' '.join(absent)}")
+        with open(stamp, "w") as f:
+            f.write(frag)
+    else:
+        verify_config(cfg, parse_fragment(frag), kconfig_symbols(tree))
+    say(f"{label}: make -j{jobs} bzImage in {obj} (log {log})")
+    dt = _make(common + [f"-j{jobs}", "bzImage"], log, say, f"{label} build", env)
+    image = os.path.join(obj, "arch", "x86", "boot", "bzImage")
+    if not os.path.exists(image):
+        raise KernelError(f"make succeeded but {image} is missing; log {log}")
+    # modules.builtin (kbuild writes it with vmlinux.o, modules or not) in the otherwise empty
+    # modules folder: initramfs.module_order then reports a definition's modules as built in
+    # instead of refusing them as missing
+    builtin = os.path.join(obj, "modules.builtin")
+    if os.path.exists(builtin):
+        shutil.copy2(builtin, os.path.join(moddir, "modules.builtin"))
+    release = _run(["make", "-s", *common, "kernelrelease"], "make kernelrelease", env=env).strip().splitlines()[-1]
+    h = hashlib.sha256()
+    with open(image, "rb") as f:
+        h.update(f.read())
+    say(f"{label}: {release} built in {_elapsed(dt)}: {image}")
+    return KernelFiles(name=label, release=release, image=image, modules_dir=moddir, config=cfg,
+                       package=src.key, version=f"{pkey}+{h.hexdigest()[:8]}")
