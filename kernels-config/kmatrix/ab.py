@@ -136,7 +136,8 @@ def main(a):
             t = time.monotonic()
             kf = build.build_kernel(src, ps, _say)
             _say(f"kernel {side} ({len(ps)} patches) ready in {time.monotonic() - t:.0f} s: {kf.image}")
-            kernels.append((f"{side}-{patch_set_id(ps)}", kf))
+            # Named by the build (bzImage hash): the count pass caches function addresses per kernel name.
+            kernels.append((f"{side}-{kf.version.split('+')[-1]}", kf))
         defs = definitions(kernels, os.path.join(folder, "kernels.toml"))
         summary = {"source": a.source, "patches_a": a.patch_a, "patches_b": a.patch, "suites": {},
                    "functions_touched_by_b": touched_functions(a.patch), "kernels": {n: kf.release for n, kf in kernels}}
