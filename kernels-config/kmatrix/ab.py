@@ -36,6 +36,7 @@ def add_arguments(p):
     p.add_argument("--repetitions", type=int, default=2, help="repetitions per set and side (default %(default)s)")
     p.add_argument("--count-boots", type=int, default=2, help="counted boots per side (default %(default)s)")
     p.add_argument("--no-count", action="store_true", help="timed boots only (no exact verdict)")
+    p.add_argument("--backend", help="as in run (default: the suite's)")
     p.add_argument("--compressor", help="as in run (default: every compressor the guest kernel accepts)")
     p.add_argument("--pages", type=int, default=2048, help="as in run (default %(default)s)")
     p.add_argument("--duration", type=float, help="the race suite's seconds, if it is among --suite")
@@ -145,7 +146,7 @@ def main(a):
         for suite in suites:
             out = os.path.join(folder, suite)
             m = argparse.Namespace(kernels=",".join(n for n, _ in kernels), suite=suite, repetitions=a.repetitions,
-                                   boots=a.boots, backend=None, compressor=a.compressor, pages=a.pages,
+                                   boots=a.boots, backend=a.backend, compressor=a.compressor, pages=a.pages,
                                    duration=a.duration, events="perf::task-clock,perf::major-faults", no_ftrace=True,
                                    no_count=a.no_count, count_only=False, count_boots=a.count_boots, accel="auto",
                                    timeout=a.timeout, out=out, definitions=defs, guest_files=None)
