@@ -84,6 +84,10 @@ int main(int argc, char** argv) {
       ->envname("SWAPBENCH_INJECT_NS");
   run->add_option("--duration", o.duration_s, "seconds the race suite runs, 0.1 to 86400 (default 10)")
       ->envname("SWAPBENCH_DURATION");
+  run->add_option("--race-mechanism", o.race_mechanism,
+                  "the race suite's way to force writeback: memcg_zswap_max, shrinker_reclaim or pool_limit "
+                  "(default: the first the kernel offers)")
+      ->envname("SWAPBENCH_RACE_MECHANISM");
   run->add_option("--test-stale-page", o.test_stale_page, "")->group("");
   run->add_option("--swap-device", o.swap_device,
                   "swap on this block device instead of a file; it is mkswap'd and its content LOST (for guests)")

@@ -20,6 +20,7 @@ struct RunOptions {
   std::string swap_dir;     // "": /var/tmp
   std::string swap_device;  // "": a swap file under swap_dir; else this block device is mkswap'd (guests)
   std::string filter;       // "": every set of the suite
+  std::string race_mechanism;  // "": the first writeback mechanism the kernel offers
   bool thp = false;
   bool no_floors = false;
   bool fixed_order = false;  // sets in declared order, repetitions back to back (counted guests)

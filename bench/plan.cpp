@@ -145,7 +145,7 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
       {"--pattern", !o.patterns.empty()}, {"--pages", !o.pages.empty()},       {"--fault", !o.fault.empty()},
       {"--inject-ns", !o.inject_ns.empty()}, {"--duration", !o.duration_s.empty()}, {"--swap-dir", !o.swap_dir.empty()},
       {"--swap-device", !o.swap_device.empty()}, {"--thp", o.thp}, {"--filter", !o.filter.empty()},            {"--no-floors", o.no_floors},
-      {"--events", o.events_given}};
+      {"--events", o.events_given}, {"--race-mechanism", !o.race_mechanism.empty()}};
   for (const auto& [opt, yes] : given) {
     if (!yes) continue;
     if (s.model)
@@ -153,6 +153,8 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
                      " (a user-space model that borrows nothing; it takes --cpu, --repetitions and --out)");
     if (opt == "--duration" && !s.has(Kind::Race))
       throw BadInput("--duration applies only to the race suite (--suite race), not to suite " + s.name);
+    if (opt == "--race-mechanism" && !s.has(Kind::Race))
+      throw BadInput("--race-mechanism applies only to the race suite (--suite race), not to suite " + s.name);
     if (opt == "--inject-ns" && !s.has(Kind::Swapin))
       throw BadInput("--inject-ns adds a delay to timed swap-in faults; suite " + s.name + " has none");
   }
@@ -182,6 +184,12 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
                      (o.out.empty() ? " (give --out FILE)" : ""));
   }
   if (s.model) return p;
+  if (!o.race_mechanism.empty()) {
+    for (auto m : {WritebackMech::MemcgZswapMax, WritebackMech::ShrinkerReclaim, WritebackMech::PoolLimit})
+      if (to_string(m) == o.race_mechanism) p.race_mechanism = m;
+    if (!p.race_mechanism)
+      throw BadInput("--race-mechanism '" + o.race_mechanism + "': accepted: memcg_zswap_max, shrinker_reclaim, pool_limit");
+  }
   if (!o.filter.empty()) {
     try {
       std::regex check(o.filter);
@@ -328,7 +336,14 @@ Expansion expand(const Plan& p, const Capabilities& c) {
       // it is there): the race is about slots and writeback, not compression.
       if (suite.has(Kind::Race) && (!p.compressors.empty() || comp == comps.front())) {
         Scenario sc = set_of(Kind::Race, Backend::Zswap, comp, prof, p.patterns.front());
-        if (!resolved) add_one(sc);
+        if (resolved && p.race_mechanism) {
+          // Asked for by name: used if the kernel offers it, else bad input naming why not.
+          for (const auto& m : c.writeback)
+            if (m.id == *p.race_mechanism && !m.ok)
+              throw BadInput("--race-mechanism " + m.name + ": not possible here: " + m.reason + " (fix: " + m.fix + ")");
+          sc.mechanism = *p.race_mechanism;
+          add_one(sc);
+        } else if (!resolved) add_one(sc);
         else if (usable.empty())
           x.skipped.push_back({sc.name() + "/none", "no way to force writeback here, so no race to provoke",
                                "see ./swapbench run --suite writeback for each mechanism's reason"});

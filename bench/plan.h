@@ -50,6 +50,7 @@ struct Plan {
   uint64_t swap_bytes = 0;     // the swap area the run needs
   std::string out;             // resolved result path
   std::string filter;          // a regular expression the sets' names must match ("": all)
+  std::optional<WritebackMech> race_mechanism;  // unset: the first usable one
   bool thp = false;
   // Google Benchmark's random interleaving spreads drift over the sets of a timed run; a counted run
   // wants the opposite: the same order in every boot, so zswap's pool holds the same pages when

@@ -40,6 +40,7 @@ def add_arguments(p):
     p.add_argument("--compressor", help="as in run (default: every compressor the guest kernel accepts)")
     p.add_argument("--pages", type=int, default=2048, help="as in run (default %(default)s)")
     p.add_argument("--duration", type=float, help="the race suite's seconds, if it is among --suite")
+    p.add_argument("--race-mechanism", help="as in run: how the race suite forces writeback")
     p.add_argument("--max-instructions-delta", type=float, metavar="N",
                    help="exit 1 when B executes more than N instructions per call (in any function) or per operation "
                         "more than A; default: increases are reported, exit 0")
@@ -147,7 +148,7 @@ def main(a):
             out = os.path.join(folder, suite)
             m = argparse.Namespace(kernels=",".join(n for n, _ in kernels), suite=suite, repetitions=a.repetitions,
                                    boots=a.boots, backend=a.backend, compressor=a.compressor, pages=a.pages,
-                                   duration=a.duration, events="perf::task-clock,perf::major-faults", no_ftrace=True,
+                                   duration=a.duration, race_mechanism=a.race_mechanism, events="perf::task-clock,perf::major-faults", no_ftrace=True,
                                    no_count=a.no_count, count_only=False, count_boots=a.count_boots, accel="auto",
                                    timeout=a.timeout, out=out, definitions=defs, guest_files=None)
             written = []

@@ -39,6 +39,7 @@ def add_arguments(p):
     p.add_argument("--backend", help="as in run (default: the suite's)")
     p.add_argument("--compressor", help="as in run (default: every compressor the guest kernel accepts)")
     p.add_argument("--duration", type=float, help="as in run: the race suite's seconds (default: run's)")
+    p.add_argument("--race-mechanism", help="as in run: how the race suite forces writeback (default: run's)")
     p.add_argument("--pages", type=int, default=4096,
                    help="as in run (default 4096, half the quick suite's: emulated faults are slow)")
     p.add_argument("--events", default="perf::task-clock,perf::major-faults",
@@ -66,7 +67,8 @@ def add_arguments(p):
 def _run_args(a, reps, pages=None):
     out = ["--suite", a.suite, "--repetitions", str(reps), "--events", a.events]
     for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or a.pages),
-                    ("--duration", getattr(a, "duration", None))):
+                    ("--duration", getattr(a, "duration", None)),
+                    ("--race-mechanism", getattr(a, "race_mechanism", None))):
         if v:
             out += [flag, str(v)]
     return " ".join(out)

@@ -232,6 +232,27 @@ TEST(Expand, RaceUsesTheFirstUsableMechanismAndWritebackSkipsTheOthersWithWhy) {
   }
 }
 
+TEST(Expand, ARaceMechanismAskedForByNameIsUsedOrRefusedWithWhy) {
+  RunOptions o = opts("race");
+  o.race_mechanism = "shrinker_reclaim";
+  Capabilities v2 = kernel();
+  for (auto& m : v2.writeback) m.ok = true;
+  Expansion x = expand(make_plan(o, facts(true)), v2);
+  ASSERT_EQ(x.sets.size(), 1u);
+  EXPECT_EQ(x.sets[0].name(), "race/zswap/lzo/ratio2/random/shrinker_reclaim");
+  try {
+    expand(make_plan(o, facts(true)), kernel());  // cgroup v1: no shrinker writeback
+    FAIL() << "an impossible mechanism must be refused, not replaced";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("not cgroup v2"), std::string::npos) << e.what();
+  }
+  o.race_mechanism = "magic";
+  EXPECT_NE(refusal(o).find("accepted: memcg_zswap_max"), std::string::npos);
+  o = opts("quick");
+  o.race_mechanism = "pool_limit";
+  EXPECT_NE(refusal(o).find("only to the race suite"), std::string::npos);
+}
+
 TEST(Expand, NoUsableMechanismSkipsTheRaceWithAFix) {
   Capabilities c = kernel();
   for (auto& m : c.writeback) m.ok = false;
