@@ -1,6 +1,5 @@
 #include "bench/check.h"
 
-#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -9,11 +8,13 @@
 #include <fstream>
 #include <string>
 
+#include "bench/plan.h"
 #include "bench/results.h"
 #include "workloads/arch/arm64/mte.h"
 #include "workloads/pmu.h"
 #include "workloads/system/memcg.h"
 #include "workloads/system/session.h"
+#include "workloads/system/swap_area.h"
 #include "workloads/system/zswap.h"
 
 namespace swapbench {
@@ -53,11 +54,11 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
   Probe p_root{root, root ? "running as root" : "not root (fix: run it as root)"};
   row("root", p_root);
 
-  struct statfs sf;
-  bool dir_ok = statfs(swap_dir.c_str(), &sf) == 0 && access(swap_dir.c_str(), W_OK) == 0;
-  Probe p_swap{dir_ok && in_path("mkswap") && ops.exists("/proc/swaps"), ""};
+  // The same check a run makes before borrowing anything, for the quick suite's swap file.
+  const auto dir_problem = swap_dir_problem(swap_dir, swap_bytes_for(find_suite("quick").pages));
+  Probe p_swap{!dir_problem && in_path("mkswap") && ops.exists("/proc/swaps"), ""};
   if (!in_path("mkswap")) p_swap.detail = "mkswap not found (fix: apt-get install util-linux)";
-  else if (!dir_ok) p_swap.detail = swap_dir + " is not writable (fix: --swap-dir DIR on a local file system)";
+  else if (dir_problem) p_swap.detail = *dir_problem;
   else p_swap.detail = "a swap file is created under " + swap_dir + " for each run and removed after";
   row("swap area", p_swap);
 

@@ -4,7 +4,6 @@
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -100,6 +99,8 @@ std::optional<std::string> output_path_problem(const std::string& path) {
   }
   return folder_problem(parent_of(path), "the result's folder");
 }
+
+uint64_t swap_bytes_for(size_t pages) { return static_cast<uint64_t>(pages) * kPageSize + kSwapHeadroom; }
 
 MachineFacts read_machine_facts() {
   MachineFacts m;
@@ -243,7 +244,7 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
                    std::to_string(m.mem_available >> 20) + " MiB and a run uses at most half of it: --pages " +
                    std::to_string(max_pages) + " at most");
   }
-  p.swap_bytes = static_cast<uint64_t>(p.pages) * kPageSize + kSwapHeadroom;
+  p.swap_bytes = swap_bytes_for(p.pages);
   if (!o.swap_dir.empty() && !o.swap_device.empty())
     throw BadInput("--swap-dir and --swap-device: give one (a swap file in a folder, or a whole block device)");
   if (!o.swap_dir.empty()) p.swap_dir = o.swap_dir;

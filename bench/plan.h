@@ -66,6 +66,9 @@ struct Plan {
 // `list`, which writes and borrows nothing).
 Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list = false);
 
+// The swap area a run of `pages` pages needs: the region, and room for whatever else swaps meanwhile.
+uint64_t swap_bytes_for(size_t pages);
+
 // A problem with a result path, found before the run (nullopt: writable).
 std::optional<std::string> output_path_problem(const std::string& path);
 

@@ -76,7 +76,7 @@ int write_result(const Plan& p, const MachineFacts& m, const json& doc) {
   // The default folder is the one thing created without being named: it is where results go.
   if (p.out.rfind(m.results_dir + "/", 0) == 0) mkdir(m.results_dir.c_str(), 0755);
   try {
-    write_json_atomic(p.out, doc);
+    write_json_file(p.out, doc);
     std::cerr << "swapbench: wrote " << p.out << "\n";
     return 0;
   } catch (const std::exception& e) {
@@ -87,7 +87,7 @@ int write_result(const Plan& p, const MachineFacts& m, const json& doc) {
   if (rescue != p.out) {
     try {
       mkdir(m.results_dir.c_str(), 0755);
-      write_json_atomic(rescue, doc);
+      write_json_file(rescue, doc);
       std::cerr << "swapbench: the result is saved as " << rescue << " instead\n";
     } catch (const std::exception& e) {
       std::cerr << "swapbench run: the result is lost: " << e.what() << "\n";

@@ -86,7 +86,7 @@ void write_output_file(const std::string& path, const std::string& text) {
   }
 }
 
-void write_json_atomic(const std::string& path, const nlohmann::json& j) { write_output_file(path, j.dump(2) + "\n"); }
+void write_json_file(const std::string& path, const nlohmann::json& j) { write_output_file(path, j.dump(2) + "\n"); }
 
 std::string utc_stamp(const char* fmt) {
   char buf[64];

@@ -22,7 +22,7 @@ constexpr int kGbenchSchemaVersion = 1;
 // A folder, or a missing parent folder, is an error: nothing is created that was not asked for.
 // Throws std::runtime_error naming the path.
 void write_output_file(const std::string& path, const std::string& text);
-void write_json_atomic(const std::string& path, const nlohmann::json& j);  // write_output_file of j.dump(2)
+void write_json_file(const std::string& path, const nlohmann::json& j);  // write_output_file of j.dump(2)
 std::string default_results_dir();  // $SWAPBENCH_RESULTS_DIR, else ./results
 std::string utc_stamp(const char* strftime_format);
 // Where the run executes: native, kvm, tcg, ... (SWAPBENCH_ACCELERATOR overrides; a guest runner

@@ -8,7 +8,6 @@ Everything of one A/B run goes into one folder: the patches as given, the kernel
 used, each suite's result per side, and each suite's comparison (text and JSON), so a reader sees
 exactly what was compared."""
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -50,15 +49,6 @@ def add_arguments(p):
 
 def _say(msg):
     print(f"swapbench ab: {msg}", file=sys.stderr, flush=True)
-
-
-def patch_set_id(patches):
-    """Names a patch set by its contents (not its file names): a changed patch is another kernel."""
-    h = hashlib.sha256()
-    for p in patches:
-        with open(p, "rb") as f:
-            h.update(hashlib.sha256(f.read()).digest())
-    return h.hexdigest()[:10] if patches else "none"
 
 
 def touched_functions(patches):

@@ -12,9 +12,13 @@ pairing of the plugin's reports with the sets' repetitions (each repetition reco
 marker it executed: swapbench.count_report)."""
 import json
 import os
+import shutil
 import statistics
+import subprocess
+import tempfile
 import tomllib
 
+from kmatrix import initramfs, qemu
 from kmatrix.defs import KERNELS_TOML, KernelError, state_cache
 
 EXACT_SCHEMA = 1
@@ -174,11 +178,6 @@ def exact_blocks(entries, reports, meta):
 def resolve_ranges(kf, base, work, timeout, say):
     """The wanted functions' ranges in this kernel build: cached, else one short boot (nokaslr, the
     modules loaded as in every boot) that writes its sorted /proc/kallsyms to the results disk."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    from kmatrix import initramfs, qemu
     wanted = functions()
     ranges, doc = load_ranges(kf)
     if ranges is not None and doc.get("asked") == wanted:

@@ -31,17 +31,6 @@ def test_the_run_folder_keeps_each_sides_patches_in_apply_order(tmp_path):
         ab.layout(folder, [], [str(p1)])  # never writes into an earlier run's folder
 
 
-def test_a_patch_set_is_named_by_contents_and_order(tmp_path):
-    p1, p2 = tmp_path / "a", tmp_path / "b"
-    p1.write_text("x")
-    p2.write_text("y")
-    one = ab.patch_set_id([str(p1), str(p2)])
-    assert one == ab.patch_set_id([str(p1), str(p2)]) and one != ab.patch_set_id([str(p2), str(p1)])
-    p1.write_text("x changed")
-    assert ab.patch_set_id([str(p1), str(p2)]) != one
-    assert ab.patch_set_id([]) == "none"
-
-
 def test_touched_functions_come_from_the_hunk_headers(tmp_path):
     p = tmp_path / "k.patch"
     p.write_text(PATCH)

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from kmatrix import build
-from kmatrix.build import PatchError, Source
+from kmatrix.build import PatchError
 from kmatrix.check import load_requirements
 from kmatrix.defs import REQUIREMENTS_TOML, KernelError, load_defs
 
