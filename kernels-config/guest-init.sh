@@ -44,7 +44,7 @@ if [ -n "$funcs" ]; then
   done
   # The baseline: the first getppid entry point this kernel lets ftrace trace.
   grep -E 'getppid' $t/available_filter_functions >/results/ftrace-baseline-candidates
-  for f in __x64_sys_getppid __do_sys_getppid __ia32_sys_getppid; do
+  for f in __x64_sys_getppid __arm64_sys_getppid __do_sys_getppid __ia32_sys_getppid; do
     if grep -qx "$f" $t/available_filter_functions; then echo "$f" >/results/ftrace-baseline; break; fi
   done
   cat /results/ftrace-baseline >>/results/ftrace-functions 2>/dev/null

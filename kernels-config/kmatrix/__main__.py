@@ -24,7 +24,35 @@ EXAMPLES = {
 }
 
 
+def _front_door_helpers(argv):
+    """Two questions ./swapbench asks before building: `arches MATRIX-ARGS` (the architectures of
+    the kernels a matrix would boot, one a line; a name it does not know is left for the matrix to
+    refuse) and `cross-sysroot` (the arm64 libraries unpacked for the cross build; prints the path)."""
+    from kmatrix.defs import KernelError, load_defs
+    if argv[0] == "arches":
+        p = argparse.ArgumentParser(add_help=False)
+        p.add_argument("--kernels", default=matrix.DEFAULT_KERNELS)
+        p.add_argument("--definitions")
+        a, _ = p.parse_known_args(argv[1:])
+        try:
+            defs = load_defs(a.definitions) if a.definitions else load_defs()
+        except KernelError:
+            return 0
+        print("\n".join(sorted({defs[k].arch for k in a.kernels.split(",") if k in defs})))
+        return 0
+    from kmatrix import arm64
+    try:
+        print(arm64.ensure_sysroot())
+    except KernelError as e:
+        print(f"swapbench: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("arches", "cross-sysroot"):
+        return _front_door_helpers(argv)
     p = argparse.ArgumentParser(prog="swapbench")
     sub = p.add_subparsers(dest="verb", required=True)
     for name, mod, text in (("check", check, "what each benchmark can do on a kernel, from its config"),

@@ -41,6 +41,17 @@ class KernelDef:
     image: str = ""
     modules_dir: str = ""
     config: str = ""
+    # Debian's name of the kernel's architecture: amd64 (the default, booted with qemu-system-x86_64)
+    # or arm64 (qemu-system-aarch64 from bookworm-backports, kmatrix/arm64.py).
+    arch: str = "amd64"
+
+    @property
+    def machine(self):
+        """The architecture as uname -m says it: what results are labelled with."""
+        return ARCHES[self.arch]
+
+
+ARCHES = {"amd64": "x86_64", "arm64": "aarch64"}
 
 
 def load_defs(path=KERNELS_TOML):
@@ -61,6 +72,8 @@ def load_defs(path=KERNELS_TOML):
             raise KernelError(f"{path}: kernel {name}: a debian kernel needs package = 'linux-image-...'")
         if src == "debian-source" and not d.get("package"):
             raise KernelError(f"{path}: kernel {name}: a debian-source kernel needs package = 'linux-source-...'")
+        if d.get("arch", "amd64") not in ARCHES:
+            raise KernelError(f"{path}: kernel {name}: arch {d.get('arch')!r}; accepted: {', '.join(ARCHES)}")
         known = {f for f in KernelDef.__dataclass_fields__} - {"name"}
         unknown = set(d) - known
         if unknown:
@@ -209,7 +222,9 @@ def fetch(d, cache=None):
             _fetch_from_suite(d, cache, tmp, pkg)
         else:
             _say(f"fetching {pkg} into {root} (apt-get download; not installed)")
-            r = subprocess.run(["apt-get", "download", "-q", pkg], cwd=tmp, capture_output=True, text=True)
+            # Another architecture's package is named name:arch (dpkg --add-architecture first).
+            want = f"{pkg}:{d.arch}" if d.arch != "amd64" else pkg
+            r = subprocess.run(["apt-get", "download", "-q", want], cwd=tmp, capture_output=True, text=True)
             if r.returncode != 0:
                 raise KernelError(f"apt-get download {pkg} failed: {r.stderr.strip()[-300:]}")
         debs = sorted(glob.glob(os.path.join(tmp, "*.deb")))

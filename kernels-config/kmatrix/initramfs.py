@@ -108,17 +108,26 @@ def _cpio(staging, out):
             raise KernelError(f"building {out} failed (find/cpio/gzip; apt-get install cpio)")
 
 
+def _guest_parts(kdef, binary):
+    """(busybox, [(guest path, host file)] of the binary's shared libraries) for kdef's architecture.
+    arm64: busybox-static:arm64 and the cross build's libraries (kmatrix/arm64.py)."""
+    if kdef.arch == "arm64":
+        from kmatrix import arm64
+        return arm64.ensure_busybox(), arm64.guest_libs(binary, arm64.ensure_sysroot())
+    if not os.path.exists(BUSYBOX):
+        raise KernelError(f"{BUSYBOX} missing: apt-get install busybox-static")
+    return BUSYBOX, [(lib, os.path.realpath(lib)) for lib in _libs(binary)]
+
+
 def build_base(kf, kdef, binary, workdir):
     """The per-kernel initramfs; reused while the binary, modules and init are unchanged."""
-    for tool in (BUSYBOX,):
-        if not os.path.exists(tool):
-            raise KernelError(f"{tool} missing: apt-get install busybox-static")
+    busybox, libs = _guest_parts(kdef, binary)
     order, inbuilt, missing = module_order(kf.modules_dir, kdef.modules)
     if missing:
         raise KernelError(f"kernel {kdef.name}: modules {missing} are neither in {kf.modules_dir} nor built in; "
                           f"fix the modules list in kernels.toml")
     h = hashlib.sha256()
-    for p in [binary, GUEST_INIT] + [p for _, p in order] + _libs(binary):
+    for p in [binary, GUEST_INIT, busybox] + [p for _, p in order] + [h for _, h in libs]:
         with open(p, "rb") as f:
             h.update(f.read())
     out = os.path.join(workdir, f"base-{kf.release}-{h.hexdigest()[:16]}.cpio.gz")
@@ -129,14 +138,14 @@ def build_base(kf, kdef, binary, workdir):
     staging = out + ".d"
     shutil.rmtree(staging, ignore_errors=True)
     for d in ("bin", "sbin", "proc", "sys", "dev", "tmp", "var/tmp", "var/lib/swapbench", "results", "modules",
-              "etc/swapbench", "lib64", "lib/x86_64-linux-gnu"):
+              "etc/swapbench", "lib64", "lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu"):
         os.makedirs(os.path.join(staging, d), exist_ok=True)
-    shutil.copy2(BUSYBOX, os.path.join(staging, "bin", "busybox"))
+    shutil.copy2(busybox, os.path.join(staging, "bin", "busybox"))
     shutil.copy2(binary, os.path.join(staging, "bin", "swapbench"))
-    for lib in _libs(binary):
+    for lib, host in libs:
         dst = os.path.join(staging, lib.lstrip("/"))
         os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.copy2(os.path.realpath(lib), dst)
+        shutil.copy2(host, dst)
     with open(os.path.join(staging, "modules", "order"), "w") as f:
         for i, (m, p) in enumerate(order):
             _copy_ko(p, os.path.join(staging, "modules", f"{m}.ko"))

@@ -89,8 +89,9 @@ def _say(msg):
 
 
 class Boot:
-    def __init__(self, kernel, index, rnd, counted=None):
+    def __init__(self, kernel, index, rnd, counted=None, emu=None):
         self.kernel, self.index, self.round = kernel, index, rnd
+        self.emu = emu or qemu.Emulator("amd64", qemu.QEMU, None, "")
         self.result = None
         self.info = {}
         self.trace = None
@@ -112,6 +113,7 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
         # A counted boot runs its sets in a fixed order: the same pool state before each set in every
         # boot, so per-call counts repeat (random interleaving would change it from boot to boot).
         settings = {"args": _run_args(a, reps) + (" --fixed-order" if b.counted else ""), "accel": accel}
+        append = qemu.append_for(b.kernel.arch)
         if do_ftrace:
             settings["ftrace"] = " ".join(_ftrace_functions())
             # zswap only: one path per traced function, so each distribution is one thing
@@ -123,10 +125,10 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
         initrd = initramfs.build_boot(base, settings, os.path.join(d, "initrd.cpio.gz"))
         if b.counted:
             so, funcs, plugin_out = b.counted
-            cmd = qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, SMP, f"{qemu.APPEND} {count.NOKASLR}",
-                               plugin=f"{so},out={plugin_out},funcs={funcs}")
+            cmd = qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, SMP, f"{append} {count.NOKASLR}",
+                               plugin=f"{so},out={plugin_out},funcs={funcs}", emu=b.emu)
         else:
-            cmd = qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, SMP, qemu.APPEND)
+            cmd = qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, SMP, append, emu=b.emu)
         _say(f"{tag} booting {kf.release} ({reps} repetitions{', then the ftrace pass' if do_ftrace else ''}"
              f"{', instructions counted' if b.counted else ''})")
 
@@ -134,7 +136,7 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
             if line.startswith("[") and "rep" in line or "HARD FAILURE" in line or "swapbench-guest:" in line:
                 print(f"  {tag} {line}", file=sys.stderr, flush=True)
 
-        rc, lines, up, wall = qemu.boot(cmd, a.timeout, show)
+        rc, lines, up, wall = qemu.boot(cmd, a.timeout, show, env=b.emu.env)
         tail = "\n".join(lines[-25:])
         if rc is None:
             raise KernelError(f"{tag} no result within {a.timeout} s (QEMU killed); last console lines:\n{tail}")
@@ -155,7 +157,8 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
         shutil.copy(os.path.join(out, "result.json"), b.result)
         uptime = float(open(os.path.join(out, "uptime")).read().split()[0])
         b.info = {"boot": b.index, "round": b.round, "wall_s": wall, "up_s": up, "guest_uptime_s": uptime,
-                  "qemu_exit": rc, "accelerator": accel, "qemu_command": cmd, "counted": bool(b.counted)}
+                  "qemu_exit": rc, "accelerator": accel, "qemu_command": cmd, "counted": bool(b.counted),
+                  "arch": b.kernel.machine, "qemu": b.emu.version_line}
         if do_ftrace and os.path.exists(os.path.join(out, "trace")):
             funcs = open(os.path.join(out, "ftrace-functions")).read().split()
             bl = os.path.join(out, "ftrace-baseline")
@@ -210,7 +213,8 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
     sb["wall_seconds"] = sum(d["context"]["swapbench"].get("wall_seconds", 0) for d in docs)
     sb["accelerator"] = "tcg" if count_only else accel
     sb["matrix"] = {"kernel": kdef.name, "why": kdef.why, "package": kf.package, "package_version": kf.version,
-                    "release": kf.release, "accelerator": sb["accelerator"], "accelerator_reason": why_accel,
+                    "release": kf.release, "arch": kdef.machine, "accelerator": sb["accelerator"],
+                    "accelerator_reason": why_accel,
                     "qemu": qemu_ver, "boots": [b.info for b in boots or counted],
                     "note": "repetitions from several boots, interleaved with the other kernels' boots (A B A B)"}
     traced = [b.trace for b in boots if b.trace]
@@ -250,6 +254,9 @@ def main(a, written_paths=None):
     if not binary or not os.access(binary, os.X_OK):
         print("swapbench matrix: SWAPBENCH_BIN is not set: run it through ./swapbench matrix", file=sys.stderr)
         return 2
+    # arm64 guests run the cross-built suite (build-aarch64/), which the front door builds when an
+    # arm64 kernel is asked for.
+    binaries = {"amd64": binary, "arm64": os.environ.get("SWAPBENCH_BIN_AARCH64", "")}
     if a.no_count and a.count_only:
         print("swapbench matrix: --no-count and --count-only: give one", file=sys.stderr)
         return 2
@@ -279,25 +286,45 @@ def main(a, written_paths=None):
             d = get_def(name, defs)
             if d.source == "running":
                 raise KernelError("kernel 'running' is the host itself: measure it with ./swapbench run")
+            if not binaries[d.arch] or not os.access(binaries[d.arch], os.X_OK):
+                print(f"swapbench matrix: kernel {name} is {d.arch} and SWAPBENCH_BIN_AARCH64 names no executable: "
+                      "run it through ./swapbench matrix (it cross-builds the suite into build-aarch64/)", file=sys.stderr)
+                return 2
+            if d.arch != "amd64" and a.accel == "kvm":
+                print(f"swapbench matrix: --accel kvm: kernel {name} is {d.arch}, emulated (TCG) on this "
+                      f"{os.uname().machine} host; use --accel auto or tcg", file=sys.stderr)
+                return 2
+            if d.arch != "amd64" and not a.no_count:
+                print(f"swapbench matrix: kernel {name}: the count pass (QEMU plugin) is built for the host's "
+                      f"qemu-system-x86_64 only, not yet for qemu-system-aarch64; add --no-count", file=sys.stderr)
+                return 2
             kernels.append(d)
-        qv = qemu.qemu_version()
+        emus = {arch: qemu.emulator(arch) for arch in {d.arch for d in kernels}}
+        qv = emus["amd64"].version_line if "amd64" in emus else ""
         prepared = []
         for d in kernels:
             kf = files_for(d)
-            base, order, inbuilt = initramfs.build_base(kf, d, binary, work)
+            base, order, inbuilt = initramfs.build_base(kf, d, binaries[d.arch], work)
             _say(f"{d.name}: {kf.package or kf.image} {kf.version} ({kf.release}); modules "
                  f"{' '.join(m for m, _ in order) or 'none'}{'; built in: ' + ' '.join(inbuilt) if inbuilt else ''}")
             prepared.append((d, kf, base))
 
+        native = [p for p in prepared if p[0].arch == "amd64"]
+
         def probe():
-            d, kf, base = prepared[0]
+            d, kf, base = native[0]
             initrd = initramfs.build_boot(base, {"mode": "probe"}, os.path.join(run_dir, "probe.cpio.gz"))
             cmd = qemu.command("kvm", kf.image, initrd, [], 512, 1, qemu.APPEND)
             rc, lines, up, _ = qemu.boot(cmd, 60)
             return up is not None
 
-        accel, why = qemu.choose_accel(a.accel, lambda: qemu.cached_probe(state_cache(), qv, probe))
-        _say(f"accelerator: {accel} ({why})")
+        accel, why = (qemu.choose_accel(a.accel, lambda: qemu.cached_probe(state_cache(), qv, probe)) if native
+                      else ("tcg", "no native kernel asked for"))
+        # Another architecture's guest is emulated whatever this host offers.
+        accels = {d.name: (accel, why) if d.arch == "amd64" else
+                  ("tcg", f"an {d.arch} guest on an {os.uname().machine} host: emulated (TCG)") for d, _, _ in prepared}
+        for d, _, _ in prepared:
+            _say(f"{d.name}: accelerator {accels[d.name][0]} ({accels[d.name][1]})")
 
         per_boot = [a.repetitions // a.boots + (1 if i < a.repetitions % a.boots else 0) for i in range(a.boots)]
         boots = {d.name: [] for d in kernels}
@@ -309,9 +336,9 @@ def main(a, written_paths=None):
         for rnd in range(timed_rounds):
             for d, kf, base in prepared:
                 n += 1
-                b = Boot(d, n, rnd + 1)
-                run_boot(b, kf, base, accel, a, per_boot[rnd], run_dir, do_ftrace=(rnd == 0 and not a.no_ftrace),
-                         total=total)
+                b = Boot(d, n, rnd + 1, emu=emus[d.arch])
+                run_boot(b, kf, base, accels[d.name][0], a, per_boot[rnd], run_dir,
+                         do_ftrace=(rnd == 0 and not a.no_ftrace), total=total)
                 boots[d.name].append(b)
         exact_ctx = {}
         if count_rounds:
@@ -334,8 +361,10 @@ def main(a, written_paths=None):
         written = []
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         for d, kf, _ in prepared:
-            doc = merge(boots[d.name], kf, d, accel, why, qv, counted[d.name], exact_ctx.get(d.name))
-            path = os.path.join(out_dir, f"{d.name}-{kf.release}-{accel}-{stamp}.json")
+            acc, why_acc = accels[d.name]
+            doc = merge(boots[d.name], kf, d, acc, why_acc, emus[d.arch].version_line, counted[d.name],
+                        exact_ctx.get(d.name))
+            path = os.path.join(out_dir, f"{d.name}-{kf.release}-{acc}-{stamp}.json")
             write_json(path, doc)
             written.append((d, kf, path, doc))
     except KernelError as e:

@@ -48,10 +48,32 @@ def qemu_version():
 TCG_CPU = "max"
 
 
-def command(accel, image, initrd, disks, mem_mb, smp, append, plugin=None):
-    cmd = [QEMU, "-nographic", "-no-reboot", "-nic", "none", "-m", str(mem_mb), "-smp", str(smp),
-           "-kernel", image, "-initrd", initrd, "-append", append]
-    cmd += ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else ["-accel", "tcg", "-cpu", TCG_CPU]
+class Emulator:
+    """The QEMU that boots one architecture's guests: its binary, environment and version line."""
+
+    def __init__(self, arch, binary, env, version_line):
+        self.arch, self.binary, self.env, self.version_line = arch, binary, env, version_line
+
+
+def emulator(arch="amd64"):
+    """amd64: the host's qemu-system-x86_64. arm64: bookworm-backports' qemu-system-aarch64,
+    unpacked into the cache (kmatrix/arm64.py: bookworm's 7.2 corrupts MTE tags)."""
+    if arch == "arm64":
+        from kmatrix import arm64
+        q = arm64.ensure_qemu()
+        return Emulator(arch, q.binary, q.env, q.version_line)
+    return Emulator(arch, QEMU, None, qemu_version())
+
+
+def command(accel, image, initrd, disks, mem_mb, smp, append, plugin=None, emu=None):
+    arch = emu.arch if emu else "amd64"
+    cmd = [emu.binary if emu else QEMU, "-nographic", "-no-reboot", "-nic", "none", "-m", str(mem_mb),
+           "-smp", str(smp), "-kernel", image, "-initrd", initrd, "-append", append]
+    if arch == "arm64":
+        from kmatrix import arm64
+        cmd += arm64.qemu_args(accel)
+    else:
+        cmd += ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else ["-accel", "tcg", "-cpu", TCG_CPU]
     if plugin:
         if accel == "kvm":
             raise KernelError("a QEMU plugin counts only under TCG, not KVM")
@@ -66,12 +88,17 @@ def command(accel, image, initrd, disks, mem_mb, smp, append, plugin=None):
 APPEND = "console=ttyS0 panic=-1 rdinit=/init loglevel=4 hung_task_panic=1"
 
 
-def boot(cmd, timeout_s, on_line=None):
+def append_for(arch="amd64"):
+    """APPEND with the console of the architecture's machine (arm64 virt: the PL011, ttyAMA0)."""
+    return APPEND.replace("console=ttyS0", "console=ttyAMA0") if arch == "arm64" else APPEND
+
+
+def boot(cmd, timeout_s, on_line=None, env=None):
     """Runs QEMU until it exits or timeout_s passes. Returns (exit status or None on timeout,
     console lines, seconds until the guest's init said it was up, wall seconds)."""
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True)
+                         start_new_session=True, env=env)
     _live.add(p.pid)
     lines, up_at, buf = [], None, b""
     try:
