@@ -9,6 +9,7 @@
 
 #include "bench/check.h"
 #include "bench/run.h"
+#include "workloads/arch/arm64/mte.h"
 #include "workloads/system/session.h"
 
 namespace {
@@ -114,6 +115,11 @@ int main(int argc, char** argv) {
   auto* getppid_loop = app.add_subcommand("getppid-loop", "");
   getppid_loop->add_option("calls", getppid_calls)->required();
   getppid_loop->group("");
+  // Guests and MTE hosts: the MTE gate (workloads/arch/arm64/mte.h), run before any swap.
+  size_t mte_pages = 64;
+  auto* mte_gate = app.add_subcommand("mte-selftest", "");
+  mte_gate->add_option("--pages", mte_pages)->check(CLI::Range(1, 65536));
+  mte_gate->group("");
 
   try {
     app.parse(argc, argv);
@@ -130,6 +136,7 @@ int main(int argc, char** argv) {
   if (run->parsed()) return swapbench::run_command(o);
   if (list->parsed()) return swapbench::list_command(o);
   if (check->parsed()) return swapbench::check_command(o.events, o.swap_dir.empty() ? "/var/tmp" : o.swap_dir);
+  if (mte_gate->parsed()) return swapbench::mte_gate_command(mte_pages, std::cout);
   if (getppid_loop->parsed()) {
     for (long i = 0; i < getppid_calls; ++i) syscall(SYS_getppid);
     return 0;

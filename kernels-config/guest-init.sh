@@ -29,6 +29,20 @@ if [ "$(setting mode)" = kallsyms ]; then
   echo "swapbench-guest: done"
   poweroff -f
 fi
+# The MTE gate (arm64 guests): before anything swaps, tags written to a PROT_MTE region must read
+# back unchanged. If they do not, the emulator is at fault: nothing else runs, and the host reports
+# an emulator fault, never a kernel result. Exit 77: MTE unavailable (the reason is in the file).
+if [ "$(setting mte_gate)" = 1 ]; then
+  /bin/swapbench mte-selftest >/results/mte-gate 2>&1
+  echo $? >/results/mte-gate-rc
+  echo "swapbench-guest: mte gate $(head -n 1 /results/mte-gate)"
+  if [ "$(cat /results/mte-gate-rc)" != 0 ] && [ "$(cat /results/mte-gate-rc)" != 77 ]; then
+    echo 1 >/results/rc
+    cd /results && tar -cf /dev/vdb . && sync
+    echo "swapbench-guest: done"
+    poweroff -f
+  fi
+fi
 export SWAPBENCH_ACCELERATOR="$(setting accel)"
 args="$(setting args)"
 echo "swapbench-guest: run $args"

@@ -142,9 +142,18 @@ class Qemu:
 
 
 def ensure_qemu(cache=None):
-    """bookworm-backports' qemu-system-aarch64, unpacked into the cache on first use."""
+    """bookworm-backports' qemu-system-aarch64, unpacked into the cache on first use.
+    SWAPBENCH_QEMU_AARCH64=PATH uses another one as it is, without the version check: the MTE gate
+    in every guest is what judges it (the guest test points it at bookworm's 7.2 to see the gate fail)."""
     t = top(cache)
     os.makedirs(t, exist_ok=True)
+    mods = os.path.join(t, "qemu-modules-empty")
+    os.makedirs(mods, exist_ok=True)
+    if os.environ.get("SWAPBENCH_QEMU_AARCH64"):
+        q = Qemu(os.environ["SWAPBENCH_QEMU_AARCH64"], mods)
+        print(f"swapbench: qemu-system-aarch64 from SWAPBENCH_QEMU_AARCH64: {q.binary} ({q.version_line}); "
+              "not checked by version, only by the MTE gate", file=sys.stderr, flush=True)
+        return q
     opts = _apt_private(t)
     found = sorted(glob.glob(os.path.join(t, "qemu-*", ".complete")))
     if found:
@@ -158,8 +167,6 @@ def ensure_qemu(cache=None):
         print(f"swapbench: fetching {QEMU_PACKAGE} {ver} from bookworm-backports into {dest} (not installed)",
               flush=True, file=sys.stderr)
         unpack([f"{QEMU_PACKAGE}={ver}"], dest, opts, " from bookworm-backports")
-    mods = os.path.join(t, "qemu-modules-empty")
-    os.makedirs(mods, exist_ok=True)
     bindir = os.path.join(dest, "root", "usr", "bin")
     # QEMU looks for its modules in QEMU_MODULE_DIR and then in its built-in folder, which is the host
     # QEMU's (/usr/lib/x86_64-linux-gnu/qemu): loading one of those 7.2 modules aborts 10.0 (an

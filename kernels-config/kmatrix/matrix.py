@@ -114,6 +114,8 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
         # boot, so per-call counts repeat (random interleaving would change it from boot to boot).
         settings = {"args": _run_args(a, reps) + (" --fixed-order" if b.counted else ""), "accel": accel}
         append = qemu.append_for(b.kernel.arch)
+        if b.kernel.arch == "arm64":
+            settings["mte_gate"] = "1"
         if do_ftrace:
             settings["ftrace"] = " ".join(_ftrace_functions())
             # zswap only: one path per traced function, so each distribution is one thing
@@ -145,6 +147,11 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
         x = subprocess.run(["tar", "-xf", res, "-C", out], capture_output=True, text=True)
         if x.returncode != 0 or not os.path.exists(os.path.join(out, "rc")):
             raise KernelError(f"{tag} the guest wrote no results (QEMU exit {rc}); last console lines:\n{tail}")
+        gate = _mte_gate(out)
+        if gate and gate["rc"] not in ("0", "77"):
+            raise EmulatorFault(f"{tag} emulator fault, not a kernel result: under {b.emu.version_line} MTE tags "
+                                f"written before any swap did not read back (the MTE gate), so nothing was measured "
+                                f"on {kf.release}:\n{gate['report']}")
         guest_rc = open(os.path.join(out, "rc")).read().strip()
         if guest_rc != "0" or not os.path.exists(os.path.join(out, "result.json")):
             log = open(os.path.join(out, "log"), errors="replace").read()[-3000:]
@@ -159,6 +166,8 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
         b.info = {"boot": b.index, "round": b.round, "wall_s": wall, "up_s": up, "guest_uptime_s": uptime,
                   "qemu_exit": rc, "accelerator": accel, "qemu_command": cmd, "counted": bool(b.counted),
                   "arch": b.kernel.machine, "qemu": b.emu.version_line}
+        if gate:
+            b.info["mte_gate"] = {"passed": gate["rc"] == "0", "skipped": gate["rc"] == "77", "report": gate["report"]}
         if do_ftrace and os.path.exists(os.path.join(out, "trace")):
             funcs = open(os.path.join(out, "ftrace-functions")).read().split()
             bl = os.path.join(out, "ftrace-baseline")
@@ -178,6 +187,18 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
         _say(f"{tag} done: init up after {up:.1f} s, boot total {wall:.0f} s")
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+class EmulatorFault(KernelError):
+    """The emulator failed a self-test (the MTE gate): a fault of QEMU, not of the kernel under test."""
+
+
+def _mte_gate(out):
+    """The guest's MTE gate outcome {rc, report}, or None when the boot had no gate."""
+    p = os.path.join(out, "mte-gate-rc")
+    if not os.path.exists(p):
+        return None
+    return {"rc": open(p).read().strip(), "report": open(os.path.join(out, "mte-gate"), errors="replace").read().strip()}
 
 
 def _iterations(boots):
@@ -217,6 +238,11 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
                     "accelerator_reason": why_accel,
                     "qemu": qemu_ver, "boots": [b.info for b in boots or counted],
                     "note": "repetitions from several boots, interleaved with the other kernels' boots (A B A B)"}
+    gates = [b.info["mte_gate"] for b in boots or counted if "mte_gate" in b.info]
+    if gates:
+        sb["matrix"]["mte_gate"] = {"boots": gates, "passed_in_every_boot": all(g["passed"] for g in gates),
+                                    "note": "tags written to a PROT_MTE region and read back before any swap; "
+                                            "a failure stops the boot as an emulator fault"}
     traced = [b.trace for b in boots if b.trace]
     if traced:
         sb["ftrace"] = traced[0]
@@ -367,6 +393,9 @@ def main(a, written_paths=None):
             path = os.path.join(out_dir, f"{d.name}-{kf.release}-{acc}-{stamp}.json")
             write_json(path, doc)
             written.append((d, kf, path, doc))
+    except EmulatorFault as e:
+        print(f"swapbench matrix: {e}\nno result was written for any kernel of this matrix", file=sys.stderr)
+        return 1
     except KernelError as e:
         print(f"swapbench matrix: {e}", file=sys.stderr)
         return 1

@@ -1,0 +1,55 @@
+"""arm64 guests on fixture data (no downloads, no QEMU): definitions, the QEMU command, the MTE gate's
+outcome as the host reads it, the front door's architecture question."""
+import subprocess
+import sys
+
+import pytest
+
+from kmatrix import matrix, qemu
+from kmatrix.defs import KernelError, load_defs
+
+
+def test_the_arm64_definitions_say_arm64_and_never_16k_or_cloud():
+    defs = load_defs()
+    for name in ("debian-6.1-arm64", "debian-6.12-arm64"):
+        d = defs[name]
+        assert d.arch == "arm64" and d.machine == "aarch64"
+        assert d.package.endswith("-arm64-unsigned") and {"-16k-", "-cloud-"} <= set(d.exclude)
+        assert "virtio_blk" in d.modules
+    assert defs["debian-6.12"].arch == "amd64" and defs["debian-6.12"].machine == "x86_64"
+
+
+def test_an_unknown_arch_is_refused_naming_the_accepted(tmp_path):
+    p = tmp_path / "k.toml"
+    p.write_text('[kernel.x]\nsource = "debian"\npackage = "linux-image-*"\narch = "mips"\n')
+    with pytest.raises(KernelError, match="arch 'mips'; accepted: amd64, arm64"):
+        load_defs(str(p))
+
+
+def test_the_arm64_command_asks_for_mte_on_virt_under_tcg_with_the_pl011_console():
+    emu = qemu.Emulator("arm64", "/cache/qemu-system-aarch64", {"QEMU_MODULE_DIR": "/x"}, "QEMU emulator version 10.0.2")
+    cmd = qemu.command("tcg", "Image", "initrd", ["swap.img"], 1024, 1, qemu.append_for("arm64"), emu=emu)
+    assert cmd[0] == "/cache/qemu-system-aarch64"
+    i = cmd.index("-M")
+    assert cmd[i:i + 6] == ["-M", "virt,mte=on", "-accel", "tcg", "-cpu", "max"]
+    assert "console=ttyAMA0" in cmd[cmd.index("-append") + 1]
+    assert "console=ttyS0" in qemu.append_for("amd64")
+    with pytest.raises(KernelError, match="TCG only"):
+        qemu.command("kvm", "Image", "initrd", [], 1024, 1, "", emu=emu)
+
+
+def test_the_gate_outcome_is_read_from_the_guest_files(tmp_path):
+    assert matrix._mte_gate(str(tmp_path)) is None  # an x86 boot has no gate
+    (tmp_path / "mte-gate-rc").write_text("1\n")
+    (tmp_path / "mte-gate").write_text("mte-selftest: FAIL: 15201 of 16384 granules\n  page 0 granule 0\n")
+    g = matrix._mte_gate(str(tmp_path))
+    assert g["rc"] == "1" and g["report"].startswith("mte-selftest: FAIL: 15201 of 16384")
+
+
+def test_the_front_door_learns_which_architectures_a_matrix_needs():
+    def arches(*args):
+        return subprocess.run([sys.executable, "-m", "kmatrix", "arches", *args], capture_output=True, text=True,
+                              check=True).stdout.split()
+    assert arches() == ["amd64"]
+    assert arches("--kernels", "debian-6.12-arm64,debian-6.1", "--no-count") == ["amd64", "arm64"]
+    assert arches("--kernels", "no-such-kernel") == []  # left for the matrix to refuse by name

@@ -1,0 +1,108 @@
+// Tags as data (workloads/arch/arm64/mte.h): the tag each granule must carry and the check of what
+// was read back, on fixture arrays; they run on any host. The hardware half runs in the arm64 guest
+// test (tests/guest/test_mte_arm64.sh).
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "workloads/arch/arm64/mte.h"
+
+namespace swapbench {
+namespace {
+
+constexpr size_t kPage = 4096;
+constexpr size_t kPerPage = kPage / kMteGranule;
+
+std::vector<uint8_t> expected(size_t pages, uint64_t seed) {
+  std::vector<uint8_t> v(pages * kPerPage);
+  for (size_t p = 0; p < pages; ++p)
+    for (size_t g = 0; g < kPerPage; ++g) v[p * kPerPage + g] = mte_expected_tag(seed, p, g);
+  return v;
+}
+
+TEST(MteTags, NeverZeroEveryNonZeroValueUsedAndDeterministic) {
+  std::vector<size_t> count(16, 0);
+  for (size_t p = 0; p < 64; ++p)
+    for (size_t g = 0; g < kPerPage; ++g) {
+      const uint8_t t = mte_expected_tag(7, p, g);
+      ASSERT_GE(t, 1);
+      ASSERT_LE(t, 15);
+      ASSERT_EQ(t, mte_expected_tag(7, p, g));
+      ++count[t];
+    }
+  EXPECT_EQ(count[0], 0u);
+  // 16384 granules over 15 values: about 1092 each; a broken generator (a constant, a few values)
+  // would leave some far off.
+  for (int t = 1; t < 16; ++t) {
+    EXPECT_GT(count[t], 900u) << "tag " << t;
+    EXPECT_LT(count[t], 1300u) << "tag " << t;
+  }
+}
+
+TEST(MteTags, NeighboursAndSeedsDiffer) {
+  // Aliasing across a page's granules (QEMU 7.2's bug) must show: neighbouring granules rarely agree.
+  size_t same = 0;
+  for (size_t g = 1; g < kPerPage; ++g) same += mte_expected_tag(1, 0, g) == mte_expected_tag(1, 0, g - 1);
+  EXPECT_LT(same, kPerPage / 5);
+  EXPECT_NE(expected(4, 1), expected(4, 2));
+  EXPECT_NE(mte_expected_tag(1, 0, 0) * 16 + mte_expected_tag(1, 1, 0),
+            mte_expected_tag(1, 0, 1) * 16 + mte_expected_tag(1, 1, 1));
+}
+
+TEST(MteCheck, AllRightIsClean) {
+  auto found = expected(8, 3);
+  const TagCheck c = check_tags(found.data(), 8, kPage, 3);
+  EXPECT_EQ(c.checked, 8 * kPerPage);
+  EXPECT_EQ(c.wrong, 0u);
+  EXPECT_EQ(c.pages_wrong, 0u);
+  EXPECT_TRUE(c.first.empty());
+}
+
+TEST(MteCheck, OneWrongTagIsNamed) {
+  auto found = expected(8, 3);
+  const uint8_t want = found[5 * kPerPage + 17];
+  found[5 * kPerPage + 17] = want == 9 ? 10 : 9;
+  const TagCheck c = check_tags(found.data(), 8, kPage, 3);
+  ASSERT_EQ(c.wrong, 1u);
+  EXPECT_EQ(c.pages_wrong, 1u);
+  ASSERT_EQ(c.first.size(), 1u);
+  EXPECT_EQ(c.first[0].page, 5u);
+  EXPECT_EQ(c.first[0].granule, 17u);
+  EXPECT_EQ(c.first[0].expected, want);
+  EXPECT_EQ(c.first[0].found, want == 9 ? 10u : 9u);
+  std::ostringstream want_text;
+  want_text << "page 5 granule 17 (offset 0x5110): expected tag 0x" << std::hex << unsigned(want) << ", found 0x"
+            << (want == 9 ? 10 : 9);
+  EXPECT_EQ(describe(c.first[0], kPage), want_text.str());
+}
+
+TEST(MteCheck, ALostPageIsEveryGranuleAndReportsAreCapped) {
+  // What the seed-004 bug does: the page comes back with its tags gone (all zero).
+  auto found = expected(8, 3);
+  std::fill(found.begin() + 2 * kPerPage, found.begin() + 3 * kPerPage, 0);
+  const TagCheck c = check_tags(found.data(), 8, kPage, 3, 4);
+  EXPECT_EQ(c.wrong, kPerPage);  // tags are never 0, so every granule of the page is caught
+  EXPECT_EQ(c.pages_wrong, 1u);
+  ASSERT_EQ(c.first.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(c.first[i].page, 2u);
+    EXPECT_EQ(c.first[i].granule, i);
+    EXPECT_EQ(c.first[i].found, 0u);
+  }
+}
+
+#if !defined(__aarch64__)
+TEST(MteGate, SkipsWithTheReasonWhereThereIsNoMte) {
+  std::ostringstream out;
+  EXPECT_EQ(mte_gate_command(4, out), 77);
+  EXPECT_NE(out.str().find("skip: MTE unavailable"), std::string::npos) << out.str();
+  std::string why;
+  EXPECT_EQ(mte_map(4096, &why), nullptr);
+  EXPECT_NE(why.find("not arm64"), std::string::npos) << why;
+}
+#endif
+
+}  // namespace
+}  // namespace swapbench
