@@ -15,6 +15,7 @@
 #include <regex>
 
 #include "bench/results.h"
+#include "workloads/arch/arm64/mte.h"
 #include "workloads/pmu.h"
 #include "workloads/system/swap_area.h"
 #include "workloads/system/zswap.h"
@@ -283,13 +284,25 @@ Expansion expand(const Plan& p, const Capabilities& c) {
   const SuiteDef& suite = *p.suite;
   Expansion x;
   const std::string fix_root = "run as root: ./swapbench run";
-  auto add_one = [&](Scenario sc) {
+  auto add_plain = [&](Scenario sc) {
     sc.pages = p.pages;
     // Swap-out has no faults and the first-touch floor always writes: neither takes --fault.
     sc.write_faults = p.write_faults && sc.kind != Kind::Swapout && sc.kind != Kind::FloorFirsttouch;
     if (sc.privileged() && !c.root && !c.listing)
       x.skipped.push_back({sc.name(), "needs root (swap areas, zswap parameters, cgroups)", fix_root});
     else x.sets.push_back(sc);
+  };
+  // The mte suite: the set on untagged memory, then tagged where this CPU and kernel have MTE.
+  std::string no_mte;
+  const bool mte = suite.mte_pairs && (c.listing || mte_available(&no_mte));
+  auto add_one = [&](Scenario sc) {
+    if (!suite.mte_pairs) return add_plain(sc);
+    sc.tagging = Tagging::Untagged;
+    add_plain(sc);
+    sc.tagging = Tagging::Tagged;
+    if (mte) return add_plain(sc);
+    x.skipped.push_back({sc.name(), no_mte, "run it on an arm64 CPU with MTE, or in a guest: ./swapbench matrix "
+                                            "--kernels debian-6.12-arm64 --suite mte --no-count"});
   };
   // Calibration arms multiply the timed fault sets only: swap-out and the floors have no injected
   // delay to vary.

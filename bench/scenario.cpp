@@ -17,6 +17,15 @@ std::string to_string(Kind k) {
   return "?";
 }
 
+std::string to_string(Tagging t) {
+  switch (t) {
+    case Tagging::None: return "";
+    case Tagging::Untagged: return "untagged";
+    case Tagging::Tagged: return "mte-tagged";
+  }
+  return "?";
+}
+
 std::string Scenario::name() const {
   std::string n = to_string(kind) + "/" + to_string(backend) + "/" + compressor + "/" + profile.name() + "/" +
                   to_string(pattern);
@@ -26,6 +35,7 @@ std::string Scenario::name() const {
     return n + (kind == Kind::Race ? "/(the first writeback mechanism the kernel offers)"
                                    : "/(each mechanism the kernel offers)");
   }
+  if (tagging != Tagging::None) n += "/" + to_string(tagging);
   return arm.label.empty() ? n : n + "/" + arm.label;
 }
 
@@ -88,6 +98,15 @@ const std::vector<SuiteDef>& suites() {
        .repetitions = 2,
        .arms = {{"", 0, 0}, {"twin", 0, 0}, {"plus8insn", 0, 8}, {"plus64insn", 0, 64}, {"plus512insn", 0, 512}},
        .known_work = true},
+      // mte: swap-in and swap-out of MTE-tagged pages (a random tag per granule, PROT_MTE) against the
+      // same sets on untagged memory, interleaved; after swap-in every granule's tag and every page's
+      // stamp is checked. arm64 with MTE only (natively, or ./swapbench matrix --kernels
+      // debian-6.12-arm64 --suite mte); elsewhere the tagged sets are skipped with the reason. 16 MiB:
+      // a tagged fault under TCG costs tens of microseconds. When zram is a backend, list it here.
+      {.name = "mte",
+       .description = "arm64 MTE: tagged vs untagged swap-in and swap-out (zswap + disk), every tag checked, 16 MiB",
+       .kinds = {K::Swapin, K::Swapout}, .backends = {"zswap", "disk"}, .profiles = {"ratio2"},
+       .patterns = {"random"}, .pages = 4096, .repetitions = 10, .mte_pairs = true},
       // recheck-model: user space only (bench/recheck_model.h). 3 repetitions: each is already
       // Google Benchmark's adaptive iteration count over 0.2 s.
       {.name = "recheck-model",

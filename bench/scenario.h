@@ -25,6 +25,12 @@ struct CalibrationArm {
   unsigned extra_instructions = 0;
 };
 
+// The mte suite (arm64, issue 12): every set twice, on ordinary memory (Untagged) and on a PROT_MTE
+// region with a random tag per 16-byte granule (Tagged), interleaved in one run; None elsewhere.
+// The sets and their checks live in workloads/arch/arm64/mte.h.
+enum class Tagging { None, Untagged, Tagged };
+std::string to_string(Tagging t);  // "", "untagged", "mte-tagged"
+
 struct Scenario {
   Kind kind = Kind::Swapin;
   Backend backend = Backend::Zswap;
@@ -34,6 +40,7 @@ struct Scenario {
   bool write_faults = false;
   size_t pages = 0;
   CalibrationArm arm;
+  Tagging tagging = Tagging::None;
   // Writeback and race sets: how writeback is forced. Unset only in `list` without root, where
   // the kernel has not been asked yet.
   std::optional<WritebackMech> mechanism;
@@ -57,6 +64,8 @@ struct SuiteDef {
   // calibrate-exact: every fault also runs its arm's known work (marker.h), the plain arm included,
   // so that arms differ by exactly their extra instructions.
   bool known_work = false;
+  // mte: each swap-in and swap-out set made twice, untagged and MTE-tagged (Scenario::tagging).
+  bool mte_pairs = false;
   bool has(Kind k) const;
 };
 const std::vector<SuiteDef>& suites();

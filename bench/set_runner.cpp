@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "workloads/arch/arm64/mte.h"
 #include "workloads/arch/marker.h"
 
 namespace swapbench {
@@ -97,6 +98,7 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
       // Only the region is charged to the cgroup: enter, fault it in, leave.
       if (b_->memcg) b_->memcg->enter();
       r = std::make_unique<Region>(sc.pages, p_.thp);
+      if (sc.tagging == Tagging::Tagged) tag_region(*r, gen);
       r->fill(prof, gen);
       if (b_->memcg) b_->memcg->leave();
       auto m = measure_ratio(r->page(0), sc.pages, 64);
@@ -153,10 +155,16 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
       case Kind::Writeback:
       case Kind::Race: break;  // their own set functions prove them
     }
-    if (sc.kind == Kind::Swapin && p_.test_corrupt_page >= 0 && static_cast<size_t>(p_.test_corrupt_page) < sc.pages)
-      r->page(static_cast<size_t>(p_.test_corrupt_page))[100] ^= 0x40;  // --test-corrupt-page: tests the check below
+    if (sc.kind == Kind::Swapin && p_.test_corrupt_page >= 0 && static_cast<size_t>(p_.test_corrupt_page) < sc.pages) {
+      // --test-corrupt-page: tests the checks below. A tagged set gets one wrong tag (granule 6 of
+      // that page) instead of wrong data, so the tag check alone must catch it.
+      uint8_t* bad = r->page(static_cast<size_t>(p_.test_corrupt_page));
+      if (sc.tagging == Tagging::Tagged) mte_set_tag(bad + 6 * kMteGranule, 0);
+      else bad[100] ^= 0x40;
+    }
     if (sc.kind != Kind::FloorFirsttouch) {
       check_stamps(*r, prof, gen, rec);  // for swap-out sets this faults the pages back in, untimed
+      if (sc.tagging == Tagging::Tagged) check_tags(*r, gen, rec);
     } else {
       sb["stamps"] = {{"checked", 0}, {"failed", 0}, {"note", "fresh pages carry no stamp"}};
     }
@@ -173,7 +181,9 @@ SetRecord Runner::begin(const Scenario& sc) {
   sb = {{"kind", to_string(sc.kind)}, {"backend", to_string(sc.backend)}, {"compressor", sc.compressor},
         {"profile", sc.profile.name()}, {"pattern", to_string(sc.pattern)}, {"pages", sc.pages},
         {"fault", sc.write_faults ? "write" : "read"}, {"inject_ns", inject_ns(sc)}, {"extra_instructions", sc.arm.extra_instructions},
-        {"variant", sc.mechanism ? to_string(*sc.mechanism) : sc.arm.label},
+        {"variant", sc.mechanism                    ? to_string(*sc.mechanism)
+                    : sc.tagging != Tagging::None ? to_string(sc.tagging)
+                                                  : sc.arm.label},
         // When this repetition began, in s since the run started: lets analysis see drift over time.
         {"started_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()}};
   if (sc.privileged()) configure(sc, sb);
@@ -194,6 +204,42 @@ void Runner::check_stamps(Region& r, const PageProfile& prof, uint64_t gen, SetR
     std::cerr << "\nswapbench: HARD FAILURE in " << rec.sc.name() << ":\n";
     for (auto& m : msgs) std::cerr << "  " << m << "\n";
   }
+}
+
+void Runner::tag_region(Region& r, uint64_t gen) {
+  if (!mte_gate_passed_) {
+    // Before the first tagged page is swapped: tags that do not survive a plain write and read
+    // would make every tag failure below the CPU's or emulator's, not the kernel's.
+    const MteSelftest t = mte_selftest(64, gen);
+    if (!t.passed())
+      throw std::runtime_error("the MTE gate failed before any swap (an emulator or CPU fault, not the kernel's): " +
+                               (t.check.checked ? std::to_string(t.check.wrong) + " of " +
+                                                      std::to_string(t.check.checked) + " granules read back a wrong tag"
+                                                : t.why));
+    mte_gate_passed_ = true;
+  }
+  std::string why;
+  if (!mte_protect(r.page(0), r.pages() * kPageSize, &why)) throw std::runtime_error(why);
+  mte_write_tags(r.page(0), r.pages(), kPageSize, gen);
+}
+
+// Every granule's tag, after the stamps (which faulted every page back in): a wrong one is a hard
+// failure naming the page, the granule, the expected and the found tag.
+void Runner::check_tags(Region& r, uint64_t gen, SetRecord& rec) {
+  const TagCheck c = mte_check_region(r.page(0), r.pages(), kPageSize, gen, 5);
+  json first = json::array();
+  for (const auto& m : c.first) first.push_back(describe(m, kPageSize));
+  rec.sb["mte_tags"] = {{"granules_checked", c.checked}, {"granules_wrong", c.wrong}, {"pages_wrong", c.pages_wrong},
+                        {"first_failures", first}, {"granule_bytes", kMteGranule},
+                        {"tags", "random 1..15 per granule (never 0: a lost tag reads 0 and is always caught)"}};
+  if (!c.wrong) return;
+  hard_failure = true;
+  const std::string what = std::to_string(c.wrong) + " of " + std::to_string(c.checked) + " MTE granules (" +
+                           std::to_string(c.pages_wrong) + " pages) came back with a wrong tag: " +
+                           first.front().get<std::string>();
+  rec.error = rec.error.empty() ? what : rec.error + "; " + what;
+  std::cerr << "\nswapbench: HARD FAILURE in " << rec.sc.name() << ": MTE tags lost or changed by swap:\n";
+  for (const auto& m : first) std::cerr << "  " << m.get<std::string>() << "\n";
 }
 
 // zswpwb where vmstat has it (6.8+), else debugfs written_back_pages: both count every page zswap

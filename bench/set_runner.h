@@ -56,6 +56,11 @@ class Runner {
   void finish(benchmark::State& st, SetRecord& rec, Verdict& v, std::vector<uint64_t>& samples, size_t k,
               const StatDelta& d, CounterGroup& pmu, uint64_t resident_before);
   void check_stamps(Region& r, const PageProfile& prof, uint64_t gen, SetRecord& rec);
+  // The mte suite's tagged sets (workloads/arch/arm64/mte.h): tags set before the fill, and every
+  // granule's tag checked after swap-in; the gate runs once per process before the first.
+  void tag_region(Region& r, uint64_t gen);
+  void check_tags(Region& r, uint64_t gen, SetRecord& rec);
+  bool mte_gate_passed_ = false;
   const PageProfile& profile(const ProfileSpec& s);
   StatSnapshot snapshot() const;
   json evict_swapcache(Region& r);

@@ -3,6 +3,7 @@ works, TCG otherwise), repetitions interleaved by boot (A B A B ...), one result
 
 Nothing on the host changes: kernels are unpacked into a cache, the guest swaps on its own virtio
 disk, and every system change the suite makes happens inside the guest."""
+import argparse
 import os
 import shutil
 import subprocess
@@ -44,6 +45,9 @@ def add_arguments(p):
                    help="as in run (default 4096, half the quick suite's: emulated faults are slow)")
     p.add_argument("--events", default="perf::task-clock,perf::major-faults",
                    help="counters (default: software events; TCG guests have no hardware PMU)")
+    # Tests only: passed to run in the guest (a damaged page, or for the mte suite a wrong tag, that
+    # the checks must name).
+    p.add_argument("--test-corrupt-page", type=int, help=argparse.SUPPRESS)
     p.add_argument("--no-ftrace", action="store_true", help="skip the traced pass (function_graph) in each kernel")
     p.add_argument("--no-count", action="store_true",
                    help="skip the count pass (guest instructions per operation and per function, by a QEMU plugin)")
@@ -68,8 +72,9 @@ def _run_args(a, reps, pages=None):
     out = ["--suite", a.suite, "--repetitions", str(reps), "--events", a.events]
     for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or a.pages),
                     ("--duration", getattr(a, "duration", None)),
-                    ("--race-mechanism", getattr(a, "race_mechanism", None))):
-        if v:
+                    ("--race-mechanism", getattr(a, "race_mechanism", None)),
+                    ("--test-corrupt-page", getattr(a, "test_corrupt_page", None))):
+        if v not in (None, ""):
             out += [flag, str(v)]
     return " ".join(out)
 
@@ -420,9 +425,10 @@ def summary(written, wall):
         boot = [b["up_s"] for b in doc["context"]["swapbench"]["matrix"]["boots"] if b["up_s"]]
         cells = []
         for s in R.sets.values():
-            if s.kind == "swapin" and not s.variant:
+            if s.kind == "swapin" and s.variant in ("", "untagged", "mte-tagged"):
                 why = s.invalid_reason()
-                cells.append(f"{s.backend}{'-' + s.compressor if s.backend == 'zswap' else ''} "
+                cells.append(f"{s.backend}{'-' + s.compressor if s.backend == 'zswap' else ''}"
+                             f"{' ' + s.variant if s.variant else ''} "
                              + ("INVALID" if why else fmt_ns(float(np.median(s.values("p50"))))))
         exact = []
         for e in doc["benchmarks"]:
@@ -444,6 +450,12 @@ def summary(written, wall):
             if x is not None and not x.get("repetitions") and e["repetition_index"] == 0:
                 why = "; ".join(sorted({m["why"] for m in x.get("missing", [])})) or "no report"
                 uncounted.append(f"no instruction counts for {d.name} {e['name']}: {why}")
+    # The mte suite: every granule's tag checked after swap-in, per kernel.
+    for d, kf, path, doc in written:
+        tags = [e["swapbench"]["mte_tags"] for e in doc["benchmarks"] if "mte_tags" in e["swapbench"]]
+        if tags:
+            uncounted.append(f"MTE tags {d.name}: {sum(t['granules_checked'] for t in tags):,} granules checked after "
+                             f"swap-in in {len(tags)} tagged sets, {sum(t['granules_wrong'] for t in tags)} wrong")
     rows_note = ("\n" + "\n".join(uncounted)) if uncounted else ""
     return (table(["kernel", "release", "accel", "boot", "swap-in p50 (emulated if tcg)",
                    "swap-in kernel instructions per fault (counted)", "ftrace p50 per call"], rows, numeric=False)

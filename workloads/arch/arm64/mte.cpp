@@ -95,13 +95,17 @@ inline unsigned ldg(uintptr_t addr) {
 }
 }  // namespace
 
+namespace {
+// Checks off: explicit, because a libc tunable (glibc.mem.tagging) can switch them on.
+bool checks_off(std::string* why) {
+  if (prctl(PR_SET_TAGGED_ADDR_CTRL, PR_TAGGED_ADDR_ENABLE | PR_MTE_TCF_NONE, 0, 0, 0) == 0) return true;
+  if (why) *why = std::string("prctl(PR_SET_TAGGED_ADDR_CTRL): ") + std::strerror(errno);
+  return false;
+}
+}  // namespace
+
 void* mte_map(size_t bytes, std::string* why) {
-  if (!mte_available(why)) return nullptr;
-  // Checks off: explicit, because a libc tunable (glibc.mem.tagging) can switch them on.
-  if (prctl(PR_SET_TAGGED_ADDR_CTRL, PR_TAGGED_ADDR_ENABLE | PR_MTE_TCF_NONE, 0, 0, 0) != 0) {
-    if (why) *why = std::string("prctl(PR_SET_TAGGED_ADDR_CTRL): ") + std::strerror(errno);
-    return nullptr;
-  }
+  if (!mte_available(why) || !checks_off(why)) return nullptr;
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE | PROT_MTE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
     if (why) *why = std::string("mmap(PROT_MTE): ") + std::strerror(errno);
@@ -110,12 +114,23 @@ void* mte_map(size_t bytes, std::string* why) {
   return p;
 }
 
+bool mte_protect(void* base, size_t bytes, std::string* why) {
+  if (!mte_available(why) || !checks_off(why)) return false;
+  if (mprotect(base, bytes, PROT_READ | PROT_WRITE | PROT_MTE) == 0) return true;
+  if (why) *why = std::string("mprotect(PROT_MTE): ") + std::strerror(errno);
+  return false;
+}
+
 void mte_write_tags(void* region, size_t pages, size_t page_size, uint64_t seed) {
   const auto base = reinterpret_cast<uintptr_t>(region);
   const size_t per_page = page_size / kMteGranule;
   for (size_t p = 0; p < pages; ++p)
     for (size_t g = 0; g < per_page; ++g)
       stg((base + p * page_size + g * kMteGranule) | (static_cast<uintptr_t>(mte_expected_tag(seed, p, g)) << 56));
+}
+
+void mte_set_tag(void* granule, unsigned tag) {
+  stg(reinterpret_cast<uintptr_t>(granule) | (static_cast<uintptr_t>(tag & 0xf) << 56));
 }
 
 void mte_read_tags(const void* region, size_t pages, size_t page_size, uint8_t* out) {
@@ -128,10 +143,18 @@ void* mte_map(size_t, std::string* why) {
   mte_available(why);
   return nullptr;
 }
+bool mte_protect(void*, size_t, std::string* why) { return mte_available(why); }
 // Unreachable without a mapping from mte_map(); they do nothing rather than pretend.
 void mte_write_tags(void*, size_t, size_t, uint64_t) {}
+void mte_set_tag(void*, unsigned) {}
 void mte_read_tags(const void*, size_t, size_t, uint8_t*) {}
 #endif
+
+TagCheck mte_check_region(const void* region, size_t pages, size_t page_size, uint64_t seed, size_t max_reported) {
+  std::vector<uint8_t> found(pages * (page_size / kMteGranule));
+  mte_read_tags(region, pages, page_size, found.data());
+  return check_tags(found.data(), pages, page_size, seed, max_reported);
+}
 
 MteSelftest mte_selftest(size_t pages, uint64_t seed) {
   MteSelftest r;
@@ -143,9 +166,7 @@ MteSelftest mte_selftest(size_t pages, uint64_t seed) {
   void* m = mte_map(pages * page_size, &r.why);
   if (!m) return r;
   mte_write_tags(m, pages, page_size, seed);
-  std::vector<uint8_t> found(pages * page_size / kMteGranule);
-  mte_read_tags(m, pages, page_size, found.data());
-  r.check = check_tags(found.data(), pages, page_size, seed);
+  r.check = mte_check_region(m, pages, page_size, seed);
   munmap(m, pages * page_size);
   return r;
 }

@@ -51,10 +51,18 @@ std::string describe(const TagMismatch& m, size_t page_size);
 // with LDG and compares them, so a wrong tag is a named failure rather than a SIGSEGV mid-run, and
 // the page data (stamps) stays readable through untagged pointers. nullptr with *why on failure.
 void* mte_map(size_t bytes, std::string* why);
+// Makes [base, base + bytes) of an existing anonymous mapping PROT_MTE (mprotect; checks off as in
+// mte_map). Before the pages are first touched, so each is tagged from its first fault. false + why.
+bool mte_protect(void* base, size_t bytes, std::string* why);
 // Sets every granule's tag of [region, region + pages * page_size) to mte_expected_tag(seed, ...).
 void mte_write_tags(void* region, size_t pages, size_t page_size, uint64_t seed);
+// One granule's tag (tests: a wrong tag the check must name).
+void mte_set_tag(void* granule, unsigned tag);
 // Reads every granule's tag (LDG) into out (pages * page_size / kMteGranule bytes).
 void mte_read_tags(const void* region, size_t pages, size_t page_size, uint8_t* out);
+
+// The tags of [region, region + pages * page_size) read back and compared with seed's.
+TagCheck mte_check_region(const void* region, size_t pages, size_t page_size, uint64_t seed, size_t max_reported = 16);
 
 // The gate: before any swap, tags written to a fresh PROT_MTE region must read back unchanged.
 // QEMU before 8.0 fails this in system mode (tags alias across a page's granules), and so would any

@@ -1,0 +1,66 @@
+# arm64 MTE in a Debian 6.12 arm64 guest (qemu-system-aarch64 10.0 from bookworm-backports, TCG):
+# the MTE gate passes, the mte suite's tagged sets come back from zswap and disk with every granule's
+# tag and every stamp right (0 tag errors), labelled aarch64 / tcg. Two negative checks: a wrong tag
+# put in after swap-in is named (page, granule, expected, found) and the guest suite exits 1; bookworm's
+# QEMU 7.2, which corrupts tags, fails the gate as an emulator fault with no result written.
+# Through the front door, which cross-builds the suite (build-aarch64/) and fetches what arm64 needs.
+source "$(dirname "$0")/../privileged/lib.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+pgrep -f qemu-system >"$work/qemu-before" || true
+state >"$work/before"
+common=(--kernels debian-6.12-arm64 --suite mte --compressor lzo --pages 512 --repetitions 1 --boots 1
+        --no-count --no-ftrace --timeout 400)
+
+"$top/swapbench" matrix "${common[@]}" --out "$work/res" >"$work/out" 2>&1 || { tail -40 "$work/out"; fail "mte matrix failed"; }
+grep -q "mte gate mte-selftest: pass" "$work/out" || { tail -20 "$work/out"; fail "no passed MTE gate on the console"; }
+$py - "$work"/res/*.json <<'PY' || { tail -30 "$work/out"; fail "mte result checks"; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+sb = d["context"]["swapbench"]
+assert sb["matrix"]["arch"] == "aarch64" and sb["kernel"]["machine"] == "aarch64", sb["matrix"]
+assert sb["accelerator"] == "tcg" and "10.0" in sb["matrix"]["qemu"], (sb["accelerator"], sb["matrix"]["qemu"])
+assert sb["matrix"]["mte_gate"]["passed_in_every_boot"], sb["matrix"]["mte_gate"]
+seen = {}
+for b in d["benchmarks"]:
+    s = b["swapbench"]
+    assert s["valid"], (b["name"], s["invalid_reason"])
+    assert s["stamps"]["failed"] == 0 and s["stamps"]["checked"] == s["pages"], s["stamps"]
+    seen[(s["kind"], s["backend"], s["variant"])] = s
+    if s["variant"] == "mte-tagged":
+        t = s["mte_tags"]
+        assert t["granules_checked"] == s["pages"] * 4096 // 16 and t["granules_wrong"] == 0, t
+    else:
+        assert s["variant"] == "untagged" and "mte_tags" not in s, b["name"]
+want = {(k, be, v) for k in ("swapin", "swapout") for be in ("zswap", "disk") for v in ("untagged", "mte-tagged")}
+assert set(seen) == want, sorted(seen)
+print("tagged sets: " + ", ".join(f"{k}/{be} {seen[(k, be, 'mte-tagged')]['mte_tags']['granules_checked']} granules, 0 wrong"
+                                  for k, be, v in sorted(want) if v == "mte-tagged"))
+PY
+pass "6.12 arm64: gate passed, tagged swap-in/out through zswap and disk with every tag and stamp right"
+
+# A wrong tag after swap-in (granule 6 of page 5, set to 0) must be named and fail the guest's suite.
+if "$top/swapbench" matrix "${common[@]}" --backend zswap --test-corrupt-page 5 --out "$work/neg" >"$work/neg-out" 2>&1; then
+  fail "a wrong tag was not caught (matrix exit 0)"
+fi
+grep -qE "page 5 granule 6 \(offset 0x5060\): expected tag 0x[1-9a-f], found 0x0" "$work/neg-out" ||
+  { tail -30 "$work/neg-out"; fail "the wrong tag is not named by page, granule, expected and found"; }
+grep -q "the suite exited 1 in the guest" "$work/neg-out" || { tail -20 "$work/neg-out"; fail "guest suite did not exit 1"; }
+pass "a wrong tag is a hard failure naming page 5, granule 6, the expected and the found tag"
+
+# Bookworm's QEMU 7.2 (unpacked here, never installed) must fail the gate: an emulator fault, no result.
+mkdir -p "$work/q72" && chown _apt "$work/q72" 2>/dev/null
+(cd "$work/q72" && apt-get download -q qemu-system-arm >/dev/null 2>&1 && dpkg-deb -x qemu-system-arm_*.deb root) ||
+  fail "could not fetch bookworm's qemu-system-arm for the negative gate check"
+if SWAPBENCH_QEMU_AARCH64="$work/q72/root/usr/bin/qemu-system-aarch64" "$top/swapbench" matrix "${common[@]}" \
+    --backend zswap --out "$work/q72res" >"$work/q72-out" 2>&1; then
+  fail "QEMU 7.2 passed the MTE gate"
+fi
+grep -q "emulator fault, not a kernel result: under QEMU emulator version 7.2" "$work/q72-out" ||
+  { tail -20 "$work/q72-out"; fail "no emulator fault naming QEMU 7.2"; }
+grep -qE "mte-selftest: FAIL: [0-9]+ of 16384 granules" "$work/q72-out" || fail "the gate's count is missing"
+[ -z "$(ls -A "$work/q72res" 2>/dev/null)" ] || fail "a result was written despite the emulator fault"
+pass "QEMU 7.2 fails the MTE gate: $(grep -oE '[0-9]+ of 16384 granules' "$work/q72-out" | head -1) wrong, no result"
+
+expect_state "$work/before" "after the arm64 guests"
+pgrep -f qemu-system >"$work/qemu-after" || true
+diff -q "$work/qemu-before" "$work/qemu-after" >/dev/null || fail "QEMU left: $(cat "$work/qemu-after")"
