@@ -106,13 +106,19 @@ def unpack(packages, dest, apt_opts=(), what=""):
     return os.path.join(dest, "root")
 
 
-def _candidate(pkg, apt_opts=()):
-    r = _run(["apt-cache", *apt_opts, "policy", pkg])
-    m = re.search(r"Candidate:\s*(\S+)", r.stdout)
-    if r.returncode != 0 or not m or m.group(1) == "(none)":
-        raise KernelError(f"apt knows no candidate for {pkg} ({_tail(r) or 'no output'}); "
+def _candidates(pkgs, apt_opts=()):
+    """{package: the version apt would fetch}, from one apt-cache policy call."""
+    r = _run(["apt-cache", *apt_opts, "policy", *pkgs])
+    found = dict(re.findall(r"^(\S+):\n\s+Installed:.*\n\s+Candidate:\s*(\S+)", r.stdout, re.M))
+    missing = [p for p in pkgs if found.get(p, "(none)") == "(none)"]
+    if r.returncode != 0 or missing:
+        raise KernelError(f"apt knows no candidate for {', '.join(missing) or pkgs} ({_tail(r)[-200:] or 'no output'}); "
                           "fix: dpkg --add-architecture arm64 && apt-get update")
-    return m.group(1)
+    return found
+
+
+def _candidate(pkg, apt_opts=()):
+    return _candidates([pkg], apt_opts)[pkg]
 
 
 def _tag(version):
@@ -192,7 +198,8 @@ def ensure_busybox(cache=None):
 def ensure_sysroot(cache=None):
     """The arm64 libraries' tree (usr/include, usr/lib/aarch64-linux-gnu), keyed by their versions
     so that an archive update gives a new tree rather than a mixed one."""
-    pkgs = [f"{p}:arm64={_candidate(p + ':arm64')}" for p in SYSROOT_PACKAGES]
+    versions = _candidates([p + ":arm64" for p in SYSROOT_PACKAGES])
+    pkgs = [f"{p}:arm64={versions[p + ':arm64']}" for p in SYSROOT_PACKAGES]
     h = hashlib.sha256(" ".join(pkgs).encode()).hexdigest()[:12]
     dest = os.path.join(top(cache), f"sysroot-{h}")
     root = unpack(pkgs, dest)

@@ -53,3 +53,21 @@ def test_the_front_door_learns_which_architectures_a_matrix_needs():
     assert arches() == ["amd64"]
     assert arches("--kernels", "debian-6.12-arm64,debian-6.1", "--no-count") == ["amd64", "arm64"]
     assert arches("--kernels", "no-such-kernel") == []  # left for the matrix to refuse by name
+
+
+def test_candidates_come_from_one_apt_cache_call_and_a_missing_one_is_named(monkeypatch):
+    from kmatrix import arm64
+    out = ("libpfm4:arm64:\n  Installed: (none)\n  Candidate: 4.13.0-1\n  Version table:\n"
+           "libzstd1:arm64:\n  Installed: (none)\n  Candidate: 1.5.4+dfsg2-5\n"
+           "nothing:arm64:\n  Installed: (none)\n  Candidate: (none)\n")
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, out, "")
+    monkeypatch.setattr(arm64, "_run", fake_run)
+    assert arm64._candidates(["libpfm4:arm64", "libzstd1:arm64"]) == {
+        "libpfm4:arm64": "4.13.0-1", "libzstd1:arm64": "1.5.4+dfsg2-5", "nothing:arm64": "(none)"}
+    assert len(calls) == 1
+    with pytest.raises(KernelError, match=r"no candidate for nothing:arm64.*dpkg --add-architecture arm64"):
+        arm64._candidates(["libpfm4:arm64", "nothing:arm64"])
