@@ -112,7 +112,8 @@ def _candidates(pkgs, apt_opts=()):
     found = dict(re.findall(r"^(\S+):\n\s+Installed:.*\n\s+Candidate:\s*(\S+)", r.stdout, re.M))
     missing = [p for p in pkgs if found.get(p, "(none)") == "(none)"]
     if r.returncode != 0 or missing:
-        raise KernelError(f"apt knows no candidate for {', '.join(missing) or pkgs} ({_tail(r)[-200:] or 'no output'}); "
+        why = f" (apt-cache: {r.stderr.strip()[-200:]})" if r.returncode != 0 else ""
+        raise KernelError(f"apt knows no candidate for {', '.join(missing)}{why}; "
                           "fix: dpkg --add-architecture arm64 && apt-get update")
     return found
 
