@@ -30,7 +30,7 @@ std::unique_ptr<Borrowed> borrow(const Plan& p) {
                                               p.swap_bytes);
   else
     b->swap = std::make_unique<SwapAreaGuard>(j, b->ops, p.swap_device, p.swap_bytes, kSwapPriority,
-                                              SwapAreaGuard::Type::Device);
+                                              SwapAreaGuard::Type::Device, p.swap_exact);
   if (zswap_present(b->ops)) {
     b->zswap = std::make_unique<ZswapGuard>(j, b->ops);
     // No background writeback during a timed set: it would move pages to disk under the faults.

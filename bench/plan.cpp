@@ -244,7 +244,9 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
                    std::to_string(m.mem_available >> 20) + " MiB and a run uses at most half of it: --pages " +
                    std::to_string(max_pages) + " at most");
   }
-  p.swap_bytes = swap_bytes_for(p.pages);
+  p.swap_exact = s.swap_slack_pages > 0;
+  // + 1: mkswap's header page holds no slot.
+  p.swap_bytes = p.swap_exact ? (p.pages + s.swap_slack_pages + 1) * kPageSize : swap_bytes_for(p.pages);
   if (!o.swap_dir.empty() && !o.swap_device.empty())
     throw BadInput("--swap-dir and --swap-device: give one (a swap file in a folder, or a whole block device)");
   if (!o.swap_dir.empty()) p.swap_dir = o.swap_dir;

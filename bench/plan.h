@@ -48,6 +48,7 @@ struct Plan {
   std::string swap_dir = "/var/tmp";
   std::string swap_device;
   uint64_t swap_bytes = 0;     // the swap area the run needs
+  bool swap_exact = false;     // the area is exactly swap_bytes, even on a larger device (SuiteDef::swap_slack_pages)
   std::string out;             // resolved result path
   std::string filter;          // a regular expression the sets' names must match ("": all)
   std::optional<WritebackMech> race_mechanism;  // unset: the first usable one

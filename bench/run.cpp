@@ -159,7 +159,8 @@ int run_command(const RunOptions& o) {
     }
     sbctx["swap_area"] = {{"type", b->swap->type() == SwapAreaGuard::Type::Device ? "device" : "file"},
                           {"path", b->swap->path()}, {"size_bytes", b->swap->bytes()},
-                          {"priority", b->swap->priority()}, {"dir", p.swap_dir}};
+                          {"priority", b->swap->priority()}, {"dir", p.swap_dir},
+                          {"slots", b->swap->bytes() / kPageSize - 1}, {"exact_size", p.swap_exact}};
     sbctx["memcg"] = b->memcg ? json{{"version", b->memcg->info().name()}, {"dir", b->memcg->dir()}}
                               : json{{"version", "none"}, {"reason", b->memcg_reason}};
     sbctx["debugfs_mounted_by_suite"] = b->debugfs && b->debugfs->mounted_by_us();

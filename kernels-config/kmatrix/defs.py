@@ -41,6 +41,8 @@ class KernelDef:
     image: str = ""
     modules_dir: str = ""
     config: str = ""
+    # debian-source: config options beyond guest-config.toml for this source only ({OPTION: "y"|"n"|value})
+    options: dict = field(default_factory=dict)
 
 
 def load_defs(path=KERNELS_TOML):

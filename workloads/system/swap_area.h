@@ -43,8 +43,9 @@ class SwapAreaGuard {
   // mkswap'd (its content is lost) and swapped on; swapped off after. `bytes` is what the run needs;
   // where it does not fit (swap_dir_problem, swap_device_problem) nothing is changed and the
   // SystemError says why.
+  // exact (Device): mkswap uses only `bytes` of the device, not all of it.
   SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t bytes, int priority = kSwapPriority,
-                Type type = Type::File);
+                Type type = Type::File, bool exact = false);
   ~SwapAreaGuard();
   SwapAreaGuard(const SwapAreaGuard&) = delete;
   SwapAreaGuard& operator=(const SwapAreaGuard&) = delete;
@@ -61,6 +62,7 @@ class SwapAreaGuard {
   uint64_t bytes_;
   int priority_;
   Type type_;
+  bool exact_;
   int file_id_ = 0, swapon_id_ = 0;
 };
 
