@@ -351,7 +351,19 @@ Expansion expand(const Plan& p, const Capabilities& c) {
           x.skipped.push_back({sc.name() + "/none", "no way to force writeback here, so no race to provoke",
                                "see ./swapbench run --suite writeback for each mechanism's reason"});
         else {
-          sc.mechanism = usable.front()->id;
+          // The race needs writeback in another task than the racing thread: memory.zswap.max makes
+          // the racer's own stores write back (synchronously, so the racer sleeps through its own
+          // window and nothing races it; measured on 6.12 with race-window + no-recheck: 0 of 2,929
+          // writebacks raced in 30 s, while shrinker_reclaim crashed the kernel within a second).
+          // So: the shrinker run by the pressure thread's memory.reclaim, then the pool limit's
+          // shrink worker (a kworker), the memcg limit last.
+          const WritebackMech order[] = {WritebackMech::ShrinkerReclaim, WritebackMech::PoolLimit,
+                                         WritebackMech::MemcgZswapMax};
+          for (auto want : order)
+            if (!sc.mechanism)
+              for (const auto* m : usable)
+                if (m->id == want) sc.mechanism = want;
+          if (!sc.mechanism) sc.mechanism = usable.front()->id;
           add_one(sc);
         }
       }

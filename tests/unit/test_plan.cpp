@@ -232,6 +232,18 @@ TEST(Expand, RaceUsesTheFirstUsableMechanismAndWritebackSkipsTheOthersWithWhy) {
   }
 }
 
+TEST(Expand, TheRacePrefersWritebackByAnotherTaskOverTheRacersOwnStores) {
+  Capabilities all = kernel();
+  for (auto& m : all.writeback) m.ok = true;  // a cgroup v2 kernel: every mechanism works
+  Expansion x = expand(make_plan(opts("race"), facts(true)), all);
+  ASSERT_EQ(x.sets.size(), 1u);
+  EXPECT_EQ(*x.sets[0].mechanism, WritebackMech::ShrinkerReclaim);
+  for (auto& m : all.writeback) m.ok = m.id == WritebackMech::MemcgZswapMax;
+  x = expand(make_plan(opts("race"), facts(true)), all);
+  ASSERT_EQ(x.sets.size(), 1u);
+  EXPECT_EQ(*x.sets[0].mechanism, WritebackMech::MemcgZswapMax);  // the only one left: used, not skipped
+}
+
 TEST(Expand, ARaceMechanismAskedForByNameIsUsedOrRefusedWithWhy) {
   RunOptions o = opts("race");
   o.race_mechanism = "shrinker_reclaim";
