@@ -69,7 +69,7 @@ def touched_functions(patches):
 
 def layout(folder, patches_a, patches_b):
     """The A/B run's folder: patches/{A,B}/NN-name as given (numbered in apply order)."""
-    os.makedirs(folder, exist_ok=False)
+    os.mkdir(folder)  # never its missing parents, as matrix --out: a typo should not grow a tree
     for side, ps in (("A", patches_a), ("B", patches_b)):
         d = os.path.join(folder, "patches", side)
         os.makedirs(d)
@@ -155,7 +155,15 @@ def main(a):
                 return 2
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         label = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(os.path.normpath(a.source)))
-        folder = layout(a.out or os.path.join(results_dir(), f"ab-{label}-{stamp}"), a.patch_a, a.patch)
+        try:
+            folder = layout(a.out or os.path.join(results_dir(), f"ab-{label}-{stamp}"), a.patch_a, a.patch)
+        except FileExistsError as e:
+            print(f"swapbench ab: --out {e.filename}: exists; an A/B run never writes into an earlier run's folder "
+                  "(give a new --out, or leave it out for results/ab-<source>-<UTC>)", file=sys.stderr)
+            return 2
+        except OSError as e:
+            print(f"swapbench ab: --out {e.filename}: cannot make it: {e.strerror}", file=sys.stderr)
+            return 2
         kernels = []
         for side, ps in (("A", a.patch_a), ("B", a.patch)):
             t = time.monotonic()

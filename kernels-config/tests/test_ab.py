@@ -79,3 +79,24 @@ def test_race_summary_adds_up_iterations_and_names_stale_pages_and_crashes(tmp_p
     c = ab.race_summary(None, [{"kernel": "B-1", "boot": 2, "crash": crash, "console": "/x/console.log"}])
     text = ab.describe_race(c)
     assert c["operations"] == 0 and "boot 2: the kernel crashed" in text and "zs_map_object" in text
+
+
+def test_an_existing_or_unmakeable_out_folder_is_exit_2_before_any_build(tmp_path, capsys):
+    import argparse
+    tree = tmp_path / "linux"
+    (tree / "mm").mkdir(parents=True)
+    (tree / "scripts" / "kconfig").mkdir(parents=True)
+    (tree / "Makefile").write_text("# fake\n")
+    (tree / "Kconfig").write_text("")
+    (tree / "scripts" / "kconfig" / "merge_config.sh").write_text("")
+    (tree / "mm" / "zswap.c").write_text("a\nb\nc\n")
+    patch = tmp_path / "p.patch"
+    patch.write_text("--- a/mm/zswap.c\n+++ b/mm/zswap.c\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n")
+    p = argparse.ArgumentParser()
+    ab.add_arguments(p)
+    (tmp_path / "old").mkdir()
+    for out, says in ((tmp_path / "old", "exists"), (tmp_path / "no" / "such", "cannot make it")):
+        a = p.parse_args(["--source", str(tree), "--patch", str(patch), "--out", str(out)])
+        assert ab.main(a) == 2
+        err = capsys.readouterr().err
+        assert says in err and str(out) in err and "Traceback" not in err
