@@ -78,6 +78,13 @@ else
   pass "a compressor zram does not offer: exit 2 naming those it does"
 fi
 
+# check: the zram row names what a device offers (read from a device it makes and removes at once).
+"$bin" check >"$work/check" 2>&1 || { cat "$work/check"; fail "check exited $?"; }
+grep -qE "^  zram +ok +.*offered: ${offered//, / }$" "$work/check" || { cat "$work/check"; fail "check's zram row lacks the offered compressors"; }
+grep -qE "^  swapin/zram, swapout/zram +ok" "$work/check" || { cat "$work/check"; fail "check does not say zram sets can run"; }
+expect_state "$work/before" "after check"
+pass "check lists zram with what it offers; its probe device is gone"
+
 # SIGKILL mid-run: the devices stay; ./swapbench restore removes exactly them.
 "$bin" run --backend zram --pages 8192 --repetitions 50 --out "$work/never.json" >"$work/out" 2>&1 &
 pid=$!
