@@ -205,7 +205,9 @@ SetRecord Runner::begin(const Scenario& sc) {
     }
   }
   sb["zpool"] = sb.contains("zswap_params") && sb["zswap_params"].contains("zpool") ? sb["zswap_params"]["zpool"]
-                : sc.backend == Backend::Zswap ? json("zsmalloc (the only zpool; no zpool parameter)") : json("none");
+                : sc.backend == Backend::Zswap ? json("zsmalloc (the only zpool; no zpool parameter)")
+                : sc.backend == Backend::Zram  ? json("zsmalloc (zram's only allocator)")
+                                               : json("none");
   return rec;
 }
 
