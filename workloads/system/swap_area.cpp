@@ -39,11 +39,9 @@ std::vector<SwapAreaInfo> read_swaps(const SysOps& ops) {
   return out;
 }
 
-namespace {
-
 // bytes > 0: only that much of the file or device becomes swap (mkswap's size operand, in KiB,
 // which util-linux and busybox both take).
-void run_mkswap(const std::string& file, uint64_t bytes = 0) {
+void run_mkswap(const std::string& file, uint64_t bytes) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -70,6 +68,8 @@ void run_mkswap(const std::string& file, uint64_t bytes = 0) {
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw SystemError("mkswap " + file + " failed");
 }
+
+namespace {
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1ull << 20) - 1) >> 20) + " MiB"; }
 
@@ -147,7 +147,7 @@ std::optional<std::string> swap_device_problem(const std::string& device, uint64
 
 SwapAreaGuard::SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t bytes, int priority, Type type,
                              bool exact)
-    : j_(j), path_(std::move(path)), bytes_(bytes), priority_(priority), type_(type), exact_(exact) {
+    : j_(j), ops_(ops), path_(std::move(path)), bytes_(bytes), priority_(priority), type_(type), exact_(exact) {
   j_.change([&] { type_ == Type::Device ? use_device(ops) : create(ops); });
 }
 
@@ -217,6 +217,18 @@ void SwapAreaGuard::create(SysOps& ops) {
     run_mkswap(real);
     ops.swapon(path_, priority_);
   }
+}
+
+void SwapAreaGuard::pause() {
+  if (!active_) return;
+  j_.change([&] { ops_.swapoff(path_); });
+  active_ = false;
+}
+
+void SwapAreaGuard::resume() {
+  if (active_) return;
+  j_.change([&] { ops_.swapon(path_, priority_); });
+  active_ = true;
 }
 
 SwapAreaGuard::~SwapAreaGuard() {
