@@ -49,9 +49,11 @@ def summary_lines(R):
     sw = [s for s in sw if not s.variant]
     z = sorted([s for s in sw if s.backend == "zswap"], key=_median)
     d = [s for s in sw if s.backend == "disk"]
-    if z:
-        out.append("zswap swap-in p50: " + ", ".join(f"{s.compressor} {fmt_ns(_median(s))}" for s in z) +
-                   f"; cheapest {z[0].compressor}.")
+    for backend in ("zswap", "zram"):
+        c = sorted([s for s in sw if s.backend == backend], key=_median)
+        if c:
+            out.append(f"{backend} swap-in p50: " + ", ".join(f"{s.compressor} {fmt_ns(_median(s))}" for s in c) +
+                       f"; cheapest {c[0].compressor}.")
     if z and d:
         out.append(f"disk swap-in p50 {fmt_ns(_median(d[0]))}: {_median(d[0]) / _median(z[0]):.1f}x the "
                    f"zswap-{z[0].compressor} fault; at p99 {fmt_ns(_median(d[0], 'p99'))} against "
@@ -59,9 +61,9 @@ def summary_lines(R):
     so, _ = _valid_sets(R, {"swapout"})
     so = sorted(so, key=_median)
     if so:
-        out.append("swap-out p50 per page: " + ", ".join(f"{s.backend}{'-' + s.compressor if s.backend == 'zswap' else ''} "
+        out.append("swap-out p50 per page: " + ", ".join(f"{s.backend}{'-' + s.compressor if s.compressor != 'none' else ''} "
                                                         f"{fmt_ns(_median(s))}" for s in so) +
-                   " (disk only submits the write; zswap compresses synchronously).")
+                   " (disk only submits the write; zswap and zram compress synchronously).")
     fl = {s.kind: s for s in _valid_sets(R, {"floor_swapcache", "floor_firsttouch"})[0]}
     if z and "floor_swapcache" in fl:
         f = _median(fl["floor_swapcache"])

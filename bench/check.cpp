@@ -15,6 +15,7 @@
 #include "workloads/system/memcg.h"
 #include "workloads/system/session.h"
 #include "workloads/system/swap_area.h"
+#include "workloads/system/zram.h"
 #include "workloads/system/zswap.h"
 
 namespace swapbench {
@@ -89,6 +90,28 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
   }
   row("zswap compressors", p_comp);
 
+  // zram: what a device offers is read from one the suite makes (and removes at once), never from
+  // a device it did not create, so only as root.
+  const auto zram_no = zram_problem(ops);
+  Probe p_zram{!zram_no && in_path("mkswap"), ""};
+  if (zram_no) p_zram.detail = *zram_no;
+  else if (!in_path("mkswap")) p_zram.detail = "mkswap not found (fix: apt-get install util-linux)";
+  else if (!root) p_zram.detail = "zram-control present; the compressors it offers are read from a device the suite makes, which needs root (fix: run ./swapbench check as root)";
+  else {
+    try {
+      Session s(ops);
+      ZramGuard z(s.journal(), ops);
+      auto a = z.algorithms();
+      p_zram.ok = !a.offered.empty();
+      p_zram.detail = "a device per compressor is made for each run and removed after; offered:";
+      for (const auto& c : a.offered) p_zram.detail += " " + c;
+    } catch (const std::exception& e) {
+      p_zram.ok = false;
+      p_zram.detail = std::string("could not make a zram device: ") + e.what();
+    }
+  }
+  row("zram", p_zram);
+
   MemcgInfo mi = detect_memcg(ops);
   Probe p_memcg{mi.version != MemcgVersion::None,
                 mi.version == MemcgVersion::None ? mi.reason : "cgroup " + mi.name() + " at " + mi.mount};
@@ -132,6 +155,7 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
   row("swapin/zswap, swapout/zswap", need({&p_root, &p_swap, &p_zswap, &p_comp}));
   row("swapin/disk", need({&p_root, &p_swap, &p_memcg}));
   row("swapout/disk, floor_swapcache", need({&p_root, &p_swap}));
+  row("swapin/zram, swapout/zram", need({&p_root, &p_zram}));
   row("floor_firsttouch", {true, "can run (needs nothing)"});
   row("per-fault counters", p_pmu);
   return 0;

@@ -23,6 +23,7 @@ Examples:
   ./swapbench run --events cycles:k,instructions:k,cache-misses --cpu 1 --out /tmp/a.json
   ./swapbench run --profile file:/usr/bin/python3 --fault write
   ./swapbench run --filter 'swapin/zswap/lzo'  only the sets whose name matches
+  ./swapbench run --backend zram --compressor lz4   swap-in and swap-out through a zram device (root)
   ./swapbench list                           suites and the sets they hold
   ./swapbench run --suite race --duration 5  the writeback race for 5 s (root)
   ./swapbench run --suite recheck-model      a user-space model of the recheck's lookup (no root)
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
   // A closed stdout (`swapbench run | head`) must not kill a run that has the machine borrowed:
   // the write fails with EPIPE instead, and is reported (run.cpp check_stdout).
   signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"swapbench: what the Linux swap path costs - swap-in, swap-out, zswap - measured on real swap"};
+  CLI::App app{"swapbench: what the Linux swap path costs - swap-in, swap-out, zswap, zram - measured on real swap"};
   app.footer(kExamples);
   app.require_subcommand(1);
   swapbench::RunOptions o;
@@ -60,8 +61,10 @@ int main(int argc, char** argv) {
 
   auto add_common = [&](CLI::App* c) {
     c->add_option("--suite", o.suite, "quick, full, swapin, writeback, race, calibrate, recheck-model (./swapbench list)")->envname("SWAPBENCH_SUITE")->capture_default_str();
-    c->add_option("--backend", backends, "zswap, disk (comma-separated; default: the suite's)")->envname("SWAPBENCH_BACKEND");
-    c->add_option("--compressor", compressors, "zswap compressors (default: every one the kernel accepts)")
+    c->add_option("--backend", backends, "zswap, disk, zram (comma-separated; default: the suite's)")->envname("SWAPBENCH_BACKEND");
+    c->add_option("--compressor", compressors,
+                  "compressors for zswap and zram sets (default: every one the kernel accepts for zswap, "
+                  "every one a zram device offers for zram)")
         ->envname("SWAPBENCH_COMPRESSOR");
     c->add_option("--profile", profiles, "page content: random, text, ratio2/3/4, zero, same, file:PATH")
         ->envname("SWAPBENCH_PROFILE");

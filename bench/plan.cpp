@@ -127,6 +127,8 @@ MachineFacts read_machine_facts() {
   return m;
 }
 
+bool Plan::has(Backend b) const { return std::count(backends.begin(), backends.end(), b) > 0; }
+
 Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   Plan p;
   try {
@@ -204,12 +206,25 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   for (const auto& b : o.backends.empty() ? s.backends : o.backends) {
     if (b == "zswap") p.backends.push_back(Backend::Zswap);
     else if (b == "disk") p.backends.push_back(Backend::Disk);
-    else throw BadInput("--backend '" + b + "': accepted: zswap, disk");
+    else if (b == "zram") p.backends.push_back(Backend::Zram);
+    else throw BadInput("--backend '" + b + "': accepted: zswap, disk, zram");
   }
+  if (p.has(Backend::Zram) && !s.has(Kind::Swapin) && !s.has(Kind::Swapout))
+  {
+    std::string ok;
+    for (const auto& t : suites())
+      if (t.has(Kind::Swapin) || t.has(Kind::Swapout)) ok += (ok.empty() ? "" : ", ") + t.name;
+    throw BadInput("--backend zram: suite " + s.name + " has no swap-in or swap-out sets (its sets are zswap's); "
+                   "accepted with --suite " + ok);
+  }
+  if (!p.needs_swap_file() && (!o.swap_dir.empty() || !o.swap_device.empty()))
+    throw BadInput(std::string(o.swap_dir.empty() ? "--swap-device" : "--swap-dir") +
+                   " does not apply to --backend zram alone (zram sets swap to zram devices the run makes)");
+  // zswap and zram know the same compressor names (the kernel's crypto and zcomp backends).
   for (const auto& c : o.compressors) {
     if (!std::count(kKnownCompressors.begin(), kKnownCompressors.end(), c))
-      throw BadInput("--compressor '" + c + "': not a zswap compressor; accepted names: " + join(kKnownCompressors) +
-                     " (which of them this kernel takes: ./swapbench check)");
+      throw BadInput("--compressor '" + c + "': not a zswap or zram compressor; accepted names: " +
+                     join(kKnownCompressors) + " (which of them this kernel takes: ./swapbench check)");
     if (!std::count(p.compressors.begin(), p.compressors.end(), c)) p.compressors.push_back(c);
   }
   try {
@@ -245,13 +260,15 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
                    std::to_string(m.mem_available >> 20) + " MiB and a run uses at most half of it: --pages " +
                    std::to_string(max_pages) + " at most");
   }
-  p.swap_bytes = swap_bytes_for(p.pages);
+  p.swap_exact = s.swap_slack_pages > 0;
+  // + 1: mkswap's header page holds no slot.
+  p.swap_bytes = p.swap_exact ? (p.pages + s.swap_slack_pages + 1) * kPageSize : swap_bytes_for(p.pages);
   if (!o.swap_dir.empty() && !o.swap_device.empty())
     throw BadInput("--swap-dir and --swap-device: give one (a swap file in a folder, or a whole block device)");
   if (!o.swap_dir.empty()) p.swap_dir = o.swap_dir;
   p.swap_device = o.swap_device;
   // Only a root run makes a swap area; checked read-only here so a bad place is exit 2 before any change.
-  if (m.root && !for_list) {
+  if (m.root && !for_list && p.needs_swap_file()) {
     if (!p.swap_device.empty()) {
       if (auto why = swap_device_problem(p.swap_device, p.swap_bytes)) throw BadInput("--swap-device " + *why);
     } else if (auto why = swap_dir_problem(p.swap_dir, p.swap_bytes)) {
@@ -312,34 +329,49 @@ Expansion expand(const Plan& p, const Capabilities& c) {
       add_one(sc);
     }
   };
-  const bool zswap = std::count(p.backends.begin(), p.backends.end(), Backend::Zswap) > 0;
-  const bool disk = std::count(p.backends.begin(), p.backends.end(), Backend::Disk) > 0;
-  std::vector<std::string> comps;
-  if (zswap) {
-    if (c.listing || !c.root) {
-      comps = p.compressors.empty() ? std::vector<std::string>{"(every accepted)"} : p.compressors;
-    } else if (!c.zswap) {
-      x.skipped.push_back({"*/zswap/*", "zswap is not in this kernel (no /sys/module/zswap)", "use a kernel with CONFIG_ZSWAP=y"});
-    } else if (p.compressors.empty()) {
-      comps = c.accepted;
-    } else {
-      for (const auto& name : p.compressors) {
-        if (!std::count(c.accepted.begin(), c.accepted.end(), name)) {
-          auto why = c.refused.find(name);
-          throw BadInput("--compressor " + name + ": this kernel refuses it" +
-                         (why != c.refused.end() ? " (" + why->second + ")" : "") + "; it accepts: " +
-                         join(c.accepted) + " (load it with modprobe " + name +
-                         ", or use a kernel built with its CONFIG_CRYPTO_ option)");
-        }
-        comps.push_back(name);
+  const bool zswap = p.has(Backend::Zswap), disk = p.has(Backend::Disk), zram = p.has(Backend::Zram);
+  const bool resolved = c.root && !c.listing;
+  std::vector<std::string> comps, zram_comps;
+  if (zswap && resolved && !c.zswap)
+    x.skipped.push_back({"*/zswap/*", "zswap is not in this kernel (no /sys/module/zswap)", "use a kernel with CONFIG_ZSWAP=y"});
+  if (zram && resolved && !c.zram)
+    x.skipped.push_back({"*/zram/*", c.zram_reason, "modprobe zram, or a kernel with CONFIG_ZRAM (./swapbench check)"});
+  const bool zswap_on = zswap && (!resolved || c.zswap), zram_on = zram && (!resolved || c.zram);
+  if (!resolved) {
+    if (zswap) comps = p.compressors.empty() ? std::vector<std::string>{"(every accepted)"} : p.compressors;
+    if (zram) zram_comps = p.compressors.empty() ? std::vector<std::string>{"(every offered)"} : p.compressors;
+  } else if (p.compressors.empty()) {
+    if (zswap_on) comps = c.accepted;
+    if (zram_on) zram_comps = c.zram_offered;
+  } else {
+    // A name runs on every compressing backend of the run that takes it; refused by one, that
+    // backend's sets are skipped with why; refused by all, it is bad input naming what each takes.
+    for (const auto& name : p.compressors) {
+      const bool z = zswap_on && std::count(c.accepted.begin(), c.accepted.end(), name);
+      const bool r = zram_on && std::count(c.zram_offered.begin(), c.zram_offered.end(), name);
+      auto why = c.refused.find(name);
+      const std::string zswap_no = "this kernel refuses it" + (why != c.refused.end() ? " (" + why->second + ")" : "") +
+                                   "; it accepts: " + join(c.accepted) + " (load it with modprobe " + name +
+                                   ", or use a kernel built with its CONFIG_CRYPTO_ option)";
+      const std::string zram_no = "zram here does not offer it; a zram device offers: " + join(c.zram_offered) +
+                                  " (its comp_algorithm; a kernel built with CONFIG_ZRAM_BACKEND_" + name +
+                                  " or its crypto option offers more)";
+      if (!z && !r) {
+        if (zswap_on && zram_on) throw BadInput("--compressor " + name + ": zswap: " + zswap_no + "; zram: " + zram_no);
+        if (zswap_on) throw BadInput("--compressor " + name + ": " + zswap_no);
+        if (zram_on) throw BadInput("--compressor " + name + ": " + zram_no);
+        continue;  // neither backend is here at all: skipped above
       }
+      if (z) comps.push_back(name);
+      else if (zswap_on) x.skipped.push_back({"*/zswap/" + name + "/*", "zswap: " + zswap_no, "modprobe " + name});
+      if (r) zram_comps.push_back(name);
+      else if (zram_on) x.skipped.push_back({"*/zram/" + name + "/*", "zram: " + zram_no, "--compressor one it offers"});
     }
   }
   // Writeback and race sets need a mechanism; listed unresolved until the kernel is asked.
   std::vector<const WritebackMechanism*> usable;
   for (const auto& m : c.writeback)
     if (m.ok) usable.push_back(&m);
-  const bool resolved = c.root && !c.listing;
   const bool memcg_ok = !resolved || c.memcg;
   for (const auto& prof : p.profiles) {
     for (const auto& comp : comps) {
@@ -362,7 +394,19 @@ Expansion expand(const Plan& p, const Capabilities& c) {
           x.skipped.push_back({sc.name() + "/none", "no way to force writeback here, so no race to provoke",
                                "see ./swapbench run --suite writeback for each mechanism's reason"});
         else {
-          sc.mechanism = usable.front()->id;
+          // The race needs writeback in another task than the racing thread: memory.zswap.max makes
+          // the racer's own stores write back (synchronously, so the racer sleeps through its own
+          // window and nothing races it; measured on 6.12 with race-window + no-recheck: 0 of 2,929
+          // writebacks raced in 30 s, while shrinker_reclaim crashed the kernel within a second).
+          // So: the shrinker run by the pressure thread's memory.reclaim, then the pool limit's
+          // shrink worker (a kworker), the memcg limit last.
+          const WritebackMech order[] = {WritebackMech::ShrinkerReclaim, WritebackMech::PoolLimit,
+                                         WritebackMech::MemcgZswapMax};
+          for (auto want : order)
+            if (!sc.mechanism)
+              for (const auto* m : usable)
+                if (m->id == want) sc.mechanism = want;
+          if (!sc.mechanism) sc.mechanism = usable.front()->id;
           add_one(sc);
         }
       }
@@ -375,6 +419,13 @@ Expansion expand(const Plan& p, const Capabilities& c) {
           else x.skipped.push_back({sc.name(), "writeback by " + m.name + " is not possible here: " + m.reason, m.fix});
         }
       }
+    }
+    // zram after disk: a device per compressor, and no floor of its own (a zram swap-in skips the
+    // swap cache, so the swap-cache floor is the disk one).
+    for (const auto& comp : zram_comps) {
+      if (suite.has(Kind::Swapin))
+        for (auto pat : p.patterns) add_swapin(set_of(Kind::Swapin, Backend::Zram, comp, prof, pat));
+      if (suite.has(Kind::Swapout)) add_one(set_of(Kind::Swapout, Backend::Zram, comp, prof, Pattern::Sequential));
     }
     if (disk && suite.has(Kind::Swapin)) {
       for (auto pat : p.patterns) {

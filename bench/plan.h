@@ -36,7 +36,9 @@ struct Plan {
   size_t pages = 0;
   int repetitions = 0;
   std::vector<Backend> backends;
-  std::vector<std::string> compressors;  // asked for by name; empty: every one the kernel accepts
+  // Asked for by name, for every backend that compresses (zswap, zram); empty: every one the kernel
+  // accepts (zswap) or the zram device offers.
+  std::vector<std::string> compressors;
   std::vector<ProfileSpec> profiles;
   std::vector<Pattern> patterns;
   bool write_faults = false;
@@ -48,6 +50,7 @@ struct Plan {
   std::string swap_dir = "/var/tmp";
   std::string swap_device;
   uint64_t swap_bytes = 0;     // the swap area the run needs
+  bool swap_exact = false;     // the area is exactly swap_bytes, even on a larger device (SuiteDef::swap_slack_pages)
   std::string out;             // resolved result path
   std::string filter;          // a regular expression the sets' names must match ("": all)
   std::optional<WritebackMech> race_mechanism;  // unset: the first usable one
@@ -59,6 +62,9 @@ struct Plan {
   bool root = false;
   long test_corrupt_page = -1, test_stale_page = -1;
   std::string command_line;
+  bool has(Backend b) const;
+  // zswap and disk sets swap to the run's swap file (or --swap-device); zram sets to zram devices.
+  bool needs_swap_file() const { return has(Backend::Zswap) || has(Backend::Disk); }
 };
 
 // Throws BadInput naming the option and what would be accepted. Checks nothing that needs a
@@ -81,6 +87,9 @@ struct Capabilities {
   bool memcg = false;
   std::string memcg_reason;                         // why there is none
   std::vector<WritebackMechanism> writeback;        // every mechanism, usable or not (with why)
+  bool zram = false;                                // the suite can make zram devices here
+  std::string zram_reason;                          // why not, with the fix
+  std::vector<std::string> zram_offered;            // compressors a zram device offers (comp_algorithm)
   bool listing = false;  // nothing asked of the kernel yet: compressors and mechanisms unresolved
   static Capabilities for_listing(bool root);
 };
@@ -95,7 +104,8 @@ struct Expansion {
 };
 
 // The sets, in the order results list them. Throws BadInput when a compressor asked for by name is
-// refused by the kernel (naming the ones it accepts), or when --filter leaves no set.
+// refused by every compressing backend of the run (naming the ones each accepts; refused by one
+// only, that backend's sets are skipped with why), or when --filter leaves no set.
 Expansion expand(const Plan& p, const Capabilities& c);
 
 }  // namespace swapbench

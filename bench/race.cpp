@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -38,6 +39,12 @@ namespace {
 constexpr auto kPressureOn = std::chrono::milliseconds(3);
 constexpr auto kPressureOff = std::chrono::milliseconds(2);
 constexpr size_t kMaxReports = 8;
+// Pages per round: all faulted, then all dropped, then all stored again in the same order. One page
+// at a time, its new zswap entry would be the slab object its old entry just freed (the slab hands
+// back the last object freed), and a writeback of the old entry would find "its" entry still in the
+// tree (6.12 compares pointers) and write back correct data: a race that cannot be seen. In a round
+// of several, entries and slots change hands between pages.
+constexpr size_t kBatch = 4;
 
 }  // namespace
 
@@ -83,25 +90,36 @@ RaceResult run_race(const RaceConfig& cfg, const PageProfile& prof, RaceHooks& h
     if (res.first.size() < kMaxReports) res.first.push_back(s);
   };
   uint64_t x = cfg.seed * 0x9e3779b97f4a7c15ull + 1;
-  bool fed_stale = false;
-  while (elapsed() < cfg.duration_s && !stop.load(std::memory_order_relaxed)) {
+  auto next_page = [&] {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    const size_t i = x % cfg.pages;
-    uint8_t* p = r.page(i);
-    (void)*static_cast<volatile uint8_t*>(p);  // fault it in: from zswap, disk or the swap cache
-    if (static_cast<long>(i) == cfg.test_stale_page && !fed_stale && gen[i] > 1) {
-      // tests only: what a kernel without the recheck would hand back, an intact older generation
-      prof.fill(p, i, gen[i] - 1);
-      fed_stale = true;
+    return static_cast<size_t>(x % cfg.pages);
+  };
+  bool fed_stale = false;
+  std::vector<size_t> batch(std::min(kBatch, cfg.pages));
+  while (elapsed() < cfg.duration_s && !stop.load(std::memory_order_relaxed)) {
+    for (size_t b = 0; b < batch.size(); ++b) {
+      size_t i = next_page();
+      while (std::find(batch.begin(), batch.begin() + static_cast<long>(b), i) != batch.begin() + static_cast<long>(b))
+        i = next_page();
+      batch[b] = i;
+      uint8_t* p = r.page(i);
+      (void)*static_cast<volatile uint8_t*>(p);  // fault it in: from zswap, disk or the swap cache
+      if (static_cast<long>(i) == cfg.test_stale_page && !fed_stale && gen[i] > 1) {
+        // tests only: what a kernel without the recheck would hand back, an intact older generation
+        prof.fill(p, i, gen[i] - 1);
+        fed_stale = true;
+      }
+      if (auto bad = check_page(p, i, gen[i], elapsed())) record(*bad);
     }
-    if (auto bad = check_page(p, i, gen[i], elapsed())) record(*bad);
-    madvise(p, kPageSize, MADV_DONTNEED);  // frees the page and its swap slot
-    ++gen[i];
-    prof.fill(p, i, gen[i]);                // a new generation in a fresh page
-    madvise(p, kPageSize, MADV_PAGEOUT);    // a new store, often into a recycled slot
-    ++res.operations;
+    for (size_t i : batch) madvise(r.page(i), kPageSize, MADV_DONTNEED);  // frees the pages and their slots
+    for (size_t i : batch) {
+      ++gen[i];
+      prof.fill(r.page(i), i, gen[i]);                 // a new generation in a fresh page
+      madvise(r.page(i), kPageSize, MADV_PAGEOUT);     // a new store, into a recycled slot
+      ++res.operations;
+    }
   }
   stop = true;
   pressure.join();

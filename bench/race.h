@@ -1,9 +1,10 @@
 // The zswap writeback race, provoked on purpose, with a stale-data detector.
 //
 // One thread keeps zswap writing entries back (through the hooks the runner gives it: the system
-// layer does the writing), while this thread takes random pages of the region through a cycle that
-// frees and reuses swap slots: fault the page in and check its stamp, drop it (MADV_DONTNEED frees
-// the slot), write a new generation, push it out again (a new store, often into a recycled slot).
+// layer does the writing), while this thread takes random pages of the region, a few at a time,
+// through a cycle that frees and reuses swap slots: fault the pages in and check their stamps, drop
+// them (MADV_DONTNEED frees the slots), write a new generation, push them out again (new stores into
+// recycled slots: the run's swap area has only a few spare slots, SuiteDef::swap_slack_pages).
 // A kernel without the writeback recheck can write an old entry's data into a reused slot; the
 // page then comes back with an older generation, which the detector reports with the page, the
 // generations and the time. Zero stale pages is the expected outcome on a fixed kernel.

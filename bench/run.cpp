@@ -117,7 +117,7 @@ int run_command(const RunOptions& o) {
       x = expand(p, capabilities(*b));
     } catch (const BadInput& e) {
       b.reset();
-      std::cerr << "swapbench run: " << e.what() << "\n(nothing was measured; zswap was asked and given back)\n";
+      std::cerr << "swapbench run: " << e.what() << "\n(nothing was measured; zswap and zram were asked and given back)\n";
       return 2;
     }
   } else {
@@ -157,9 +157,20 @@ int run_command(const RunOptions& o) {
       sbctx["zswap_params_found"] = b->zswap->found();
       sbctx["compressors"] = {{"accepted", b->compressors.accepted}, {"refused", b->compressors.refused}};
     }
-    sbctx["swap_area"] = {{"type", b->swap->type() == SwapAreaGuard::Type::Device ? "device" : "file"},
-                          {"path", b->swap->path()}, {"size_bytes", b->swap->bytes()},
-                          {"priority", b->swap->priority()}, {"dir", p.swap_dir}};
+    if (b->swap)
+      sbctx["swap_area"] = {{"type", b->swap->type() == SwapAreaGuard::Type::Device ? "device" : "file"},
+                            {"path", b->swap->path()}, {"size_bytes", b->swap->bytes()},
+                            {"priority", b->swap->priority()}, {"dir", p.swap_dir},
+                            {"slots", b->swap->bytes() / kPageSize - 1}, {"exact_size", p.swap_exact}};
+    if (p.has(Backend::Zram)) {
+      json devs = json::array();
+      for (const auto& z : b->zram)
+        devs.push_back({{"device", z->device()}, {"diskseq", z->diskseq()}, {"comp_algorithm", z->compressor()},
+                        {"disksize_bytes", z->disksize()}, {"priority", kSwapPriority}});
+      sbctx["zram"] = {{"available", b->zram_reason.empty()}, {"reason", b->zram_reason},
+                       {"offered", b->zram_offered}, {"devices", devs},
+                       {"note", "one swap area on at a time: a set's own (its zram device, or the swap file)"}};
+    }
     sbctx["memcg"] = b->memcg ? json{{"version", b->memcg->info().name()}, {"dir", b->memcg->dir()}}
                               : json{{"version", "none"}, {"reason", b->memcg_reason}};
     sbctx["debugfs_mounted_by_suite"] = b->debugfs && b->debugfs->mounted_by_us();

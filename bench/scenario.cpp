@@ -72,11 +72,12 @@ const std::vector<SuiteDef>& suites() {
        .kinds = {K::Writeback}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"},
        .pages = 8192, .repetitions = 5},
       // race: slots freed and reused while writeback runs, every page's generation checked
-      // (bench/race.h). 8 MiB: a small region recycles the same slots often. One repetition of
-      // --duration seconds (default 10).
+      // (bench/race.h). 1 MiB: the racer touches the page being written back within a 1-2 ms window
+      // only if the region is small; 32 spare slots: below the kernels' slot-cache threshold (128 per
+      // CPU), so a freed slot is reused by the next store. One repetition of --duration seconds.
       {.name = "race", .description = "the zswap writeback race provoked under a stale-data detector, for --duration seconds",
-       .kinds = {K::Race}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 2048,
-       .repetitions = 1},
+       .kinds = {K::Race}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 256,
+       .repetitions = 1, .swap_slack_pages = 32},
       // calibrate: what `./swapbench calibrate` measures. The quick suite's zswap swap-in, seven
       // arms interleaved in one run: the plain set, an identical twin (A/A: how often identical
       // sets look different) and the set with 25..400 ns busy-waited inside every timed fault (how

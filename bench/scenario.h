@@ -66,6 +66,11 @@ struct SuiteDef {
   bool known_work = false;
   // mte: each swap-in and swap-out set made twice, untagged and MTE-tagged (Scenario::tagging).
   bool mte_pairs = false;
+  // A swap area of exactly pages + this many free slots (0: room to spare, swap_bytes_for). The race
+  // wants freed slots reused at once: with few free slots the kernel allocates straight from the
+  // swap map (6.1 and 6.12 switch their per-CPU slot caches off below 128 free slots per CPU,
+  // include/linux/swap_slots.h), so a slot freed by a swapin is the next store's slot.
+  size_t swap_slack_pages = 0;
   bool has(Kind k) const;
 };
 const std::vector<SuiteDef>& suites();

@@ -22,6 +22,7 @@ StatSnapshot Runner::snapshot() const {
   s.vmstat = read_vmstat("/");
   s.zswap = read_zswap_debugfs(kDebugfs);
   if (b_ && b_->memcg) s.memcg = b_->memcg->stat();
+  if (zram_) s.zram = zram_->stats();
   return s;
 }
 
@@ -49,15 +50,22 @@ void Runner::run_set(benchmark::State& st, const Scenario& sc) {
 }
 
 void Runner::configure(const Scenario& sc, json& sb) {
-  if (!b_ || !b_->zswap) return;
-  ZswapGuard& z = *b_->zswap;
-  if (sc.backend == Backend::Zswap) {
-    if (z.get("compressor") != sc.compressor) z.set("compressor", sc.compressor);
-    z.set("enabled", "Y");
-  } else {
-    z.set("enabled", "N");
+  zram_ = nullptr;
+  if (!b_) return;
+  if (b_->zswap) {
+    ZswapGuard& z = *b_->zswap;
+    if (sc.backend == Backend::Zswap) {
+      if (z.get("compressor") != sc.compressor) z.set("compressor", sc.compressor);
+      z.set("enabled", "Y");
+    } else {
+      z.set("enabled", "N");  // zram sets too: an enabled zswap would store their pages before zram
+    }
+    sb["zswap_params"] = z.now();
   }
-  sb["zswap_params"] = z.now();
+  zram_ = use_swap_for(*b_, sc.backend, sc.compressor);
+  if (zram_)
+    sb["zram"] = {{"device", zram_->device()}, {"diskseq", zram_->diskseq()}, {"comp_algorithm", zram_->compressor()},
+                  {"disksize_bytes", zram_->disksize()}};
 }
 
 // Disk pages stay in the swap cache after MADV_PAGEOUT (writeback is asynchronous); a fault on
@@ -91,7 +99,8 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   mlock(samples.data(), samples.size() * sizeof(uint64_t));
   auto order = make_order(sc.pattern, sc.pages, gen);
   std::unique_ptr<Region> r;
-  try {
+  Stats zram_pre;  // the device before the region is pushed out: what the region adds is its footprint
+  if (rec.error.empty()) try {
     if (sc.kind == Kind::FloorFirsttouch) {
       r = std::make_unique<Region>(sc.pages, p_.thp);
     } else {
@@ -115,6 +124,7 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   size_t k = 0;
   if (rec.error.empty()) {
     if (sc.kind == Kind::Swapin || sc.kind == Kind::FloorSwapcache) {
+      if (zram_) zram_pre = zram_->stats();
       if (int e = r->pageout_all()) rec.error = std::string("MADV_PAGEOUT failed: ") + std::strerror(e);
       if (sc.kind == Kind::Swapin && r->resident() > 0 && b_->memcg) sb["swapcache_eviction"] = evict_swapcache(*r);
       resident_before = r->resident();
@@ -148,12 +158,23 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   StatDelta d = delta(before, after);
   if (rec.error.empty()) {
     switch (sc.kind) {
-      case Kind::Swapin: v = prove_swapin(sc.backend, sc.pages, resident_before, d.vmstat, zero); break;
-      case Kind::Swapout: v = prove_swapout(sc.backend, sc.pages, r->resident(), d.vmstat, zero); break;
+      case Kind::Swapin: v = prove_swapin(sc.backend, sc.pages, resident_before, d.vmstat, zero, d.zram); break;
+      case Kind::Swapout: v = prove_swapout(sc.backend, sc.pages, r->resident(), d.vmstat, zero, d.zram); break;
       case Kind::FloorSwapcache: v = prove_swapcache_floor(sc.pages, resident_before, d.vmstat); break;
       case Kind::FloorFirsttouch: v = prove_firsttouch_floor(sc.pages, d.vmstat); break;
       case Kind::Writeback:
       case Kind::Race: break;  // their own set functions prove them
+    }
+    if (zram_) {
+      // The region's footprint in the device (mm_stat after - before the push-out; the swap-out
+      // set's push-out is its timed loop), and the device as it stood with the region stored.
+      const Stats& stored = sc.kind == Kind::Swapout ? after.zram : before.zram;
+      json f = zram_footprint(sc.kind == Kind::Swapout ? before.zram : zram_pre, stored);
+      for (auto& [k, val] : f.items()) sb["zram"][k] = val;
+      json dev = json::object();
+      for (const auto& [k, val] : stored)
+        if (k.rfind("mm_stat.", 0) == 0) dev[k.substr(8)] = val;
+      sb["zram"]["mm_stat_stored"] = dev;
     }
     if (sc.kind == Kind::Swapin && p_.test_corrupt_page >= 0 && static_cast<size_t>(p_.test_corrupt_page) < sc.pages) {
       // --test-corrupt-page: tests the checks below. A tagged set gets one wrong tag (granule 6 of
@@ -186,9 +207,17 @@ SetRecord Runner::begin(const Scenario& sc) {
                                                   : sc.arm.label},
         // When this repetition began, in s since the run started: lets analysis see drift over time.
         {"started_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count()}};
-  if (sc.privileged()) configure(sc, sb);
+  if (sc.privileged()) {
+    try {
+      configure(sc, sb);
+    } catch (const std::exception& e) {
+      rec.error = std::string("setting up the set's swap path failed: ") + e.what();
+    }
+  }
   sb["zpool"] = sb.contains("zswap_params") && sb["zswap_params"].contains("zpool") ? sb["zswap_params"]["zpool"]
-                : sc.backend == Backend::Zswap ? json("zsmalloc (the only zpool; no zpool parameter)") : json("none");
+                : sc.backend == Backend::Zswap ? json("zsmalloc (the only zpool; no zpool parameter)")
+                : sc.backend == Backend::Zram  ? json("zsmalloc (zram's only allocator)")
+                                               : json("none");
   return rec;
 }
 

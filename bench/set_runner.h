@@ -75,6 +75,7 @@ class Runner {
   std::map<std::string, int> reps_done_;
   int runs_done_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  ZramGuard* zram_ = nullptr;  // the device the current set swaps to (zram sets), else null
 };
 
 }  // namespace swapbench

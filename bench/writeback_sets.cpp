@@ -250,7 +250,8 @@ void Runner::run_race_set(benchmark::State& st, const Scenario& sc) {
                 {"pressure_cycles", res.pressure_cycles}, {"damaged_pages", res.damaged_pages},
                 {"final_checked", res.final_checked}, {"first_failures", first},
                 {"fault_cpu", cfg.fault_cpu}, {"writeback_cpu", cfg.writeback_cpu},
-                {"cycle", "fault in + check stamp, MADV_DONTNEED (frees the slot), new generation, MADV_PAGEOUT"}};
+                {"cycle", "rounds of 4 pages: fault in + check stamp each, MADV_DONTNEED each (frees the slots), "
+                          "a new generation in each, MADV_PAGEOUT each in the same order"}};
   sb["stamps"] = {{"checked", res.operations + res.final_checked}, {"failed", res.stale_pages + res.damaged_pages},
                   {"first_failures", first}};
   Verdict v;

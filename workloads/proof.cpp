@@ -2,12 +2,15 @@
 
 #include <sstream>
 
+#include "workloads/stamp.h"
+
 namespace swapbench {
 
 std::string to_string(Backend b) {
   switch (b) {
     case Backend::Zswap: return "zswap";
     case Backend::Disk: return "disk";
+    case Backend::Zram: return "zram";
     case Backend::None: return "none";
   }
   return "?";
@@ -23,12 +26,13 @@ int64_t get(const Stats& s, const std::string& k) {
 struct Rules {
   Verdict v;
   const Stats& d;
-  void expect(const std::string& key, int64_t want) {
-    if (!d.count(key)) {
-      fail(key + " not in /proc/vmstat on this kernel");
+  void expect(const std::string& key, int64_t want) { expect_in(d, key, want, "/proc/vmstat on this kernel"); }
+  void expect_in(const Stats& s, const std::string& key, int64_t want, const std::string& where) {
+    if (!s.count(key)) {
+      fail(key + " not in " + where);
       return;
     }
-    int64_t got = get(d, key);
+    int64_t got = get(s, key);
     if (got != want) {
       std::ostringstream o;
       o << key << " delta " << got << ", expected " << want;
@@ -54,6 +58,11 @@ void expect_path(Rules& r, Backend b, int64_t n, bool zero_pages, const std::str
     r.v.path = "zswap";
     r.expect(zswap, n);
     r.expect(disk, 0);
+  } else if (b == Backend::Zram) {
+    // zram is a swap device: its pages count in pswpin/pswpout like a disk's; zswap is off.
+    r.v.path = "zram";
+    r.expect(disk, n);
+    if (r.d.count(zswap)) r.expect(zswap, 0);
   } else {
     r.v.path = "disk";
     r.expect(disk, n);
@@ -61,20 +70,38 @@ void expect_path(Rules& r, Backend b, int64_t n, bool zero_pages, const std::str
   }
 }
 
+// The zram device's own account: exactly the pages' sectors read (in) or written (out), none
+// failed. A zero page never reaches it (6.12+: the swap core's zeromap), so zero sectors then.
+void expect_zram(Rules& r, const Stats& z, int64_t n, const std::string& dir) {
+  const bool in = dir == "in";
+  const int64_t sectors = r.v.path == "zero" ? 0 : n * static_cast<int64_t>(kPageSize / 512);
+  const std::string where = "the zram device's counters (/sys/block/zramN/stat, io_stat)";
+  r.expect_in(z, in ? "stat.read_sectors" : "stat.write_sectors", sectors, where);
+  r.expect_in(z, in ? "io_stat.failed_reads" : "io_stat.failed_writes", 0, where);
+  // Stored, every one (same-filled and incompressible pages count too). Not asked of swap-in: up
+  // to 6.13 the swap slot cache frees slots (and so zram's copies) in batches, later.
+  if (!in) r.expect_in(z, "mm_stat.orig_data_size", sectors * 512, "the zram device's mm_stat");
+}
+
 }  // namespace
 
-Verdict prove_swapin(Backend b, uint64_t pages, uint64_t resident_before, const Stats& d, bool zero_pages) {
+Verdict prove_swapin(Backend b, uint64_t pages, uint64_t resident_before, const Stats& d, bool zero_pages,
+                     const Stats& zram_delta) {
   Rules r{{}, d};
   if (resident_before) r.fail(std::to_string(resident_before) + " pages were resident before the faults (swap cache)");
   expect_path(r, b, static_cast<int64_t>(pages), zero_pages, "in");
+  if (b == Backend::Zram) expect_zram(r, zram_delta, static_cast<int64_t>(pages), "in");
   return r.v;
 }
 
-Verdict prove_swapout(Backend b, uint64_t pages, uint64_t resident_after, const Stats& d, bool zero_pages) {
+Verdict prove_swapout(Backend b, uint64_t pages, uint64_t resident_after, const Stats& d, bool zero_pages,
+                      const Stats& zram_delta) {
   Rules r{{}, d};
   expect_path(r, b, static_cast<int64_t>(pages), zero_pages, "out");
-  // zswap stores synchronously: a page still resident was not stored (disk pages stay in the swap cache).
-  if (r.v.path == "zswap" && resident_after)
+  if (b == Backend::Zram) expect_zram(r, zram_delta, static_cast<int64_t>(pages), "out");
+  // zswap and zram store synchronously: a page still resident was not stored (disk pages stay in
+  // the swap cache until their write completes).
+  if ((r.v.path == "zswap" || r.v.path == "zram") && resident_after)
     r.fail(std::to_string(resident_after) + " pages still resident after MADV_PAGEOUT");
   return r.v;
 }

@@ -8,7 +8,7 @@
 
 namespace swapbench {
 
-enum class Backend { Zswap, Disk, None };
+enum class Backend { Zswap, Disk, Zram, None };
 std::string to_string(Backend b);
 
 struct Verdict {
@@ -19,9 +19,13 @@ struct Verdict {
 
 // Swap-in of `pages` pages that mincore showed non-resident (`resident_before` of them were not).
 // zero_pages: the profile is zero-filled (6.12+ keeps those out of zswap and disk: swpin_zero).
-Verdict prove_swapin(Backend b, uint64_t pages, uint64_t resident_before, const Stats& vmstat_delta, bool zero_pages);
+// zram_delta: for zram, the device's own counters over the faults (kstat read_zram_stats): pswpin
+// counts every swap device, so only the device's read sectors show the pages came from it.
+Verdict prove_swapin(Backend b, uint64_t pages, uint64_t resident_before, const Stats& vmstat_delta, bool zero_pages,
+                     const Stats& zram_delta = {});
 // Swap-out of `pages` pages; `resident_after` = pages mincore still shows (disk: in the swap cache).
-Verdict prove_swapout(Backend b, uint64_t pages, uint64_t resident_after, const Stats& vmstat_delta, bool zero_pages);
+Verdict prove_swapout(Backend b, uint64_t pages, uint64_t resident_after, const Stats& vmstat_delta, bool zero_pages,
+                      const Stats& zram_delta = {});
 // Minor faults on pages all in the swap cache: no swap-in I/O and no zswap load may happen.
 Verdict prove_swapcache_floor(uint64_t pages, uint64_t resident_before, const Stats& vmstat_delta);
 // A forced zswap writeback of a `pages`-page region, then the region faulted back in:

@@ -16,10 +16,12 @@ import subprocess
 import sys
 import time
 
-from kmatrix import matrix
+from kmatrix import matrix, qemu
 from kmatrix.defs import KernelError
 
 DEFAULT_SUITES = "quick,writeback"
+# Pages per set unless asked: a quarter of the quick suite's, so that four boots per side stay short.
+AB_PAGES = 2048
 
 
 def add_arguments(p):
@@ -37,7 +39,7 @@ def add_arguments(p):
     p.add_argument("--no-count", action="store_true", help="timed boots only (no exact verdict)")
     p.add_argument("--backend", help="as in run (default: the suite's)")
     p.add_argument("--compressor", help="as in run (default: every compressor the guest kernel accepts)")
-    p.add_argument("--pages", type=int, default=2048, help="as in run (default %(default)s)")
+    p.add_argument("--pages", type=int, help=f"as in run (default {AB_PAGES}; the race suite its own)")
     p.add_argument("--duration", type=float, help="the race suite's seconds, if it is among --suite")
     p.add_argument("--race-mechanism", help="as in run: how the race suite forces writeback")
     p.add_argument("--max-instructions-delta", type=float, metavar="N",
@@ -67,7 +69,7 @@ def touched_functions(patches):
 
 def layout(folder, patches_a, patches_b):
     """The A/B run's folder: patches/{A,B}/NN-name as given (numbered in apply order)."""
-    os.makedirs(folder, exist_ok=False)
+    os.mkdir(folder)  # never its missing parents, as matrix --out: a typo should not grow a tree
     for side, ps in (("A", patches_a), ("B", patches_b)):
         d = os.path.join(folder, "patches", side)
         os.makedirs(d)
@@ -100,6 +102,37 @@ def exact_worse(cmp_json, limit):
     return out
 
 
+def race_summary(result_path, crashes):
+    """One side of a race A/B: the race sets' figures from its result, and its kernel crashes."""
+    out = {"operations": 0, "writebacks": 0, "stale_pages": 0, "damaged_pages": 0, "seconds": 0.0,
+           "first_failures": [], "crashes": [{"boot": c["boot"], "crash": c["crash"], "console": c["console"]}
+                                             for c in crashes]}
+    if result_path:
+        with open(result_path) as f:
+            doc = json.load(f)
+        for e in doc.get("benchmarks", []):
+            sb = e.get("swapbench", {})
+            if sb.get("kind") != "race" or e.get("run_type") == "aggregate":
+                continue
+            race = sb.get("race", {})
+            for k in ("operations", "writebacks", "stale_pages"):
+                out[k] += sb.get(k, 0)
+            out["damaged_pages"] += race.get("damaged_pages", 0)
+            out["seconds"] += race.get("seconds", 0.0)
+            out["first_failures"] += race.get("first_failures", [])
+    return out
+
+
+def describe_race(r):
+    s = (f"{r['operations']} free/reuse cycles, {r['writebacks']} pages written back in {r['seconds']:.0f} s: "
+         f"{r['stale_pages']} stale, {r['damaged_pages']} damaged pages")
+    if r["first_failures"]:
+        s += f" (first: {r['first_failures'][0]})"
+    for c in r["crashes"]:
+        s += f"; boot {c['boot']}: the kernel crashed: {qemu.describe_crash(c['crash'])}"
+    return s
+
+
 def main(a):
     if not a.patch and not a.patch_a:
         print("swapbench ab: give --patch FILE (B = the source with it; A = the source as it is)", file=sys.stderr)
@@ -122,7 +155,15 @@ def main(a):
                 return 2
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         label = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(os.path.normpath(a.source)))
-        folder = layout(a.out or os.path.join(results_dir(), f"ab-{label}-{stamp}"), a.patch_a, a.patch)
+        try:
+            folder = layout(a.out or os.path.join(results_dir(), f"ab-{label}-{stamp}"), a.patch_a, a.patch)
+        except FileExistsError as e:
+            print(f"swapbench ab: --out {e.filename}: exists; an A/B run never writes into an earlier run's folder "
+                  "(give a new --out, or leave it out for results/ab-<source>-<UTC>)", file=sys.stderr)
+            return 2
+        except OSError as e:
+            print(f"swapbench ab: --out {e.filename}: cannot make it: {e.strerror}", file=sys.stderr)
+            return 2
         kernels = []
         for side, ps in (("A", a.patch_a), ("B", a.patch)):
             t = time.monotonic()
@@ -133,19 +174,33 @@ def main(a):
         defs = definitions(kernels, os.path.join(folder, "kernels.toml"))
         summary = {"source": a.source, "patches_a": a.patch_a, "patches_b": a.patch, "suites": {},
                    "functions_touched_by_b": touched_functions(a.patch), "kernels": {n: kf.release for n, kf in kernels}}
-        worse = []
+        worse, found = [], []
         for suite in suites:
             out = os.path.join(folder, suite)
             m = argparse.Namespace(kernels=",".join(n for n, _ in kernels), suite=suite, repetitions=a.repetitions,
-                                   boots=a.boots, backend=a.backend, compressor=a.compressor, pages=a.pages,
+                                   boots=a.boots, backend=a.backend, compressor=a.compressor,
+                                   pages=a.pages or (None if suite == "race" else AB_PAGES),
                                    duration=a.duration, race_mechanism=a.race_mechanism, events="perf::task-clock,perf::major-faults", no_ftrace=True,
                                    no_count=a.no_count, count_only=False, count_boots=a.count_boots, accel="auto",
                                    timeout=a.timeout, out=out, definitions=defs, guest_files=None)
-            written = []
-            rc = matrix.main(m, written)
-            if rc != 0:
+            written, crashes = [], []
+            rc = matrix.main(m, written, crashes)
+            if rc not in (0, 1):
                 return rc
-            ra, rb = written
+            by_side = {os.path.basename(p)[0]: p for p in written}  # result files start with the kernel's name
+            entry = {"a": by_side.get("A"), "b": by_side.get("B"), "crashes": crashes, "hard_failures": rc == 1}
+            summary["suites"][suite] = entry
+            if rc == 1:
+                found.append(suite)
+            if suite == "race" or crashes:
+                entry["race"] = {side: race_summary(by_side.get(side), [c for c in crashes
+                                                                       if c["kernel"].startswith(side + "-")])
+                                 for side in "AB"}
+                for side in "AB":
+                    print(f"race, {side}: {describe_race(entry['race'][side])}", flush=True)
+            if not (entry["a"] and entry["b"]):
+                continue  # one side has no result (its kernel crashed in every boot): nothing to compare
+            ra, rb = entry["a"], entry["b"]
             cmp_txt, cmp_json = os.path.join(out, "compare.txt"), os.path.join(out, "compare.json")
             env = dict(os.environ)
             c = subprocess.run([sys.executable, "-m", "analysis", "compare", ra, rb, "--json", cmp_json,
@@ -157,7 +212,7 @@ def main(a):
                 print(c.stderr, file=sys.stderr)
                 return c.returncode
             cj = json.load(open(cmp_json))
-            summary["suites"][suite] = {"a": ra, "b": rb, "compare": cmp_json, "compare_exit": c.returncode}
+            entry.update({"compare": cmp_json, "compare_exit": c.returncode})
             if a.max_instructions_delta is not None:
                 worse += [(suite, r) for r in exact_worse(cj, a.max_instructions_delta)]
         summary["wall_seconds"] = time.monotonic() - t0
@@ -169,9 +224,10 @@ def main(a):
     touched = summary["functions_touched_by_b"]
     print(f"functions B's patches touch: {', '.join(touched) or '(none found in the hunk headers)'}")
     print(f"A/B run folder: {folder} ({summary['wall_seconds']:.0f} s from start to verdict)")
+    for suite in found:
+        print(f"HARD FAILURE in suite {suite}: a guest kernel crashed or pages came back wrong (above; ab.json)")
     if worse:
         for suite, r in worse:
             print(f"B worse than --max-instructions-delta {a.max_instructions_delta:g}: {suite} {r['set']} "
                   f"{r['metric']} {r['delta']:+g}")
-        return 1
-    return 0
+    return 1 if worse or found else 0

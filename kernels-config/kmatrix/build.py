@@ -46,7 +46,7 @@ import tempfile
 import threading
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kmatrix.check import evaluate, load_requirements
 from kmatrix.defs import HERE, REQUIREMENTS_TOML, KernelError, KernelFiles, cache_dir, get_def, load_defs, \
@@ -74,6 +74,8 @@ class Source:
     key: str         # its identity in the build cache (package_version, or dir-<path hash>[-<git head>])
     package: str = ""
     version: str = ""
+    # the definition's own config options (KernelDef.options), merged after guest-config.toml's
+    options: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 # ---------------------------------------------------------------------------------------------- source
@@ -121,7 +123,7 @@ def _fetch_debian_source(d, cache):
     trees = [p for p in glob.glob(os.path.join(root, "linux-source-*")) if os.path.isdir(p)]
     if len(trees) != 1:
         raise KernelError(f"{root}: expected one linux-source-* folder; delete {root} to fetch again")
-    return Source(d.name, trees[0], key, pkg, ver)
+    return Source(d.name, trees[0], key, pkg, ver, dict(d.options))
 
 
 def _tree_source(path):
@@ -470,7 +472,8 @@ def build_kernel(src, patches, say, cache=None, extra=None, jobs=None):
         except BlockingIOError:
             say(f"{bdir}: another build holds it; waiting")
             fcntl.flock(lockf, fcntl.LOCK_EX)
-        return _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs or _jobs())
+        return _build_locked(src, patches, pkey, bdir, say, cache, {**src.options, **(extra or {})},
+                             jobs or _jobs())
 
 
 def _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs):

@@ -41,6 +41,8 @@ class KernelDef:
     image: str = ""
     modules_dir: str = ""
     config: str = ""
+    # debian-source: config options beyond guest-config.toml for this source only ({OPTION: "y"|"n"|value})
+    options: dict = field(default_factory=dict)
     # Debian's name of the kernel's architecture: amd64 (the default, booted with qemu-system-x86_64)
     # or arm64 (qemu-system-aarch64 from bookworm-backports, kmatrix/arm64.py).
     arch: str = "amd64"

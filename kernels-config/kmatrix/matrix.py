@@ -41,8 +41,9 @@ def add_arguments(p):
     p.add_argument("--compressor", help="as in run (default: every compressor the guest kernel accepts)")
     p.add_argument("--duration", type=float, help="as in run: the race suite's seconds (default: run's)")
     p.add_argument("--race-mechanism", help="as in run: how the race suite forces writeback (default: run's)")
-    p.add_argument("--pages", type=int, default=4096,
-                   help="as in run (default 4096, half the quick suite's: emulated faults are slow)")
+    p.add_argument("--pages", type=int,
+                   help=f"as in run (default {GUEST_PAGES}, half the quick suite's: emulated faults are slow; "
+                        "the race suite keeps its own small region)")
     p.add_argument("--events", default="perf::task-clock,perf::major-faults",
                    help="counters (default: software events; TCG guests have no hardware PMU)")
     # Tests only: passed to run in the guest (a damaged page, or for the mte suite a wrong tag, that
@@ -66,6 +67,11 @@ def add_arguments(p):
                         "source = \"custom\"")
     p.add_argument("--guest-files", metavar="DIR",
                    help="also keep each boot's raw guest files (console log, dmesg, ftrace trace) under DIR")
+
+
+# Pages per set in guests unless asked: half the quick suite's 8192, as emulated faults are slow. Not
+# for the race suite: a race is provoked only in a small region, and that suite sizes its own.
+GUEST_PAGES = 4096
 
 
 def _run_args(a, reps, pages=None):
@@ -93,24 +99,51 @@ def _say(msg):
     print(f"swapbench matrix: {msg}", file=sys.stderr, flush=True)
 
 
+class GuestCrash(KernelError):
+    """A guest's kernel crashed (or hung) during a boot: a finding about the kernel, not a fault of the
+    matrix. record: {"kernel", "boot", "crash": qemu.kernel_crash(), "console": where the whole console is}."""
+
+    def __init__(self, msg, record):
+        super().__init__(msg)
+        self.record = record
+
+
 class Boot:
     def __init__(self, kernel, index, rnd, counted=None, emu=None):
         self.kernel, self.index, self.round = kernel, index, rnd
         self.emu = emu or qemu.Emulator("amd64", qemu.QEMU, None, "")
         self.result = None
+        self.hard_failure = False  # the suite exited 1 in the guest (pages came back wrong), result kept
         self.info = {}
         self.trace = None
         # A counted boot: (plugin .so, funcs file, where the plugin writes its reports).
         self.counted = counted
 
 
-def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
+def _failed_boot(tag, b, lines, why, console_dir):
+    """A boot that produced no result: its whole console kept, and a GuestCrash if the kernel crashed,
+    else a KernelError; both name the console's file."""
+    path = os.path.join(console_dir, f"console-boot{b.index}-{b.kernel.name}.log")
+    try:
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    except OSError as e:
+        path = f"(not kept: {e})"
+    crash = qemu.kernel_crash(lines)
+    if crash:
+        raise GuestCrash(f"{tag} the guest kernel crashed: {qemu.describe_crash(crash)}; console: {path}",
+                         {"kernel": b.kernel.name, "boot": b.index, "crash": crash, "console": path})
+    tail = "\n".join(lines[-25:])
+    raise KernelError(f"{tag} {why}; console: {path}; last console lines:\n{tail}")
+
+
+def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=None):
     if b.counted:
         accel = "tcg"  # plugins exist only under TCG
     tag = f"[{'count ' if b.counted else ''}boot {b.index}/{total} {b.kernel.name} {accel}]"
     d = tempfile.mkdtemp(dir=work, prefix=f"boot{b.index}-")
     try:
-        pages = a.pages
+        pages = a.pages or GUEST_PAGES  # the swap disk's size; the race suite's region is smaller
         swap = os.path.join(d, "swap.img")
         res = os.path.join(d, "results.img")
         _sparse(swap, max(256, 2 * pages * 4096 // (1 << 20) + 160))
@@ -144,23 +177,26 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total):
                 print(f"  {tag} {line}", file=sys.stderr, flush=True)
 
         rc, lines, up, wall = qemu.boot(cmd, a.timeout, show, env=b.emu.env)
-        tail = "\n".join(lines[-25:])
+        console_dir = console_dir or d
         if rc is None:
-            raise KernelError(f"{tag} no result within {a.timeout} s (QEMU killed); last console lines:\n{tail}")
+            _failed_boot(tag, b, lines, f"no result within {a.timeout} s (QEMU killed)", console_dir)
         out = os.path.join(d, "out")
         os.makedirs(out)
         x = subprocess.run(["tar", "-xf", res, "-C", out], capture_output=True, text=True)
         if x.returncode != 0 or not os.path.exists(os.path.join(out, "rc")):
-            raise KernelError(f"{tag} the guest wrote no results (QEMU exit {rc}); last console lines:\n{tail}")
+            _failed_boot(tag, b, lines, f"the guest wrote no results (QEMU exit {rc})", console_dir)
         gate = _mte_gate(out)
         if gate and gate["rc"] not in ("0", "77"):
             raise EmulatorFault(f"{tag} emulator fault, not a kernel result: under {b.emu.version_line} MTE tags "
                                 f"written before any swap did not read back (the MTE gate), so nothing was measured "
                                 f"on {kf.release}:\n{gate['report']}")
         guest_rc = open(os.path.join(out, "rc")).read().strip()
-        if guest_rc != "0" or not os.path.exists(os.path.join(out, "result.json")):
+        # Exit 1 with a result is the suite's hard failure (a page came back wrong): a finding, kept
+        # and reported at the end; anything else without a result is the matrix's failure.
+        if guest_rc not in ("0", "1") or not os.path.exists(os.path.join(out, "result.json")):
             log = open(os.path.join(out, "log"), errors="replace").read()[-3000:]
             raise KernelError(f"{tag} the suite exited {guest_rc} in the guest:\n{log}")
+        b.hard_failure = guest_rc == "1"
         if a.guest_files:
             shutil.copytree(out, os.path.join(a.guest_files, f"boot{b.index}-{b.kernel.name}"), dirs_exist_ok=True)
             with open(os.path.join(a.guest_files, f"boot{b.index}-{b.kernel.name}", "console"), "w") as f:
@@ -275,8 +311,12 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
     return out
 
 
-def main(a, written_paths=None):
-    """written_paths: a list the result files are appended to (for callers such as calibrate --exact)."""
+def main(a, written_paths=None, crashes=None):
+    """written_paths: a list the result files are appended to (for callers such as calibrate --exact);
+    crashes: a list each guest kernel crash's record is appended to (GuestCrash.record). A crash or a
+    hard failure in a guest ends in exit 1 after the other boots ran and every result was written."""
+    crashes = crashes if crashes is not None else []
+    failed = []
     from analysis.errors import OutputError
     from analysis.writer import make_folder, write_json
     from analysis.store import results_dir
@@ -288,6 +328,8 @@ def main(a, written_paths=None):
     # arm64 guests run the cross-built suite (build-aarch64/), which the front door builds when an
     # arm64 kernel is asked for.
     binaries = {"amd64": binary, "arm64": os.environ.get("SWAPBENCH_BIN_AARCH64", "")}
+    if a.pages is None and a.suite != "race":
+        a.pages = GUEST_PAGES
     if a.no_count and a.count_only:
         print("swapbench matrix: --no-count and --count-only: give one", file=sys.stderr)
         return 2
@@ -368,8 +410,13 @@ def main(a, written_paths=None):
             for d, kf, base in prepared:
                 n += 1
                 b = Boot(d, n, rnd + 1, emu=emus[d.arch])
-                run_boot(b, kf, base, accels[d.name][0], a, per_boot[rnd], run_dir,
-                         do_ftrace=(rnd == 0 and not a.no_ftrace), total=total)
+                try:
+                    run_boot(b, kf, base, accels[d.name][0], a, per_boot[rnd], run_dir,
+                             do_ftrace=(rnd == 0 and not a.no_ftrace), total=total, console_dir=out_dir)
+                except GuestCrash as c:
+                    _say(f"HARD FAILURE: {c}")
+                    crashes.append(c.record)
+                    continue
                 boots[d.name].append(b)
         exact_ctx = {}
         if count_rounds:
@@ -387,11 +434,21 @@ def main(a, written_paths=None):
                     n += 1
                     out = os.path.join(run_dir, f"{d.name}-count{n}.jsonl")
                     b = Boot(d, n, rnd + 1, counted=(so, funcs[d.name], out))
-                    run_boot(b, kf, base, "tcg", a, per_boot[0], run_dir, do_ftrace=False, total=total)
+                    try:
+                        run_boot(b, kf, base, "tcg", a, per_boot[0], run_dir, do_ftrace=False, total=total,
+                                 console_dir=out_dir)
+                    except GuestCrash as c:
+                        _say(f"HARD FAILURE: {c}")
+                        crashes.append(c.record)
+                        continue
                     counted[d.name].append(b)
         written = []
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         for d, kf, _ in prepared:
+            failed += [f"{d.name} boot {b.index}: the suite found pages that came back wrong (see its result)"
+                       for b in boots[d.name] + counted[d.name] if b.hard_failure]
+            if not boots[d.name] and not counted[d.name]:
+                continue  # every boot of it crashed: the crashes say so, there is nothing to merge
             acc, why_acc = accels[d.name]
             doc = merge(boots[d.name], kf, d, acc, why_acc, emus[d.arch].version_line, counted[d.name],
                         exact_ctx.get(d.name))
@@ -413,7 +470,12 @@ def main(a, written_paths=None):
     if written_paths is not None:
         written_paths.extend(p for _, _, p, _ in written)
     print(summary(written, time.monotonic() - t_start))
-    return 0
+    for c in crashes:
+        failed.append(f"{c['kernel']} boot {c['boot']}: the kernel crashed: {qemu.describe_crash(c['crash'])} "
+                      f"(console: {c['console']})")
+    for f in failed:
+        print(f"HARD FAILURE: {f}")
+    return 1 if failed else 0
 
 
 def summary(written, wall):

@@ -3,6 +3,7 @@ runs in its own process group, which is SIGKILLed on timeout, on error and on SI
 import json
 import os
 import platform
+import re
 import selectors
 import signal
 import subprocess
@@ -84,8 +85,57 @@ def command(accel, image, initrd, disks, mem_mb, smp, append, plugin=None, emu=N
 
 
 # hung_task_panic: a guest task stuck for 120 s panics with its backtrace on the console (and QEMU
-# exits) instead of sitting out the boot timeout silently.
-APPEND = "console=ttyS0 panic=-1 rdinit=/init loglevel=4 hung_task_panic=1"
+# exits) instead of sitting out the boot timeout silently. oops=panic: after an oops the guest would
+# otherwise carry on with a dead task holding locks and hang (seen: a use-after-free in zs_map_object
+# under the no-recheck patch left the guest silent until the boot timeout); with it the guest stops
+# at once and the console holds the oops.
+APPEND = "console=ttyS0 panic=-1 rdinit=/init loglevel=4 hung_task_panic=1 oops=panic"
+
+# The first line of a kernel crash report on the console, as the kernel prints them (mm/ and
+# arch/x86/mm/fault.c, lib/bug.c, kernel/panic.c, kernel/hung_task.c, the watchdogs).
+_CRASH = re.compile(r"BUG: |Oops: |general protection fault|kernel BUG at|Kernel panic - not syncing|"
+                    r"watchdog: BUG: soft lockup|INFO: task .* blocked for more than|slab .* double free|"
+                    r"list_(add|del) corruption")
+_STAMP = re.compile(r"^\[\s*(\d+\.\d+)\]\s?")
+_FRAME = re.compile(r"^\s*(?:\? )?([A-Za-z_][\w.]*)\+0x[0-9a-f]+/0x[0-9a-f]+")
+
+
+def kernel_crash(lines):
+    """The first kernel crash report in console lines, or None: {"what": its first line, "at_s": the
+    guest's printk time, "rip": the faulting kernel function, "call_trace": the functions of its
+    first call trace, innermost first ('?' frames, which the unwinder only guessed, left out)}."""
+    for i, raw in enumerate(lines):
+        m = _STAMP.match(raw)
+        text = raw[m.end():] if m else raw
+        if not _CRASH.search(text):
+            continue
+        out = {"what": text.strip(), "at_s": float(m.group(1)) if m else None, "rip": None, "call_trace": []}
+        in_trace = False
+        for later in lines[i + 1:i + 200]:
+            t = later[_STAMP.match(later).end():] if _STAMP.match(later) else later
+            r = re.match(r"\s*RIP: 0010:([\w.]+)", t)
+            if r and out["rip"] is None:
+                out["rip"] = r.group(1)
+            if "Call Trace:" in t:
+                in_trace = not out["call_trace"]
+                continue
+            if in_trace:
+                if "</TASK>" in t or "---[ end" in t:
+                    in_trace = False
+                    continue
+                f = _FRAME.match(t)
+                if f and not t.lstrip().startswith("?"):
+                    out["call_trace"].append(f.group(1))
+            if "---[ end" in t:
+                break
+        return out
+    return None
+
+
+def describe_crash(c):
+    trace = " < ".join(c["call_trace"][:8])
+    return (f"{c['what']}" + (f" at {c['rip']}" if c["rip"] else "")
+            + (f" (call trace: {trace})" if trace else "") + (f", guest time {c['at_s']:.2f} s" if c["at_s"] else ""))
 
 
 def append_for(arch="amd64"):

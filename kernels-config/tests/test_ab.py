@@ -52,3 +52,51 @@ def test_only_more_instructions_beyond_the_limit_count_as_worse():
             {"metric": "functions.do_swap_page.instructions_per_call", "delta": None, "verdict": "called only in B"}]
     assert [r["metric"] for r in ab.exact_worse({"exact": {"rows": rows}}, 0)] == ["functions.zswap_load.instructions_per_call"]
     assert ab.exact_worse({"exact": {"rows": rows}}, 16) == []
+
+
+# ------------------------------------------------------------------------------- the race A/B's verdict
+
+def _race_result(tmp_path, name, **race):
+    import json
+    sb = {"kind": "race", "operations": race.get("operations", 0), "writebacks": race.get("writebacks", 0),
+          "stale_pages": race.get("stale", 0),
+          "race": {"seconds": 30.0, "damaged_pages": race.get("damaged", 0), "first_failures": race.get("first", [])}}
+    p = tmp_path / name
+    p.write_text(json.dumps({"benchmarks": [{"name": "race/x", "run_type": "iteration", "swapbench": sb},
+                                            {"name": "race/x_mean", "run_type": "aggregate", "swapbench": sb}]}))
+    return str(p)
+
+
+def test_race_summary_adds_up_iterations_and_names_stale_pages_and_crashes(tmp_path):
+    a = ab.race_summary(_race_result(tmp_path, "A.json", operations=419512, writebacks=6251), [])
+    assert (a["operations"], a["writebacks"], a["stale_pages"], a["crashes"]) == (419512, 6251, 0, [])
+    assert "0 stale, 0 damaged" in ab.describe_race(a)
+    b = ab.race_summary(_race_result(tmp_path, "B.json", operations=10, writebacks=3, stale=1,
+                                     first=["page 7 at 2.0 s: stale generation"]), [])
+    assert b["stale_pages"] == 1 and "first: page 7" in ab.describe_race(b)
+    crash = {"what": "BUG: kernel NULL pointer dereference", "at_s": 1.48, "rip": "zs_map_object",
+             "call_trace": ["zswap_decompress", "zswap_writeback_entry"]}
+    c = ab.race_summary(None, [{"kernel": "B-1", "boot": 2, "crash": crash, "console": "/x/console.log"}])
+    text = ab.describe_race(c)
+    assert c["operations"] == 0 and "boot 2: the kernel crashed" in text and "zs_map_object" in text
+
+
+def test_an_existing_or_unmakeable_out_folder_is_exit_2_before_any_build(tmp_path, capsys):
+    import argparse
+    tree = tmp_path / "linux"
+    (tree / "mm").mkdir(parents=True)
+    (tree / "scripts" / "kconfig").mkdir(parents=True)
+    (tree / "Makefile").write_text("# fake\n")
+    (tree / "Kconfig").write_text("")
+    (tree / "scripts" / "kconfig" / "merge_config.sh").write_text("")
+    (tree / "mm" / "zswap.c").write_text("a\nb\nc\n")
+    patch = tmp_path / "p.patch"
+    patch.write_text("--- a/mm/zswap.c\n+++ b/mm/zswap.c\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n")
+    p = argparse.ArgumentParser()
+    ab.add_arguments(p)
+    (tmp_path / "old").mkdir()
+    for out, says in ((tmp_path / "old", "exists"), (tmp_path / "no" / "such", "cannot make it")):
+        a = p.parse_args(["--source", str(tree), "--patch", str(patch), "--out", str(out)])
+        assert ab.main(a) == 2
+        err = capsys.readouterr().err
+        assert says in err and str(out) in err and "Traceback" not in err

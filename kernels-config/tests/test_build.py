@@ -125,6 +125,23 @@ def test_the_shipped_sources_are_defined():
     assert defs["debian-6.1-source"].package == "linux-source-6.1"
 
 
+def test_the_61_source_builds_zbud_as_zswaps_pool_so_that_writeback_exists():
+    # 6.1's zsmalloc cannot evict: without zbud the recheck's code never runs in a 6.1 guest.
+    opts = dict((o, v) for g, o, v in build.fragment_options(extra=load_defs()["debian-6.1-source"].options))
+    assert opts["ZBUD"] == "y" and opts["ZSWAP_ZPOOL_DEFAULT_ZBUD"] == "y"
+    assert opts["ZSWAP_ZPOOL_DEFAULT_ZSMALLOC"] == "n"
+    assert "ZBUD" not in dict((o, v) for g, o, v in build.fragment_options())
+
+
+def test_build_kernel_merges_the_sources_options_under_the_callers(tmp_path, src, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(build, "check_patches", lambda s, p: None)
+    monkeypatch.setattr(build, "_build_locked", lambda *a: seen.setdefault("extra", a[6]))
+    s = build.Source(src.name, src.tree, src.key, options={"ZBUD": "y", "Z3FOLD": "y"})
+    build.build_kernel(s, [], lambda m: None, cache=str(tmp_path), extra={"Z3FOLD": "n"})
+    assert seen["extra"] == {"ZBUD": "y", "Z3FOLD": "n"}
+
+
 def test_a_source_must_be_a_clean_kernel_tree_or_a_source_definition(tmp_path, src):
     with pytest.raises(KernelError, match="not a kernel tree"):
         build.resolve_source(str(tmp_path))

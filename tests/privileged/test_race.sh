@@ -15,6 +15,9 @@ s = b[0]["swapbench"]
 assert s["kind"] == "race" and s["valid"], s["invalid_reason"]
 assert s["stale_pages"] == 0 and s["race"]["damaged_pages"] == 0, s["race"]
 assert s["operations"] > 1000 and s["writebacks"] > 0, (s["operations"], s["writebacks"])
+# a swap area of exactly the region + 32 spare slots (mkswap's size operand): freed slots are reused
+area = r["context"]["swapbench"]["swap_area"]
+assert area["exact_size"] and area["slots"] == s["pages"] + 32, area
 print("race:", s["operations"], "cycles,", s["writebacks"], "written back, 0 stale")
 PY
 "$bin" run --suite race --duration 1 --test-stale-page 7 --out "$work/s.json" >"$work/sout" 2>&1

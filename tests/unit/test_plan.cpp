@@ -137,7 +137,7 @@ TEST(Plan, UnknownNamesListWhatIsAccepted) {
   EXPECT_NE(refusal(o).find("recheck-model"), std::string::npos) << "every suite is named, the model included";
   o = opts();
   o.backends = {"nvme"};
-  EXPECT_NE(refusal(o).find("accepted: zswap, disk"), std::string::npos);
+  EXPECT_NE(refusal(o).find("accepted: zswap, disk, zram"), std::string::npos);
   o = opts();
   o.compressors = {"lz5"};
   EXPECT_NE(refusal(o).find("--compressor 'lz5'"), std::string::npos);
@@ -230,6 +230,18 @@ TEST(Expand, RaceUsesTheFirstUsableMechanismAndWritebackSkipsTheOthersWithWhy) {
     EXPECT_NE(s.reason.find("not possible here"), std::string::npos);
     EXPECT_FALSE(s.fix.empty()) << s.benchmark;
   }
+}
+
+TEST(Expand, TheRacePrefersWritebackByAnotherTaskOverTheRacersOwnStores) {
+  Capabilities all = kernel();
+  for (auto& m : all.writeback) m.ok = true;  // a cgroup v2 kernel: every mechanism works
+  Expansion x = expand(make_plan(opts("race"), facts(true)), all);
+  ASSERT_EQ(x.sets.size(), 1u);
+  EXPECT_EQ(*x.sets[0].mechanism, WritebackMech::ShrinkerReclaim);
+  for (auto& m : all.writeback) m.ok = m.id == WritebackMech::MemcgZswapMax;
+  x = expand(make_plan(opts("race"), facts(true)), all);
+  ASSERT_EQ(x.sets.size(), 1u);
+  EXPECT_EQ(*x.sets[0].mechanism, WritebackMech::MemcgZswapMax);  // the only one left: used, not skipped
 }
 
 TEST(Expand, ARaceMechanismAskedForByNameIsUsedOrRefusedWithWhy) {
@@ -328,4 +340,92 @@ TEST(PmuExact, InstructionsPerFaultFromValidRepetitionsUnderTheExactMetricName) 
   EXPECT_DOUBLE_EQ((*x)["user_instructions_per_op"]["min"].get<double>(), 40.0);
   EXPECT_NE((*x)["source"].get<std::string>().find("pmu"), std::string::npos) << "never mistaken for a plugin count";
   EXPECT_TRUE((*x)["qemu_version"].is_null());
+}
+
+namespace {
+Capabilities with_zram(std::vector<std::string> offered = {"lzo-rle", "lzo", "lz4"}) {
+  Capabilities c = kernel();
+  c.zram = true;
+  c.zram_offered = std::move(offered);
+  return c;
+}
+}  // namespace
+
+TEST(Zram, EveryOfferedCompressorGetsSwapInAndSwapOutSets) {
+  RunOptions o = opts();
+  o.backends = {"zram"};
+  Expansion x = expand(make_plan(o, facts(true)), with_zram());
+  const std::vector<std::string> want = {
+      "swapin/zram/lzo-rle/ratio2/random", "swapout/zram/lzo-rle/ratio2/seq", "swapin/zram/lzo/ratio2/random",
+      "swapout/zram/lzo/ratio2/seq",       "swapin/zram/lz4/ratio2/random",   "swapout/zram/lz4/ratio2/seq",
+      "floor_firsttouch/none/none/zero/seq"};
+  EXPECT_EQ(names(x), want);
+  EXPECT_TRUE(x.skipped.empty());
+  EXPECT_FALSE(make_plan(o, facts(true)).needs_swap_file());
+}
+
+TEST(Zram, ANameRunsWhereverItIsTakenAndIsSkippedWithWhyWhereNot) {
+  RunOptions o = opts();
+  o.backends = {"zswap", "zram"};
+  o.compressors = {"lzo", "lz4"};  // zswap here refuses lz4, zram offers it
+  Expansion x = expand(make_plan(o, facts(true)), with_zram());
+  const std::vector<std::string> want = {"swapin/zswap/lzo/ratio2/random", "swapout/zswap/lzo/ratio2/seq",
+                                         "swapin/zram/lzo/ratio2/random",  "swapout/zram/lzo/ratio2/seq",
+                                         "swapin/zram/lz4/ratio2/random",  "swapout/zram/lz4/ratio2/seq",
+                                         "floor_firsttouch/none/none/zero/seq"};
+  EXPECT_EQ(names(x), want);
+  ASSERT_EQ(x.skipped.size(), 1u);
+  EXPECT_EQ(x.skipped[0].benchmark, "*/zswap/lz4/*");
+  EXPECT_NE(x.skipped[0].reason.find("it accepts: lzo, deflate"), std::string::npos) << x.skipped[0].reason;
+}
+
+TEST(Zram, ANameNoBackendTakesIsBadInputNamingWhatEachOffers) {
+  RunOptions o = opts();
+  o.backends = {"zram"};
+  o.compressors = {"zstd"};
+  try {
+    expand(make_plan(o, facts(true)), with_zram());
+    FAIL() << "zstd is offered by no zram device here";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("--compressor zstd: zram here does not offer it; a zram device offers: lzo-rle, lzo, lz4"),
+              std::string::npos) << e.what();
+  }
+  o.backends = {"zswap", "zram"};
+  try {
+    expand(make_plan(o, facts(true)), with_zram());
+    FAIL() << "zstd is taken by neither backend";
+  } catch (const BadInput& e) {
+    std::string why = e.what();
+    EXPECT_NE(why.find("zswap: this kernel refuses it"), std::string::npos) << why;
+    EXPECT_NE(why.find("zram: zram here does not offer it"), std::string::npos) << why;
+  }
+}
+
+TEST(Zram, NoZramHereSkipsItsSetsWithTheReasonAndFix) {
+  RunOptions o = opts();
+  o.backends = {"zram", "disk"};
+  Capabilities c = kernel();
+  c.zram = false;
+  c.zram_reason = "zram is not loaded: no /sys/class/zram-control (fix: modprobe zram, or a kernel with CONFIG_ZRAM)";
+  Expansion x = expand(make_plan(o, facts(true)), c);
+  ASSERT_EQ(x.skipped.size(), 1u);
+  EXPECT_EQ(x.skipped[0].benchmark, "*/zram/*");
+  EXPECT_NE(x.skipped[0].fix.find("modprobe zram"), std::string::npos);
+  for (const auto& n : names(x)) EXPECT_EQ(n.find("/zram/"), std::string::npos) << n;
+}
+
+TEST(Zram, OptionsThatCannotApplyAreRefused) {
+  RunOptions o = opts("writeback");
+  o.backends = {"zram"};
+  EXPECT_NE(refusal(o).find("--backend zram: suite writeback has no swap-in or swap-out sets"), std::string::npos);
+  o = opts();
+  o.backends = {"zram"};
+  o.swap_dir = "/var/tmp";
+  EXPECT_NE(refusal(o).find("--swap-dir does not apply to --backend zram alone"), std::string::npos);
+  o.backends = {"zram", "disk"};
+  EXPECT_EQ(refusal(o), "");
+  o = opts();
+  o.backends = {"zram"};
+  Expansion x = expand(make_plan(o, facts(true), true), Capabilities::for_listing(true));
+  EXPECT_EQ(names(x)[0], "swapin/zram/(every offered)/ratio2/random");
 }

@@ -83,3 +83,50 @@ TEST(ProofWriteback, PagesZswapRefusedComeFromDiskToo) {
   auto v = swapbench::prove_writeback(1024, 700, 900, 0, d);
   EXPECT_TRUE(v.valid) << v.reason;
 }
+
+namespace {
+// A zram device's counters over a 100-page set, as read_zram_stats names them.
+swapbench::Stats zram_read(int64_t sectors, int64_t failed = 0) {
+  return {{"stat.read_sectors", sectors}, {"io_stat.failed_reads", failed}};
+}
+}  // namespace
+
+TEST(ProofZram, SwapinValidOnlyWhenTheDeviceReadEveryPage) {
+  Stats vm{{"pswpin", 100}, {"zswpin", 0}};
+  auto v = prove_swapin(Backend::Zram, 100, 0, vm, false, zram_read(800));
+  EXPECT_TRUE(v.valid) << v.reason;
+  EXPECT_EQ(v.path, "zram");
+  // pswpin counts every swap device: 100 pages read, but only 60 from the zram device.
+  v = prove_swapin(Backend::Zram, 100, 0, vm, false, zram_read(480));
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("stat.read_sectors delta 480, expected 800"), std::string::npos) << v.reason;
+  v = prove_swapin(Backend::Zram, 100, 0, {{"pswpin", 100}, {"zswpin", 100}}, false, zram_read(800, 2));
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("zswpin delta 100, expected 0"), std::string::npos) << v.reason;
+  EXPECT_NE(v.reason.find("io_stat.failed_reads delta 2, expected 0"), std::string::npos) << v.reason;
+}
+
+TEST(ProofZram, MissingDeviceCountersAreNamed) {
+  auto v = prove_swapin(Backend::Zram, 10, 0, {{"pswpin", 10}, {"zswpin", 0}}, false, {});
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("stat.read_sectors not in the zram device's counters"), std::string::npos) << v.reason;
+}
+
+TEST(ProofZram, ZeroPagesNeverReachTheDevice) {
+  Stats vm{{"swpin_zero", 10}, {"pswpin", 0}, {"zswpin", 0}};
+  EXPECT_TRUE(prove_swapin(Backend::Zram, 10, 0, vm, true, zram_read(0)).valid);
+  EXPECT_FALSE(prove_swapin(Backend::Zram, 10, 0, vm, true, zram_read(80)).valid);
+}
+
+TEST(ProofZram, SwapoutStoresEveryPageSynchronously) {
+  Stats vm{{"pswpout", 8}, {"zswpout", 0}};
+  Stats dev{{"stat.write_sectors", 64}, {"io_stat.failed_writes", 0}, {"mm_stat.orig_data_size", 8 * 4096}};
+  EXPECT_TRUE(prove_swapout(Backend::Zram, 8, 0, vm, false, dev).valid);
+  auto v = prove_swapout(Backend::Zram, 8, 3, vm, false, dev);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("3 pages still resident"), std::string::npos) << v.reason;
+  dev["mm_stat.orig_data_size"] = 4 * 4096;
+  v = prove_swapout(Backend::Zram, 8, 0, vm, false, dev);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("mm_stat.orig_data_size delta 16384, expected 32768"), std::string::npos) << v.reason;
+}

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "workloads/system/swap_area.h"
+#include "workloads/system/zram.h"
 
 namespace swapbench {
 
@@ -43,6 +44,7 @@ std::string describe(const JournalEntry& e) {
   if (e.op == "swapon") return "swapoff " + e.path;
   if (e.op == "mount") return "unmount " + e.path;
   if (e.op == "mkdir_cgroup") return "remove cgroup " + e.path;
+  if (e.op == "zram_device") return "remove zram device " + e.path;
   return "undo '" + e.op + "' on " + e.path;
 }
 
@@ -98,6 +100,7 @@ std::string manual_undo(const JournalEntry& e) {
   if (e.op == "mount") return "umount " + p;
   if (e.op == "mkdir_cgroup")
     return "for t in $(cat " + p + "/cgroup.procs); do echo $t > " + shell_quote(e.extra) + "; done; rmdir " + p;
+  if (e.op == "zram_device") return zram_manual_undo(e.path, e.extra);
   return "undo '" + e.op + "' on " + p + " by hand (this swapbench does not know that change)";
 }
 
@@ -310,6 +313,7 @@ std::string Journal::undo_locked(const JournalEntry& e) {
     ops_.rmdir(e.path);
     return "removed cgroup " + e.path;
   }
+  if (e.op == "zram_device") return undo_zram_device(ops_, e.path, e.extra);
   throw SystemError("journal entry " + std::to_string(e.id) + " has unknown op '" + e.op + "'");
 }
 

@@ -10,7 +10,9 @@
 // file; {"id", "op", "path", "original", "extra", "boot"} records a change; {"done": id} says it was
 // undone. ops: "write" (restore `original` into `path`), "create_file" (extra: the file_identity of
 // the file created, so a file that later took the same name is never removed), "swapon",
-// "mkdir_cgroup" (extra: the cgroup.procs file its tasks go back to), "mount".
+// "mkdir_cgroup" (extra: the cgroup.procs file its tasks go back to), "mount", "zram_device" (path
+// /dev/zramN, extra: its diskseq, so a device that later took the number is never touched; undone by
+// swapoff, reset, hot_remove: workloads/system/zram.h).
 #pragma once
 #include <mutex>
 #include <optional>

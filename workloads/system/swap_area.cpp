@@ -39,13 +39,15 @@ std::vector<SwapAreaInfo> read_swaps(const SysOps& ops) {
   return out;
 }
 
-namespace {
-
-void run_mkswap(const std::string& file) {
+// bytes > 0: only that much of the file or device becomes swap (mkswap's size operand, in KiB,
+// which util-linux and busybox both take).
+void run_mkswap(const std::string& file, uint64_t bytes) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  std::string kib = std::to_string(bytes >> 10);
   std::vector<char*> argv = {const_cast<char*>("mkswap"), const_cast<char*>(file.c_str()), nullptr};
+  if (bytes) argv.insert(argv.end() - 1, kib.data());
   // mkswap gets the ordinary signal state back: the session blocks terminating signals in this
   // thread and ignores SIGPIPE, and both would otherwise pass through exec.
   posix_spawnattr_t attr;
@@ -66,6 +68,8 @@ void run_mkswap(const std::string& file) {
   waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw SystemError("mkswap " + file + " failed");
 }
+
+namespace {
 
 std::string mib(uint64_t bytes) { return std::to_string((bytes + (1ull << 20) - 1) >> 20) + " MiB"; }
 
@@ -141,8 +145,9 @@ std::optional<std::string> swap_device_problem(const std::string& device, uint64
   return std::nullopt;
 }
 
-SwapAreaGuard::SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t bytes, int priority, Type type)
-    : j_(j), path_(std::move(path)), bytes_(bytes), priority_(priority), type_(type) {
+SwapAreaGuard::SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t bytes, int priority, Type type,
+                             bool exact)
+    : j_(j), ops_(ops), path_(std::move(path)), bytes_(bytes), priority_(priority), type_(type), exact_(exact) {
   j_.change([&] { type_ == Type::Device ? use_device(ops) : create(ops); });
 }
 
@@ -152,8 +157,8 @@ void SwapAreaGuard::use_device(SysOps& ops) {
   int err = 0;
   auto size = exclusive_device_size(real, &err);
   if (!size) throw SystemError("--swap-device " + path_ + ": cannot read its size: " + std::strerror(err));
-  bytes_ = *size;
-  run_mkswap(real);
+  if (!exact_) bytes_ = *size;
+  run_mkswap(real, exact_ ? bytes_ : 0);
   swapon_id_ = j_.record("swapon", path_);
   ops.swapon(path_, priority_);
 }
@@ -212,6 +217,18 @@ void SwapAreaGuard::create(SysOps& ops) {
     run_mkswap(real);
     ops.swapon(path_, priority_);
   }
+}
+
+void SwapAreaGuard::pause() {
+  if (!active_) return;
+  j_.change([&] { ops_.swapoff(path_); });
+  active_ = false;
+}
+
+void SwapAreaGuard::resume() {
+  if (active_) return;
+  j_.change([&] { ops_.swapon(path_, priority_); });
+  active_ = true;
 }
 
 SwapAreaGuard::~SwapAreaGuard() {

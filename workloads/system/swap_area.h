@@ -35,6 +35,9 @@ std::optional<std::string> swap_dir_problem(const std::string& dir, uint64_t byt
 // device-mapper/md), or smaller than bytes.
 std::optional<std::string> swap_device_problem(const std::string& device, uint64_t bytes);
 
+// mkswap on a file or block device (its output discarded); SystemError when it fails.
+void run_mkswap(const std::string& path, uint64_t bytes = 0);  // bytes > 0: only that much becomes swap
+
 class SwapAreaGuard {
  public:
   enum class Type { File, Device };
@@ -43,8 +46,9 @@ class SwapAreaGuard {
   // mkswap'd (its content is lost) and swapped on; swapped off after. `bytes` is what the run needs;
   // where it does not fit (swap_dir_problem, swap_device_problem) nothing is changed and the
   // SystemError says why.
+  // exact (Device): mkswap uses only `bytes` of the device, not all of it.
   SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t bytes, int priority = kSwapPriority,
-                Type type = Type::File);
+                Type type = Type::File, bool exact = false);
   ~SwapAreaGuard();
   SwapAreaGuard(const SwapAreaGuard&) = delete;
   SwapAreaGuard& operator=(const SwapAreaGuard&) = delete;
@@ -52,16 +56,25 @@ class SwapAreaGuard {
   uint64_t bytes() const { return bytes_; }
   int priority() const { return priority_; }
   Type type() const { return type_; }
+  // Swapped off and on again around sets of another backend (zram), so that only one of the
+  // suite's swap areas is on while a set runs and its pages cannot land on another. The journal's
+  // swapon entry covers the area either way (its undo, swapoff, accepts an area already off).
+  void pause();
+  void resume();
+  bool active() const { return active_; }
 
  private:
   void create(SysOps& ops);
   void use_device(SysOps& ops);
   Journal& j_;
+  SysOps& ops_;
   std::string path_;
   uint64_t bytes_;
   int priority_;
   Type type_;
+  bool exact_;
   int file_id_ = 0, swapon_id_ = 0;
+  bool active_ = true;
 };
 
 }  // namespace swapbench

@@ -1,0 +1,37 @@
+"""kmatrix/qemu.py's reading of a guest kernel's crash report from its console (fixture: the console of
+a 6.12 guest built with race-window + no-recheck, which oopsed during the race suite, 2026-11-23)."""
+import os
+
+from kmatrix import qemu
+
+FIX = os.path.join(os.path.dirname(__file__), "fixtures", "console-6.12-no-recheck-oops")
+
+
+def test_the_oops_is_found_with_its_function_and_call_trace():
+    lines = open(FIX, errors="replace").read().splitlines()
+    c = qemu.kernel_crash(lines)
+    assert c["what"] == "BUG: kernel NULL pointer dereference, address: 0000000000000000"
+    assert c["at_s"] == 1.484964
+    assert c["rip"] == "zs_map_object"
+    # innermost first, guessed ('?') frames left out, user-space frames never
+    assert c["call_trace"][:4] == ["zswap_decompress", "zswap_writeback_entry", "shrink_memcg_cb", "__list_lru_walk_one"]
+    assert "memory_reclaim" in c["call_trace"] and c["call_trace"].count("zswap_writeback_entry") == 1
+    text = qemu.describe_crash(c)
+    assert "at zs_map_object" in text and "zswap_decompress < zswap_writeback_entry" in text
+
+
+def test_a_clean_console_has_no_crash():
+    assert qemu.kernel_crash(["swapbench-guest: up 1.0", "[    1.30] zswap: compressor 842 not available",
+                              "swapbench-guest: done"]) is None
+
+
+def test_other_crash_kinds_are_found():
+    for first in ("general protection fault, probably for non-canonical address 0xdead: 0000 [#1] SMP",
+                  "kernel BUG at mm/zswap.c:1000!", "Kernel panic - not syncing: hung_task: blocked tasks",
+                  "watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [swapbench:60]"):
+        c = qemu.kernel_crash(["[    2.000001] " + first, "[    2.000002] RIP: 0010:f+0x1/0x2"])
+        assert c and c["what"] == first and c["rip"] == "f"
+
+
+def test_the_guest_panics_on_an_oops_instead_of_hanging():
+    assert "oops=panic" in qemu.APPEND.split() and "panic=-1" in qemu.APPEND.split()
