@@ -103,10 +103,11 @@ const std::vector<SuiteDef>& suites() {
       // same sets on untagged memory, interleaved; after swap-in every granule's tag and every page's
       // stamp is checked. arm64 with MTE only (natively, or ./swapbench matrix --kernels
       // debian-6.12-arm64 --suite mte); elsewhere the tagged sets are skipped with the reason. 16 MiB:
-      // a tagged fault under TCG costs tens of microseconds. When zram is a backend, list it here.
+      // a tagged fault under TCG costs tens of microseconds. zram too: a synchronous device frees the
+      // slot at once on swap-in, where the seed-004 bug lost tags.
       {.name = "mte",
-       .description = "arm64 MTE: tagged vs untagged swap-in and swap-out (zswap + disk), every tag checked, 16 MiB",
-       .kinds = {K::Swapin, K::Swapout}, .backends = {"zswap", "disk"}, .profiles = {"ratio2"},
+       .description = "arm64 MTE: tagged vs untagged swap-in and swap-out (zswap, zram, disk), every tag checked, 16 MiB",
+       .kinds = {K::Swapin, K::Swapout}, .backends = {"zswap", "zram", "disk"}, .profiles = {"ratio2"},
        .patterns = {"random"}, .pages = 4096, .repetitions = 10, .mte_pairs = true},
       // recheck-model: user space only (bench/recheck_model.h). 3 repetitions: each is already
       // Google Benchmark's adaptive iteration count over 0.2 s.
