@@ -1,0 +1,249 @@
+"""./swapbench capacity: how much memory compressed swap would save on these pages, per compressor
+and allocator, as a given kernel version stores them; with intervals from the sampling.
+
+Pages come from bench/capacity.cpp (swapbench-capacity): per sampled page its class and its
+compressed length under each compressor, kernel-exact. The model (analysis/capacity_model.py)
+turns them into stored pages, pool size, metadata and memory saved.
+
+Estimator: each source is a stratum sampled without replacement; a page of stratum h stands for
+N_h / n_h pages. Point estimates apply the model to the weighted page mix (the pool's per-class
+ceil applied to the estimated counts). Intervals: a stratified bootstrap (resample n_h pages with
+replacement inside each stratum, rerun the model, 2.5 and 97.5 percentiles). Bootstrap rather
+than a normal interval on a sum because the pool is not a sum over pages (zspage rounding,
+zbud pairing) and the ratios are ratios of sums; resampling inside strata keeps the design.
+With --all there is no sampling error: the interval is the point.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from analysis import capacity_model as cm
+from analysis import writer
+from analysis.errors import ResultError
+from analysis.output import fmt_ns, table
+
+SCHEMA_VERSION = 1
+# 400 resamples: the 2.5/97.5 percentiles move by well under a tenth of the interval's width
+# between runs at this count; zbud/z3fold are simulated page by page, so they get fewer.
+BOOTSTRAP = 400
+BOOTSTRAP_SIMULATED = 40
+
+
+def load_pages(path):
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise ResultError(f"{path}: {e.strerror}; accepted: a swapbench-capacity pages file") from None
+    except json.JSONDecodeError as e:
+        raise ResultError(f"{path}: not JSON ({e.msg} at line {e.lineno}); accepted: a swapbench-capacity pages file") from None
+    head = doc.get("swapbench_capacity") if isinstance(doc, dict) else None
+    if not isinstance(head, dict) or head.get("kind") != "pages":
+        raise ResultError(f"{path}: no swapbench_capacity block of kind 'pages'; accepted: swapbench-capacity output")
+    if head.get("schema_version") != SCHEMA_VERSION:
+        raise ResultError(f"{path}: schema_version {head.get('schema_version')!r}; accepted: {SCHEMA_VERSION}")
+    pages = doc.get("pages", {})
+    n = pages.get("count")
+    if not isinstance(n, int) or len(pages.get("class", [])) != n or len(pages.get("stratum", [])) != n or \
+            any(len(v) != n for v in pages.get("length", {}).values()):
+        raise ResultError(f"{path}: pages arrays disagree with pages.count; the file is damaged")
+    return doc
+
+
+def weights_of(doc):
+    """Per page: how many pages of its source it stands for (N_h / n_h)."""
+    strata = np.asarray(doc["pages"]["stratum"], dtype=np.int64)
+    w = np.zeros(len(strata))
+    for h, src in enumerate(doc["sources"]):
+        mask = strata == h
+        got = int(mask.sum())
+        if got:
+            w[mask] = src["population_pages"] / got
+    return strata, w
+
+
+def figures(classes, lengths, w, backend, allocator, version, zs_table):
+    """The model's figures for one compressor on (weighted) pages."""
+    if backend == "zram":
+        out = cm.zram_outcome(classes, lengths, zs_table.huge_class_size)
+    else:
+        out = cm.zswap_outcome(classes, lengths, version, allocator)
+    stored = float(np.sum(w * out.stored))
+    compressed_pages = float(np.sum(w * (out.pooled_len > 0)))
+    compressed_bytes = float(np.sum(w * out.pooled_len))
+    pool = cm.pool_figures(out, allocator, zs_table, w)
+    meta = stored * cm.entry_bytes(backend, version)
+    kept_out = stored + float(np.sum(w * out.zero_elsewhere))  # pages no longer in RAM
+    saved = kept_out * cm.PAGE - pool - meta
+    return {
+        "stored_pages": stored,
+        "same_pages": float(np.sum(w * out.same)),
+        "zero_outside_pages": float(np.sum(w * out.zero_elsewhere)),
+        "rejected_pages": float(np.sum(w * out.rejected)),
+        "huge_pages": float(np.sum(w * out.huge)),
+        "compressed_bytes": compressed_bytes,
+        "pool_bytes": pool,
+        "metadata_bytes": meta,
+        "saved_bytes": saved,
+        "ratio_compressor": compressed_pages * cm.PAGE / compressed_bytes if compressed_bytes else float("nan"),
+        "ratio_with_overhead": kept_out * cm.PAGE / (pool + meta) if pool + meta else float("nan"),
+    }
+
+
+def estimate(doc, version, chain_size=None, bootstrap=BOOTSTRAP, seed=1, compressors=None):
+    classes = np.asarray(doc["pages"]["class"], dtype=np.int64)
+    strata, w = weights_of(doc)
+    zs = cm.ZsmallocTable(version, chain_size)
+    exact = doc["sampling"]["mode"] == "all" or all(s["sampled_pages"] >= s["population_pages"] for s in doc["sources"])
+    rng = np.random.default_rng(seed)
+    groups = [np.nonzero(strata == h)[0] for h in range(len(doc["sources"]))]
+    rows = []
+    names = compressors or list(doc["pages"]["length"])
+    for comp in names:
+        if comp not in doc["pages"]["length"]:
+            raise ResultError(f"--compressor {comp}: not in the pages file; it holds {', '.join(doc['pages']['length'])}")
+        lengths = np.asarray(doc["pages"]["length"][comp], dtype=np.int64)
+        for backend, allocator in [("zswap", a) for a in cm.allocators_for(version)] + [("zram", "zsmalloc")]:
+            point = figures(classes, lengths, w, backend, allocator, version, zs)
+            reps = 0 if exact else (bootstrap if allocator == "zsmalloc" else min(bootstrap, BOOTSTRAP_SIMULATED))
+            draws = {k: [] for k in point}
+            for _ in range(reps):
+                idx = np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups if len(g)])
+                f = figures(classes[idx], lengths[idx], w[idx], backend, allocator, version, zs)
+                for k, v in f.items():
+                    draws[k].append(v)
+            ci = {k: ([float(np.nanpercentile(v, 2.5)), float(np.nanpercentile(v, 97.5))] if v else [point[k], point[k]])
+                  for k, v in draws.items()}
+            rows.append({"compressor": comp, "backend": backend, "allocator": allocator, "estimate": point,
+                         "ci95": ci, "bootstrap": reps})
+    return {"rows": rows, "exact": exact, "huge_class_size": zs.huge_class_size, "chain_size": zs.chain_size}
+
+
+def _gib(b):
+    return f"{b / 2**30:.3f}"
+
+
+def _mib(b):
+    return f"{b / 2**20:.1f}"
+
+
+def _ci_pct(est, ci):
+    if not est or est != est:
+        return "-"
+    half = max(abs(ci[1] - est), abs(est - ci[0]))
+    return f"±{100 * half / abs(est):.1f}%"
+
+
+def render(doc, result, version):
+    total_pages = sum(s["population_pages"] for s in doc["sources"])
+    lines = [f"pages: {total_pages} present ({_gib(total_pages * cm.PAGE)} GiB) in {len(doc['sources'])} source(s); "
+             f"{doc['pages']['count']} sampled ({'every page' if result['exact'] else 'stratified, seed ' + str(doc['sampling']['seed'])})",
+             f"model: kernel {version[0]}.{version[1]}, zsmalloc chain {result['chain_size']}, huge class from "
+             f"{result['huge_class_size']} bytes; intervals: 95% stratified bootstrap"]
+    header = ["compressor", "backend/alloc", "stored", "rejected", "pool MiB", "meta MiB", "saved MiB", "saved ±",
+              "ratio", "ratio+alloc", "ratio+alloc 95%"]
+    rows = []
+    for r in result["rows"]:
+        e, ci = r["estimate"], r["ci95"]
+        rows.append([r["compressor"], f"{r['backend']}/{r['allocator']}", f"{e['stored_pages']:.0f}", f"{e['rejected_pages']:.0f}",
+                     _mib(e["pool_bytes"]), _mib(e["metadata_bytes"]), _mib(e["saved_bytes"]),
+                     _ci_pct(e["saved_bytes"], ci["saved_bytes"]), f"{e['ratio_compressor']:.2f}",
+                     f"{e['ratio_with_overhead']:.2f}",
+                     f"[{ci['ratio_with_overhead'][0]:.2f}, {ci['ratio_with_overhead'][1]:.2f}]"])
+    lines.append(table(header, rows))
+    cost = doc.get("cost", {}).get("per_compressor", {})
+    if cost:
+        lines.append("")
+        lines.append(f"user-space cost per data page (this CPU; load at the end: {doc['cost'].get('loadavg_at_end', '?')})")
+        crow = []
+        for name, c in cost.items():
+            if c.get("compress_ns"):
+                crow.append([name, fmt_ns(c["compress_ns"]["p50"]), fmt_ns(c["compress_ns"]["p90"]),
+                             fmt_ns(c["decompress_ns"]["p50"]), fmt_ns(c["decompress_ns"]["p90"])])
+        lines.append(table(["compressor", "compress p50", "p90", "decompress p50", "p90"], crow))
+    t = doc.get("timing", {})
+    if t:
+        lines.append(f"sampling took {t.get('elapsed_s', 0):.2f} s ({t.get('seconds_per_gib_sampled', 0):.1f} s per GiB sampled, "
+                     "every compressor)")
+    return "\n".join(lines)
+
+
+def running_version():
+    return cm.parse_version(os.uname().release)
+
+
+def add_arguments(p):
+    p.add_argument("--pid", help="processes, comma-separated (their present anonymous and shared-memory pages)")
+    p.add_argument("--cgroup", action="append", default=[], help="every process of this cgroup folder")
+    p.add_argument("--file", action="append", default=[], help="a raw file, as pages")
+    p.add_argument("--core", action="append", default=[], help="an ELF core dump (its PT_LOAD segments)")
+    p.add_argument("--sample", type=int, default=16384, help="pages to sample (default 16384)")
+    p.add_argument("--all", action="store_true", help="every page, no sampling")
+    p.add_argument("--seed", type=int, help="sampling seed (default from the clock; recorded)")
+    p.add_argument("--pages", help="model this swapbench-capacity pages file instead of sampling")
+    p.add_argument("--save-pages", help="keep the sampler's pages file here")
+    p.add_argument("--kernel-version", help="the kernel whose rules apply (default the running one), e.g. 6.1, 6.12")
+    p.add_argument("--chain-size", type=int, help="CONFIG_ZSMALLOC_CHAIN_SIZE (default 8 from 6.3, 4 before)")
+    p.add_argument("--compressor", help="compressors, comma-separated (default every one in the pages)")
+    p.add_argument("--bootstrap", type=int, default=BOOTSTRAP, help=f"bootstrap resamples (default {BOOTSTRAP})")
+    p.add_argument("--json", help="write the prediction here (versioned JSON)")
+
+
+def run_sampler(args, out_path):
+    binary = os.environ.get("SWAPBENCH_CAPACITY_BIN") or os.path.join(
+        os.path.dirname(os.environ.get("SWAPBENCH_BIN", "build/bench/swapbench")), "swapbench-capacity")
+    cmd = [binary, "--out", out_path]
+    if args.pid:
+        cmd += ["--pid", args.pid]
+    for flag in ("cgroup", "file", "core"):
+        for v in getattr(args, flag):
+            cmd += [f"--{flag}", v]
+    cmd += ["--all"] if args.all else ["--sample", str(args.sample)]
+    if args.seed is not None:
+        cmd += ["--seed", str(args.seed)]
+    if args.compressor:
+        cmd += ["--compressor", args.compressor]
+    r = subprocess.run(cmd)
+    if r.returncode == 2:
+        raise ResultError("the sampler refused its input (above)")
+    if r.returncode != 0:
+        raise RuntimeError(f"{binary} failed with status {r.returncode}")
+
+
+def main(args):
+    if args.sample <= 0:
+        raise ResultError(f"--sample {args.sample}: accepted: a positive number of pages")
+    if args.bootstrap < 0:
+        raise ResultError(f"--bootstrap {args.bootstrap}: accepted: 0 or more")
+    if args.chain_size is not None and not 4 <= args.chain_size <= 16:
+        raise ResultError(f"--chain-size {args.chain_size}: accepted: 4 to 16 (CONFIG_ZSMALLOC_CHAIN_SIZE's range)")
+    try:
+        version = cm.parse_version(args.kernel_version) if args.kernel_version else running_version()
+    except ValueError as e:
+        raise ResultError(f"--kernel-version {e}") from None
+    if args.json:
+        writer.check_file(args.json)
+    if args.pages:
+        doc = load_pages(args.pages)
+    else:
+        if not (args.pid or args.cgroup or args.file or args.core):
+            raise ResultError("no pages: give --pid, --cgroup, --file, --core, or --pages FILE")
+        with tempfile.TemporaryDirectory(prefix="swapbench-capacity-") as tmp:
+            path = args.save_pages or os.path.join(tmp, "pages.json")
+            run_sampler(args, path)
+            doc = load_pages(path)
+    comps = args.compressor.split(",") if args.compressor else None
+    result = estimate(doc, version, args.chain_size, args.bootstrap, compressors=comps)
+    print(render(doc, result, version))
+    if args.json:
+        out = {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "prediction"},
+               "host": doc.get("host"), "kernel_measured_on": doc.get("kernel"), "model_kernel_version": list(version),
+               "sources": doc["sources"], "sampling": doc["sampling"], "estimator":
+                   "stratified (weights N_h/n_h); 95% intervals from a stratified bootstrap",
+               "rule_sources": cm.RULE_SOURCES, "cost": doc.get("cost"), "timing": doc.get("timing"), **result}
+        writer.write_json(args.json, out)
+    return 0
