@@ -191,12 +191,93 @@ def add_arguments(p):
     p.add_argument("--compressor", help="compressors, comma-separated (default every one in the pages)")
     p.add_argument("--bootstrap", type=int, default=BOOTSTRAP, help=f"bootstrap resamples (default {BOOTSTRAP})")
     p.add_argument("--json", help="write the prediction here (versioned JSON)")
+    p.add_argument("--validate", action="store_true",
+                   help="root: push the sampled pages through zswap with every compressor the kernel accepts and "
+                        "compare the kernel's figures with the prediction for exactly those pages")
 
 
-def run_sampler(args, out_path):
-    binary = os.environ.get("SWAPBENCH_CAPACITY_BIN") or os.path.join(
+def sampler_binary():
+    return os.environ.get("SWAPBENCH_CAPACITY_BIN") or os.path.join(
         os.path.dirname(os.environ.get("SWAPBENCH_BIN", "build/bench/swapbench")), "swapbench-capacity")
+
+
+def run_validation(raw_path, out_path, compressors=None):
+    cmd = [sampler_binary(), "--validate", raw_path, "--out", out_path]
+    if compressors:
+        cmd += ["--compressor", ",".join(compressors)]
+    r = subprocess.run(cmd)
+    if r.returncode == 2:
+        raise ResultError("--validate refused (above)")
+    if r.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} --validate failed with status {r.returncode}")
+    with open(out_path) as f:
+        return json.load(f)
+
+
+def compare_validation(doc, measured, version, chain_size=None):
+    """Predicted for exactly the pages pushed through zswap (every page weight 1) against the
+    kernel's deltas. Counts must match exactly; the pool within the model's bound: at most one
+    part-filled zspage per class is not an error (the model rounds up per class the same way)."""
+    classes = np.asarray(doc["pages"]["class"], dtype=np.int64)
+    zs = cm.ZsmallocTable(version, chain_size)
+    rows = []
+    for r in measured.get("runs", []):
+        comp = r["compressor"]
+        if comp not in doc["pages"]["length"]:
+            continue
+        lengths = np.asarray(doc["pages"]["length"][comp], dtype=np.int64)
+        o = cm.zswap_outcome(classes, lengths, version)
+        zd, vd = r.get("zswap_delta", {}), r.get("vmstat_delta", {})
+        pred_pool = cm.pool_figures(o, "zsmalloc", zs)
+        meas_pool = zd.get("pool_total_size")
+        pairs = {
+            "stored_pages": (int(o.stored.sum()), zd.get("stored_pages")),
+            "zero_pages": (int(o.zero_elsewhere.sum()), vd.get("swpout_zero") if version >= (6, 12) else None),
+            "rejected_pages": (int(o.rejected.sum()), zd.get("reject_compress_poor")),
+            "incompressible_pages": (int(o.huge.sum()), zd.get("stored_incompressible_pages")),
+            "pool_bytes": (pred_pool, meas_pool),
+        }
+        if "zswap" in r.get("memcg_delta", {}):
+            pairs["memcg_zswap_bytes"] = (int(o.pooled_len.sum()), r["memcg_delta"]["zswap"])
+        # zswap's counters are machine-wide: a store by another process during the run lands in them
+        # too. The region's cgroup counts only the region's swap entries; the excess is foreign.
+        foreign = None
+        md = r.get("memcg_delta", {})
+        if "swap" in md and "zswpout" in vd:
+            region_out = md["swap"] // cm.PAGE
+            machine_out = vd["zswpout"] + vd.get("swpout_zero", 0) + vd.get("pswpout", 0)
+            foreign = max(0, machine_out - region_out)
+        counts_exact = all(p == m for k, (p, m) in pairs.items() if k.endswith("_pages") and m is not None)
+        err = (pred_pool - meas_pool) / meas_pool if meas_pool else float("nan")
+        rows.append({"compressor": comp, "figures": {k: {"predicted": p, "measured": m} for k, (p, m) in pairs.items()},
+                     "counts_exact": counts_exact, "pool_error": err, "foreign_pages_swapped_meanwhile": foreign,
+                     "resident_after_pageout": r.get("resident_after"), "memcg": measured.get("memcg")})
+    return rows
+
+
+def render_validation(rows, refused):
+    header = ["compressor", "stored pred", "stored kernel", "zero pred", "zero kernel", "pool pred MiB", "pool kernel MiB",
+              "pool error", "counts"]
+    out = []
+    for r in rows:
+        f = r["figures"]
+        m = lambda k: "-" if f[k]["measured"] is None else str(f[k]["measured"])
+        out.append([r["compressor"], str(f["stored_pages"]["predicted"]), m("stored_pages"), str(f["zero_pages"]["predicted"]),
+                    m("zero_pages"), _mib(f["pool_bytes"]["predicted"]), _mib(f["pool_bytes"]["measured"] or 0),
+                    f"{100 * r['pool_error']:+.3f}%",
+                    "exact" if r["counts_exact"] else ("DIFFER" if not r["foreign_pages_swapped_meanwhile"] else
+                                                       f"other processes stored {r['foreign_pages_swapped_meanwhile']} pages meanwhile")])
+    lines = ["", "validation: the sampled pages through this kernel's zswap (debugfs and vmstat deltas)", table(header, out)]
+    if refused:
+        lines.append("not validated here (the kernel refused them): " + ", ".join(sorted(refused)))
+    return "\n".join(lines)
+
+
+def run_sampler(args, out_path, raw_path=None):
+    binary = sampler_binary()
     cmd = [binary, "--out", out_path]
+    if raw_path:
+        cmd += ["--save-pages", raw_path]
     if args.pid:
         cmd += ["--pid", args.pid]
     for flag in ("cgroup", "file", "core"):
@@ -228,17 +309,27 @@ def main(args):
     if args.json:
         writer.check_file(args.json)
     if args.pages:
+        if args.validate:
+            raise ResultError("--validate needs the pages themselves: sample with --pid/--cgroup/--file/--core, not --pages")
         doc = load_pages(args.pages)
     else:
         if not (args.pid or args.cgroup or args.file or args.core):
             raise ResultError("no pages: give --pid, --cgroup, --file, --core, or --pages FILE")
         with tempfile.TemporaryDirectory(prefix="swapbench-capacity-") as tmp:
             path = args.save_pages or os.path.join(tmp, "pages.json")
-            run_sampler(args, path)
+            raw = os.path.join(tmp, "pages.raw") if args.validate else None
+            run_sampler(args, path, raw)
             doc = load_pages(path)
+            if args.validate:
+                measured = run_validation(raw, os.path.join(tmp, "validation.json"),
+                                          args.compressor.split(",") if args.compressor else None)
     comps = args.compressor.split(",") if args.compressor else None
     result = estimate(doc, version, args.chain_size, args.bootstrap, compressors=comps)
     print(render(doc, result, version))
+    if args.validate:
+        result["validation"] = {"rows": compare_validation(doc, measured, running_version(), args.chain_size),
+                                "refused": measured.get("refused", {}), "kernel": os.uname().release}
+        print(render_validation(result["validation"]["rows"], result["validation"]["refused"]))
     if args.json:
         out = {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "prediction"},
                "host": doc.get("host"), "kernel_measured_on": doc.get("kernel"), "model_kernel_version": list(version),

@@ -2,11 +2,15 @@
 // it, then models the pool). Usable alone: it writes the per-page lengths JSON.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include "bench/capacity.h"
+#include "bench/capacity_validate.h"
 #include "bench/results.h"
 #include "workloads/capacity/page_source.h"
+#include "workloads/system/sysroot.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"swapbench-capacity: per-page compressed lengths of real pages, as the kernel's compressors produce them"};
@@ -31,6 +35,9 @@ Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)"
   app.add_option("--compressor", o.compressors, "lzo, lzo-rle, lz4, zstd, deflate (default all)")->delimiter(',');
   app.add_option("--out", o.out, "result file (default stdout)");
   app.add_option("--save-pages", o.save_pages, "also write the sampled pages, raw, in record order (for --validate)");
+  std::string validate;
+  app.add_option("--validate", validate, "root: push these saved pages through zswap with each compressor the kernel "
+                                         "accepts (or --compressor) and write the kernel's figures");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -52,7 +59,17 @@ Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)"
       o.pids.push_back(p);
       a = b + 1;
     }
-    auto j = swapbench::capacity_run(o);
+    nlohmann::json j;
+    if (!validate.empty()) {
+      if (geteuid() != 0) {
+        std::cerr << "swapbench capacity: --validate changes zswap and swap (borrowed, then restored): run as root\n";
+        return 2;
+      }
+      j = swapbench::capacity_validate(validate, o.compressors);
+      j["swapbench_capacity"] = {{"schema_version", swapbench::kCapacitySchemaVersion}, {"kind", "validation"}};
+    } else {
+      j = swapbench::capacity_run(o);
+    }
     if (o.out.empty())
       std::cout << j.dump() << "\n";
     else
@@ -60,6 +77,9 @@ Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)"
   } catch (const swapbench::capacity::InputError& e) {
     std::cerr << "swapbench capacity: " << e.what() << "\n";
     return 2;
+  } catch (const swapbench::SystemError& e) {
+    std::cerr << "swapbench capacity: cannot borrow the machine: " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "swapbench capacity: " << e.what() << "\n";
     return 1;
