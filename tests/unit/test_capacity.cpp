@@ -6,6 +6,9 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "workloads/capacity/kernel_lzo.h"
 #include "workloads/capacity/page_codec.h"
@@ -268,4 +271,33 @@ TEST(CapacitySampling, IndicesAreDistinctSortedAndSeeded) {
   double mean = 0;
   for (auto x : a) mean += static_cast<double>(x);
   EXPECT_NEAR(mean / 500, 500000, 60000);
+}
+
+TEST(CapacitySource, AProcessThatEndsMidReadIsAnInputError) {
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::vector<uint8_t> heap(64 * kPage, 0x33);
+    if (write(ready[1], "x", 1) != 1) _exit(1);
+    pause();
+    _exit(0);
+  }
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  Source s = open_pid(child);
+  ASSERT_FALSE(s.pages.empty());
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  PageReader r;
+  std::vector<uint8_t> got(kPage);
+  try {
+    r.read(s, s.pages[0], got.data());
+    FAIL() << "read a page of a process that has ended";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("ended"), std::string::npos) << e.what();
+  }
+  close(ready[0]);
+  close(ready[1]);
 }
