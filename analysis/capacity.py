@@ -31,6 +31,8 @@ SCHEMA_VERSION = 1
 # between runs at this count; zbud/z3fold are simulated page by page, so they get fewer.
 BOOTSTRAP = 400
 BOOTSTRAP_SIMULATED = 40
+# Compressors whose zram lengths differ from zswap's, and the sampler's name for zram's version.
+ZRAM_VARIANTS = {"zstd": "zstd-zram"}
 
 
 def load_pages(path):
@@ -102,12 +104,15 @@ def estimate(doc, version, chain_size=None, bootstrap=BOOTSTRAP, seed=1, compres
     rng = np.random.default_rng(seed)
     groups = [np.nonzero(strata == h)[0] for h in range(len(doc["sources"]))]
     rows = []
-    names = compressors or list(doc["pages"]["length"])
+    held = doc["pages"]["length"]
+    names = compressors or [c for c in held if c not in ZRAM_VARIANTS]
     for comp in names:
-        if comp not in doc["pages"]["length"]:
-            raise ResultError(f"--compressor {comp}: not in the pages file; it holds {', '.join(doc['pages']['length'])}")
-        lengths = np.asarray(doc["pages"]["length"][comp], dtype=np.int64)
+        if comp not in held:
+            raise ResultError(f"--compressor {comp}: not in the pages file; it holds {', '.join(held)}")
         for backend, allocator in [("zswap", a) for a in cm.allocators_for(version)] + [("zram", "zsmalloc")]:
+            # zram's own zstd backend (6.12+) tunes zstd for a page: its lengths, where sampled.
+            variant = ZRAM_VARIANTS.get(comp) if backend == "zram" and version >= (6, 12) else None
+            lengths = np.asarray(held[variant if variant in held else comp], dtype=np.int64)
             point = figures(classes, lengths, w, backend, allocator, version, zs)
             reps = 0 if exact else (bootstrap if allocator == "zsmalloc" else min(bootstrap, BOOTSTRAP_SIMULATED))
             draws = {k: [] for k in point}
@@ -174,6 +179,21 @@ def render(doc, result, version):
 
 def running_version():
     return cm.parse_version(os.uname().release)
+
+
+def running_chain_size():
+    """CONFIG_ZSMALLOC_CHAIN_SIZE of the running kernel, or None when its config is not readable."""
+    import gzip
+    release = os.uname().release
+    for path, opener in (("/proc/config.gz", gzip.open), (f"/boot/config-{release}", open)):
+        try:
+            with opener(path, "rt") as f:
+                for line in f:
+                    if line.startswith("CONFIG_ZSMALLOC_CHAIN_SIZE="):
+                        return int(line.split("=", 1)[1])
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def add_arguments(p):
@@ -321,13 +341,16 @@ def main(args):
             run_sampler(args, path, raw)
             doc = load_pages(path)
             if args.validate:
-                measured = run_validation(raw, os.path.join(tmp, "validation.json"),
-                                          args.compressor.split(",") if args.compressor else None)
+                asked = [c for c in args.compressor.split(",") if c not in ZRAM_VARIANTS.values()] if args.compressor else None
+                measured = run_validation(raw, os.path.join(tmp, "validation.json"), asked)
     comps = args.compressor.split(",") if args.compressor else None
-    result = estimate(doc, version, args.chain_size, args.bootstrap, compressors=comps)
+    chain = args.chain_size
+    if chain is None and version == running_version() and version >= (6, 3):
+        chain = running_chain_size()  # this kernel's own build, where the model is of it
+    result = estimate(doc, version, chain, args.bootstrap, compressors=comps)
     print(render(doc, result, version))
     if args.validate:
-        result["validation"] = {"rows": compare_validation(doc, measured, running_version(), args.chain_size),
+        result["validation"] = {"rows": compare_validation(doc, measured, running_version(), running_chain_size()),
                                 "refused": measured.get("refused", {}), "kernel": os.uname().release}
         print(render_validation(result["validation"]["rows"], result["validation"]["refused"]))
     if args.json:

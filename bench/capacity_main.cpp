@@ -32,7 +32,7 @@ Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)"
                                        "intervals on the pool of typical heaps)")->check(CLI::PositiveNumber);
   app.add_flag("--all", all, "every page, no sampling");
   app.add_option("--seed", o.seed, "sampling seed (default: from the clock; recorded either way)");
-  app.add_option("--compressor", o.compressors, "lzo, lzo-rle, lz4, zstd, deflate (default all)")->delimiter(',');
+  app.add_option("--compressor", o.compressors, "lzo, lzo-rle, lz4, zstd, deflate, zstd-zram (default all)")->delimiter(',');
   app.add_option("--out", o.out, "result file (default stdout)");
   app.add_option("--save-pages", o.save_pages, "also write the sampled pages, raw, in record order (for --validate)");
   std::string validate;

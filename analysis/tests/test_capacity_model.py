@@ -173,3 +173,16 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     assert analysis_main(["capacity", "--pages", str(good), "--kernel-version", "6.1", "--bootstrap", "5"]) == 0
     out = capsys.readouterr().out
     assert "zswap/zbud" in out and "zram/zsmalloc" in out
+
+
+def test_zram_uses_its_own_zstd_lengths_from_612():
+    doc = fixture_doc("all")
+    doc["pages"]["length"] = {"zstd": [1000] * 4 + [5, 5], "zstd-zram": [500] * 4 + [5, 5]}
+    for version, expect in (((6, 12), 500), ((6, 1), 1000)):
+        res = capacity.estimate(doc, version, bootstrap=0)
+        names = {r["compressor"] for r in res["rows"]}
+        assert names == {"zstd"}  # the variant is not a compressor of its own
+        zram = next(r for r in res["rows"] if r["backend"] == "zram")
+        assert zram["estimate"]["compressed_bytes"] == pytest.approx(1000 * expect)
+        zswap = next(r for r in res["rows"] if r["backend"] == "zswap")
+        assert zswap["estimate"]["compressed_bytes"] == pytest.approx(1000 * 1000)

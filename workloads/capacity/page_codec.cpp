@@ -80,15 +80,19 @@ class Lz4 final : public PageCompressor {
 
 class Zstd final : public PageCompressor {
  public:
-  Zstd() : buf_(ZSTD_compressBound(kPage)), cctx_(ZSTD_createCCtx()), dctx_(ZSTD_createDCtx()) {
+  // size_hint 0: crypto/zstd.c (zswap, and zram up to 6.11, which used the crypto API);
+  // PAGE_SIZE: zram's own backend from 6.12 (drivers/block/zram/backend_zstd.c:
+  // zstd_get_params(level, PAGE_SIZE)), whose parameters suit small inputs.
+  explicit Zstd(unsigned long long size_hint)
+      : hint_(size_hint), buf_(ZSTD_compressBound(kPage)), cctx_(ZSTD_createCCtx()), dctx_(ZSTD_createDCtx()) {
     if (!cctx_ || !dctx_) throw std::runtime_error("zstd: cannot create a context");
   }
   ~Zstd() override { ZSTD_freeCCtx(cctx_); ZSTD_freeDCtx(dctx_); }
-  const char* name() const override { return "zstd"; }
+  const char* name() const override { return hint_ ? "zstd-zram" : "zstd"; }
   std::size_t compress(const uint8_t* page) override {
-    // crypto/zstd.c: zstd_get_params(3, 0) (level 3, no size hint), then lib/zstd's
-    // zstd_cctx_init: reset, pledged size = the page, each parameter set explicitly, compress2.
-    const ZSTD_parameters p = ZSTD_getParams(3, 0, 0);
+    // zstd_get_params(3, hint), then lib/zstd's zstd_cctx_init: reset, pledged size = the page,
+    // each parameter set explicitly, compress2.
+    const ZSTD_parameters p = ZSTD_getParams(3, hint_, 0);
     check(ZSTD_CCtx_reset(cctx_, ZSTD_reset_session_and_parameters));
     check(ZSTD_CCtx_setPledgedSrcSize(cctx_, kPage));
     check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_windowLog, p.cParams.windowLog));
@@ -109,7 +113,8 @@ class Zstd final : public PageCompressor {
     return !ZSTD_isError(n) && n == kPage;
   }
   std::string settings() const override {
-    return std::string("level 3, parameters of ZSTD_getParams(3, 0, 0), pledged 4096 (crypto/zstd.c); libzstd ") +
+    return std::string("level 3, parameters of ZSTD_getParams(3, ") + std::to_string(hint_) +
+           ", 0), pledged 4096 (" + (hint_ ? "zram backend_zstd.c, 6.12+" : "crypto/zstd.c") + "); libzstd " +
            ZSTD_versionString();
   }
 
@@ -118,6 +123,7 @@ class Zstd final : public PageCompressor {
     if (ZSTD_isError(r)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(r));
     return r;
   }
+  unsigned long long hint_;
   std::vector<uint8_t> buf_;
   ZSTD_CCtx* cctx_;
   ZSTD_DCtx* dctx_;
@@ -171,7 +177,7 @@ class Deflate final : public PageCompressor {
 }  // namespace
 
 const std::vector<std::string>& compressor_names() {
-  static const std::vector<std::string> names{"lzo", "lzo-rle", "lz4", "zstd", "deflate"};
+  static const std::vector<std::string> names{"lzo", "lzo-rle", "lz4", "zstd", "deflate", "zstd-zram"};
   return names;
 }
 
@@ -179,9 +185,10 @@ std::unique_ptr<PageCompressor> make_compressor(const std::string& name) {
   if (name == "lzo") return std::make_unique<KernelLzo>(LzoStream::v0_lzo);
   if (name == "lzo-rle") return std::make_unique<KernelLzo>(LzoStream::v1_rle);
   if (name == "lz4") return std::make_unique<Lz4>();
-  if (name == "zstd") return std::make_unique<Zstd>();
+  if (name == "zstd") return std::make_unique<Zstd>(0);
+  if (name == "zstd-zram") return std::make_unique<Zstd>(kPage);
   if (name == "deflate") return std::make_unique<Deflate>();
-  throw std::invalid_argument(name + ": unknown compressor; accepted: lzo, lzo-rle, lz4, zstd, deflate");
+  throw std::invalid_argument(name + ": unknown compressor; accepted: lzo, lzo-rle, lz4, zstd, deflate, zstd-zram");
 }
 
 }  // namespace swapbench::capacity

@@ -34,8 +34,9 @@ class PageCompressor {
   virtual std::string settings() const = 0;
 };
 
-// The compressors by kernel name: lzo, lzo-rle, lz4, zstd, deflate. Throws std::invalid_argument
-// for any other name.
+// The compressors by kernel name: lzo, lzo-rle, lz4, zstd, deflate, and zstd-zram (zram's own zstd
+// parameters from 6.12, which differ from the crypto API's). Throws std::invalid_argument for any
+// other name.
 std::unique_ptr<PageCompressor> make_compressor(const std::string& name);
 const std::vector<std::string>& compressor_names();
 
