@@ -105,7 +105,7 @@ def estimate(doc, version, chain_size=None, bootstrap=BOOTSTRAP, seed=1, compres
     groups = [np.nonzero(strata == h)[0] for h in range(len(doc["sources"]))]
     rows = []
     held = doc["pages"]["length"]
-    names = compressors or [c for c in held if c not in ZRAM_VARIANTS]
+    names = compressors or [c for c in held if c not in ZRAM_VARIANTS.values()]
     for comp in names:
         if comp not in held:
             raise ResultError(f"--compressor {comp}: not in the pages file; it holds {', '.join(held)}")
