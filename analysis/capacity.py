@@ -128,6 +128,85 @@ def estimate(doc, version, chain_size=None, bootstrap=BOOTSTRAP, seed=1, compres
     return {"rows": rows, "exact": exact, "huge_class_size": zs.huge_class_size, "chain_size": zs.chain_size}
 
 
+def kernel_cost(results_dir, host, release):
+    """Per compressor, the kernel's own swap-in and swap-out p50 (ns) through zswap from the newest
+    suite result of this host and kernel: (path or None, {compressor: {"swapin_ns", "swapout_ns"}})."""
+    from analysis.load import load
+    best = None
+    for name in sorted(os.listdir(results_dir)) if os.path.isdir(results_dir) else []:
+        if not name.endswith(".json"):
+            continue
+        try:
+            r = load(os.path.join(results_dir, name))
+        except ResultError:
+            continue  # not a suite result (a capacity file, a calibration): not a cost source
+        if r.host == host and r.kernel == release and (best is None or r.date > best.date):
+            best = r
+    if best is None:
+        return None, {}
+    out = {}
+    for s in best.sets.values():
+        if s.backend != "zswap" or s.kind not in ("swapin", "swapout") or s.invalid_reason():
+            continue
+        v = s.values("p50")
+        if len(v):
+            out.setdefault(s.compressor, {}).setdefault(f"{s.kind}_ns", []).append(float(np.median(v)))
+    return best.path, {c: {k: float(np.median(v)) for k, v in d.items()} for c, d in out.items()}
+
+
+def render_cost(doc, kcost_path, kcost, rate):
+    cost = doc.get("cost", {}).get("per_compressor", {})
+    rows = []
+    for name, c in cost.items():
+        if not c.get("compress_ns"):
+            continue
+        k = kcost.get(name, {})
+        row = [name, fmt_ns(c["compress_ns"]["p50"]), fmt_ns(c["decompress_ns"]["p50"]),
+               fmt_ns(k["swapin_ns"]) if "swapin_ns" in k else "-", fmt_ns(k["swapout_ns"]) if "swapout_ns" in k else "-"]
+        if rate:
+            # Each page read back was written once before: a swap-in and a swap-out per page.
+            per_page = (k.get("swapin_ns", c["decompress_ns"]["p50"]) + k.get("swapout_ns", c["compress_ns"]["p50"]))
+            row.append(f"{rate * per_page / 1e9:.3f}")
+        rows.append(row)
+    header = ["compressor", "compress p50", "decompress p50", "kernel swap-in p50", "kernel swap-out p50"]
+    if rate:
+        header.append(f"CPUs at {rate:g} pages/s")
+    lines = ["", f"cost per data page: user space on this CPU (load at the end: {doc.get('cost', {}).get('loadavg_at_end', '?')});"
+             f" kernel: {kcost_path or 'no suite result of this host and kernel (run ./swapbench run)'}",
+             table(header, rows)]
+    if rate:
+        lines.append("CPUs: swap-in plus swap-out time per page x the rate (kernel figures where measured, else user "
+                     "space); each fault also waits the swap-in time")
+    return "\n".join(lines)
+
+
+def plot_saved_vs_cost(result, doc, kcost, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    cost = doc.get("cost", {}).get("per_compressor", {})
+    for r in result["rows"]:
+        if r["backend"] != "zswap" or r["allocator"] != "zsmalloc" or not cost.get(r["compressor"], {}).get("compress_ns"):
+            continue
+        c, k = cost[r["compressor"]], kcost.get(r["compressor"], {})
+        x = (k.get("swapin_ns", c["decompress_ns"]["p50"]) + k.get("swapout_ns", c["compress_ns"]["p50"])) / 1e3
+        y = r["estimate"]["saved_bytes"] / 2**20
+        lo, hi = (v / 2**20 for v in r["ci95"]["saved_bytes"])
+        ax.errorbar([x], [y], yerr=[[y - lo], [hi - y]], fmt="o", capsize=3)
+        ax.annotate(r["compressor"], (x, y), textcoords="offset points", xytext=(5, 5))
+    ax.set_xlabel("swap-out + swap-in per page (us)")
+    ax.set_ylabel("memory saved (MiB, zswap/zsmalloc)")
+    ax.set_title("memory saved against cost, per compressor")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    writer.write_bytes(path, buf.getvalue())
+
+
 def _gib(b):
     return f"{b / 2**30:.3f}"
 
@@ -160,16 +239,6 @@ def render(doc, result, version):
                      f"{e['ratio_with_overhead']:.2f}",
                      f"[{ci['ratio_with_overhead'][0]:.2f}, {ci['ratio_with_overhead'][1]:.2f}]"])
     lines.append(table(header, rows))
-    cost = doc.get("cost", {}).get("per_compressor", {})
-    if cost:
-        lines.append("")
-        lines.append(f"user-space cost per data page (this CPU; load at the end: {doc['cost'].get('loadavg_at_end', '?')})")
-        crow = []
-        for name, c in cost.items():
-            if c.get("compress_ns"):
-                crow.append([name, fmt_ns(c["compress_ns"]["p50"]), fmt_ns(c["compress_ns"]["p90"]),
-                             fmt_ns(c["decompress_ns"]["p50"]), fmt_ns(c["decompress_ns"]["p90"])])
-        lines.append(table(["compressor", "compress p50", "p90", "decompress p50", "p90"], crow))
     t = doc.get("timing", {})
     if t:
         lines.append(f"sampling took {t.get('elapsed_s', 0):.2f} s ({t.get('seconds_per_gib_sampled', 0):.1f} s per GiB sampled, "
@@ -211,6 +280,11 @@ def add_arguments(p):
     p.add_argument("--compressor", help="compressors, comma-separated (default every one in the pages)")
     p.add_argument("--bootstrap", type=int, default=BOOTSTRAP, help=f"bootstrap resamples (default {BOOTSTRAP})")
     p.add_argument("--json", help="write the prediction here (versioned JSON)")
+    p.add_argument("--plot", help="write a PNG of memory saved against cost per compressor here")
+    p.add_argument("--swapin-rate", type=float, help="pages per second swapped back in (and out) per host: "
+                                                     "prints the CPUs that costs per compressor")
+    p.add_argument("--results", help="suite results to take the kernel's swap-in/out cost from (default "
+                                     "$SWAPBENCH_RESULTS_DIR or results/)")
     p.add_argument("--validate", action="store_true",
                    help="root: push the sampled pages through zswap with every compressor the kernel accepts and "
                         "compare the kernel's figures with the prediction for exactly those pages")
@@ -326,8 +400,11 @@ def main(args):
         version = cm.parse_version(args.kernel_version) if args.kernel_version else running_version()
     except ValueError as e:
         raise ResultError(f"--kernel-version {e}") from None
-    if args.json:
-        writer.check_file(args.json)
+    if args.swapin_rate is not None and args.swapin_rate < 0:
+        raise ResultError(f"--swapin-rate {args.swapin_rate}: accepted: pages per second, 0 or more")
+    for path in (args.json, args.plot):
+        if path:
+            writer.check_file(path)
     if args.pages:
         if args.validate:
             raise ResultError("--validate needs the pages themselves: sample with --pid/--cgroup/--file/--core, not --pages")
@@ -349,6 +426,12 @@ def main(args):
         chain = running_chain_size()  # this kernel's own build, where the model is of it
     result = estimate(doc, version, chain, args.bootstrap, compressors=comps)
     print(render(doc, result, version))
+    kpath, kcost = kernel_cost(args.results or os.environ.get("SWAPBENCH_RESULTS_DIR", "results"), doc.get("host"),
+                               (doc.get("kernel") or {}).get("release"))
+    print(render_cost(doc, kpath, kcost, args.swapin_rate))
+    result["kernel_cost"] = {"source": kpath, "per_compressor": kcost}
+    if args.plot:
+        plot_saved_vs_cost(result, doc, kcost, args.plot)
     if args.validate:
         result["validation"] = {"rows": compare_validation(doc, measured, running_version(), running_chain_size()),
                                 "refused": measured.get("refused", {}), "kernel": os.uname().release}

@@ -186,3 +186,22 @@ def test_zram_uses_its_own_zstd_lengths_from_612():
         assert zram["estimate"]["compressed_bytes"] == pytest.approx(1000 * expect)
         zswap = next(r for r in res["rows"] if r["backend"] == "zswap")
         assert zswap["estimate"]["compressed_bytes"] == pytest.approx(1000 * 1000)
+
+
+def test_kernel_cost_from_the_newest_suite_result_of_the_host(tmp_path):
+    import shutil
+    from pathlib import Path
+    fixtures = Path(__file__).parent / "fixtures"
+    shutil.copy(fixtures / "quick-a.json", tmp_path / "quick-a.json")
+    (tmp_path / "not-a-result.json").write_text(json.dumps(fixture_doc()))  # skipped, not an error
+    path, cost = capacity.kernel_cost(str(tmp_path), "vm", "6.18.44-fc-v669")
+    assert path.endswith("quick-a.json")
+    assert "lzo" in cost and cost["lzo"]["swapin_ns"] > 0 and cost["lzo"]["swapout_ns"] > 0
+    assert capacity.kernel_cost(str(tmp_path), "another-host", "6.18.44-fc-v669") == (None, {})
+    doc = {"cost": {"per_compressor": {"lzo": {"compress_ns": {"p50": 4000, "p90": 5000},
+                                               "decompress_ns": {"p50": 2000, "p90": 3000}}},
+                    "loadavg_at_end": "0.1"}}
+    text = capacity.render_cost(doc, path, cost, 1000)
+    # 1000 pages/s x (kernel swap-in + swap-out per page) in CPUs.
+    expect = 1000 * (cost["lzo"]["swapin_ns"] + cost["lzo"]["swapout_ns"]) / 1e9
+    assert f"{expect:.3f}" in text
