@@ -207,6 +207,68 @@ def plot_saved_vs_cost(result, doc, kcost, path):
     writer.write_bytes(path, buf.getvalue())
 
 
+def load_prediction(path):
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise ResultError(f"{path}: {e.strerror}; accepted: a ./swapbench capacity --json file") from None
+    except json.JSONDecodeError as e:
+        raise ResultError(f"{path}: not JSON ({e.msg}); accepted: a ./swapbench capacity --json file") from None
+    head = doc.get("swapbench_capacity") if isinstance(doc, dict) else None
+    if not isinstance(head, dict) or head.get("kind") != "prediction" or head.get("schema_version") != SCHEMA_VERSION:
+        raise ResultError(f"{path}: not a capacity prediction of schema {SCHEMA_VERSION}; accepted: a ./swapbench "
+                          "capacity --json file")
+    return doc
+
+
+def merge_fleet(docs):
+    """Fleet totals per compressor x backend x allocator over hosts' predictions. Hosts are
+    sampled independently, so variances add: each host's 95% interval is read as +-1.96 standard
+    deviations (the bootstrap's percentiles, symmetrised), the total's interval is
+    +-1.96 sqrt(sum of variances). Rows present on only some hosts are left out (different kernels
+    offer different allocators) and listed."""
+    keyed = {}
+    for d in docs:
+        for r in d["rows"]:
+            keyed.setdefault((r["compressor"], r["backend"], r["allocator"]), []).append(r)
+    rows, partial = [], []
+    host_mem = [d.get("host_memory_bytes") for d in docs if d.get("host_memory_bytes")]
+    for key, rs in sorted(keyed.items()):
+        if len(rs) != len(docs):
+            partial.append("/".join(key))
+            continue
+        tot = {}
+        for fig in ("stored_pages", "zero_outside_pages", "pool_bytes", "metadata_bytes", "saved_bytes", "compressed_bytes"):
+            est = sum(r["estimate"][fig] for r in rs)
+            var = sum(((r["ci95"][fig][1] - r["ci95"][fig][0]) / 2 / 1.96) ** 2 for r in rs)
+            tot[fig] = {"estimate": est, "ci95": [est - 1.96 * var ** 0.5, est + 1.96 * var ** 0.5]}
+        kept = tot["stored_pages"]["estimate"] + tot["zero_outside_pages"]["estimate"]
+        over = tot["pool_bytes"]["estimate"] + tot["metadata_bytes"]["estimate"]
+        row = {"compressor": key[0], "backend": key[1], "allocator": key[2], "totals": tot,
+               "ratio_with_overhead": kept * cm.PAGE / over if over else float("nan")}
+        if host_mem:
+            row["hosts_worth_saved"] = tot["saved_bytes"]["estimate"] / (sum(host_mem) / len(host_mem))
+        rows.append(row)
+    return {"hosts": len(docs), "rows": rows, "left_out": partial,
+            "host_memory_mean_bytes": sum(host_mem) / len(host_mem) if host_mem else None}
+
+
+def render_fleet(merged):
+    header = ["compressor", "backend/alloc", "saved GiB", "95%", "pool GiB", "ratio+alloc", "hosts' worth"]
+    rows = []
+    for r in merged["rows"]:
+        t = r["totals"]
+        rows.append([r["compressor"], f"{r['backend']}/{r['allocator']}", _gib(t["saved_bytes"]["estimate"]),
+                     f"[{_gib(t['saved_bytes']['ci95'][0])}, {_gib(t['saved_bytes']['ci95'][1])}]",
+                     _gib(t["pool_bytes"]["estimate"]), f"{r['ratio_with_overhead']:.2f}",
+                     f"{r['hosts_worth_saved']:.2f}" if "hosts_worth_saved" in r else "-"])
+    lines = [f"fleet: {merged['hosts']} host(s)", table(header, rows)]
+    if merged["left_out"]:
+        lines.append("left out (not on every host): " + ", ".join(merged["left_out"]))
+    return "\n".join(lines)
+
+
 def _gib(b):
     return f"{b / 2**30:.3f}"
 
@@ -266,6 +328,8 @@ def running_chain_size():
 
 
 def add_arguments(p):
+    p.add_argument("--merge", nargs="+", metavar="PREDICTION", help="fleet: merge hosts' --json predictions into "
+                                                                     "totals with intervals (nothing is sampled)")
     p.add_argument("--pid", help="processes, comma-separated (their present anonymous and shared-memory pages)")
     p.add_argument("--cgroup", action="append", default=[], help="every process of this cgroup folder")
     p.add_argument("--file", action="append", default=[], help="a raw file, as pages")
@@ -390,6 +454,13 @@ def run_sampler(args, out_path, raw_path=None):
 
 
 def main(args):
+    if args.merge:
+        merged = merge_fleet([load_prediction(p) for p in args.merge])
+        print(render_fleet(merged))
+        if args.json:
+            writer.write_json(args.json, {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "fleet"},
+                                          "inputs": args.merge, **merged})
+        return 0
     if args.sample <= 0:
         raise ResultError(f"--sample {args.sample}: accepted: a positive number of pages")
     if args.bootstrap < 0:
@@ -438,7 +509,8 @@ def main(args):
         print(render_validation(result["validation"]["rows"], result["validation"]["refused"]))
     if args.json:
         out = {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "prediction"},
-               "host": doc.get("host"), "kernel_measured_on": doc.get("kernel"), "model_kernel_version": list(version),
+               "host": doc.get("host"), "host_memory_bytes": doc.get("host_memory_bytes"),
+               "kernel_measured_on": doc.get("kernel"), "model_kernel_version": list(version),
                "sources": doc["sources"], "sampling": doc["sampling"], "estimator":
                    "stratified (weights N_h/n_h); 95% intervals from a stratified bootstrap",
                "rule_sources": cm.RULE_SOURCES, "cost": doc.get("cost"), "timing": doc.get("timing"), **result}

@@ -133,6 +133,10 @@ nlohmann::json capacity_run(const CapacityOptions& o) {
   j["created_utc"] = utc_stamp("%Y-%m-%dT%H:%M:%SZ");
   j["kernel"] = kernel_json();
   j["page_size"] = kPage;
+  {
+    struct sysinfo si;
+    if (sysinfo(&si) == 0) j["host_memory_bytes"] = static_cast<uint64_t>(si.totalram) * si.mem_unit;
+  }
   j["sampling"] = {{"mode", o.sample == 0 ? "all" : "sample"}, {"requested", o.sample}, {"seed", seed},
                    {"method", "stratified by source, proportional allocation, simple random sample without replacement within each"}};
   nlohmann::json js = nlohmann::json::array();

@@ -205,3 +205,30 @@ def test_kernel_cost_from_the_newest_suite_result_of_the_host(tmp_path):
     # 1000 pages/s x (kernel swap-in + swap-out per page) in CPUs.
     expect = 1000 * (cost["lzo"]["swapin_ns"] + cost["lzo"]["swapout_ns"]) / 1e9
     assert f"{expect:.3f}" in text
+
+
+def test_fleet_merge_adds_estimates_and_variances(tmp_path, capsys):
+    def pred(saved, lo, hi, mem):
+        est = {k: 0.0 for k in ("stored_pages", "zero_outside_pages", "pool_bytes", "metadata_bytes", "compressed_bytes")}
+        est.update(saved_bytes=saved, stored_pages=1000.0, pool_bytes=1000.0 * 4096 / 4)
+        ci = {k: [v, v] for k, v in est.items()}
+        ci["saved_bytes"] = [lo, hi]
+        return {"swapbench_capacity": {"schema_version": 1, "kind": "prediction"}, "host_memory_bytes": mem,
+                "rows": [{"compressor": "lzo", "backend": "zswap", "allocator": "zsmalloc", "estimate": est, "ci95": ci}]}
+    paths = []
+    for i, (s, lo, hi) in enumerate([(100.0, 80.0, 120.0), (200.0, 170.0, 230.0)]):
+        p = tmp_path / f"h{i}.json"
+        p.write_text(json.dumps(pred(s, lo, hi, 1000.0)))
+        paths.append(str(p))
+    m = capacity.merge_fleet([capacity.load_prediction(p) for p in paths])
+    t = m["rows"][0]["totals"]["saved_bytes"]
+    assert t["estimate"] == 300.0
+    # half-widths 20 and 30: sqrt(20^2 + 30^2) = 36.06 around the sum
+    assert t["ci95"] == pytest.approx([300 - 36.0555, 300 + 36.0555], abs=1e-3)
+    assert m["rows"][0]["hosts_worth_saved"] == pytest.approx(0.3)
+    assert m["rows"][0]["ratio_with_overhead"] == pytest.approx(4.0)
+    assert analysis_main(["capacity", "--merge", *paths]) == 0
+    assert "fleet: 2 host(s)" in capsys.readouterr().out
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    assert analysis_main(["capacity", "--merge", str(bad)]) == 2
