@@ -35,19 +35,25 @@ BOOTSTRAP_SIMULATED = 40
 ZRAM_VARIANTS = {"zstd": "zstd-zram"}
 
 
-def load_pages(path):
+def _load_capacity(path, kind, accepted):
+    """A capacity file of this kind and schema version, or ResultError naming path."""
     try:
         with open(path) as f:
             doc = json.load(f)
     except OSError as e:
-        raise ResultError(f"{path}: {e.strerror}; accepted: a swapbench-capacity pages file") from None
+        raise ResultError(f"{path}: {e.strerror}; accepted: {accepted}") from None
     except json.JSONDecodeError as e:
-        raise ResultError(f"{path}: not JSON ({e.msg} at line {e.lineno}); accepted: a swapbench-capacity pages file") from None
+        raise ResultError(f"{path}: not JSON ({e.msg} at line {e.lineno}); accepted: {accepted}") from None
     head = doc.get("swapbench_capacity") if isinstance(doc, dict) else None
-    if not isinstance(head, dict) or head.get("kind") != "pages":
-        raise ResultError(f"{path}: no swapbench_capacity block of kind 'pages'; accepted: swapbench-capacity output")
+    if not isinstance(head, dict) or head.get("kind") != kind:
+        raise ResultError(f"{path}: no swapbench_capacity block of kind '{kind}'; accepted: {accepted}")
     if head.get("schema_version") != SCHEMA_VERSION:
         raise ResultError(f"{path}: schema_version {head.get('schema_version')!r}; accepted: {SCHEMA_VERSION}")
+    return doc
+
+
+def load_pages(path):
+    doc = _load_capacity(path, "pages", "swapbench-capacity output (a pages file)")
     pages = doc.get("pages", {})
     n = pages.get("count")
     if not isinstance(n, int) or len(pages.get("class", [])) != n or len(pages.get("stratum", [])) != n or \
@@ -208,18 +214,7 @@ def plot_saved_vs_cost(result, doc, kcost, path):
 
 
 def load_prediction(path):
-    try:
-        with open(path) as f:
-            doc = json.load(f)
-    except OSError as e:
-        raise ResultError(f"{path}: {e.strerror}; accepted: a ./swapbench capacity --json file") from None
-    except json.JSONDecodeError as e:
-        raise ResultError(f"{path}: not JSON ({e.msg}); accepted: a ./swapbench capacity --json file") from None
-    head = doc.get("swapbench_capacity") if isinstance(doc, dict) else None
-    if not isinstance(head, dict) or head.get("kind") != "prediction" or head.get("schema_version") != SCHEMA_VERSION:
-        raise ResultError(f"{path}: not a capacity prediction of schema {SCHEMA_VERSION}; accepted: a ./swapbench "
-                          "capacity --json file")
-    return doc
+    return _load_capacity(path, "prediction", "a ./swapbench capacity --json file")
 
 
 def merge_fleet(docs):
