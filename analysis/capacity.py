@@ -296,6 +296,21 @@ def render(doc, result, version):
                      f"{e['ratio_with_overhead']:.2f}",
                      f"[{ci['ratio_with_overhead'][0]:.2f}, {ci['ratio_with_overhead'][1]:.2f}]"])
     lines.append(table(header, rows))
+    # The target: every figure within 1%. Interval half-widths shrink as 1/sqrt(n).
+    if not result["exact"]:
+        worst = 0.0
+        for r in result["rows"]:
+            if r["backend"] == "zswap" and r["allocator"] == "zsmalloc":
+                for k in ("pool_bytes", "saved_bytes"):
+                    e, ci = r["estimate"][k], r["ci95"][k]
+                    if e:
+                        worst = max(worst, max(ci[1] - e, e - ci[0]) / abs(e))
+        n = doc["pages"]["count"]
+        if worst > 0.01:
+            lines.append(f"intervals up to ±{100 * worst:.1f}% (zswap pool, saved): for ±1% sample about "
+                         f"--sample {int(n * (worst / 0.01) ** 2) + 1}")
+        else:
+            lines.append(f"every zswap pool and saved figure within ±{100 * worst:.2f}% (target ±1%)")
     t = doc.get("timing", {})
     if t:
         lines.append(f"sampling took {t.get('elapsed_s', 0):.2f} s ({t.get('seconds_per_gib_sampled', 0):.1f} s per GiB sampled, "
