@@ -232,3 +232,22 @@ def test_fleet_merge_adds_estimates_and_variances(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     assert analysis_main(["capacity", "--merge", str(bad)]) == 2
+
+
+def test_model_reproduces_what_the_kernel_stored():
+    """Kernel-made fixture: 2048 pages sampled from a Python heap on this project's dev machine (6.18,
+    zsmalloc chain 8), pushed through zswap with lzo, lzo-rle and deflate by --validate; the pages
+    file holds their lengths from the sampler. The model must give the kernel's counts exactly and
+    its pool_total_size to the byte."""
+    from pathlib import Path
+    here = Path(__file__).parent / "fixtures" / "capacity"
+    doc = capacity.load_pages(here / "python-heap-2048-pages.json")
+    measured = json.loads((here / "python-heap-2048-validation-6.18.json").read_text())
+    rows = capacity.compare_validation(doc, measured, (6, 18), 8)
+    assert {r["compressor"] for r in rows} == {"lzo", "lzo-rle", "deflate"}
+    for r in rows:
+        assert r["counts_exact"], r
+        assert r["figures"]["pool_bytes"]["predicted"] == r["figures"]["pool_bytes"]["measured"], r
+    # The same pages under 6.1's rules would keep the zero pages in zswap (same-filled entries).
+    rows61 = capacity.compare_validation(doc, measured, (6, 1), 4)
+    assert not rows61[0]["counts_exact"]
