@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/capacity.h"
 #include "workloads/capacity/kernel_lzo.h"
 #include "workloads/capacity/page_codec.h"
 #include "workloads/capacity/page_source.h"
@@ -300,4 +301,34 @@ TEST(CapacitySource, AProcessThatEndsMidReadIsAnInputError) {
   }
   close(ready[0]);
   close(ready[1]);
+}
+
+TEST(CapacityRun, CgroupFolderListsItsProcessesAndTheDocumentIsComplete) {
+  // A folder shaped like a cgroup (cgroup.procs holding this process): only read, as a real one is.
+  char tmpl[] = "/tmp/capacity-cg-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  { std::ofstream(dir + "/cgroup.procs") << getpid() << "\n"; }
+  EXPECT_EQ(cgroup_pids(dir), std::vector<int>{getpid()});
+  swapbench::CapacityOptions o;
+  o.cgroups = {dir};
+  o.sample = 64;
+  o.seed = 9;
+  o.compressors = {"lzo-rle", "zstd"};
+  auto j = swapbench::capacity_run(o);
+  EXPECT_EQ(j["swapbench_capacity"]["schema_version"], swapbench::kCapacitySchemaVersion);
+  EXPECT_EQ(j["sampling"]["seed"], 9u);
+  ASSERT_EQ(j["sources"].size(), 1u);
+  EXPECT_EQ(j["sources"][0]["pid"], getpid());
+  const auto n = j["pages"]["count"].get<size_t>();
+  EXPECT_GT(n, 50u);  // 64 asked; a page unmapped meanwhile is counted as vanished, not read
+  EXPECT_EQ(n + j["sources"][0]["vanished_pages"].get<size_t>(), 64u);
+  EXPECT_EQ(j["pages"]["length"]["lzo-rle"].size(), n);
+  EXPECT_EQ(j["pages"]["length"]["zstd"].size(), n);
+  EXPECT_FALSE(j["pages"]["length"].contains("lzo"));
+  std::remove((dir + "/cgroup.procs").c_str());
+  EXPECT_THROW(cgroup_pids(dir), InputError);
+  rmdir(dir.c_str());
+  swapbench::CapacityOptions none;
+  EXPECT_THROW(swapbench::capacity_run(none), InputError);
 }
