@@ -126,25 +126,32 @@ Source open_pid(int pid) {
     if (is_special_mapping(e) || e.perms[0] != 'r') continue;  // unreadable mappings hold nothing to read
     const bool shmem = e.shared() && is_shmem_mapping(e);
     const uint64_t npages = (e.end - e.start) / kPage;
-    entries.resize(npages);
-    ssize_t got = pread(fd, entries.data(), npages * 8, static_cast<off_t>(e.start / kPage * 8));
-    if (got < 0) {
-      int err = errno;
-      close(fd);
-      if (err == ESRCH) throw InputError("--pid " + std::to_string(pid) + ": the process ended");
-      throw InputError("pid " + std::to_string(pid) + ": pagemap: " + std::strerror(err) + "; " + ptrace_hint(pid));
-    }
-    for (uint64_t i = 0; i < static_cast<uint64_t>(got) / 8; ++i) {
-      uint64_t v = entries[i];
-      if (v & kPresent) {
-        if (!(v & kFileOrSharedAnon)) {
-          s.pages.push_back(e.start + i * kPage), ++s.anon_pages;
-        } else if (shmem) {
-          s.pages.push_back(e.start + i * kPage), ++s.shmem_pages;
-        }
-      } else if (v & kSwapped) {
-        ++s.swapped_pages;
+    // In chunks: a mapping can reserve terabytes (sanitizer shadows, JVM and Go heaps) of which
+    // only a few pages are present.
+    constexpr uint64_t kChunk = 1 << 16;
+    entries.resize(std::min(npages, kChunk));
+    for (uint64_t first = 0; first < npages; first += kChunk) {
+      const uint64_t want = std::min(kChunk, npages - first);
+      ssize_t got = pread(fd, entries.data(), want * 8, static_cast<off_t>((e.start / kPage + first) * 8));
+      if (got < 0) {
+        int err = errno;
+        close(fd);
+        if (err == ESRCH) throw InputError("--pid " + std::to_string(pid) + ": the process ended");
+        throw InputError("pid " + std::to_string(pid) + ": pagemap: " + std::strerror(err) + "; " + ptrace_hint(pid));
       }
+      for (uint64_t i = 0; i < static_cast<uint64_t>(got) / 8; ++i) {
+        const uint64_t v = entries[i], addr = e.start + (first + i) * kPage;
+        if (v & kPresent) {
+          if (!(v & kFileOrSharedAnon)) {
+            s.pages.push_back(addr), ++s.anon_pages;
+          } else if (shmem) {
+            s.pages.push_back(addr), ++s.shmem_pages;
+          }
+        } else if (v & kSwapped) {
+          ++s.swapped_pages;
+        }
+      }
+      if (static_cast<uint64_t>(got) < want * 8) break;  // the mapping went away meanwhile
     }
   }
   close(fd);
