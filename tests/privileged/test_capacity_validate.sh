@@ -16,6 +16,11 @@ head -c 200 /etc/services >"$work/core"
 "$cap" --core "$work/core" >/dev/null 2>"$work/err"; [ $? -eq 2 ] && grep -q "not an ELF" "$work/err" || fail "non-ELF core: $(cat "$work/err")"
 "$cap" --file "$work" >/dev/null 2>"$work/err"; [ $? -eq 2 ] || fail "a folder as --file: $(cat "$work/err")"
 "$cap" --validate "$work/core" >/dev/null 2>"$work/err"; [ $? -eq 2 ] || fail "a 200-byte pages file accepted by --validate"
+# Another user's process, read without the right: the message names the process and what is needed.
+setpriv --reuid=65534 --regid=65534 --clear-groups "$cap" --pid 1 --sample 10 >/dev/null 2>"$work/err"
+[ $? -eq 2 ] && grep -q "pid 1: reading its memory needs ptrace" "$work/err" || fail "no permission: $(cat "$work/err")"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$cap" --validate "$work/core" >/dev/null 2>"$work/err"
+[ $? -eq 2 ] && grep -q "run as root" "$work/err" || fail "--validate as a user: $(cat "$work/err")"
 expect_state "$work/before" "after bad input"
 pass "bad input: exit 2, named, nothing changed"
 
