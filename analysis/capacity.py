@@ -348,7 +348,8 @@ def add_arguments(p):
     p.add_argument("--all", action="store_true", help="every page, no sampling")
     p.add_argument("--seed", type=int, help="sampling seed (default from the clock; recorded)")
     p.add_argument("--pages", help="model this swapbench-capacity pages file instead of sampling")
-    p.add_argument("--save-pages", help="keep the sampler's pages file here")
+    p.add_argument("--keep-pages", help="keep the sampler's pages file (per-page lengths, JSON) here, to model "
+                                        "again later with --pages")
     p.add_argument("--kernel-version", help="the kernel whose rules apply (default the running one), e.g. 6.1, 6.12")
     p.add_argument("--chain-size", type=int, help="CONFIG_ZSMALLOC_CHAIN_SIZE (default 8 from 6.3, 4 before)")
     p.add_argument("--compressor", help="compressors, comma-separated (default every one in the pages)")
@@ -464,6 +465,14 @@ def run_sampler(args, out_path, raw_path=None):
 
 
 def main(args):
+    try:
+        return _main(args)
+    except RuntimeError as e:  # the sampler or the validation failed (it said why above)
+        print(f"swapbench capacity: {e}", file=sys.stderr)
+        return 1
+
+
+def _main(args):
     if args.merge:
         merged = merge_fleet([load_prediction(p) for p in args.merge])
         print(render_fleet(merged))
@@ -494,7 +503,7 @@ def main(args):
         if not (args.pid or args.cgroup or args.file or args.core):
             raise ResultError("no pages: give --pid, --cgroup, --file, --core, or --pages FILE")
         with tempfile.TemporaryDirectory(prefix="swapbench-capacity-") as tmp:
-            path = args.save_pages or os.path.join(tmp, "pages.json")
+            path = args.keep_pages or os.path.join(tmp, "pages.json")
             raw = os.path.join(tmp, "pages.raw") if args.validate else None
             run_sampler(args, path, raw)
             doc = load_pages(path)
@@ -517,6 +526,8 @@ def main(args):
         result["validation"] = {"rows": compare_validation(doc, measured, running_version(), running_chain_size()),
                                 "refused": measured.get("refused", {}), "kernel": os.uname().release}
         print(render_validation(result["validation"]["rows"], result["validation"]["refused"]))
+        disagree = [r["compressor"] for r in result["validation"]["rows"]
+                    if not r["counts_exact"] and not r["foreign_pages_swapped_meanwhile"]]
     if args.json:
         out = {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "prediction"},
                "host": doc.get("host"), "host_memory_bytes": doc.get("host_memory_bytes"),
@@ -525,4 +536,8 @@ def main(args):
                    "stratified (weights N_h/n_h); 95% intervals from a stratified bootstrap",
                "rule_sources": cm.RULE_SOURCES, "cost": doc.get("cost"), "timing": doc.get("timing"), **result}
         writer.write_json(args.json, out)
+    if args.validate and disagree:
+        print(f"swapbench capacity: the kernel's counts differ from the prediction for {', '.join(disagree)}",
+              file=sys.stderr)
+        return 1
     return 0
