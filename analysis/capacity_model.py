@@ -42,7 +42,8 @@ RULE_SOURCES = {
             "zs_huge_class_size stored as PAGE_SIZE (huge_pages); zram_table_entry 16 bytes per disksize page",
     "zbud": "mm/zbud.c 6.1: 64-byte chunks, a header chunk, 63 usable, two buddies per page, first fit from the "
             "smallest sufficient unbuddied list, objects over 3968 bytes refused",
-    "z3fold": "mm/z3fold.c 6.1: up to three buddies per page after a one-chunk header; modelled as first fit in "
+    "z3fold": "mm/z3fold.c 6.1: up to three buddies per page after a two-chunk header (88 bytes), headless pages "
+              "above 3904 bytes; modelled as first fit in "
               "arrival order without compaction: approximate (the kernel compacts in the background)",
 }
 
@@ -191,20 +192,27 @@ def zbud_pages(lengths):
     return pages, refused
 
 
-Z3FOLD_HEADER_CHUNKS = 1  # sizeof(struct z3fold_header) rounds up to one 64-byte chunk on x86-64
+# struct z3fold_header (6.1, x86-64, no lockdep) is 88 bytes: round_up to 64-byte chunks = 2.
+Z3FOLD_HEADER_CHUNKS = 2
 Z3FOLD_NCHUNKS = PAGE // ZBUD_CHUNK - Z3FOLD_HEADER_CHUNKS
+# Above PAGE - header - one chunk an object takes a page of its own (HEADLESS); above PAGE it is refused.
+Z3FOLD_HEADLESS_FROM = PAGE - Z3FOLD_HEADER_CHUNKS * ZBUD_CHUNK - ZBUD_CHUNK
 
 
 def z3fold_pages(lengths):
-    """(pages, refused), approximately: first fit in arrival order into pages of 63 chunks holding
-    at most three objects; the kernel's in-page compaction is not modelled (allow ~5%)."""
+    """(pages, refused), approximately: first fit in arrival order into pages of 62 chunks holding
+    at most three objects, an object above 3904 bytes alone in a headless page; the kernel's
+    in-page compaction is not modelled (allow ~5%)."""
     open_pages = []  # [free chunks, objects]
     pages = refused = 0
     for n in lengths:
         n = int(n)
         chunks = -(-n // ZBUD_CHUNK)
-        if chunks > Z3FOLD_NCHUNKS:
+        if n > PAGE:
             refused += 1
+            continue
+        if n > Z3FOLD_HEADLESS_FROM:
+            pages += 1
             continue
         for p in open_pages:
             if p[0] >= chunks and p[1] < 3:
@@ -252,7 +260,7 @@ def zswap_outcome(classes, lengths, version, allocator="zsmalloc"):
         rejected = np.zeros(n, bool)
     else:
         huge = np.zeros(n, bool)
-        limit = ZBUD_MAX if allocator == "zbud" else (Z3FOLD_NCHUNKS * ZBUD_CHUNK if allocator == "z3fold" else PAGE)
+        limit = ZBUD_MAX if allocator == "zbud" else PAGE
         rejected = compress & (obj > limit)
     stored = (same | compress) & ~rejected
     pooled = np.where(compress & ~rejected, obj, 0)

@@ -74,7 +74,9 @@ def test_zbud_pairs_in_arrival_order():
 
 def test_z3fold_three_per_page():
     assert cm.z3fold_pages([100, 100, 100, 100]) == (2, 0)
-    assert cm.z3fold_pages([2000, 2000]) == (2, 0)  # 32 + 32 chunks > 63
+    assert cm.z3fold_pages([1950, 1950]) == (1, 0)  # 31 + 31 chunks = 62: fits after the 2-chunk header
+    assert cm.z3fold_pages([2000, 2000]) == (2, 0)  # 32 + 32 chunks > 62
+    assert cm.z3fold_pages([4000, 4096, 4097]) == (2, 1)  # headless pages; above PAGE_SIZE refused
 
 
 PAGES = dict(classes=np.array([cm.CLASS_ZERO, cm.CLASS_SAME, cm.CLASS_DATA, cm.CLASS_DATA, cm.CLASS_DATA]),
