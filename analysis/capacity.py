@@ -344,7 +344,8 @@ def add_arguments(p):
     p.add_argument("--cgroup", action="append", default=[], help="every process of this cgroup folder")
     p.add_argument("--file", action="append", default=[], help="a raw file, as pages")
     p.add_argument("--core", action="append", default=[], help="an ELF core dump (its PT_LOAD segments)")
-    p.add_argument("--sample", type=int, default=16384, help="pages to sample (default 16384)")
+    p.add_argument("--sample", type=int, default=16384, help="pages to sample (default 16384: the pool and the saving came within ±1%% at this "
+                                                             "size on the heaps measured here; the output says when not, and what size would)")
     p.add_argument("--all", action="store_true", help="every page, no sampling")
     p.add_argument("--seed", type=int, help="sampling seed (default from the clock; recorded)")
     p.add_argument("--pages", help="model this swapbench-capacity pages file instead of sampling")

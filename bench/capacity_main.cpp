@@ -28,8 +28,8 @@ Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)"
   app.add_option("--cgroup", o.cgroups, "every process in this cgroup folder (read only)");
   app.add_option("--file", o.files, "a raw file, read as pages");
   app.add_option("--core", o.cores, "an ELF core dump: its PT_LOAD segments");
-  app.add_option("--sample", o.sample, "pages to sample, stratified over the sources (default 16384: about 1% "
-                                       "intervals on the pool of typical heaps)")->check(CLI::PositiveNumber);
+  app.add_option("--sample", o.sample, "pages to sample, stratified over the sources (default 16384: the pool "
+                                       "came within 1% at this size on the heaps measured here)")->check(CLI::PositiveNumber);
   app.add_flag("--all", all, "every page, no sampling");
   app.add_option("--seed", o.seed, "sampling seed (default: from the clock; recorded either way)");
   app.add_option("--compressor", o.compressors, "lzo, lzo-rle, lz4, zstd, deflate, zstd-zram (default all)")->delimiter(',');
