@@ -264,6 +264,26 @@ def render_fleet(merged):
     return "\n".join(lines)
 
 
+def zswap_param(name, default):
+    try:
+        with open(f"/sys/module/zswap/parameters/{name}") as f:
+            return float(f.read().strip())
+    except (OSError, ValueError):
+        return default
+
+
+def pool_limit(host_memory, percent, rows):
+    """zswap's pool limit on the sampled host, and the zswap rows whose pool would exceed it."""
+    percent = percent if percent is not None else zswap_param("max_pool_percent", 20.0)
+    out = {"percent": percent, "accept_threshold_percent": zswap_param("accept_threshold_percent", 90.0),
+           "host_memory_bytes": host_memory, "limit_bytes": None, "over": []}
+    if host_memory:
+        out["limit_bytes"] = host_memory * percent / 100
+        out["over"] = [f"{r['compressor']}/{r['allocator']}" for r in rows
+                       if r["backend"] == "zswap" and r["estimate"]["pool_bytes"] > out["limit_bytes"]]
+    return out
+
+
 def _gib(b):
     return f"{b / 2**30:.3f}"
 
@@ -352,6 +372,8 @@ def add_arguments(p):
     p.add_argument("--keep-pages", help="keep the sampler's pages file (per-page lengths, JSON) here, to model "
                                         "again later with --pages")
     p.add_argument("--kernel-version", help="the kernel whose rules apply (default the running one), e.g. 6.1, 6.12")
+    p.add_argument("--max-pool-percent", type=float, help="zswap's pool limit, percent of RAM (default this "
+                                                          "kernel's parameter, else 20, the kernel's default)")
     p.add_argument("--chain-size", type=int, help="CONFIG_ZSMALLOC_CHAIN_SIZE (default 8 from 6.3, 4 before)")
     p.add_argument("--compressor", help="compressors, comma-separated (default every one in the pages)")
     p.add_argument("--bootstrap", type=int, default=BOOTSTRAP, help=f"bootstrap resamples (default {BOOTSTRAP})")
@@ -485,6 +507,8 @@ def _main(args):
         raise ResultError(f"--sample {args.sample}: accepted: a positive number of pages")
     if args.bootstrap < 0:
         raise ResultError(f"--bootstrap {args.bootstrap}: accepted: 0 or more")
+    if args.max_pool_percent is not None and not 0 <= args.max_pool_percent <= 100:
+        raise ResultError(f"--max-pool-percent {args.max_pool_percent}: accepted: 0 to 100")
     if args.chain_size is not None and not 4 <= args.chain_size <= 16:
         raise ResultError(f"--chain-size {args.chain_size}: accepted: 4 to 16 (CONFIG_ZSMALLOC_CHAIN_SIZE's range)")
     try:
@@ -516,7 +540,13 @@ def _main(args):
     if chain is None and version == running_version() and version >= (6, 3):
         chain = running_chain_size()  # this kernel's own build, where the model is of it
     result = estimate(doc, version, chain, args.bootstrap, compressors=comps)
+    result["pool_limit"] = pool_limit(doc.get("host_memory_bytes"), args.max_pool_percent, result["rows"])
     print(render(doc, result, version))
+    if result["pool_limit"]["over"]:
+        pl = result["pool_limit"]
+        print(f"over zswap's pool limit ({pl['percent']:g}% of {_gib(pl['host_memory_bytes'])} GiB = "
+              f"{_mib(pl['limit_bytes'])} MiB): {', '.join(pl['over'])}: zswap stops storing at the limit "
+              f"(pool_limit_hit) and starts again below {pl['accept_threshold_percent']:g}% of it")
     kpath, kcost = kernel_cost(args.results or os.environ.get("SWAPBENCH_RESULTS_DIR", "results"), doc.get("host"),
                                (doc.get("kernel") or {}).get("release"))
     print(render_cost(doc, kpath, kcost, args.swapin_rate))

@@ -253,3 +253,13 @@ def test_model_reproduces_what_the_kernel_stored():
     # The same pages under 6.1's rules would keep the zero pages in zswap (same-filled entries).
     rows61 = capacity.compare_validation(doc, measured, (6, 1), 4)
     assert not rows61[0]["counts_exact"]
+
+
+def test_pool_limit_flags_rows_over_it():
+    rows = [{"compressor": "lzo", "backend": "zswap", "allocator": "zsmalloc", "estimate": {"pool_bytes": 300.0}},
+            {"compressor": "zstd", "backend": "zswap", "allocator": "zsmalloc", "estimate": {"pool_bytes": 100.0}},
+            {"compressor": "lzo", "backend": "zram", "allocator": "zsmalloc", "estimate": {"pool_bytes": 900.0}}]
+    pl = capacity.pool_limit(1000, 20, rows)
+    assert pl["limit_bytes"] == 200
+    assert pl["over"] == ["lzo/zsmalloc"]  # zram has no such limit
+    assert capacity.pool_limit(None, 20, rows)["over"] == []
