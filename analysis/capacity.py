@@ -199,11 +199,14 @@ def plot_saved_vs_cost(result, doc, kcost, path):
         x = (k.get("swapin_ns", c["decompress_ns"]["p50"]) + k.get("swapout_ns", c["compress_ns"]["p50"])) / 1e3
         y = r["estimate"]["saved_bytes"] / 2**20
         lo, hi = (v / 2**20 for v in r["ci95"]["saved_bytes"])
-        ax.errorbar([x], [y], yerr=[[y - lo], [hi - y]], fmt="o", capsize=3)
+        kernel = "swapin_ns" in k and "swapout_ns" in k
+        ax.errorbar([x], [y], yerr=[[y - lo], [hi - y]], fmt="o" if kernel else "s", capsize=3,
+                    mfc=None if kernel else "none")
         ax.annotate(r["compressor"], (x, y), textcoords="offset points", xytext=(5, 5))
     ax.set_xlabel("swap-out + swap-in per page (us)")
     ax.set_ylabel("memory saved (MiB, zswap/zsmalloc)")
-    ax.set_title("memory saved against cost, per compressor")
+    ax.set_title("memory saved against cost, per compressor\n(filled: kernel swap cost measured; "
+                 "hollow: user-space compressor time only)", fontsize=9)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     import io
