@@ -62,12 +62,17 @@ nlohmann::json capacity_validate(const std::string& raw_pages, const std::vector
     r["compressor"] = comp;
     r["zswap_params"] = z.now();
     {
-      b->memcg->enter();  // pages are charged where they are first touched
       Region region(pages);
-      in.clear();
-      in.seekg(0);
-      for (size_t i = 0; i < pages; ++i)
-        if (!in.read(reinterpret_cast<char*>(region.page(i)), kPageSize)) throw InputError(raw_pages + ": short read");
+      b->memcg->enter();  // pages are charged where they are first touched
+      try {
+        in.clear();
+        in.seekg(0);
+        for (size_t i = 0; i < pages; ++i)
+          if (!in.read(reinterpret_cast<char*>(region.page(i)), kPageSize)) throw InputError(raw_pages + ": short read");
+      } catch (...) {
+        b->memcg->leave();  // a process left inside would keep the cgroup from being removed
+        throw;
+      }
       b->memcg->leave();
       const Stats z0 = read_zswap_debugfs(kDebugfs), v0 = read_vmstat_all(), m0 = b->memcg->stat();
       // MADV_PAGEOUT skips a page it cannot isolate at that instant; a few passes reach them all.
