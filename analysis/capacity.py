@@ -451,14 +451,15 @@ def compare_validation(doc, measured, version, chain_size=None):
 
 
 def render_validation(rows, refused):
-    header = ["compressor", "stored pred", "stored kernel", "zero pred", "zero kernel", "pool pred MiB", "pool kernel MiB",
-              "pool error", "counts"]
+    header = ["compressor", "stored pred", "stored kernel", "zero pred", "zero kernel", "raw pred", "raw kernel",
+              "rejected pred", "rejected kernel", "pool pred MiB", "pool kernel MiB", "pool error", "counts"]
     out = []
     for r in rows:
         f = r["figures"]
         m = lambda k: "-" if f[k]["measured"] is None else str(f[k]["measured"])
         out.append([r["compressor"], str(f["stored_pages"]["predicted"]), m("stored_pages"), str(f["zero_pages"]["predicted"]),
-                    m("zero_pages"), _mib(f["pool_bytes"]["predicted"]), _mib(f["pool_bytes"]["measured"] or 0),
+                    m("zero_pages"), str(f["incompressible_pages"]["predicted"]), m("incompressible_pages"),
+                    str(f["rejected_pages"]["predicted"]), m("rejected_pages"), _mib(f["pool_bytes"]["predicted"]), _mib(f["pool_bytes"]["measured"] or 0),
                     f"{100 * r['pool_error']:+.3f}%",
                     "exact" if r["counts_exact"] else ("DIFFER" if not r["foreign_pages_swapped_meanwhile"] else
                                                        f"other processes stored {r['foreign_pages_swapped_meanwhile']} pages meanwhile")])

@@ -32,8 +32,8 @@ RULE_SOURCES = {
                          "pages are compressed",
     "zswap poor <6.18": "mm/zswap.c 6.12: length > PAGE_SIZE fails zs_malloc (-ENOSPC: reject_compress_poor); 6.1: "
                         "zs_malloc -EINVAL (counted reject_alloc_fail), zbud -ENOSPC above 3968 bytes",
-    "zswap incompressible >=6.18": "from the notes and the 6.18 changelog, not checked against source here: a length "
-                                   ">= PAGE_SIZE is stored as the raw page (stored_incompressible_pages)",
+    "zswap incompressible >=6.18": "from the notes (no 6.18 source here), confirmed by --validate on 6.18.44: a "
+                                   "length >= PAGE_SIZE is stored as the raw page (stored_incompressible_pages)",
     "zswap header": "mm/zswap.c 6.1: an 8-byte zswap_header before each object in evictable pools (zbud, z3fold); "
                     "none in zsmalloc (no evict in 6.1); none from 6.5",
     "zswap entry": "mm/zswap.c: struct zswap_entry 64 bytes in 6.1 (rb_node in it), 56 in 6.12 plus an xarray node "

@@ -236,20 +236,25 @@ def test_fleet_merge_adds_estimates_and_variances(tmp_path, capsys):
     assert analysis_main(["capacity", "--merge", str(bad)]) == 2
 
 
-def test_model_reproduces_what_the_kernel_stored():
-    """Kernel-made fixture: 2048 pages sampled from a Python heap on this project's dev machine (6.18,
-    zsmalloc chain 8), pushed through zswap with lzo, lzo-rle and deflate by --validate; the pages
-    file holds their lengths from the sampler. The model must give the kernel's counts exactly and
-    its pool_total_size to the byte."""
+@pytest.mark.parametrize("name", ["python-heap-2048", "mixed-2048"])
+def test_model_reproduces_what_the_kernel_stored(name):
+    """Kernel-made fixtures: 2048 pages (sampled from a Python heap; a file of random, zero, digit-text
+    and half-random pages) pushed through zswap on this project's dev machine (6.18, zsmalloc chain
+    8) with lzo, lzo-rle and deflate by --validate; the pages files hold their lengths from the
+    sampler. The model must give the kernel's counts exactly (stored, zero, stored raw: 6.18's rule
+    for incompressible pages) and its pool_total_size to the byte."""
     from pathlib import Path
     here = Path(__file__).parent / "fixtures" / "capacity"
-    doc = capacity.load_pages(here / "python-heap-2048-pages.json")
-    measured = json.loads((here / "python-heap-2048-validation-6.18.json").read_text())
+    doc = capacity.load_pages(here / f"{name}-pages.json")
+    measured = json.loads((here / f"{name}-validation-6.18.json").read_text())
     rows = capacity.compare_validation(doc, measured, (6, 18), 8)
     assert {r["compressor"] for r in rows} == {"lzo", "lzo-rle", "deflate"}
     for r in rows:
         assert r["counts_exact"], r
         assert r["figures"]["pool_bytes"]["predicted"] == r["figures"]["pool_bytes"]["measured"], r
+    if name == "mixed-2048":
+        raw = {r["compressor"]: r["figures"]["incompressible_pages"]["measured"] for r in rows}
+        assert raw == {"lzo": 685, "lzo-rle": 687, "deflate": 512}
     # The same pages under 6.1's rules would keep the zero pages in zswap (same-filled entries).
     rows61 = capacity.compare_validation(doc, measured, (6, 1), 4)
     assert not rows61[0]["counts_exact"]
