@@ -443,9 +443,13 @@ def compare_validation(doc, measured, version, chain_size=None):
             machine_out = vd["zswpout"] + vd.get("swpout_zero", 0) + vd.get("pswpout", 0)
             foreign = max(0, machine_out - region_out)
         counts_exact = all(p == m for k, (p, m) in pairs.items() if k.endswith("_pages") and m is not None)
+        # Pages other users held in zswap at the start: their frees during the run would lower the
+        # pool's delta (the count delta too), so the comparison is then not exact by construction.
+        others_before = r.get("zswap_before", {}).get("stored_pages")
         err = (pred_pool - meas_pool) / meas_pool if meas_pool else float("nan")
         rows.append({"compressor": comp, "figures": {k: {"predicted": p, "measured": m} for k, (p, m) in pairs.items()},
                      "counts_exact": counts_exact, "pool_error": err, "foreign_pages_swapped_meanwhile": foreign,
+                     "other_pages_in_zswap_before": others_before,
                      "resident_after_pageout": r.get("resident_after"), "memcg": measured.get("memcg")})
     return rows
 
@@ -466,6 +470,10 @@ def render_validation(rows, refused):
     lines = ["", "validation: the sampled pages through this kernel's zswap (debugfs and vmstat deltas)", table(header, out)]
     if refused:
         lines.append("not validated here (the kernel refused them): " + ", ".join(sorted(refused)))
+    busy = [f"{r['compressor']} ({r['other_pages_in_zswap_before']})" for r in rows if r.get("other_pages_in_zswap_before")]
+    if busy:
+        lines.append("zswap held other processes' pages when these runs began (their swap-ins and frees move the "
+                     "machine-wide figures): " + ", ".join(busy))
     return "\n".join(lines)
 
 

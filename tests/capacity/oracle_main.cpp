@@ -1,6 +1,9 @@
-// Compares the kernel port (workloads/capacity/kernel_lzo.cpp) with the kernel's own
-// lib/lzo/lzo1x_compress.c compiled in user space, byte for byte, on constructed pages and on the
-// pages of files given as arguments. Exit 0 when every stream is identical.
+// Compares, on constructed pages and the pages of files given as arguments:
+// - the lzo/lzo-rle port (workloads/capacity/kernel_lzo.cpp) with the kernel's own
+//   lib/lzo/lzo1x_compress.c compiled in user space, byte for byte;
+// - the deflate lengths capacity takes from user-space zlib (page_codec.cpp) with the kernel's
+//   lib/zlib_deflate driven as crypto/deflate.c does.
+// Exit 0 when every stream and length is identical.
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -8,9 +11,11 @@
 #include <vector>
 
 #include "workloads/capacity/kernel_lzo.h"
+#include "workloads/capacity/page_codec.h"
 
 extern "C" int lzo1x_1_compress(const unsigned char*, size_t, unsigned char*, size_t*, void*);
 extern "C" int lzorle1x_1_compress(const unsigned char*, size_t, unsigned char*, size_t*, void*);
+extern "C" long kernel_deflate_len(const unsigned char*, unsigned char*, long);
 
 using namespace swapbench::capacity;
 
@@ -46,6 +51,14 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf("%zu pages x 2 bitstreams: %ld differ\n", pages.size(), bad);
-  return bad ? 1 : 0;
+  std::printf("lzo: %zu pages x 2 bitstreams: %ld differ\n", pages.size(), bad);
+  auto deflate = make_compressor("deflate");
+  long dbad = 0;
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    long k = kernel_deflate_len(pages[i].data(), theirs.data(), static_cast<long>(theirs.size()));
+    long u = static_cast<long>(deflate->compress(pages[i].data()));
+    if (k != u && dbad++ < 5) std::printf("page %zu deflate: user zlib %ld bytes, kernel %ld bytes\n", i, u, k);
+  }
+  std::printf("deflate: %zu pages: %ld lengths differ\n", pages.size(), dbad);
+  return bad || dbad ? 1 : 0;
 }

@@ -92,7 +92,7 @@ TEST(CapacityLzo, RleStreamRoundTripsAndIsMarked) {
 
 TEST(CapacityLzo, ZeroPageVectors) {
   // Derived by hand from lib/lzo/lzo1x_compress.c for a zero page (and confirmed byte for byte by
-  // tests/capacity/test_lzo_oracle.sh against the kernel's own code): ip starts 4 bytes in and the
+  // tests/capacity/test_kernel_oracle.sh against the kernel's own code): ip starts 4 bytes in and the
   // literal step moves it one more, so the zero run is found at byte 5; the 5 bytes before it go
   // out as a literal run (instruction byte 5 - 3 = 2, then the bytes); the run reaches the cap of
   // 2051 bytes, encoded as (2051 - 4) << 21 | 0xfffc18 | (2047 & 7), little endian.

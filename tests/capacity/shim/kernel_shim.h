@@ -33,3 +33,15 @@ static inline void put_unaligned_le32(u32 v, void *p) { memcpy(p, &v, 4); }
 #define LZO_E_OUTPUT_OVERRUN (-5)
 int lzo1x_1_compress(const unsigned char *src, size_t src_len, unsigned char *dst, size_t *dst_len, void *wrkmem);
 int lzorle1x_1_compress(const unsigned char *src, size_t src_len, unsigned char *dst, size_t *dst_len, void *wrkmem);
+/* lib/zlib_deflate (deflate.c, deftree.c) needs these besides. */
+#define EXPORT_SYMBOL(x)
+#define __init
+#define __exit
+#define module_init(x)
+#define module_exit(x)
+#define BUG_ON(x) do { if (x) __builtin_trap(); } while (0)
+#define max(a, b) ((a) > (b) ? (a) : (b))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+static inline u8 bitrev8(u8 b) { b = (b & 0xF0) >> 4 | (b & 0x0F) << 4; b = (b & 0xCC) >> 2 | (b & 0x33) << 2; return (b & 0xAA) >> 1 | (b & 0x55) << 1; }
+static inline u16 bitrev16(u16 x) { return (u16)(bitrev8(x & 0xff) << 8 | bitrev8(x >> 8)); }
+static inline u32 bitrev32(u32 x) { return (u32)bitrev16(x & 0xffff) << 16 | bitrev16(x >> 16); }
