@@ -74,7 +74,17 @@ nlohmann::json capacity_validate(const std::string& raw_pages, const std::vector
         throw;
       }
       b->memcg->leave();
-      const Stats z0 = read_zswap_debugfs(kDebugfs), v0 = read_vmstat_all(), m0 = b->memcg->stat();
+      // The previous compressor's pool is freed asynchronously after the switch: wait (up to 3 s)
+      // until nothing of it is left, so its last pages are not freed inside this run's deltas.
+      Stats z0 = read_zswap_debugfs(kDebugfs);
+      int waited_ms = 0;
+      while (get(z0, "stored_pages") == 0 && get(z0, "pool_total_size") > 0 && waited_ms < 3000) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        waited_ms += 50;
+        z0 = read_zswap_debugfs(kDebugfs);
+      }
+      r["waited_for_empty_pool_ms"] = waited_ms;
+      const Stats v0 = read_vmstat_all(), m0 = b->memcg->stat();
       // MADV_PAGEOUT skips a page it cannot isolate at that instant; a few passes reach them all.
       int passes = 0;
       size_t resident = region.resident();
