@@ -3,7 +3,7 @@ import argparse
 import os
 import sys
 
-from analysis import calibrate, compare, history, report
+from analysis import calibrate, capacity, compare, history, report
 from analysis.errors import OutputError, ResultError
 
 EXIT_ERROR = 2  # bad input or an output that cannot be written, as argparse uses for bad flags
@@ -22,6 +22,13 @@ exit status: 0 no regression, 1 a set slower beyond the threshold or a failed ch
     "report": """examples:
   ./swapbench report results/myhost-6.18.44-*.json -o /tmp/report      one run: CDFs, histograms, costs
   ./swapbench report base.json patched.json -o /tmp/ab                 plus an A/B chart against the first""",
+    "capacity": """examples:
+  ./swapbench capacity --pid 1234                     16384 sampled pages of a process, every compressor
+  ./swapbench capacity --cgroup /sys/fs/cgroup/memory/db --sample 50000 --json /tmp/db.json
+  ./swapbench capacity --core /var/crash/core.1234 --kernel-version 6.1     as 6.1 would store them
+  ./swapbench capacity --pages /tmp/pages.json --kernel-version 6.12 --chain-size 16
+  ./swapbench capacity --file /var/lib/db/table.dat --all --compressor lzo-rle,zstd
+exit status: 0 ok, 1 a failure, 2 bad input (a pid that does not exist, a non-ELF core, ...)""",
     "history": """examples:
   ./swapbench history                               zswap-lzo swap-in p50 over every result in results/
   ./swapbench history results/ --set swapin/disk/none/ratio2/random --metric p99 -o /tmp/disk-p99.png
@@ -35,7 +42,8 @@ def build_parser():
     for name, mod, text in (("compare", compare, "is B's difference from A real? (statistics, verdicts)"),
                             ("calibrate", calibrate, "this machine's A/A false-positive rate and minimum detectable effect"),
                             ("report", report, "HTML report with PNG plots from result files"),
-                            ("history", history, "one metric across kernels and dates")):
+                            ("history", history, "one metric across kernels and dates"),
+                            ("capacity", capacity, "what compressed swap would save on real pages, per compressor and allocator")):
         sp = sub.add_parser(name, help=text, description=text, epilog=EXAMPLES[name],
                             formatter_class=argparse.RawDescriptionHelpFormatter)
         mod.add_arguments(sp)

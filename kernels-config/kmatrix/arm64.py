@@ -6,7 +6,7 @@ the cache, never installed (the host keeps its own QEMU and libraries):
                                   fixed in 8.0; ../shared/notes/guests.md), so it is never used here.
   <cache>/arm64/busybox-<version>/ busybox-static:arm64, the guest's shell and tools
   <cache>/arm64/sysroot/          the arm64 builds of the suite's libraries (Google Benchmark, hwloc,
-                                  libpfm4, zstd, lz4 and what they link), for the cross build and the
+                                  libpfm4, zstd, lz4, zlib, lzo2 and what they link), for the cross build and the
                                   guest's /lib. Unpacked rather than installed through multiarch: an
                                   installed :arm64 library must have exactly the version of its amd64
                                   twin, and on a host behind its archive that would upgrade systemd,
@@ -34,7 +34,9 @@ BUSYBOX_PACKAGE = "busybox-static:arm64"
 # The suite's libraries and the shared libraries they link (readelf NEEDED, outside glibc and
 # libstdc++, which the cross toolchain's libc6-arm64-cross / libstdc++6-arm64-cross provide).
 SYSROOT_PACKAGES = ["libbenchmark-dev", "libbenchmark1debian", "libhwloc-dev", "libhwloc15", "libudev1",
-                    "libnuma1", "libpfm4-dev", "libpfm4", "libzstd-dev", "libzstd1", "liblz4-dev", "liblz4-1"]
+                    "libnuma1", "libpfm4-dev", "libpfm4", "libzstd-dev", "libzstd1", "liblz4-dev", "liblz4-1",
+                    # capacity (zlib's deflate; liblzo2, which CMakeLists.txt requires at configure time)
+                    "zlib1g-dev", "zlib1g", "liblzo2-dev", "liblzo2-2"]
 CROSS_LIBDIR = "/usr/aarch64-linux-gnu/lib"
 GUEST_MACHINE = "virt,mte=on"
 GUEST_CPU = "max"
@@ -98,12 +100,25 @@ def unpack(packages, dest, apt_opts=(), what=""):
         fields = dict(l.split(": ", 1) for l in f.splitlines() if ": " in l)
         versions[f"{fields.get('Package')}:{fields.get('Architecture')}"] = fields.get("Version", "")
         os.unlink(deb)  # the unpacked tree is what is used
+    _relative_links(os.path.join(tmp, "root"))
     with open(os.path.join(tmp, "versions"), "w") as f:
         f.writelines(f"{k} {v}\n" for k, v in sorted(versions.items()))
     shutil.rmtree(dest, ignore_errors=True)
     os.rename(tmp, dest)
     open(os.path.join(dest, ".complete"), "w").close()
     return os.path.join(dest, "root")
+
+
+def _relative_links(root):
+    """Absolute symlinks inside an unpacked tree (libz.so -> /lib/aarch64-linux-gnu/libz.so.1) made
+    relative, so they point into the tree and not at the host's own files."""
+    for d, dirs, files in os.walk(root):
+        for n in dirs + files:
+            p = os.path.join(d, n)
+            if os.path.islink(p) and os.readlink(p).startswith("/"):
+                target = os.path.join(root, os.readlink(p).lstrip("/"))
+                os.unlink(p)
+                os.symlink(os.path.relpath(target, d), p)
 
 
 def _candidates(pkgs, apt_opts=()):

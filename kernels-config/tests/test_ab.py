@@ -81,17 +81,11 @@ def test_race_summary_adds_up_iterations_and_names_stale_pages_and_crashes(tmp_p
     assert c["operations"] == 0 and "boot 2: the kernel crashed" in text and "zs_map_object" in text
 
 
-def test_an_existing_or_unmakeable_out_folder_is_exit_2_before_any_build(tmp_path, capsys):
+def test_an_existing_or_unmakeable_out_folder_is_exit_2_before_any_build(tmp_path, capsys, fake_kernel_tree):
     import argparse
-    tree = tmp_path / "linux"
-    (tree / "mm").mkdir(parents=True)
-    (tree / "scripts" / "kconfig").mkdir(parents=True)
-    (tree / "Makefile").write_text("# fake\n")
-    (tree / "Kconfig").write_text("")
-    (tree / "scripts" / "kconfig" / "merge_config.sh").write_text("")
-    (tree / "mm" / "zswap.c").write_text("a\nb\nc\n")
+    tree = fake_kernel_tree
     patch = tmp_path / "p.patch"
-    patch.write_text("--- a/mm/zswap.c\n+++ b/mm/zswap.c\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n")
+    patch.write_text("--- a/mm/zswap.c\n+++ b/mm/zswap.c\n@@ -1,3 +1,3 @@\n line 1\n-line 2\n+LINE 2\n line 3\n")
     p = argparse.ArgumentParser()
     ab.add_arguments(p)
     (tmp_path / "old").mkdir()

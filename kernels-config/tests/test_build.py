@@ -10,7 +10,7 @@ from kmatrix.build import PatchError
 from kmatrix.check import load_requirements
 from kmatrix.defs import REQUIREMENTS_TOML, KernelError, load_defs
 
-ZSWAP_C = "".join(f"line {i}\n" for i in range(1, 21))
+from conftest import ZSWAP_C  # the fake tree's mm/zswap.c
 
 
 def _patch(tmp_path, name, old, new, path="mm/zswap.c", at=5):
@@ -24,16 +24,8 @@ def _patch(tmp_path, name, old, new, path="mm/zswap.c", at=5):
 
 
 @pytest.fixture
-def src(tmp_path):
-    tree = tmp_path / "linux"
-    (tree / "mm").mkdir(parents=True)
-    (tree / "scripts" / "kconfig").mkdir(parents=True)
-    (tree / "Makefile").write_text("# fake\n")
-    (tree / "Kconfig").write_text("config SWAP\n\tbool\nmenuconfig ZSWAP\n\tbool\n")
-    (tree / "scripts" / "kconfig" / "merge_config.sh").write_text("")
-    (tree / "mm" / "zswap.c").write_text(ZSWAP_C)
-    (tree / "mm" / "swapfile.c").write_text("swapfile\n")
-    return build.resolve_source(str(tree))
+def src(fake_kernel_tree):
+    return build.resolve_source(str(fake_kernel_tree))
 
 
 # ------------------------------------------------------------------------------------------- fragment

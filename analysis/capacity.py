@@ -1,0 +1,586 @@
+"""./swapbench capacity: how much memory compressed swap would save on these pages, per compressor
+and allocator, as a given kernel version stores them; with intervals from the sampling.
+
+Pages come from bench/capacity.cpp (swapbench-capacity): per sampled page its class and its
+compressed length under each compressor, kernel-exact. The model (analysis/capacity_model.py)
+turns them into stored pages, pool size, metadata and memory saved.
+
+Estimator: each source is a stratum sampled without replacement; a page of stratum h stands for
+N_h / n_h pages. Point estimates apply the model to the weighted page mix (the pool's per-class
+ceil applied to the estimated counts). Intervals: a stratified bootstrap (resample n_h pages with
+replacement inside each stratum, rerun the model, 2.5 and 97.5 percentiles). Bootstrap rather
+than a normal interval on a sum because the pool is not a sum over pages (zspage rounding,
+zbud pairing) and the ratios are ratios of sums; resampling inside strata keeps the design.
+With --all there is no sampling error: the interval is the point.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from analysis import capacity_model as cm
+from analysis import writer
+from analysis.errors import ResultError
+from analysis.output import fmt_ns, table
+
+SCHEMA_VERSION = 1
+# 400 resamples: the 2.5/97.5 percentiles move by well under a tenth of the interval's width
+# between runs at this count; zbud/z3fold are simulated page by page, so they get fewer.
+BOOTSTRAP = 400
+BOOTSTRAP_SIMULATED = 40
+# Compressors whose zram lengths differ from zswap's, and the sampler's name for zram's version.
+ZRAM_VARIANTS = {"zstd": "zstd-zram"}
+
+
+def _load_capacity(path, kind, accepted):
+    """A capacity file of this kind and schema version, or ResultError naming path."""
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise ResultError(f"{path}: {e.strerror}; accepted: {accepted}") from None
+    except json.JSONDecodeError as e:
+        raise ResultError(f"{path}: not JSON ({e.msg} at line {e.lineno}); accepted: {accepted}") from None
+    head = doc.get("swapbench_capacity") if isinstance(doc, dict) else None
+    if not isinstance(head, dict) or head.get("kind") != kind:
+        raise ResultError(f"{path}: no swapbench_capacity block of kind '{kind}'; accepted: {accepted}")
+    if head.get("schema_version") != SCHEMA_VERSION:
+        raise ResultError(f"{path}: schema_version {head.get('schema_version')!r}; accepted: {SCHEMA_VERSION}")
+    return doc
+
+
+def load_pages(path):
+    doc = _load_capacity(path, "pages", "swapbench-capacity output (a pages file)")
+    pages = doc.get("pages", {})
+    n = pages.get("count")
+    if not isinstance(n, int) or len(pages.get("class", [])) != n or len(pages.get("stratum", [])) != n or \
+            any(len(v) != n for v in pages.get("length", {}).values()):
+        raise ResultError(f"{path}: pages arrays disagree with pages.count; the file is damaged")
+    return doc
+
+
+def weights_of(doc):
+    """Per page: how many pages of its source it stands for (N_h / n_h)."""
+    strata = np.asarray(doc["pages"]["stratum"], dtype=np.int64)
+    w = np.zeros(len(strata))
+    for h, src in enumerate(doc["sources"]):
+        mask = strata == h
+        got = int(mask.sum())
+        if got:
+            w[mask] = src["population_pages"] / got
+    return strata, w
+
+
+def figures(classes, lengths, w, backend, allocator, version, zs_table):
+    """The model's figures for one compressor on (weighted) pages."""
+    if backend == "zram":
+        out = cm.zram_outcome(classes, lengths, zs_table.huge_class_size)
+    else:
+        out = cm.zswap_outcome(classes, lengths, version, allocator)
+    stored = float(np.sum(w * out.stored))
+    compressed_pages = float(np.sum(w * (out.pooled_len > 0)))
+    compressed_bytes = float(np.sum(w * out.pooled_len))
+    pool = cm.pool_figures(out, allocator, zs_table, w)
+    meta = stored * cm.entry_bytes(backend, version)
+    kept_out = stored + float(np.sum(w * out.zero_elsewhere))  # pages no longer in RAM
+    saved = kept_out * cm.PAGE - pool - meta
+    return {
+        "stored_pages": stored,
+        "same_pages": float(np.sum(w * out.same)),
+        "zero_outside_pages": float(np.sum(w * out.zero_elsewhere)),
+        "rejected_pages": float(np.sum(w * out.rejected)),
+        "huge_pages": float(np.sum(w * out.huge)),
+        "compressed_bytes": compressed_bytes,
+        "pool_bytes": pool,
+        "metadata_bytes": meta,
+        "saved_bytes": saved,
+        "ratio_compressor": compressed_pages * cm.PAGE / compressed_bytes if compressed_bytes else float("nan"),
+        "ratio_with_overhead": kept_out * cm.PAGE / (pool + meta) if pool + meta else float("nan"),
+    }
+
+
+def estimate(doc, version, chain_size=None, bootstrap=BOOTSTRAP, seed=1, compressors=None):
+    classes = np.asarray(doc["pages"]["class"], dtype=np.int64)
+    strata, w = weights_of(doc)
+    zs = cm.ZsmallocTable(version, chain_size)
+    exact = doc["sampling"]["mode"] == "all" or all(s["sampled_pages"] >= s["population_pages"] for s in doc["sources"])
+    rng = np.random.default_rng(seed)
+    groups = [np.nonzero(strata == h)[0] for h in range(len(doc["sources"]))]
+    rows = []
+    held = doc["pages"]["length"]
+    names = compressors or [c for c in held if c not in ZRAM_VARIANTS.values()]
+    for comp in names:
+        if comp not in held:
+            raise ResultError(f"--compressor {comp}: not in the pages file; it holds {', '.join(held)}")
+        for backend, allocator in [("zswap", a) for a in cm.allocators_for(version)] + [("zram", "zsmalloc")]:
+            # zram's own zstd backend (6.12+) tunes zstd for a page: its lengths, where sampled.
+            variant = ZRAM_VARIANTS.get(comp) if backend == "zram" and version >= (6, 12) else None
+            lengths = np.asarray(held[variant if variant in held else comp], dtype=np.int64)
+            point = figures(classes, lengths, w, backend, allocator, version, zs)
+            reps = 0 if exact else (bootstrap if allocator == "zsmalloc" else min(bootstrap, BOOTSTRAP_SIMULATED))
+            draws = {k: [] for k in point}
+            for _ in range(reps):
+                idx = np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups if len(g)])
+                f = figures(classes[idx], lengths[idx], w[idx], backend, allocator, version, zs)
+                for k, v in f.items():
+                    draws[k].append(v)
+            ci = {k: ([float(np.nanpercentile(v, 2.5)), float(np.nanpercentile(v, 97.5))] if v else [point[k], point[k]])
+                  for k, v in draws.items()}
+            rows.append({"compressor": comp, "backend": backend, "allocator": allocator, "estimate": point,
+                         "ci95": ci, "bootstrap": reps})
+    return {"rows": rows, "exact": exact, "huge_class_size": zs.huge_class_size, "chain_size": zs.chain_size}
+
+
+def kernel_cost(results_dir, host, release):
+    """Per compressor, the kernel's own swap-in and swap-out p50 (ns) through zswap from the newest
+    suite result of this host and kernel: (path or None, {compressor: {"swapin_ns", "swapout_ns"}})."""
+    from analysis.load import load
+    best = None
+    for name in sorted(os.listdir(results_dir)) if os.path.isdir(results_dir) else []:
+        if not name.endswith(".json"):
+            continue
+        try:
+            r = load(os.path.join(results_dir, name))
+        except ResultError:
+            continue  # not a suite result (a capacity file, a calibration): not a cost source
+        if r.host == host and r.kernel == release and (best is None or r.date > best.date):
+            best = r
+    if best is None:
+        return None, {}
+    out = {}
+    for s in best.sets.values():
+        if s.backend != "zswap" or s.kind not in ("swapin", "swapout") or s.invalid_reason():
+            continue
+        v = s.values("p50")
+        if len(v):
+            out.setdefault(s.compressor, {}).setdefault(f"{s.kind}_ns", []).append(float(np.median(v)))
+    return best.path, {c: {k: float(np.median(v)) for k, v in d.items()} for c, d in out.items()}
+
+
+def render_cost(doc, kcost_path, kcost, rate):
+    cost = doc.get("cost", {}).get("per_compressor", {})
+    rows = []
+    for name, c in cost.items():
+        if not c.get("compress_ns"):
+            continue
+        k = kcost.get(name, {})
+        row = [name, fmt_ns(c["compress_ns"]["p50"]), fmt_ns(c["decompress_ns"]["p50"]),
+               fmt_ns(k["swapin_ns"]) if "swapin_ns" in k else "-", fmt_ns(k["swapout_ns"]) if "swapout_ns" in k else "-"]
+        if rate:
+            # Each page read back was written once before: a swap-in and a swap-out per page.
+            per_page = (k.get("swapin_ns", c["decompress_ns"]["p50"]) + k.get("swapout_ns", c["compress_ns"]["p50"]))
+            row.append(f"{rate * per_page / 1e9:.3f}")
+        rows.append(row)
+    header = ["compressor", "compress p50", "decompress p50", "kernel swap-in p50", "kernel swap-out p50"]
+    if rate:
+        header.append(f"CPUs at {rate:g} pages/s")
+    lines = ["", f"cost per data page: user space on this CPU (load at the end: {doc.get('cost', {}).get('loadavg_at_end', '?')});"
+             f" kernel: {kcost_path or 'no suite result of this host and kernel (run ./swapbench run)'}",
+             table(header, rows)]
+    if rate:
+        lines.append("CPUs: swap-in plus swap-out time per page x the rate (kernel figures where measured, else user "
+                     "space); each fault also waits the swap-in time")
+    return "\n".join(lines)
+
+
+def plot_saved_vs_cost(result, doc, kcost, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    cost = doc.get("cost", {}).get("per_compressor", {})
+    for r in result["rows"]:
+        if r["backend"] != "zswap" or r["allocator"] != "zsmalloc" or not cost.get(r["compressor"], {}).get("compress_ns"):
+            continue
+        c, k = cost[r["compressor"]], kcost.get(r["compressor"], {})
+        x = (k.get("swapin_ns", c["decompress_ns"]["p50"]) + k.get("swapout_ns", c["compress_ns"]["p50"])) / 1e3
+        y = r["estimate"]["saved_bytes"] / 2**20
+        lo, hi = (v / 2**20 for v in r["ci95"]["saved_bytes"])
+        kernel = "swapin_ns" in k and "swapout_ns" in k
+        ax.errorbar([x], [y], yerr=[[y - lo], [hi - y]], fmt="o" if kernel else "s", capsize=3,
+                    mfc=None if kernel else "none")
+        ax.annotate(r["compressor"], (x, y), textcoords="offset points", xytext=(5, 5))
+    ax.set_xlabel("swap-out + swap-in per page (us)")
+    ax.set_ylabel("memory saved (MiB, zswap/zsmalloc)")
+    ax.set_title("memory saved against cost, per compressor\n(filled: kernel swap cost measured; "
+                 "hollow: user-space compressor time only)", fontsize=9)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    writer.write_bytes(path, buf.getvalue())
+
+
+def load_prediction(path):
+    return _load_capacity(path, "prediction", "a ./swapbench capacity --json file")
+
+
+def merge_fleet(docs):
+    """Fleet totals per compressor x backend x allocator over hosts' predictions. Hosts are
+    sampled independently, so variances add: each host's 95% interval is read as +-1.96 standard
+    deviations (the bootstrap's percentiles, symmetrised), the total's interval is
+    +-1.96 sqrt(sum of variances). Rows present on only some hosts are left out (different kernels
+    offer different allocators) and listed."""
+    keyed = {}
+    for d in docs:
+        for r in d["rows"]:
+            keyed.setdefault((r["compressor"], r["backend"], r["allocator"]), []).append(r)
+    rows, partial = [], []
+    host_mem = [d.get("host_memory_bytes") for d in docs if d.get("host_memory_bytes")]
+    for key, rs in sorted(keyed.items()):
+        if len(rs) != len(docs):
+            partial.append("/".join(key))
+            continue
+        tot = {}
+        for fig in ("stored_pages", "zero_outside_pages", "pool_bytes", "metadata_bytes", "saved_bytes", "compressed_bytes"):
+            est = sum(r["estimate"][fig] for r in rs)
+            var = sum(((r["ci95"][fig][1] - r["ci95"][fig][0]) / 2 / 1.96) ** 2 for r in rs)
+            tot[fig] = {"estimate": est, "ci95": [est - 1.96 * var ** 0.5, est + 1.96 * var ** 0.5]}
+        kept = tot["stored_pages"]["estimate"] + tot["zero_outside_pages"]["estimate"]
+        over = tot["pool_bytes"]["estimate"] + tot["metadata_bytes"]["estimate"]
+        row = {"compressor": key[0], "backend": key[1], "allocator": key[2], "totals": tot,
+               "ratio_with_overhead": kept * cm.PAGE / over if over else float("nan")}
+        if host_mem:
+            row["hosts_worth_saved"] = tot["saved_bytes"]["estimate"] / (sum(host_mem) / len(host_mem))
+        rows.append(row)
+    return {"hosts": len(docs), "rows": rows, "left_out": partial,
+            "host_memory_mean_bytes": sum(host_mem) / len(host_mem) if host_mem else None}
+
+
+def render_fleet(merged):
+    header = ["compressor", "backend/alloc", "saved GiB", "95%", "pool GiB", "ratio+alloc", "hosts' worth"]
+    rows = []
+    for r in merged["rows"]:
+        t = r["totals"]
+        rows.append([r["compressor"], f"{r['backend']}/{r['allocator']}", _gib(t["saved_bytes"]["estimate"]),
+                     f"[{_gib(t['saved_bytes']['ci95'][0])}, {_gib(t['saved_bytes']['ci95'][1])}]",
+                     _gib(t["pool_bytes"]["estimate"]), f"{r['ratio_with_overhead']:.2f}",
+                     f"{r['hosts_worth_saved']:.2f}" if "hosts_worth_saved" in r else "-"])
+    lines = [f"fleet: {merged['hosts']} host(s)", table(header, rows)]
+    if merged["left_out"]:
+        lines.append("left out (not on every host): " + ", ".join(merged["left_out"]))
+    return "\n".join(lines)
+
+
+def zswap_param(name, default):
+    try:
+        with open(f"/sys/module/zswap/parameters/{name}") as f:
+            return float(f.read().strip())
+    except (OSError, ValueError):
+        return default
+
+
+def pool_limit(host_memory, percent, rows):
+    """zswap's pool limit on the sampled host, and the zswap rows whose pool would exceed it."""
+    percent = percent if percent is not None else zswap_param("max_pool_percent", 20.0)
+    out = {"percent": percent, "accept_threshold_percent": zswap_param("accept_threshold_percent", 90.0),
+           "host_memory_bytes": host_memory, "limit_bytes": None, "over": []}
+    if host_memory:
+        out["limit_bytes"] = host_memory * percent / 100
+        out["over"] = [f"{r['compressor']}/{r['allocator']}" for r in rows
+                       if r["backend"] == "zswap" and r["estimate"]["pool_bytes"] > out["limit_bytes"]]
+    return out
+
+
+def _gib(b):
+    return f"{b / 2**30:.3f}"
+
+
+def _mib(b):
+    return f"{b / 2**20:.1f}"
+
+
+def _ci_pct(est, ci):
+    if not est or est != est:
+        return "-"
+    half = max(abs(ci[1] - est), abs(est - ci[0]))
+    return f"±{100 * half / abs(est):.1f}%"
+
+
+def render(doc, result, version):
+    total_pages = sum(s["population_pages"] for s in doc["sources"])
+    lines = [f"pages: {total_pages} present ({_gib(total_pages * cm.PAGE)} GiB) in {len(doc['sources'])} source(s); "
+             f"{doc['pages']['count']} sampled ({'every page' if result['exact'] else 'stratified, seed ' + str(doc['sampling']['seed'])})",
+             f"model: kernel {version[0]}.{version[1]}, zsmalloc chain {result['chain_size']}, huge class from "
+             f"{result['huge_class_size']} bytes; intervals: 95% stratified bootstrap"]
+    header = ["compressor", "backend/alloc", "stored", "rejected", "pool MiB", "meta MiB", "saved MiB", "saved ±",
+              "ratio", "ratio+alloc", "ratio+alloc 95%"]
+    rows = []
+    for r in result["rows"]:
+        e, ci = r["estimate"], r["ci95"]
+        rows.append([r["compressor"], f"{r['backend']}/{r['allocator']}", f"{e['stored_pages']:.0f}", f"{e['rejected_pages']:.0f}",
+                     _mib(e["pool_bytes"]), _mib(e["metadata_bytes"]), _mib(e["saved_bytes"]),
+                     _ci_pct(e["saved_bytes"], ci["saved_bytes"]), f"{e['ratio_compressor']:.2f}",
+                     f"{e['ratio_with_overhead']:.2f}",
+                     f"[{ci['ratio_with_overhead'][0]:.2f}, {ci['ratio_with_overhead'][1]:.2f}]"])
+    lines.append(table(header, rows))
+    # The issue's target: every figure within 1%. Interval half-widths shrink as 1/sqrt(n).
+    if not result["exact"]:
+        worst = 0.0
+        for r in result["rows"]:
+            if r["backend"] == "zswap" and r["allocator"] == "zsmalloc":
+                for k in ("pool_bytes", "saved_bytes"):
+                    e, ci = r["estimate"][k], r["ci95"][k]
+                    if e:
+                        worst = max(worst, max(ci[1] - e, e - ci[0]) / abs(e))
+        n = doc["pages"]["count"]
+        if worst > 0.01:
+            lines.append(f"intervals up to ±{100 * worst:.1f}% (zswap pool, saved): for ±1% sample about "
+                         f"--sample {int(n * (worst / 0.01) ** 2) + 1}")
+        else:
+            lines.append(f"every zswap pool and saved figure within ±{100 * worst:.2f}% (target ±1%)")
+    t = doc.get("timing", {})
+    if t:
+        lines.append(f"sampling took {t.get('elapsed_s', 0):.2f} s ({t.get('seconds_per_gib_sampled', 0):.1f} s per GiB sampled, "
+                     "every compressor)")
+    return "\n".join(lines)
+
+
+def running_version():
+    return cm.parse_version(os.uname().release)
+
+
+def running_chain_size():
+    """CONFIG_ZSMALLOC_CHAIN_SIZE of the running kernel, or None when its config is not readable."""
+    import gzip
+    release = os.uname().release
+    for path, opener in (("/proc/config.gz", gzip.open), (f"/boot/config-{release}", open)):
+        try:
+            with opener(path, "rt") as f:
+                for line in f:
+                    if line.startswith("CONFIG_ZSMALLOC_CHAIN_SIZE="):
+                        return int(line.split("=", 1)[1])
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def add_arguments(p):
+    p.add_argument("--merge", nargs="+", metavar="PREDICTION", help="fleet: merge hosts' --json predictions into "
+                                                                     "totals with intervals (nothing is sampled)")
+    p.add_argument("--pid", help="processes, comma-separated (their present anonymous and shared-memory pages)")
+    p.add_argument("--cgroup", action="append", default=[], help="every process of this cgroup folder")
+    p.add_argument("--file", action="append", default=[], help="a raw file, as pages")
+    p.add_argument("--core", action="append", default=[], help="an ELF core dump (its PT_LOAD segments)")
+    p.add_argument("--sample", type=int, default=16384, help="pages to sample (default 16384: the pool and the saving came within ±1%% at this "
+                                                             "size on the heaps measured here; the output says when not, and what size would)")
+    p.add_argument("--all", action="store_true", help="every page, no sampling")
+    p.add_argument("--seed", type=int, help="sampling seed (default from the clock; recorded)")
+    p.add_argument("--pages", help="model this swapbench-capacity pages file instead of sampling")
+    p.add_argument("--keep-pages", help="keep the sampler's pages file (per-page lengths, JSON) here, to model "
+                                        "again later with --pages")
+    p.add_argument("--kernel-version", help="the kernel whose rules apply (default the running one), e.g. 6.1, 6.12")
+    p.add_argument("--max-pool-percent", type=float, help="zswap's pool limit, percent of RAM (default this "
+                                                          "kernel's parameter, else 20, the kernel's default)")
+    p.add_argument("--chain-size", type=int, help="CONFIG_ZSMALLOC_CHAIN_SIZE (default 8 from 6.3, 4 before)")
+    p.add_argument("--compressor", help="compressors, comma-separated (default every one in the pages)")
+    p.add_argument("--bootstrap", type=int, default=BOOTSTRAP, help=f"bootstrap resamples (default {BOOTSTRAP})")
+    p.add_argument("--json", help="write the prediction here (versioned JSON)")
+    p.add_argument("--plot", help="write a PNG of memory saved against cost per compressor here")
+    p.add_argument("--swapin-rate", type=float, help="pages per second swapped back in (and out) per host: "
+                                                     "prints the CPUs that costs per compressor")
+    p.add_argument("--results", help="suite results to take the kernel's swap-in/out cost from (default "
+                                     "$SWAPBENCH_RESULTS_DIR or results/)")
+    p.add_argument("--validate", action="store_true",
+                   help="root: push the sampled pages through zswap with every compressor the kernel accepts and "
+                        "compare the kernel's figures with the prediction for exactly those pages")
+
+
+def sampler_binary():
+    return os.environ.get("SWAPBENCH_CAPACITY_BIN") or os.path.join(
+        os.path.dirname(os.environ.get("SWAPBENCH_BIN", "build/bench/swapbench")), "swapbench-capacity")
+
+
+def run_validation(raw_path, out_path, compressors=None):
+    cmd = [sampler_binary(), "--validate", raw_path, "--out", out_path]
+    if compressors:
+        cmd += ["--compressor", ",".join(compressors)]
+    r = subprocess.run(cmd)
+    if r.returncode == 2:
+        raise ResultError("--validate refused (above)")
+    if r.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} --validate failed with status {r.returncode}")
+    with open(out_path) as f:
+        return json.load(f)
+
+
+def compare_validation(doc, measured, version, chain_size=None):
+    """Predicted for exactly the pages pushed through zswap (every page weight 1) against the
+    kernel's deltas. Counts must match exactly; the pool within the model's bound: at most one
+    part-filled zspage per class is not an error (the model rounds up per class the same way)."""
+    classes = np.asarray(doc["pages"]["class"], dtype=np.int64)
+    zs = cm.ZsmallocTable(version, chain_size)
+    rows = []
+    for r in measured.get("runs", []):
+        comp = r["compressor"]
+        if comp not in doc["pages"]["length"]:
+            continue
+        lengths = np.asarray(doc["pages"]["length"][comp], dtype=np.int64)
+        o = cm.zswap_outcome(classes, lengths, version)
+        zd, vd = r.get("zswap_delta", {}), r.get("vmstat_delta", {})
+        pred_pool = cm.pool_figures(o, "zsmalloc", zs)
+        meas_pool = zd.get("pool_total_size")
+        pairs = {
+            "stored_pages": (int(o.stored.sum()), zd.get("stored_pages")),
+            "zero_pages": (int(o.zero_elsewhere.sum()), vd.get("swpout_zero") if version >= (6, 12) else None),
+            "rejected_pages": (int(o.rejected.sum()), zd.get("reject_compress_poor")),
+            "incompressible_pages": (int(o.huge.sum()), zd.get("stored_incompressible_pages")),
+            "pool_bytes": (pred_pool, meas_pool),
+        }
+        if "zswap" in r.get("memcg_delta", {}):
+            pairs["memcg_zswap_bytes"] = (int(o.pooled_len.sum()), r["memcg_delta"]["zswap"])
+        # zswap's counters are machine-wide: a store by another process during the run lands in them
+        # too. The region's cgroup counts only the region's swap entries; the excess is foreign.
+        foreign = None
+        md = r.get("memcg_delta", {})
+        if "swap" in md and "zswpout" in vd:
+            region_out = md["swap"] // cm.PAGE
+            machine_out = vd["zswpout"] + vd.get("swpout_zero", 0) + vd.get("pswpout", 0)
+            foreign = max(0, machine_out - region_out)
+        counts_exact = all(p == m for k, (p, m) in pairs.items() if k.endswith("_pages") and m is not None)
+        # Pages other users held in zswap at the start: their frees during the run would lower the
+        # pool's delta (the count delta too), so the comparison is then not exact by construction.
+        others_before = r.get("zswap_before", {}).get("stored_pages")
+        err = (pred_pool - meas_pool) / meas_pool if meas_pool else float("nan")
+        rows.append({"compressor": comp, "figures": {k: {"predicted": p, "measured": m} for k, (p, m) in pairs.items()},
+                     "counts_exact": counts_exact, "pool_error": err, "foreign_pages_swapped_meanwhile": foreign,
+                     "other_pages_in_zswap_before": others_before,
+                     "resident_after_pageout": r.get("resident_after"), "memcg": measured.get("memcg")})
+    return rows
+
+
+def render_validation(rows, refused):
+    header = ["compressor", "stored pred", "stored kernel", "zero pred", "zero kernel", "raw pred", "raw kernel",
+              "rejected pred", "rejected kernel", "pool pred MiB", "pool kernel MiB", "pool error", "counts"]
+    out = []
+    for r in rows:
+        f = r["figures"]
+        m = lambda k: "-" if f[k]["measured"] is None else str(f[k]["measured"])
+        out.append([r["compressor"], str(f["stored_pages"]["predicted"]), m("stored_pages"), str(f["zero_pages"]["predicted"]),
+                    m("zero_pages"), str(f["incompressible_pages"]["predicted"]), m("incompressible_pages"),
+                    str(f["rejected_pages"]["predicted"]), m("rejected_pages"), _mib(f["pool_bytes"]["predicted"]), _mib(f["pool_bytes"]["measured"] or 0),
+                    f"{100 * r['pool_error']:+.3f}%",
+                    "exact" if r["counts_exact"] else ("DIFFER" if not r["foreign_pages_swapped_meanwhile"] else
+                                                       f"other processes stored {r['foreign_pages_swapped_meanwhile']} pages meanwhile")])
+    lines = ["", "validation: the sampled pages through this kernel's zswap (debugfs and vmstat deltas)", table(header, out)]
+    if refused:
+        lines.append("not validated here (the kernel refused them): " + ", ".join(sorted(refused)))
+    busy = [f"{r['compressor']} ({r['other_pages_in_zswap_before']})" for r in rows if r.get("other_pages_in_zswap_before")]
+    if busy:
+        lines.append("zswap held other processes' pages when these runs began (their swap-ins and frees move the "
+                     "machine-wide figures): " + ", ".join(busy))
+    return "\n".join(lines)
+
+
+def run_sampler(args, out_path, raw_path=None):
+    binary = sampler_binary()
+    cmd = [binary, "--out", out_path]
+    if raw_path:
+        cmd += ["--save-pages", raw_path]
+    if args.pid:
+        cmd += ["--pid", args.pid]
+    for flag in ("cgroup", "file", "core"):
+        for v in getattr(args, flag):
+            cmd += [f"--{flag}", v]
+    cmd += ["--all"] if args.all else ["--sample", str(args.sample)]
+    if args.seed is not None:
+        cmd += ["--seed", str(args.seed)]
+    if args.compressor:
+        cmd += ["--compressor", args.compressor]
+    r = subprocess.run(cmd)
+    if r.returncode == 2:
+        raise ResultError("the sampler refused its input (above)")
+    if r.returncode != 0:
+        raise RuntimeError(f"{binary} failed with status {r.returncode}")
+
+
+def main(args):
+    try:
+        return _main(args)
+    except RuntimeError as e:  # the sampler or the validation failed (it said why above)
+        print(f"swapbench capacity: {e}", file=sys.stderr)
+        return 1
+
+
+def _main(args):
+    if args.merge:
+        merged = merge_fleet([load_prediction(p) for p in args.merge])
+        print(render_fleet(merged))
+        if args.json:
+            writer.write_json(args.json, {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "fleet"},
+                                          "inputs": args.merge, **merged})
+        return 0
+    if args.sample <= 0:
+        raise ResultError(f"--sample {args.sample}: accepted: a positive number of pages")
+    if args.bootstrap < 0:
+        raise ResultError(f"--bootstrap {args.bootstrap}: accepted: 0 or more")
+    if args.max_pool_percent is not None and not 0 <= args.max_pool_percent <= 100:
+        raise ResultError(f"--max-pool-percent {args.max_pool_percent}: accepted: 0 to 100")
+    if args.chain_size is not None and not 4 <= args.chain_size <= 16:
+        raise ResultError(f"--chain-size {args.chain_size}: accepted: 4 to 16 (CONFIG_ZSMALLOC_CHAIN_SIZE's range)")
+    try:
+        version = cm.parse_version(args.kernel_version) if args.kernel_version else running_version()
+    except ValueError as e:
+        raise ResultError(f"--kernel-version {e}") from None
+    if args.swapin_rate is not None and args.swapin_rate < 0:
+        raise ResultError(f"--swapin-rate {args.swapin_rate}: accepted: pages per second, 0 or more")
+    for path in (args.json, args.plot):
+        if path:
+            writer.check_file(path)
+    if args.pages:
+        if args.validate:
+            raise ResultError("--validate needs the pages themselves: sample with --pid/--cgroup/--file/--core, not --pages")
+        doc = load_pages(args.pages)
+    else:
+        if not (args.pid or args.cgroup or args.file or args.core):
+            raise ResultError("no pages: give --pid, --cgroup, --file, --core, or --pages FILE")
+        with tempfile.TemporaryDirectory(prefix="swapbench-capacity-") as tmp:
+            path = args.keep_pages or os.path.join(tmp, "pages.json")
+            raw = os.path.join(tmp, "pages.raw") if args.validate else None
+            run_sampler(args, path, raw)
+            doc = load_pages(path)
+            if args.validate:
+                asked = [c for c in args.compressor.split(",") if c not in ZRAM_VARIANTS.values()] if args.compressor else None
+                measured = run_validation(raw, os.path.join(tmp, "validation.json"), asked)
+    comps = args.compressor.split(",") if args.compressor else None
+    chain = args.chain_size
+    if chain is None and version == running_version() and version >= (6, 3):
+        chain = running_chain_size()  # this kernel's own build, where the model is of it
+    result = estimate(doc, version, chain, args.bootstrap, compressors=comps)
+    result["pool_limit"] = pool_limit(doc.get("host_memory_bytes"), args.max_pool_percent, result["rows"])
+    print(render(doc, result, version))
+    if result["pool_limit"]["over"]:
+        pl = result["pool_limit"]
+        print(f"over zswap's pool limit ({pl['percent']:g}% of {_gib(pl['host_memory_bytes'])} GiB = "
+              f"{_mib(pl['limit_bytes'])} MiB): {', '.join(pl['over'])}: zswap stops storing at the limit "
+              f"(pool_limit_hit) and starts again below {pl['accept_threshold_percent']:g}% of it")
+    kpath, kcost = kernel_cost(args.results or os.environ.get("SWAPBENCH_RESULTS_DIR", "results"), doc.get("host"),
+                               (doc.get("kernel") or {}).get("release"))
+    print(render_cost(doc, kpath, kcost, args.swapin_rate))
+    result["kernel_cost"] = {"source": kpath, "per_compressor": kcost}
+    if args.plot:
+        plot_saved_vs_cost(result, doc, kcost, args.plot)
+    if args.validate:
+        result["validation"] = {"rows": compare_validation(doc, measured, running_version(), running_chain_size()),
+                                "refused": measured.get("refused", {}), "kernel": os.uname().release}
+        print(render_validation(result["validation"]["rows"], result["validation"]["refused"]))
+        disagree = [r["compressor"] for r in result["validation"]["rows"]
+                    if not r["counts_exact"] and not r["foreign_pages_swapped_meanwhile"]]
+    if args.json:
+        out = {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "prediction"},
+               "host": doc.get("host"), "host_memory_bytes": doc.get("host_memory_bytes"),
+               "kernel_measured_on": doc.get("kernel"), "model_kernel_version": list(version),
+               "sources": doc["sources"], "sampling": doc["sampling"], "estimator":
+                   "stratified (weights N_h/n_h); 95% intervals from a stratified bootstrap",
+               "rule_sources": cm.RULE_SOURCES, "cost": doc.get("cost"), "timing": doc.get("timing"), **result}
+        writer.write_json(args.json, out)
+    if args.validate and disagree:
+        print(f"swapbench capacity: the kernel's counts differ from the prediction for {', '.join(disagree)}",
+              file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,19 @@
+// capacity --validate: the kernel's own figures for a set of sampled pages. The pages (a raw file
+// written by --save-pages) are copied into a region inside the suite's cgroup and pushed out with
+// MADV_PAGEOUT through zswap once per compressor the kernel accepts; the debugfs and vmstat
+// deltas are what the kernel stored. The machine is borrowed through bench/borrow (journalled
+// guards: swap file, zswap parameters, cgroup) and given back. The prediction for exactly these
+// pages, and the comparison, are analysis/capacity.py's.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace swapbench {
+
+// Throws capacity::InputError for a bad pages file, SystemError when the machine cannot be
+// borrowed (not root, zswap absent).
+nlohmann::json capacity_validate(const std::string& raw_pages, const std::vector<std::string>& compressors);
+
+}  // namespace swapbench
