@@ -71,3 +71,18 @@ def test_candidates_come_from_one_apt_cache_call_and_a_missing_one_is_named(monk
     assert len(calls) == 1
     with pytest.raises(KernelError, match=r"no candidate for nothing:arm64.*dpkg --add-architecture arm64"):
         arm64._candidates(["libpfm4:arm64", "nothing:arm64"])
+
+
+def test_absolute_links_in_an_unpacked_tree_point_into_the_tree(tmp_path):
+    from kmatrix import arm64
+    import os
+    (tmp_path / "lib/aarch64-linux-gnu").mkdir(parents=True)
+    (tmp_path / "lib/aarch64-linux-gnu/libz.so.1.2.13").write_text("arm64")
+    (tmp_path / "usr/lib/aarch64-linux-gnu").mkdir(parents=True)
+    link = tmp_path / "usr/lib/aarch64-linux-gnu/libz.so"
+    os.symlink("/lib/aarch64-linux-gnu/libz.so.1.2.13", link)
+    os.symlink("libz.so", tmp_path / "usr/lib/aarch64-linux-gnu/libz.so.rel")  # relative: left alone
+    arm64._relative_links(str(tmp_path))
+    assert os.readlink(link) == "../../../lib/aarch64-linux-gnu/libz.so.1.2.13"
+    assert link.read_text() == "arm64"
+    assert os.readlink(tmp_path / "usr/lib/aarch64-linux-gnu/libz.so.rel") == "libz.so"
