@@ -489,7 +489,7 @@ def summary(written, wall):
         for s in R.sets.values():
             if s.kind == "swapin" and s.variant in ("", "untagged", "mte-tagged"):
                 why = s.invalid_reason()
-                cells.append(f"{s.backend}{'-' + s.compressor if s.backend == 'zswap' else ''}"
+                cells.append(f"{s.backend}{'-' + s.compressor if s.backend in ('zswap', 'zram') else ''}"
                              f"{' ' + s.variant if s.variant else ''} "
                              + ("INVALID" if why else fmt_ns(float(np.median(s.values("p50"))))))
         exact = []
@@ -497,7 +497,7 @@ def summary(written, wall):
             x, k = e["swapbench"].get("exact"), e["swapbench"].get("kind")
             if x and x.get("kernel_instructions_per_op") and k == "swapin" and e["repetition_index"] == 0:
                 exact.append(f"{e['swapbench']['backend']}"
-                             f"{'-' + e['swapbench']['compressor'] if e['swapbench']['backend'] == 'zswap' else ''} "
+                             f"{'-' + e['swapbench']['compressor'] if e['swapbench']['backend'] in ('zswap', 'zram') else ''} "
                              f"{x['kernel_instructions_per_op']['median']:.0f}")
         ft = doc["context"]["swapbench"].get("ftrace", {}).get("functions", {})
         base_fn = doc["context"]["swapbench"].get("ftrace", {}).get("baseline_function")

@@ -18,6 +18,8 @@ EXPECTED = {
     "no-recheck-6.12.patch": "6.12",
     "race-window-6.1.patch": "6.1",
     "race-window-6.12.patch": "6.12",
+    "restore-after-free-6.1.patch": "6.1",
+    "restore-after-free-6.12.patch": "6.12",
 }
 # the exact Debian source versions they were made against (the header must name it)
 DEBIAN_VERSION = {"6.1": "6.1.192-2", "6.12": "6.12.117-1~deb12u1"}
