@@ -92,12 +92,17 @@ for b in (1, 2, 3):
         print(f"boot {b}:", json.dumps(rep))
         assert rep["report"] == r and rep["ops"] == 9 and rep["unmatched"] == 0, (b, rep)
         u = rep["user"]
-        assert u["min"] == u["max"] == u["median"] == 2 * n + 5 and u["total"] == 9 * (2 * n + 5), (b, r, u)
+        # Exact in the median and the minimum. An operation may count more (never fewer): a page
+        # fault the kernel takes in the middle of a translated block (khugepaged or reclaim acting
+        # meanwhile, more likely the slower the host) re-executes the block, and QEMU counts it again
+        # (seen once in CI: one operation of 2351 against 2205, with 4 extra handle_mm_fault calls).
+        assert u["min"] == u["median"] == 2 * n + 5 and u["max"] >= u["min"], (b, r, u)
         assert rep["kernel"]["min"] > 0, (b, rep)
         if b > 1:
             for f in ("__x64_sys_getpid", "handle_mm_fault"):
                 fn = rep["functions"][f]
-                assert fn["calls"] == 9 and fn["instructions"] > 0, (b, r, f, fn)
+                assert fn["calls"] >= 9 and fn["instructions"] > 0, (b, r, f, fn)
+            assert rep["functions"]["__x64_sys_getpid"]["calls"] == 9, (b, r, rep["functions"])
         else:
             assert rep["functions"] == {}, rep
 for r in (0, 1):
@@ -105,7 +110,13 @@ for r in (0, 1):
     # median (seen once in CI: 7091 against 7086), while nothing can make an operation cheaper.
     mins = {b: boots[b][r]["kernel"]["min"] for b in boots}
     assert len(set(mins.values())) == 1, ("kernel minimum differs between boots", r, mins)
-    assert boots[2][r]["functions"] == boots[3][r]["functions"], ("function counts differ", r)
+    f2, f3 = boots[2][r]["functions"], boots[3][r]["functions"]
+    assert f2["__x64_sys_getpid"] == f3["__x64_sys_getpid"], ("getpid counts differ", r, f2, f3)
+    # handle_mm_fault: identical where neither boot took an extra fault (see above)
+    if f2["handle_mm_fault"]["calls"] == f3["handle_mm_fault"]["calls"] == 9:
+        assert f2["handle_mm_fault"] == f3["handle_mm_fault"], ("handle_mm_fault counts differ", r, f2, f3)
+    else:
+        print(f"report {r}: an extra page fault in boot 2 or 3; handle_mm_fault not compared")
 d = boots[1][1]["user"]["median"] - boots[1][0]["user"]["median"]
 assert d == 2000, d
 print(f"user +{d} for +1000 iterations; kernel minimum {boots[1][0]['kernel']['min']} in all boots")
