@@ -177,6 +177,24 @@ TEST(CapacitySource, ParsesMapsAndSpotsShmem) {
   EXPECT_TRUE(is_shmem_mapping(m[4]));
   EXPECT_EQ(m[5].path, "");
   EXPECT_THROW(parse_maps("garbage\n"), InputError);
+  EXPECT_FALSE(m[0].rss_kb.has_value());  // maps: unknown, so every mapping is scanned
+}
+
+TEST(CapacitySource, SmapsGivesEachMappingItsPresentAndSwappedSize) {
+  auto m = parse_maps(
+      "55d0c0000000-55d0c0021000 rw-p 00000000 00:00 0                          [heap]\n"
+      "Size:                132 kB\n"
+      "Rss:                  12 kB\n"
+      "Swap:                  8 kB\n"
+      "VmFlags: rd wr mr mw me ac\n"
+      "7b0000000000-7f0000000000 rw-p 00000000 00:00 0 \n"
+      "Rss:                   0 kB\n"
+      "Swap:                  0 kB\n");
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].rss_kb, 12u);
+  EXPECT_EQ(m[0].swap_kb, 8u);
+  EXPECT_EQ(m[1].rss_kb, 0u);  // a 4 TiB reservation with nothing in it: open_pid skips it
+  EXPECT_EQ(m[1].swap_kb, 0u);
 }
 
 TEST(CapacitySource, ReadsOwnProcessAndRefusesBadPids) {

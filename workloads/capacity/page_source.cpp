@@ -72,7 +72,14 @@ std::vector<MapsEntry> parse_maps(const std::string& text) {
     MapsEntry e;
     std::istringstream ls(line);
     std::string range, offset, dev, inode;
-    ls >> range >> e.perms >> offset >> dev >> inode;
+    ls >> range;
+    if (!range.empty() && range.back() == ':') {  // an smaps field of the mapping above
+      uint64_t kb = 0;
+      if (!out.empty() && (range == "Rss:" || range == "Swap:") && (ls >> kb))
+        (range == "Rss:" ? out.back().rss_kb : out.back().swap_kb) = kb;
+      continue;
+    }
+    ls >> e.perms >> offset >> dev >> inode;
     auto dash = range.find('-');
     if (dash == std::string::npos || e.perms.size() != 4) throw InputError("maps: malformed line: " + line);
     e.start = std::stoull(range.substr(0, dash), nullptr, 16);
@@ -111,7 +118,7 @@ Source open_pid(int pid) {
   s.label = "pid " + std::to_string(pid) + " (" + comm_of(pid) + ")";
   std::string maps_text;
   try {
-    maps_text = read_text(dir + "/maps");
+    maps_text = read_text(dir + "/smaps");  // maps plus each mapping's Rss and Swap (MapsEntry)
   } catch (const InputError&) {
     throw InputError(errno == ENOENT || errno == ESRCH ? "--pid " + std::to_string(pid) + ": the process ended"
                                                        : ptrace_hint(pid));
@@ -124,8 +131,10 @@ Source open_pid(int pid) {
   std::vector<uint64_t> entries;
   for (const MapsEntry& e : parse_maps(maps_text)) {
     if (is_special_mapping(e) || e.perms[0] != 'r') continue;  // unreadable mappings hold nothing to read
+    if (e.rss_kb == 0u && e.swap_kb == 0u) continue;  // nothing present, nothing swapped
     const bool shmem = e.shared() && is_shmem_mapping(e);
     const uint64_t npages = (e.end - e.start) / kPage;
+    uint64_t present_kb = 0, swapped_kb = 0;
     // In chunks: a mapping can reserve terabytes (sanitizer shadows, JVM and Go heaps) of which
     // only a few pages are present.
     constexpr uint64_t kChunk = 1 << 16;
@@ -142,6 +151,7 @@ Source open_pid(int pid) {
       for (uint64_t i = 0; i < static_cast<uint64_t>(got) / 8; ++i) {
         const uint64_t v = entries[i], addr = e.start + (first + i) * kPage;
         if (v & kPresent) {
+          present_kb += kPage / 1024;
           if (!(v & kFileOrSharedAnon)) {
             s.pages.push_back(addr), ++s.anon_pages;
           } else if (shmem) {
@@ -149,9 +159,13 @@ Source open_pid(int pid) {
           }
         } else if (v & kSwapped) {
           ++s.swapped_pages;
+          swapped_kb += kPage / 1024;
         }
       }
       if (static_cast<uint64_t>(got) < want * 8) break;  // the mapping went away meanwhile
+      // Everything smaps counted has been seen: the rest of the range is empty (pages that
+      // arrived since smaps was read may be missed, as they may be in any snapshot).
+      if (e.rss_kb && e.swap_kb && present_kb >= *e.rss_kb && swapped_kb >= *e.swap_kb) break;
     }
   }
   close(fd);

@@ -11,6 +11,7 @@
 // chance and every estimate can be scaled back per source.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,11 @@ struct Source {
 struct MapsEntry {
   uint64_t start, end;
   std::string perms, path;
+  // From /proc/PID/smaps (absent when read from maps): the kB present and swapped out. They let a
+  // mapping with nothing in it be skipped, and a scan stop once everything in it was seen: a
+  // mapping can reserve terabytes (sanitizer shadows, JVM and Go heaps) and pagemap costs 8 bytes
+  // per page of address space, present or not.
+  std::optional<uint64_t> rss_kb, swap_kb;
   bool shared() const { return perms.size() > 3 && perms[3] == 's'; }
 };
 std::vector<MapsEntry> parse_maps(const std::string& text);
