@@ -671,6 +671,12 @@ def compare_zram_validation(doc, measured, version, chain_size=None):
     for r, comp, lengths in _validated_runs(doc, measured, "zram_runs", version, zram=True):
         o = cm.zram_outcome(classes, lengths, zs.huge_class_size, version)
         d, vd, md = r.get("mm_stat_delta", {}), r.get("vmstat_delta", {}), r.get("memcg_delta", {})
+        # The device already holds mkswap's header page (slot 0) in a zspage of its class; the
+        # region's objects fill that zspage's free slots first, so mem_used_total grows by the pool
+        # of header + region less the pool of the header alone.
+        pre = _objects_before(r.get("mm_stat_before", {}))
+        region_objs = o.pooled_len[o.pooled_len > 0]
+        mem_used = zs.pool_pages(np.concatenate([region_objs, pre]))[0] - zs.pool_pages(pre)[0]
         orig = d.get("orig_data_size")
         pairs = {
             "stored_pages": (int(o.stored.sum()), None if orig is None else orig // cm.PAGE),
@@ -678,7 +684,7 @@ def compare_zram_validation(doc, measured, version, chain_size=None):
             "huge_pages": (int(o.huge.sum()), d.get("huge_pages")),
             "zero_pages": (int(o.zero_elsewhere.sum()), vd.get("swpout_zero") if version >= (6, 12) else None),
             "compr_data_bytes": (int(o.pooled_len.sum()), d.get("compr_data_size")),
-            "mem_used_bytes": (int(cm.pool_figures(o, "zsmalloc", zs)), d.get("mem_used_total")),
+            "mem_used_bytes": (int(mem_used * cm.PAGE), d.get("mem_used_total")),
         }
         foreign = None
         if "swap" in md and "pswpout" in vd:
@@ -694,6 +700,17 @@ def compare_zram_validation(doc, measured, version, chain_size=None):
                      "resident_after_pageout": r.get("resident_after"),
                      "freed_after": r.get("mm_stat_after_free", {}).get("orig_data_size")})
     return rows
+
+
+def _objects_before(mm):
+    """The object lengths a device held before the run, when its mm_stat tells them: nothing, or
+    one page (the swap header mkswap wrote) compressed to compr_data_size, or stored raw."""
+    pages = (mm.get("orig_data_size") or 0) // cm.PAGE - (mm.get("same_pages") or 0)
+    if pages <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if pages == 1:
+        return np.asarray([cm.PAGE if mm.get("huge_pages") else mm.get("compr_data_size", 0)], dtype=np.int64)
+    raise ResultError(f"the zram device held {pages} pages before the run: its pool cannot be split from the region's")
 
 
 def render_zram_validation(rows, skipped):

@@ -315,6 +315,17 @@ def test_zram_validation_counts_and_bytes_by_hand():
     assert r["foreign_pages_swapped_meanwhile"] == 2
     text = capacity.render_zram_validation(rows, None)
     assert "exact" in text and "lz4" in text
+    # mkswap's header page already in the device. Compressed to 60 bytes it is in another class
+    # (60 + 8 -> 80) with a zspage of its own the region does not grow: the same mem_used. At 1000
+    # bytes it shares the region's class, and its zspage has room for both region objects: the
+    # region adds only its two raw pages.
+    hdr = json.loads(json.dumps(good))
+    hdr["mm_stat_before"] = {"orig_data_size": 4096, "compr_data_size": 60, "same_pages": 0, "huge_pages": 0}
+    (r,) = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [hdr]}, (6, 18), 8)
+    assert r["figures"]["mem_used_bytes"]["predicted"] == mem_used
+    hdr["mm_stat_before"]["compr_data_size"] = 1000
+    (r,) = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [hdr]}, (6, 18), 8)
+    assert r["figures"]["mem_used_bytes"]["predicted"] == 2 * 4096  # only the two raw pages
     # Under 6.1's rules the zero page would be in zram (same_pages): not what 6.18 did.
     (r61,) = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [good]}, (6, 1), 4)
     assert not r61["counts_exact"]
