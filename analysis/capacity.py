@@ -698,8 +698,14 @@ def compare_zram_validation(doc, measured, version, chain_size=None):
                      "counts_exact": counts_exact, "errors": errors, "bytes_within_tolerance": bytes_within,
                      "tolerance": ZRAM_BYTES_TOLERANCE, "foreign_pages_swapped_meanwhile": foreign,
                      "resident_after_pageout": r.get("resident_after"),
-                     "freed_after": r.get("mm_stat_after_free", {}).get("orig_data_size")})
+                     # mkswap's header stays: what the region leaves behind is after-free less before.
+                     "left_after_free_bytes": _left_after_free(r)})
     return rows
+
+
+def _left_after_free(run):
+    after, before = run.get("mm_stat_after_free", {}).get("orig_data_size"), run.get("mm_stat_before", {}).get("orig_data_size")
+    return None if after is None or before is None else after - before
 
 
 def _objects_before(mm):

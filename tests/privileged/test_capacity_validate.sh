@@ -61,7 +61,7 @@ else:
     assert v["zram_rows"], "zram offered compressors, but no zram run was compared"
 for r in v["zram_rows"]:
     f = r["figures"]
-    assert r["freed_after"] == 0, ("the device kept pages after the region was freed", r)
+    assert r["left_after_free_bytes"] == 0, ("the device kept pages after the region was freed", r)
     if r["foreign_pages_swapped_meanwhile"]:
         print(f"zram {r['compressor']}: other processes swapped {r['foreign_pages_swapped_meanwhile']} pages meanwhile: not judged")
         continue
