@@ -215,6 +215,11 @@ def render_coldness(offer, doc, cold_rows):
     share = {LRU_CODES[k]: float(w[st == k].sum()) / total for k in LRU_CODES if (st == k).any()}
     lines.append("  split by the kernel's own LRU lists (/proc/kpageflags, read only; reclaim swaps the inactive list "
                  "first): " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in share.items()))
+    if share.get("active", 0) < 0.005:
+        # New anon pages join the inactive list (5.9+); only reclaim's scans promote them, so on a
+        # host without memory pressure "inactive" means "never judged", not "cold".
+        lines.append("  (almost) no page on the active list: reclaim has not scanned these pages (no memory pressure), so the "
+                     "inactive share is an upper bound on the cold set, not a measurement of it")
     if cold_rows:
         header = ["compressor", "backend/alloc", "cold pages", "saved MiB", "saved 95%", "ratio+alloc"]
         rows = [[r["compressor"], f"{r['backend']}/{r['allocator']}", f"{r['estimate']['kept_out_pages']:.0f}",
@@ -301,7 +306,7 @@ def render_cpu(rows, rate, share):
             continue
         out.append([r["compressor"], f"{r['backend']}/{r['allocator']}", f"{c['ns'] / 1e3:.2f}",
                     f"[{c['ns_ci95'][0] / 1e3:.2f}, {c['ns_ci95'][1] / 1e3:.2f}]", f"{u['rate_pages_per_s']:.4g}",
-                    f"{u['cpus']:.3f}", f"[{u['cpus_ci95'][0]:.3f}, {u['cpus_ci95'][1]:.3f}]", c["source"]])
+                    f"{u['cpus']:.3g}", f"[{u['cpus_ci95'][0]:.3g}, {u['cpus_ci95'][1]:.3g}]", c["source"]])
     what = f"{rate:g} pages/s" if rate is not None else f"{share:g}% of the pages kept out, per minute"
     return "\n".join(["", f"CPU per host at {what} swapped in (and out once before)", table(header, out)])
 
@@ -436,8 +441,8 @@ def render_fleet(merged):
                      f"[{_gib(t['saved_bytes']['ci95'][0])}, {_gib(t['saved_bytes']['ci95'][1])}]",
                      _gib(t["pool_bytes"]["estimate"]), f"{r['ratio_with_overhead']:.2f}",
                      f"{r['hosts_worth_saved']:.2f}" if "hosts_worth_saved" in r else "-",
-                     f"{c['estimate']:.3f}" if c else "-",
-                     f"[{c['ci95'][0]:.3f}, {c['ci95'][1]:.3f}]" if c else "-"])
+                     f"{c['estimate']:.3g}" if c else "-",
+                     f"[{c['ci95'][0]:.3g}, {c['ci95'][1]:.3g}]" if c else "-"])
     lines = [f"fleet: {merged['hosts']} host(s)", table(header, rows)]
     if merged["left_out"]:
         lines.append("left out (not on every host): " + ", ".join(merged["left_out"]))
