@@ -437,3 +437,23 @@ def test_model_reproduces_what_zram_stored():
     assert any(r["mm_stat_before"]["mem_used_total"] > 0 for r in measured["zram_runs"])
     zs = capacity.compare_validation(doc, measured, (6, 18), 8)
     assert all(r["counts_exact"] for r in zs)
+
+
+def test_kernel_cost_per_backend_with_intervals_from_repetitions(tmp_path):
+    """fixtures/zram-lzo.json: a real run with zswap-lzo and zram-lzo swap-in and swap-out sets
+    (9 repetitions each). Each backend's cost is its own sets', with a 95% interval around the
+    median of repetitions; a zram row's CPU then comes from the kernel, not from user space."""
+    import shutil
+    from pathlib import Path
+    shutil.copy(Path(__file__).parent / "fixtures" / "zram-lzo.json", tmp_path / "zram-lzo.json")
+    _, zswap = capacity.kernel_cost(str(tmp_path), "vm", "6.18.44-fc-v657")
+    _, zram = capacity.kernel_cost(str(tmp_path), "vm", "6.18.44-fc-v657", "zram")
+    assert set(zswap) == set(zram) == {"lzo"}
+    assert zram["lzo"]["swapin_ns"] != zswap["lzo"]["swapin_ns"]  # different sets, different figures
+    for c in (zswap["lzo"], zram["lzo"]):
+        for k in ("swapin_ns", "swapout_ns"):
+            lo, hi = c[f"{k}_ci95"]
+            assert lo <= c[k] <= hi and lo < hi
+    doc = {"cost": {"per_compressor": {"lzo": {"compress_ns": {"p50": 3000}, "decompress_ns": {"p50": 1000}}}}}
+    k = capacity.per_page_cpu(doc, {"zswap": zswap, "zram": zram}, "zram", "lzo")
+    assert k["ns"] == zram["lzo"]["swapin_ns"] + zram["lzo"]["swapout_ns"] and k["source"].startswith("kernel zram")
