@@ -708,6 +708,21 @@ def compare_zram_validation(doc, measured, version, chain_size=None):
     return rows
 
 
+def not_judged(row):
+    """Why a validation row's counts cannot be held to the prediction, or None: another process
+    swapped meanwhile (machine-wide counters), or MADV_PAGEOUT left pages of the region resident
+    after its passes (they were never offered to zswap or zram)."""
+    if row.get("foreign_pages_swapped_meanwhile"):
+        return f"other processes stored {row['foreign_pages_swapped_meanwhile']} pages meanwhile"
+    if row.get("resident_after_pageout"):
+        return f"{row['resident_after_pageout']} pages stayed resident after page-out"
+    return None
+
+
+def _verdict(row):
+    return "exact" if row["counts_exact"] else (not_judged(row) or "DIFFER")
+
+
 def _left_after_free(run):
     after, before = run.get("mm_stat_after_free", {}).get("orig_data_size"), run.get("mm_stat_before", {}).get("orig_data_size")
     return None if after is None or before is None else after - before
@@ -737,8 +752,7 @@ def render_zram_validation(rows, skipped):
                     m("zero_pages"), _mib(f["compr_data_bytes"]["predicted"]), _mib(f["compr_data_bytes"]["measured"] or 0),
                     f"{100 * r['errors']['compr_data_bytes']:+.3f}%", _mib(f["mem_used_bytes"]["predicted"]),
                     _mib(f["mem_used_bytes"]["measured"] or 0), f"{100 * r['errors']['mem_used_bytes']:+.3f}%",
-                    "exact" if r["counts_exact"] else ("DIFFER" if not r["foreign_pages_swapped_meanwhile"] else
-                                                       f"other processes stored {r['foreign_pages_swapped_meanwhile']} pages meanwhile")])
+                    _verdict(r)])
     lines = ["", "validation: the sampled pages through a fresh zram device per compressor (its mm_stat; vmstat swpout_zero)"]
     if rows:
         lines.append(table(header, out))
@@ -760,8 +774,7 @@ def render_validation(rows, refused):
                     m("zero_pages"), str(f["incompressible_pages"]["predicted"]), m("incompressible_pages"),
                     str(f["rejected_pages"]["predicted"]), m("rejected_pages"), _mib(f["pool_bytes"]["predicted"]), _mib(f["pool_bytes"]["measured"] or 0),
                     f"{100 * r['pool_error']:+.3f}%",
-                    "exact" if r["counts_exact"] else ("DIFFER" if not r["foreign_pages_swapped_meanwhile"] else
-                                                       f"other processes stored {r['foreign_pages_swapped_meanwhile']} pages meanwhile")])
+                    _verdict(r)])
     lines = ["", "validation: the sampled pages through this kernel's zswap (debugfs and vmstat deltas)", table(header, out)]
     if refused:
         lines.append("not validated here (the kernel refused them): " + ", ".join(sorted(refused)))
@@ -899,9 +912,9 @@ def _main(args):
             print(render_validation(result["validation"]["rows"], result["validation"]["refused"]))
         print(render_zram_validation(result["validation"]["zram_rows"], measured.get("zram_skipped")))
         disagree = [r["compressor"] for r in result["validation"]["rows"]
-                    if not r["counts_exact"] and not r["foreign_pages_swapped_meanwhile"]]
+                    if not r["counts_exact"] and not not_judged(r)]
         disagree += [f"zram/{r['compressor']}" for r in result["validation"]["zram_rows"]
-                     if not r["counts_exact"] and not r["foreign_pages_swapped_meanwhile"]]
+                     if not r["counts_exact"] and not not_judged(r)]
     if args.json:
         out = {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "prediction"},
                "host": doc.get("host"), "host_memory_bytes": doc.get("host_memory_bytes"),

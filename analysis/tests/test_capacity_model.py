@@ -313,6 +313,14 @@ def test_zram_validation_counts_and_bytes_by_hand():
     bad["vmstat_delta"]["pswpout"] = 7
     (r,) = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [bad]}, (6, 18), 8)
     assert r["foreign_pages_swapped_meanwhile"] == 2
+    assert capacity.not_judged(r) == "other processes stored 2 pages meanwhile"
+    # Pages MADV_PAGEOUT left resident never reached zram: the counts are then not held to the model.
+    res = json.loads(json.dumps(good))
+    res["mm_stat_delta"]["orig_data_size"] = 3 * 4096
+    res["resident_after"] = 2
+    (r,) = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [res]}, (6, 18), 8)
+    assert not r["counts_exact"] and capacity.not_judged(r) == "2 pages stayed resident after page-out"
+    assert "2 pages stayed resident" in capacity.render_zram_validation([r], None)
     text = capacity.render_zram_validation(rows, None)
     assert "exact" in text and "lz4" in text
     # mkswap's header page already in the device. Compressed to 60 bytes it is in another class

@@ -44,12 +44,13 @@ SWAPBENCH_CAPACITY_BIN="$cap" PYTHONPATH="$top" $py -m analysis capacity --pid $
 cat "$work/out" | tail -14
 $py - "$work/pred.json" <<'PY' || fail "prediction and kernel disagree"
 import json, sys
+from analysis import capacity
 v = json.load(open(sys.argv[1]))["validation"]
 assert v["rows"], "no compressor validated"
 for r in v["rows"]:
     f = r["figures"]
-    if r["foreign_pages_swapped_meanwhile"]:
-        print(f"{r['compressor']}: other processes swapped {r['foreign_pages_swapped_meanwhile']} pages meanwhile: not judged")
+    if capacity.not_judged(r):
+        print(f"{r['compressor']}: {capacity.not_judged(r)}: not judged")
         continue
     assert r["counts_exact"], (r["compressor"], f)
     assert f["stored_pages"]["measured"] > 3000, f
@@ -62,8 +63,8 @@ else:
 for r in v["zram_rows"]:
     f = r["figures"]
     assert r["left_after_free_bytes"] == 0, ("the device kept pages after the region was freed", r)
-    if r["foreign_pages_swapped_meanwhile"]:
-        print(f"zram {r['compressor']}: other processes swapped {r['foreign_pages_swapped_meanwhile']} pages meanwhile: not judged")
+    if capacity.not_judged(r):
+        print(f"zram {r['compressor']}: {capacity.not_judged(r)}: not judged")
         continue
     assert r["counts_exact"], ("zram", r["compressor"], f)
     assert f["stored_pages"]["measured"] > 3000, f
