@@ -143,7 +143,8 @@ nlohmann::json capacity_validate(const std::string& raw_pages, const std::vector
 
   // zram: one fresh device per compressor it offers (bench/borrow made and journalled them), the
   // only swap area on while its run pages out, zswap off so no page stops short of it. A fresh
-  // device starts at zero, so its mm_stat after the page-out is what these pages cost it.
+  // device holds only mkswap's header page (its mm_stat_before; analysis/capacity.py counts the
+  // header's object into the pool), so mm_stat's change over the page-out is what these pages cost.
   nlohmann::json zruns = nlohmann::json::array();
   if (b->zswap && b->zswap->get("enabled") != "N") b->zswap->set("enabled", "N");
   for (const auto& zg : b->zram) {
