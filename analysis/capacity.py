@@ -77,7 +77,7 @@ def weights_of(doc):
 def figures(classes, lengths, w, backend, allocator, version, zs_table):
     """The model's figures for one compressor on (weighted) pages."""
     if backend == "zram":
-        out = cm.zram_outcome(classes, lengths, zs_table.huge_class_size)
+        out = cm.zram_outcome(classes, lengths, zs_table.huge_class_size, version)
     else:
         out = cm.zswap_outcome(classes, lengths, version, allocator)
     stored = float(np.sum(w * out.stored))
@@ -96,15 +96,21 @@ def figures(classes, lengths, w, backend, allocator, version, zs_table):
         "compressed_bytes": compressed_bytes,
         "pool_bytes": pool,
         "metadata_bytes": meta,
+        "kept_out_pages": kept_out,
         "saved_bytes": saved,
         "ratio_compressor": compressed_pages * cm.PAGE / compressed_bytes if compressed_bytes else float("nan"),
         "ratio_with_overhead": kept_out * cm.PAGE / (pool + meta) if pool + meta else float("nan"),
     }
 
 
-def estimate(doc, version, chain_size=None, bootstrap=BOOTSTRAP, seed=1, compressors=None):
+def estimate(doc, version, chain_size=None, bootstrap=BOOTSTRAP, seed=1, compressors=None, subset=None, backends=None):
+    """subset: per page, whether it counts (e.g. the cold pages): the others weigh 0, so every
+    figure is of the subset's pages in the whole population, with the same stratified bootstrap
+    (a resample draws subset and other pages alike, so the subset's size is uncertain too)."""
     classes = np.asarray(doc["pages"]["class"], dtype=np.int64)
     strata, w = weights_of(doc)
+    if subset is not None:
+        w = np.where(np.asarray(subset, bool), w, 0.0)
     zs = cm.ZsmallocTable(version, chain_size)
     exact = doc["sampling"]["mode"] == "all" or all(s["sampled_pages"] >= s["population_pages"] for s in doc["sources"])
     rng = np.random.default_rng(seed)
@@ -116,6 +122,8 @@ def estimate(doc, version, chain_size=None, bootstrap=BOOTSTRAP, seed=1, compres
         if comp not in held:
             raise ResultError(f"--compressor {comp}: not in the pages file; it holds {', '.join(held)}")
         for backend, allocator in [("zswap", a) for a in cm.allocators_for(version)] + [("zram", "zsmalloc")]:
+            if backends and (backend, allocator) not in backends:
+                continue
             # zram's own zstd backend (6.12+) tunes zstd for a page: its lengths, where sampled.
             variant = ZRAM_VARIANTS.get(comp) if backend == "zram" and version >= (6, 12) else None
             lengths = np.asarray(held[variant if variant in held else comp], dtype=np.int64)
@@ -134,9 +142,99 @@ def estimate(doc, version, chain_size=None, bootstrap=BOOTSTRAP, seed=1, compres
     return {"rows": rows, "exact": exact, "huge_class_size": zs.huge_class_size, "chain_size": zs.chain_size}
 
 
-def kernel_cost(results_dir, host, release):
-    """Per compressor, the kernel's own swap-in and swap-out p50 (ns) through zswap from the newest
-    suite result of this host and kernel: (path or None, {compressor: {"swapin_ns", "swapout_ns"}})."""
+def _median_of_medians_ci(groups, resamples=400, seed=1):
+    """95% interval of the median of per-set medians: repetitions resampled inside each set
+    (sets are separate measurements; their repetitions are the spread)."""
+    rng = np.random.default_rng(seed)
+    groups = [np.asarray(g, float) for g in groups if len(g)]
+    draws = [float(np.median([np.median(g[rng.integers(0, len(g), len(g))]) for g in groups]))
+             for _ in range(resamples)]
+    return [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]
+
+
+# /proc/kpageflags through the sampler: the kernel's own LRU lists (bench/capacity.cpp).
+LRU_CODES = {0: "unknown", 1: "active", 2: "inactive_referenced", 3: "inactive", 4: "off_lru"}
+COLD_CODES = (2, 3)  # the inactive anon list: what reclaim (and so zswap/zram) takes first
+
+
+def _kernel_config():
+    import gzip
+    release = os.uname().release
+    for path, opener in (("/proc/config.gz", gzip.open), (f"/boot/config-{release}", open)):
+        try:
+            with opener(path, "rt") as f:
+                return {k: v for k, _, v in (line.strip().partition("=") for line in f if line.startswith("CONFIG_"))}, path
+        except OSError:
+            continue
+    return None, None
+
+
+def coldness_offer(config, exists):
+    """What a kernel offers to split pages by how recently they were touched, and whether each way
+    is usable on a process the suite does not own (only a read-only way is). config: CONFIG_ name ->
+    value (None: unknown); exists: path -> bool. Pure."""
+    def on(name):
+        return None if config is None else config.get(f"CONFIG_{name}") == "y"
+    ways = [
+        ("soft-dirty", on("MEM_SOFT_DIRTY"), "CONFIG_MEM_SOFT_DIRTY",
+         "clearing the bits (write 4 to /proc/PID/clear_refs) write-protects the process's pages: it faults on its "
+         "next writes"),
+        ("idle page tracking", on("IDLE_PAGE_TRACKING") or exists("/sys/kernel/mm/page_idle/bitmap"),
+         "CONFIG_IDLE_PAGE_TRACKING", "marking pages idle writes page flags machine-wide (/sys/kernel/mm/page_idle/bitmap)"),
+        ("DAMON (virtual addresses)", on("DAMON_VADDR"), "CONFIG_DAMON_VADDR",
+         "a kernel thread clears the accessed bits in the target's page tables"),
+        ("DAMON (physical addresses)", on("DAMON_PADDR") or exists("/sys/kernel/mm/damon/admin"), "CONFIG_DAMON_PADDR",
+         "machine-wide, by physical region: not per process, and it clears accessed bits"),
+    ]
+    lru_gen = exists("/sys/kernel/mm/lru_gen/enabled") or on("LRU_GEN")
+    out = {"ways": [{"name": n, "present": bool(p), "option": o, "why_not_used": w} for n, p, o, w in ways],
+           "read_only_way": "the kernel's LRU lists: /proc/kpageflags ACTIVE/REFERENCED of each sampled page "
+                            "(root; CONFIG_PROC_PAGE_MONITOR)",
+           "lru_gen": bool(lru_gen),
+           "config_known": config is not None}
+    return out
+
+
+def render_coldness(offer, doc, cold_rows):
+    c = doc.get("coldness") or {}
+    have = ", ".join(f"{w['name']} {'present' if w['present'] else 'absent (' + w['option'] + ')'}" for w in offer["ways"])
+    lines = ["", f"coldness: this kernel: {have}" + ("" if offer["config_known"] else " (kernel config not readable: "
+                                                                                       "presence from sysfs only)"),
+             "  none of these is read-only (" + "; ".join(f"{w['name']}: {w['why_not_used']}" for w in offer["ways"]) +
+             "), so none is used on a process the suite does not own"]
+    states = c.get("state")
+    if not c.get("available") or not states:
+        lines.append(f"  split by the kernel's LRU lists: not available here: {c.get('why_not') or 'no process pages sampled'}")
+        return "\n".join(lines)
+    if c.get("lru_gen_enabled") not in (None, "", "0", "0x0000"):
+        lines.append("  multi-gen LRU is on: the active flag no longer says which pages reclaim takes first; no split")
+        return "\n".join(lines)
+    _, w = weights_of(doc)
+    st = np.asarray(states)
+    total = float(w.sum())
+    share = {LRU_CODES[k]: float(w[st == k].sum()) / total for k in LRU_CODES if (st == k).any()}
+    lines.append("  split by the kernel's own LRU lists (/proc/kpageflags, read only; reclaim swaps the inactive list "
+                 "first): " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in share.items()))
+    if share.get("active", 0) < 0.005:
+        # New anon pages join the inactive list (5.9+); only reclaim's scans promote them, so on a
+        # host without memory pressure "inactive" means "never judged", not "cold".
+        lines.append("  (almost) no page on the active list: reclaim has not scanned these pages (no memory pressure), so the "
+                     "inactive share is an upper bound on the cold set, not a measurement of it")
+    if cold_rows:
+        header = ["compressor", "backend/alloc", "cold pages", "saved MiB", "saved 95%", "ratio+alloc"]
+        rows = [[r["compressor"], f"{r['backend']}/{r['allocator']}", f"{r['estimate']['kept_out_pages']:.0f}",
+                 _mib(r["estimate"]["saved_bytes"]),
+                 f"[{_mib(r['ci95']['saved_bytes'][0])}, {_mib(r['ci95']['saved_bytes'][1])}]",
+                 f"{r['estimate']['ratio_with_overhead']:.2f}"] for r in cold_rows]
+        lines.append("  if only the inactive-list pages were swapped:")
+        lines.append(table(header, rows))
+    return "\n".join(lines)
+
+
+def kernel_cost(results_dir, host, release, backend="zswap"):
+    """Per compressor, the kernel's own swap-in and swap-out p50 (ns) through this backend from the
+    newest suite result of this host and kernel, each with a 95% interval from its repetitions:
+    (path or None, {compressor: {"swapin_ns", "swapin_ns_ci95", "swapout_ns", ...}})."""
     from analysis.load import load
     best = None
     for name in sorted(os.listdir(results_dir)) if os.path.isdir(results_dir) else []:
@@ -152,12 +250,65 @@ def kernel_cost(results_dir, host, release):
         return None, {}
     out = {}
     for s in best.sets.values():
-        if s.backend != "zswap" or s.kind not in ("swapin", "swapout") or s.invalid_reason():
+        if s.backend != backend or s.kind not in ("swapin", "swapout") or s.invalid_reason():
             continue
         v = s.values("p50")
         if len(v):
-            out.setdefault(s.compressor, {}).setdefault(f"{s.kind}_ns", []).append(float(np.median(v)))
-    return best.path, {c: {k: float(np.median(v)) for k, v in d.items()} for c, d in out.items()}
+            out.setdefault(s.compressor, {}).setdefault(f"{s.kind}_ns", []).append([float(x) for x in v])
+    cost = {}
+    for c, d in out.items():
+        cost[c] = {}
+        for k, sets in d.items():
+            cost[c][k] = float(np.median([np.median(g) for g in sets]))
+            cost[c][f"{k}_ci95"] = _median_of_medians_ci(sets)
+    return best.path, cost
+
+
+def per_page_cpu(doc, kcost, backend, compressor):
+    """CPU time one page costs when it is swapped out and back in (ns), with its 95% interval and
+    where it comes from: the kernel's own swap-out + swap-in p50 where this host's suite result
+    measured both for this backend and compressor, else the user-space compress + decompress p50
+    (no interval: one run; it leaves out the kernel's fault and I/O path, so it is a floor)."""
+    k = kcost.get(backend, {}).get(compressor, {})
+    if "swapin_ns" in k and "swapout_ns" in k:
+        ci = [k["swapin_ns_ci95"][0] + k["swapout_ns_ci95"][0], k["swapin_ns_ci95"][1] + k["swapout_ns_ci95"][1]] \
+            if "swapin_ns_ci95" in k and "swapout_ns_ci95" in k else [k["swapin_ns"] + k["swapout_ns"]] * 2
+        return {"ns": k["swapin_ns"] + k["swapout_ns"], "ns_ci95": ci, "source": f"kernel {backend} swap-out + swap-in p50"}
+    c = doc.get("cost", {}).get("per_compressor", {}).get(compressor, {})
+    if c.get("compress_ns") and c.get("decompress_ns"):
+        ns = c["compress_ns"]["p50"] + c["decompress_ns"]["p50"]
+        return {"ns": ns, "ns_ci95": [ns, ns], "source": "user-space compress + decompress p50 (a floor: no fault path)"}
+    return None
+
+
+def cpu_at_rate(cost, row, rate=None, share=None):
+    """CPUs one host spends at a swap-in rate: `rate` pages/s, or `share` percent of the pages kept
+    out per minute (so the rate follows the row's own kept-out estimate and its interval). Every
+    page swapped in was swapped out once: a swap-out plus a swap-in each. Interval: the product of
+    the factors' bounds (both positive), wider than either alone."""
+    if cost is None or (rate is None and share is None):
+        return None
+    if rate is not None:
+        r, r_ci = float(rate), [float(rate), float(rate)]
+    else:
+        kept, kept_ci = row["estimate"]["kept_out_pages"], row["ci95"]["kept_out_pages"]
+        r, r_ci = share / 100 * kept / 60, [share / 100 * kept_ci[0] / 60, share / 100 * kept_ci[1] / 60]
+    return {"rate_pages_per_s": r, "rate_ci95": r_ci, "cpus": r * cost["ns"] / 1e9,
+            "cpus_ci95": [r_ci[0] * cost["ns_ci95"][0] / 1e9, r_ci[1] * cost["ns_ci95"][1] / 1e9]}
+
+
+def render_cpu(rows, rate, share):
+    header = ["compressor", "backend/alloc", "per page us", "95%", "pages/s", "CPUs", "CPUs 95%", "cost from"]
+    out = []
+    for r in rows:
+        c, u = r.get("cpu_cost"), r.get("cpu")
+        if not c or not u:
+            continue
+        out.append([r["compressor"], f"{r['backend']}/{r['allocator']}", f"{c['ns'] / 1e3:.2f}",
+                    f"[{c['ns_ci95'][0] / 1e3:.2f}, {c['ns_ci95'][1] / 1e3:.2f}]", f"{u['rate_pages_per_s']:.4g}",
+                    f"{u['cpus']:.3g}", f"[{u['cpus_ci95'][0]:.3g}, {u['cpus_ci95'][1]:.3g}]", c["source"]])
+    what = f"{rate:g} pages/s" if rate is not None else f"{share:g}% of the pages kept out, per minute"
+    return "\n".join(["", f"CPU per host at {what} swapped in (and out once before)", table(header, out)])
 
 
 def render_cost(doc, kcost_path, kcost, rate):
@@ -220,50 +371,87 @@ def load_prediction(path):
     return _load_capacity(path, "prediction", "a ./swapbench capacity --json file")
 
 
-def merge_fleet(docs):
+def merge_fleet(docs, rate=None, share=None, names=None):
     """Fleet totals per compressor x backend x allocator over hosts' predictions. Hosts are
     sampled independently, so variances add: each host's 95% interval is read as +-1.96 standard
     deviations (the bootstrap's percentiles, symmetrised), the total's interval is
     +-1.96 sqrt(sum of variances). Rows present on only some hosts are left out (different kernels
-    offer different allocators) and listed."""
+    offer different allocators) and listed.
+
+    CPU: each host's CPUs at its own swap-in rate (its file's --swapin-rate/--swapin-share, else
+    `rate`/`share` given here) times its own per-page cost (its kernel's measured swap cost where
+    its suite measured it), summed the same way. Hosts with no rate at all are named, and the row
+    then has no CPU total rather than a total of some hosts."""
+    names = names or [f"host {i}" for i in range(len(docs))]
     keyed = {}
-    for d in docs:
+    for h, d in enumerate(docs):
         for r in d["rows"]:
-            keyed.setdefault((r["compressor"], r["backend"], r["allocator"]), []).append(r)
+            keyed.setdefault((r["compressor"], r["backend"], r["allocator"]), []).append((h, r))
     rows, partial = [], []
     host_mem = [d.get("host_memory_bytes") for d in docs if d.get("host_memory_bytes")]
-    for key, rs in sorted(keyed.items()):
+    no_rate = set()
+    for key, hrs in sorted(keyed.items()):
+        rs = [r for _, r in hrs]
         if len(rs) != len(docs):
             partial.append("/".join(key))
             continue
         tot = {}
         for fig in ("stored_pages", "zero_outside_pages", "pool_bytes", "metadata_bytes", "saved_bytes", "compressed_bytes"):
-            est = sum(r["estimate"][fig] for r in rs)
-            var = sum(((r["ci95"][fig][1] - r["ci95"][fig][0]) / 2 / 1.96) ** 2 for r in rs)
-            tot[fig] = {"estimate": est, "ci95": [est - 1.96 * var ** 0.5, est + 1.96 * var ** 0.5]}
+            tot[fig] = _sum_with_ci([(r["estimate"][fig], r["ci95"][fig]) for r in rs])
         kept = tot["stored_pages"]["estimate"] + tot["zero_outside_pages"]["estimate"]
         over = tot["pool_bytes"]["estimate"] + tot["metadata_bytes"]["estimate"]
         row = {"compressor": key[0], "backend": key[1], "allocator": key[2], "totals": tot,
                "ratio_with_overhead": kept * cm.PAGE / over if over else float("nan")}
         if host_mem:
             row["hosts_worth_saved"] = tot["saved_bytes"]["estimate"] / (sum(host_mem) / len(host_mem))
+        cpus, missing, sources = [], [], set()
+        for h, r in hrs:
+            u = r.get("cpu")
+            if u is None and (rate is not None or share is not None) and "kept_out_pages" in r["estimate"]:
+                u = cpu_at_rate(r.get("cpu_cost"), r, rate, share)
+            if u is None:
+                missing.append(names[h])
+                continue
+            cpus.append((u["cpus"], u["cpus_ci95"]))
+            sources.add(r["cpu_cost"]["source"])
+        if missing:
+            no_rate.update(missing)
+        else:
+            row["cpus"] = _sum_with_ci(cpus)
+            row["cpu_cost_sources"] = sorted(sources)
         rows.append(row)
-    return {"hosts": len(docs), "rows": rows, "left_out": partial,
+    return {"hosts": len(docs), "rows": rows, "left_out": partial, "hosts_without_cpu": sorted(no_rate),
             "host_memory_mean_bytes": sum(host_mem) / len(host_mem) if host_mem else None}
 
 
+def _sum_with_ci(pairs):
+    """Sum of independent estimates, each (estimate, [lo, hi]) read as +-1.96 sd."""
+    est = sum(e for e, _ in pairs)
+    var = sum(((ci[1] - ci[0]) / 2 / 1.96) ** 2 for _, ci in pairs)
+    return {"estimate": est, "ci95": [est - 1.96 * var ** 0.5, est + 1.96 * var ** 0.5]}
+
+
 def render_fleet(merged):
-    header = ["compressor", "backend/alloc", "saved GiB", "95%", "pool GiB", "ratio+alloc", "hosts' worth"]
+    header = ["compressor", "backend/alloc", "saved GiB", "95%", "pool GiB", "ratio+alloc", "hosts' worth", "CPUs", "CPUs 95%"]
     rows = []
     for r in merged["rows"]:
         t = r["totals"]
+        c = r.get("cpus")
         rows.append([r["compressor"], f"{r['backend']}/{r['allocator']}", _gib(t["saved_bytes"]["estimate"]),
                      f"[{_gib(t['saved_bytes']['ci95'][0])}, {_gib(t['saved_bytes']['ci95'][1])}]",
                      _gib(t["pool_bytes"]["estimate"]), f"{r['ratio_with_overhead']:.2f}",
-                     f"{r['hosts_worth_saved']:.2f}" if "hosts_worth_saved" in r else "-"])
+                     f"{r['hosts_worth_saved']:.2f}" if "hosts_worth_saved" in r else "-",
+                     f"{c['estimate']:.3g}" if c else "-",
+                     f"[{c['ci95'][0]:.3g}, {c['ci95'][1]:.3g}]" if c else "-"])
     lines = [f"fleet: {merged['hosts']} host(s)", table(header, rows)]
     if merged["left_out"]:
         lines.append("left out (not on every host): " + ", ".join(merged["left_out"]))
+    if merged["hosts_without_cpu"]:
+        lines.append("no CPU total: no swap-in rate for " + ", ".join(merged["hosts_without_cpu"]) +
+                     " (fix: predict with --swapin-rate or --swapin-share, or give one to --merge for hosts without)")
+    else:
+        lines.append("CPUs: summed over hosts, each host's rate times its per-page swap-out + swap-in cost "
+                     "(its kernel's measured cost where its suite measured it, else user-space compressor time)")
     return "\n".join(lines)
 
 
@@ -383,12 +571,17 @@ def add_arguments(p):
     p.add_argument("--json", help="write the prediction here (versioned JSON)")
     p.add_argument("--plot", help="write a PNG of memory saved against cost per compressor here")
     p.add_argument("--swapin-rate", type=float, help="pages per second swapped back in (and out) per host: "
-                                                     "prints the CPUs that costs per compressor")
+                                                     "prints the CPUs that costs per compressor; with --merge, the "
+                                                     "rate of hosts whose file has none")
+    p.add_argument("--swapin-share", type=float, help="instead of a rate: percent of the pages kept out that are "
+                                                      "swapped back in per minute (the rate then follows each row's "
+                                                      "estimate); with --merge, for hosts whose file has neither")
     p.add_argument("--results", help="suite results to take the kernel's swap-in/out cost from (default "
                                      "$SWAPBENCH_RESULTS_DIR or results/)")
     p.add_argument("--validate", action="store_true",
-                   help="root: push the sampled pages through zswap with every compressor the kernel accepts and "
-                        "compare the kernel's figures with the prediction for exactly those pages")
+                   help="root: push the sampled pages through zswap with every compressor the kernel accepts, and "
+                        "through a fresh zram device per compressor zram offers, and compare the kernel's figures "
+                        "with the prediction for exactly those pages")
 
 
 def sampler_binary():
@@ -409,18 +602,29 @@ def run_validation(raw_path, out_path, compressors=None):
         return json.load(f)
 
 
+def _pages_for_validation(doc, version, chain_size):
+    return np.asarray(doc["pages"]["class"], dtype=np.int64), cm.ZsmallocTable(version, chain_size)
+
+
+def _validated_runs(doc, measured, key, version, zram):
+    """(run, compressor, per-page lengths) for each run of a compressor the pages file holds (zram's
+    own zstd lengths from 6.12 where sampled)."""
+    held = doc["pages"]["length"]
+    for r in measured.get(key, []):
+        comp = r["compressor"]
+        if comp not in held:
+            continue
+        variant = ZRAM_VARIANTS.get(comp) if zram and version >= (6, 12) else None
+        yield r, comp, np.asarray(held[variant if variant in held else comp], dtype=np.int64)
+
+
 def compare_validation(doc, measured, version, chain_size=None):
     """Predicted for exactly the pages pushed through zswap (every page weight 1) against the
     kernel's deltas. Counts must match exactly; the pool within the model's bound: at most one
     part-filled zspage per class is not an error (the model rounds up per class the same way)."""
-    classes = np.asarray(doc["pages"]["class"], dtype=np.int64)
-    zs = cm.ZsmallocTable(version, chain_size)
+    classes, zs = _pages_for_validation(doc, version, chain_size)
     rows = []
-    for r in measured.get("runs", []):
-        comp = r["compressor"]
-        if comp not in doc["pages"]["length"]:
-            continue
-        lengths = np.asarray(doc["pages"]["length"][comp], dtype=np.int64)
+    for r, comp, lengths in _validated_runs(doc, measured, "runs", version, zram=False):
         o = cm.zswap_outcome(classes, lengths, version)
         zd, vd = r.get("zswap_delta", {}), r.get("vmstat_delta", {})
         pred_pool = cm.pool_figures(o, "zsmalloc", zs)
@@ -454,6 +658,111 @@ def compare_validation(doc, measured, version, chain_size=None):
     return rows
 
 
+# zram's byte figures: compr_data_size is a sum of lengths (the compressor's own output, so exact
+# when the user-space lengths are the kernel's); mem_used_total is zsmalloc pages, which the model
+# rounds per class as the kernel does, so the same 1% the issue sets for zswap's pool.
+ZRAM_BYTES_TOLERANCE = 0.01
+
+
+def compare_zram_validation(doc, measured, version, chain_size=None):
+    """Predicted for exactly the pages pushed through each fresh zram device (weight 1 each)
+    against its mm_stat after the page-out: orig_data_size / 4096 (pages stored, same-filled ones
+    included), same_pages, huge_pages and swpout_zero exactly; compr_data_size and mem_used_total
+    within ZRAM_BYTES_TOLERANCE. A device is the only swap area on during its run, so another
+    process's swap-out lands in it too: the region's cgroup counts only the region's pages and the
+    excess is reported as foreign."""
+    classes, zs = _pages_for_validation(doc, version, chain_size)
+    rows = []
+    for r, comp, lengths in _validated_runs(doc, measured, "zram_runs", version, zram=True):
+        o = cm.zram_outcome(classes, lengths, zs.huge_class_size, version)
+        d, vd, md = r.get("mm_stat_delta", {}), r.get("vmstat_delta", {}), r.get("memcg_delta", {})
+        # The device already holds mkswap's header page (slot 0) in a zspage of its class; the
+        # region's objects fill that zspage's free slots first, so mem_used_total grows by the pool
+        # of header + region less the pool of the header alone.
+        pre = _objects_before(r.get("mm_stat_before", {}))
+        region_objs = o.pooled_len[o.pooled_len > 0]
+        mem_used = zs.pool_pages(np.concatenate([region_objs, pre]))[0] - zs.pool_pages(pre)[0]
+        orig = d.get("orig_data_size")
+        pairs = {
+            "stored_pages": (int(o.stored.sum()), None if orig is None else orig // cm.PAGE),
+            "same_pages": (int(o.same.sum()), d.get("same_pages")),
+            "huge_pages": (int(o.huge.sum()), d.get("huge_pages")),
+            "zero_pages": (int(o.zero_elsewhere.sum()), vd.get("swpout_zero") if version >= (6, 12) else None),
+            "compr_data_bytes": (int(o.pooled_len.sum()), d.get("compr_data_size")),
+            "mem_used_bytes": (int(mem_used * cm.PAGE), d.get("mem_used_total")),
+        }
+        foreign = None
+        if "swap" in md and "pswpout" in vd:
+            foreign = max(0, vd["pswpout"] + vd.get("swpout_zero", 0) + vd.get("zswpout", 0) - md["swap"] // cm.PAGE)
+        counts_exact = all(p == m for k, (p, m) in pairs.items() if k.endswith("_pages") and m is not None)
+        errors = {k: (pairs[k][0] - pairs[k][1]) / pairs[k][1] if pairs[k][1] else float("nan")
+                  for k in ("compr_data_bytes", "mem_used_bytes")}
+        bytes_within = all(abs(e) <= ZRAM_BYTES_TOLERANCE for e in errors.values() if e == e)
+        rows.append({"compressor": comp, "device": r.get("device"),
+                     "figures": {k: {"predicted": p, "measured": m} for k, (p, m) in pairs.items()},
+                     "counts_exact": counts_exact, "errors": errors, "bytes_within_tolerance": bytes_within,
+                     "tolerance": ZRAM_BYTES_TOLERANCE, "foreign_pages_swapped_meanwhile": foreign,
+                     "resident_after_pageout": r.get("resident_after"),
+                     # mkswap's header stays: what the region leaves behind is after-free less before.
+                     "left_after_free_bytes": _left_after_free(r)})
+    return rows
+
+
+def not_judged(row):
+    """Why a validation row's counts cannot be held to the prediction, or None: another process
+    swapped meanwhile (machine-wide counters), or MADV_PAGEOUT left pages of the region resident
+    after its passes (they were never offered to zswap or zram)."""
+    if row.get("foreign_pages_swapped_meanwhile"):
+        return f"other processes stored {row['foreign_pages_swapped_meanwhile']} pages meanwhile"
+    if row.get("resident_after_pageout"):
+        return f"{row['resident_after_pageout']} pages stayed resident after page-out"
+    return None
+
+
+def _verdict(row):
+    return "exact" if row["counts_exact"] else (not_judged(row) or "DIFFER")
+
+
+def _left_after_free(run):
+    after, before = run.get("mm_stat_after_free", {}).get("orig_data_size"), run.get("mm_stat_before", {}).get("orig_data_size")
+    return None if after is None or before is None else after - before
+
+
+def _objects_before(mm):
+    """The object lengths a device held before the run, when its mm_stat tells them: nothing, or
+    one page (the swap header mkswap wrote) compressed to compr_data_size, or stored raw."""
+    pages = (mm.get("orig_data_size") or 0) // cm.PAGE - (mm.get("same_pages") or 0)
+    if pages <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if pages == 1:
+        return np.asarray([cm.PAGE if mm.get("huge_pages") else mm.get("compr_data_size", 0)], dtype=np.int64)
+    raise ResultError(f"the zram device held {pages} pages before the run: its pool cannot be split from the region's")
+
+
+def render_zram_validation(rows, skipped):
+    header = ["compressor", "stored pred", "stored kernel", "same pred", "same kernel", "huge pred", "huge kernel",
+              "zero pred", "zero kernel", "compr MiB pred", "compr MiB kernel", "compr error", "mem_used MiB pred",
+              "mem_used MiB kernel", "mem_used error", "counts"]
+    out = []
+    for r in rows:
+        f = r["figures"]
+        m = lambda k: "-" if f[k]["measured"] is None else str(f[k]["measured"])
+        out.append([r["compressor"], str(f["stored_pages"]["predicted"]), m("stored_pages"), str(f["same_pages"]["predicted"]),
+                    m("same_pages"), str(f["huge_pages"]["predicted"]), m("huge_pages"), str(f["zero_pages"]["predicted"]),
+                    m("zero_pages"), _mib(f["compr_data_bytes"]["predicted"]), _mib(f["compr_data_bytes"]["measured"] or 0),
+                    f"{100 * r['errors']['compr_data_bytes']:+.3f}%", _mib(f["mem_used_bytes"]["predicted"]),
+                    _mib(f["mem_used_bytes"]["measured"] or 0), f"{100 * r['errors']['mem_used_bytes']:+.3f}%",
+                    _verdict(r)])
+    lines = ["", "validation: the sampled pages through a fresh zram device per compressor (its mm_stat; vmstat swpout_zero)"]
+    if rows:
+        lines.append(table(header, out))
+        lines.append(f"bytes: within ±{100 * ZRAM_BYTES_TOLERANCE:g}% expected (compr_data_size is a sum of the "
+                     "compressor's lengths; mem_used_total is zsmalloc pages, rounded per class as modelled)")
+    if skipped:
+        lines.append(f"zram not validated: {skipped}")
+    return "\n".join(lines)
+
+
 def render_validation(rows, refused):
     header = ["compressor", "stored pred", "stored kernel", "zero pred", "zero kernel", "raw pred", "raw kernel",
               "rejected pred", "rejected kernel", "pool pred MiB", "pool kernel MiB", "pool error", "counts"]
@@ -465,8 +774,7 @@ def render_validation(rows, refused):
                     m("zero_pages"), str(f["incompressible_pages"]["predicted"]), m("incompressible_pages"),
                     str(f["rejected_pages"]["predicted"]), m("rejected_pages"), _mib(f["pool_bytes"]["predicted"]), _mib(f["pool_bytes"]["measured"] or 0),
                     f"{100 * r['pool_error']:+.3f}%",
-                    "exact" if r["counts_exact"] else ("DIFFER" if not r["foreign_pages_swapped_meanwhile"] else
-                                                       f"other processes stored {r['foreign_pages_swapped_meanwhile']} pages meanwhile")])
+                    _verdict(r)])
     lines = ["", "validation: the sampled pages through this kernel's zswap (debugfs and vmstat deltas)", table(header, out)]
     if refused:
         lines.append("not validated here (the kernel refused them): " + ", ".join(sorted(refused)))
@@ -507,9 +815,19 @@ def main(args):
         return 1
 
 
+def _check_rate(args):
+    if args.swapin_rate is not None and args.swapin_rate < 0:
+        raise ResultError(f"--swapin-rate {args.swapin_rate}: accepted: pages per second, 0 or more")
+    if args.swapin_share is not None and not 0 <= args.swapin_share <= 100:
+        raise ResultError(f"--swapin-share {args.swapin_share}: accepted: 0 to 100 (percent of the pages kept out, per minute)")
+    if args.swapin_rate is not None and args.swapin_share is not None:
+        raise ResultError("--swapin-rate and --swapin-share: accepted: one of them (a rate in pages/s, or a share per minute)")
+
+
 def _main(args):
+    _check_rate(args)
     if args.merge:
-        merged = merge_fleet([load_prediction(p) for p in args.merge])
+        merged = merge_fleet([load_prediction(p) for p in args.merge], args.swapin_rate, args.swapin_share, args.merge)
         print(render_fleet(merged))
         if args.json:
             writer.write_json(args.json, {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "fleet"},
@@ -527,8 +845,6 @@ def _main(args):
         version = cm.parse_version(args.kernel_version) if args.kernel_version else running_version()
     except ValueError as e:
         raise ResultError(f"--kernel-version {e}") from None
-    if args.swapin_rate is not None and args.swapin_rate < 0:
-        raise ResultError(f"--swapin-rate {args.swapin_rate}: accepted: pages per second, 0 or more")
     for path in (args.json, args.plot):
         if path:
             writer.check_file(path)
@@ -554,23 +870,51 @@ def _main(args):
     result = estimate(doc, version, chain, args.bootstrap, compressors=comps)
     result["pool_limit"] = pool_limit(doc.get("host_memory_bytes"), args.max_pool_percent, result["rows"])
     print(render(doc, result, version))
+    config, _ = _kernel_config()
+    offer = coldness_offer(config, os.path.exists)
+    cold_rows = []
+    col = doc.get("coldness") or {}
+    if col.get("available") and col.get("state") and any(v in COLD_CODES for v in col["state"]):
+        cold = np.isin(np.asarray(col["state"]), COLD_CODES)
+        cold_rows = estimate(doc, version, chain, args.bootstrap, compressors=comps, subset=cold,
+                             backends=[("zswap", "zsmalloc"), ("zram", "zsmalloc")])["rows"]
+    print(render_coldness(offer, doc, cold_rows))
+    result["coldness"] = {"kernel_offers": offer, "cold_states": [LRU_CODES[c] for c in COLD_CODES],
+                          "cold_rows": cold_rows}
     if result["pool_limit"]["over"]:
         pl = result["pool_limit"]
         print(f"over zswap's pool limit ({pl['percent']:g}% of {_gib(pl['host_memory_bytes'])} GiB = "
               f"{_mib(pl['limit_bytes'])} MiB): {', '.join(pl['over'])}: zswap stops storing at the limit "
               f"(pool_limit_hit) and starts again below {pl['accept_threshold_percent']:g}% of it")
-    kpath, kcost = kernel_cost(args.results or os.environ.get("SWAPBENCH_RESULTS_DIR", "results"), doc.get("host"),
-                               (doc.get("kernel") or {}).get("release"))
+    kdir = args.results or os.environ.get("SWAPBENCH_RESULTS_DIR", "results")
+    release = (doc.get("kernel") or {}).get("release")
+    kpath, kcost = kernel_cost(kdir, doc.get("host"), release)
+    _, kcost_zram = kernel_cost(kdir, doc.get("host"), release, "zram")
     print(render_cost(doc, kpath, kcost, args.swapin_rate))
-    result["kernel_cost"] = {"source": kpath, "per_compressor": kcost}
+    result["kernel_cost"] = {"source": kpath, "per_compressor": kcost, "zram_per_compressor": kcost_zram}
+    result["swapin"] = {"rate_pages_per_s": args.swapin_rate, "share_percent_per_min": args.swapin_share}
+    for row in result["rows"]:
+        row["cpu_cost"] = per_page_cpu(doc, {"zswap": kcost, "zram": kcost_zram}, row["backend"], row["compressor"])
+        u = cpu_at_rate(row["cpu_cost"], row, args.swapin_rate, args.swapin_share)
+        if u:
+            row["cpu"] = u
+    if args.swapin_rate is not None or args.swapin_share is not None:
+        print(render_cpu(result["rows"], args.swapin_rate, args.swapin_share))
     if args.plot:
         plot_saved_vs_cost(result, doc, kcost, args.plot)
     if args.validate:
         result["validation"] = {"rows": compare_validation(doc, measured, running_version(), running_chain_size()),
                                 "refused": measured.get("refused", {}), "kernel": os.uname().release}
-        print(render_validation(result["validation"]["rows"], result["validation"]["refused"]))
+        result["validation"]["zram_rows"] = compare_zram_validation(doc, measured, running_version(), running_chain_size())
+        result["validation"]["zram_skipped"] = measured.get("zram_skipped")
+        result["validation"]["zswap_skipped"] = measured.get("zswap_skipped")
+        if not measured.get("zswap_skipped"):
+            print(render_validation(result["validation"]["rows"], result["validation"]["refused"]))
+        print(render_zram_validation(result["validation"]["zram_rows"], measured.get("zram_skipped")))
         disagree = [r["compressor"] for r in result["validation"]["rows"]
-                    if not r["counts_exact"] and not r["foreign_pages_swapped_meanwhile"]]
+                    if not r["counts_exact"] and not not_judged(r)]
+        disagree += [f"zram/{r['compressor']}" for r in result["validation"]["zram_rows"]
+                     if not r["counts_exact"] and not not_judged(r)]
     if args.json:
         out = {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "prediction"},
                "host": doc.get("host"), "host_memory_bytes": doc.get("host_memory_bytes"),

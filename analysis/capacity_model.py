@@ -39,7 +39,8 @@ RULE_SOURCES = {
     "zswap entry": "mm/zswap.c: struct zswap_entry 64 bytes in 6.1 (rb_node in it), 56 in 6.12 plus an xarray node "
                    "(576 bytes per 64 slots)",
     "zram": "drivers/block/zram/zram_drv.c 6.1/6.12: same-filled pages kept in the table (same_pages); comp_len >= "
-            "zs_huge_class_size stored as PAGE_SIZE (huge_pages); zram_table_entry 16 bytes per disksize page",
+            "zs_huge_class_size stored as PAGE_SIZE (huge_pages, compr_data_size += PAGE_SIZE); zram_table_entry 16 "
+            "bytes per disksize page; 6.12+ zero pages stop at the swap core's zeromap (mm/page_io.c), never in zram",
     "zbud": "mm/zbud.c 6.1: 64-byte chunks, a header chunk, 63 usable, two buddies per page, first fit from the "
             "smallest sufficient unbuddied list, objects over 3968 bytes refused",
     "z3fold": "mm/z3fold.c 6.1: up to three buddies per page after a two-chunk header (88 bytes), headless pages "
@@ -267,14 +268,18 @@ def zswap_outcome(classes, lengths, version, allocator="zsmalloc"):
     return Outcome(stored, pooled, zero_elsewhere, rejected, same, huge)
 
 
-def zram_outcome(classes, lengths, huge_class_size):
+def zram_outcome(classes, lengths, huge_class_size, version=(6, 12)):
+    """zram_write_page: a same-filled page kept as its word in the table (same_pages), a length at
+    or above huge_class_size stored as the raw page (huge_pages). From 6.12 a zero page never
+    reaches zram: the swap core keeps it in its zeromap (swpout_zero), as for zswap."""
     classes = np.asarray(classes)
     lengths = np.asarray(lengths, dtype=np.int64)
-    same = classes != CLASS_DATA
-    huge = ~same & (lengths >= huge_class_size)
-    pooled = np.where(same, 0, np.where(huge, PAGE, lengths))
+    zero_elsewhere = (classes == CLASS_ZERO) if version >= (6, 12) else np.zeros(len(lengths), bool)
+    same = (classes != CLASS_DATA) & ~zero_elsewhere
+    huge = (classes == CLASS_DATA) & (lengths >= huge_class_size)
+    pooled = np.where(classes != CLASS_DATA, 0, np.where(huge, PAGE, lengths))
     n = len(lengths)
-    return Outcome(np.ones(n, bool), pooled, np.zeros(n, bool), np.zeros(n, bool), same, huge)
+    return Outcome(~zero_elsewhere, pooled, zero_elsewhere, np.zeros(n, bool), same, huge)
 
 
 def entry_bytes(backend, version):

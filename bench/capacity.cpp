@@ -90,12 +90,17 @@ nlohmann::json capacity_run(const CapacityOptions& o) {
   std::vector<uint64_t> vanished(sources.size(), 0);
   std::vector<uint8_t> page(kPage), back(kPage);
   capacity::PageReader reader;
+  capacity::LruProbe lru;
+  std::vector<uint8_t> lru_of;
   const uint64_t t0 = now_ns();
   uint64_t read_ns = 0;
 
   for (const auto& st : strata) {
     const auto& src = sources[st.source];
     for (uint64_t idx : capacity::sample_indices(st.population, st.sampled, rng)) {
+      // Before the read: process_vm_readv pins the page with FOLL_TOUCH, which marks it accessed
+      // (mm/gup.c follow_page_pte -> mark_page_accessed): read first, the page would look younger.
+      const auto lru_state = src.kind == "pid" ? lru.state(src.pid, src.page_at(idx)) : capacity::LruState::unknown;
       const uint64_t r0 = now_ns();
       if (!reader.read(src, src.page_at(idx), page.data())) {
         ++vanished[st.source];
@@ -104,6 +109,7 @@ nlohmann::json capacity_run(const CapacityOptions& o) {
       read_ns += now_ns() - r0;
       if (save && std::fwrite(page.data(), 1, kPage, save) != kPage)
         throw std::runtime_error("--save-pages " + o.save_pages + ": write failed");
+      lru_of.push_back(static_cast<uint8_t>(lru_state));
       const auto cls = capacity::classify_page(page.data());
       stratum_of.push_back(static_cast<uint32_t>(st.source));
       class_of.push_back(static_cast<uint8_t>(cls));
@@ -161,6 +167,18 @@ nlohmann::json capacity_run(const CapacityOptions& o) {
   j["compressors"] = jc;
   j["pages"] = {{"count", class_of.size()}, {"stratum", stratum_of}, {"class_codes", {{"0", "zero"}, {"1", "same"}, {"2", "data"}}},
                 {"class", class_of}, {"length", lengths}};
+  {
+    std::ifstream g("/sys/kernel/mm/lru_gen/enabled");
+    std::string lru_gen;
+    g >> lru_gen;
+    j["coldness"] = {{"method", "kernel LRU list per page: /proc/PID/pagemap frame, /proc/kpageflags (read only)"},
+                     {"available", lru.available()}, {"why_not", lru.why_not()},
+                     // With multi-gen LRU on, PG_active no longer says which pages reclaim takes first.
+                     {"lru_gen_enabled", lru_gen.empty() ? nlohmann::json(nullptr) : nlohmann::json(lru_gen)},
+                     {"codes", {{"0", "unknown"}, {"1", "active"}, {"2", "inactive_referenced"}, {"3", "inactive"},
+                                {"4", "off_lru"}}},
+                     {"state", lru_of}};
+  }
   j["cost"] = {{"per_compressor", cost},
                {"clock", "steady_clock around one call per page, data pages only, user space, this process"},
                {"loadavg_at_end", loadavg()}, {"cpus_online", get_nprocs()}};

@@ -37,7 +37,8 @@ Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)"
   app.add_option("--save-pages", o.save_pages, "also write the sampled pages, raw, in record order (for --validate)");
   std::string validate;
   app.add_option("--validate", validate, "root: push these saved pages through zswap with each compressor the kernel "
-                                         "accepts (or --compressor) and write the kernel's figures");
+                                         "accepts, and through a fresh zram device per compressor zram offers (or "
+                                         "--compressor), and write the kernel's figures");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # capacity --validate on a small process: the pages of a Python heap sampled, pushed through zswap
-# with every compressor this kernel accepts; page counts must match the prediction exactly and the
-# pool within 1%; the machine must be given back as found. Bad input exits 2 and changes nothing.
+# with every compressor this kernel accepts and through a fresh zram device per compressor zram
+# offers; page counts must match the prediction exactly, zswap's pool and zram's compr_data_size
+# and mem_used_total within 1%; the zram devices are emptied when the region goes and removed at
+# the end (zram0 untouched); the machine must be given back as found. Bad input exits 2 and changes
+# nothing.
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 cap="$(dirname "$bin")/swapbench-capacity"
@@ -38,21 +41,37 @@ for _ in $(seq 100); do grep -q ready "$work/heap.log" && break; sleep 0.1; done
 cd "$top" || fail "no repository at $top"
 SWAPBENCH_CAPACITY_BIN="$cap" PYTHONPATH="$top" $py -m analysis capacity --pid $heap --sample 4096 --seed 3 --validate \
   --bootstrap 20 --json "$work/pred.json" >"$work/out" 2>&1 || { cat "$work/out"; fail "capacity --validate failed"; }
-cat "$work/out" | tail -8
+cat "$work/out" | tail -14
 $py - "$work/pred.json" <<'PY' || fail "prediction and kernel disagree"
 import json, sys
+from analysis import capacity
 v = json.load(open(sys.argv[1]))["validation"]
 assert v["rows"], "no compressor validated"
 for r in v["rows"]:
     f = r["figures"]
-    if r["foreign_pages_swapped_meanwhile"]:
-        print(f"{r['compressor']}: other processes swapped {r['foreign_pages_swapped_meanwhile']} pages meanwhile: not judged")
+    if capacity.not_judged(r):
+        print(f"{r['compressor']}: {capacity.not_judged(r)}: not judged")
         continue
     assert r["counts_exact"], (r["compressor"], f)
     assert f["stored_pages"]["measured"] > 3000, f
     assert abs(r["pool_error"]) < 0.01, (r["compressor"], r["pool_error"])
     print(f"{r['compressor']}: counts exact, pool error {100 * r['pool_error']:+.3f}%")
+if v.get("zram_skipped"):
+    print(f"zram not validated: {v['zram_skipped']}")
+else:
+    assert v["zram_rows"], "zram offered compressors, but no zram run was compared"
+for r in v["zram_rows"]:
+    f = r["figures"]
+    assert r["left_after_free_bytes"] == 0, ("the device kept pages after the region was freed", r)
+    if capacity.not_judged(r):
+        print(f"zram {r['compressor']}: {capacity.not_judged(r)}: not judged")
+        continue
+    assert r["counts_exact"], ("zram", r["compressor"], f)
+    assert f["stored_pages"]["measured"] > 3000, f
+    assert r["bytes_within_tolerance"], ("zram", r["compressor"], r["errors"])
+    print(f"zram {r['compressor']}: counts exact, compr_data_size {100 * r['errors']['compr_data_bytes']:+.3f}%, "
+          f"mem_used_total {100 * r['errors']['mem_used_bytes']:+.3f}%")
 PY
 kill $heap 2>/dev/null
 expect_state "$work/before" "after --validate"
-pass "capacity --validate: counts exact, pool within 1%, machine restored"
+pass "capacity --validate: counts exact, zswap pool and zram bytes within 1%, machine restored"

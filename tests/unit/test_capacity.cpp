@@ -350,3 +350,38 @@ TEST(CapacityRun, CgroupFolderListsItsProcessesAndTheDocumentIsComplete) {
   swapbench::CapacityOptions none;
   EXPECT_THROW(swapbench::capacity_run(none), InputError);
 }
+
+// kpageflags words by hand (Documentation/admin-guide/mm/pagemap.rst: REFERENCED 2, LRU 5,
+// ACTIVE 6, UNEVICTABLE 18).
+TEST(CapacityColdness, LruStateFromKpageflags) {
+  EXPECT_EQ(lru_state_of(0), LruState::off_lru);
+  EXPECT_EQ(lru_state_of(1ull << 5), LruState::inactive);
+  EXPECT_EQ(lru_state_of((1ull << 5) | (1ull << 2)), LruState::inactive_referenced);
+  EXPECT_EQ(lru_state_of((1ull << 5) | (1ull << 6) | (1ull << 2)), LruState::active);
+  EXPECT_EQ(lru_state_of((1ull << 5) | (1ull << 18)), LruState::off_lru);
+  // pagemap: present bit 63, frame in bits 0-54; a hidden frame (not root) reads as 0.
+  EXPECT_EQ(pfn_of((1ull << 63) | 0x1234), 0x1234u);
+  EXPECT_EQ(pfn_of((1ull << 63) | (1ull << 55) | 7), 7u);  // soft-dirty bit is not part of it
+  EXPECT_EQ(pfn_of(0x1234), 0u);                             // not present
+}
+
+// The sampler records one state per sampled page; without root every state is unknown and the
+// output says why.
+TEST(CapacityColdness, SamplerRecordsAStatePerPage) {
+  swapbench::CapacityOptions o;
+  o.pids = {getpid()};
+  o.sample = 32;
+  o.seed = 5;
+  o.compressors = {"lzo"};
+  const auto j = swapbench::capacity_run(o);
+  const auto n = j["pages"]["count"].get<size_t>();
+  ASSERT_EQ(j["coldness"]["state"].size(), n);
+  if (!j["coldness"]["available"].get<bool>()) {
+    EXPECT_NE(j["coldness"]["why_not"].get<std::string>(), "");
+    for (const auto& s : j["coldness"]["state"]) EXPECT_EQ(s.get<int>(), 0);
+  } else {
+    size_t known = 0;
+    for (const auto& s : j["coldness"]["state"]) known += s.get<int>() != 0;
+    EXPECT_GT(known, 0u);
+  }
+}

@@ -237,6 +237,40 @@ std::vector<int> cgroup_pids(const std::string& dir) {
   return pids;
 }
 
+uint64_t pfn_of(uint64_t v) { return (v & kPresent) ? (v & ((1ull << 55) - 1)) : 0; }
+
+LruState lru_state_of(uint64_t f) {
+  // KPF_REFERENCED 2, KPF_LRU 5, KPF_ACTIVE 6, KPF_UNEVICTABLE 18
+  const auto bit = [&](int b) { return (f >> b) & 1; };
+  if (!bit(5) || bit(18)) return LruState::off_lru;
+  if (bit(6)) return LruState::active;
+  return bit(2) ? LruState::inactive_referenced : LruState::inactive;
+}
+
+LruProbe::LruProbe() {
+  kpf_ = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+  if (kpf_ < 0) why_ = std::string("/proc/kpageflags: ") + std::strerror(errno) + " (it needs root: CAP_SYS_ADMIN)";
+}
+
+LruProbe::~LruProbe() {
+  if (kpf_ >= 0) close(kpf_);
+  if (pm_ >= 0) close(pm_);
+}
+
+LruState LruProbe::state(int pid, uint64_t addr) {
+  if (kpf_ < 0) return LruState::unknown;
+  if (pm_pid_ != pid) {
+    if (pm_ >= 0) close(pm_);
+    pm_ = open(("/proc/" + std::to_string(pid) + "/pagemap").c_str(), O_RDONLY | O_CLOEXEC);
+    pm_pid_ = pid;
+  }
+  uint64_t v = 0, f = 0;
+  if (pm_ < 0 || pread(pm_, &v, 8, static_cast<off_t>(addr / kPage * 8)) != 8) return LruState::unknown;
+  const uint64_t pfn = pfn_of(v);
+  if (!pfn || pread(kpf_, &f, 8, static_cast<off_t>(pfn * 8)) != 8) return LruState::unknown;
+  return lru_state_of(f);
+}
+
 PageReader::~PageReader() {
   if (fd_ >= 0) close(fd_);
 }

@@ -81,6 +81,35 @@ class PageReader {
   std::string fd_path_;
 };
 
+// Coldness as the kernel's reclaim sees it, read without changing anything: the page's frame
+// from /proc/PID/pagemap (root sees frame numbers), then its flags in /proc/kpageflags (KPF_LRU,
+// KPF_ACTIVE, KPF_REFERENCED, KPF_UNEVICTABLE). On the classic two-list LRU the inactive anon
+// list is what reclaim swaps first. The alternatives all change state first (soft-dirty:
+// clear_refs write-protects the process's pages; idle page tracking: sets idle bits machine-wide;
+// DAMON: clears the accessed bits of the target's page tables), so they are not used on a process
+// the suite does not own.
+enum class LruState : uint8_t { unknown = 0, active = 1, inactive_referenced = 2, inactive = 3, off_lru = 4 };
+// Pure: the state from a kpageflags word (Documentation/admin-guide/mm/pagemap.rst bit numbers).
+LruState lru_state_of(uint64_t kpageflags);
+// Pure: the frame number of a pagemap entry, or 0 (not present, or hidden from the reader).
+uint64_t pfn_of(uint64_t pagemap_entry);
+
+class LruProbe {
+ public:
+  LruProbe();  // opens /proc/kpageflags if readable; available() says whether it is
+  ~LruProbe();
+  LruProbe(const LruProbe&) = delete;
+  LruProbe& operator=(const LruProbe&) = delete;
+  bool available() const { return kpf_ >= 0; }
+  const std::string& why_not() const { return why_; }
+  // The state of the page at addr of pid now (unknown when it cannot be told).
+  LruState state(int pid, uint64_t addr);
+
+ private:
+  int kpf_ = -1, pm_ = -1, pm_pid_ = 0;
+  std::string why_;
+};
+
 struct Stratum {
   std::size_t source;
   uint64_t population, sampled;
