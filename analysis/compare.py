@@ -10,6 +10,8 @@ verdicts, never merged with them. Exit status: 0 no regression, 1 a set slower b
 threshold, a failed check or more instructions counted, 2 an error (bad input, refused sets,
 counts from different QEMU versions, CPU models, icount modes or sources).
 """
+import numpy as np
+
 from analysis import exact, metrics, stats, store
 from analysis.errors import ResultError
 from analysis.load import SetId, load
@@ -129,7 +131,7 @@ def compare(A, B, args):
     ex = exact.compare(A, B, common, args.force)
     warnings_ += ex["warnings"]
     metric = metrics.get(args.metric)
-    rows, checks, few, not_compared = [], [], {}, {}
+    rows, checks, few, not_compared, host_differs = [], [], {}, {}, []
     for n in common:
         sa, sb = A.sets[n], B.sets[n]
         for m in metrics.checks_for(sa.kind):
@@ -156,10 +158,15 @@ def compare(A, B, args):
             if len(v) < stats.MIN_REPS:
                 few.setdefault((tag, len(v)), []).append(n)
         r = stats.compare_samples(a, b, threshold, args.alpha, higher_is_better=metric.direction == metrics.HIGHER)
+        host = host_ratio(sa, sb)
+        if host is not None and abs(host - 1) > threshold:
+            host_differs.append((n, host))
         rows.append({"set": n, "id": sa.id.fields(), "reps_a": len(a), "reps_b": len(b),
                      "median_a": float(r["median_a"]), "median_b": float(r["median_b"]),
                      "ratio": float(r["ratio"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
                      "p": float(r["p"]), "verdict": str(r["verdict"]),
+                     "outliers_a": stats.tukey_outliers(a), "outliers_b": stats.tukey_outliers(b),
+                     "host_ratio": host,
                      "inject_ns_a": sa.inject_ns, "inject_ns_b": sb.inject_ns})
     for (tag, k), names in sorted(few.items()):
         which = names[0] if len(names) == 1 else f"{len(names)} sets ({names[0]}, ...)"
@@ -170,6 +177,13 @@ def compare(A, B, args):
         warnings_.append(f"not compared on {args.metric}: {', '.join(names)}: {kind} sets have no {args.metric} "
                          f"(theirs: {', '.join(own) if own else 'none declared in analysis/metrics.py'}"
                          f"{'; checked below' if metrics.checks_for(kind) else ''})")
+    if host_differs:
+        worst = max(host_differs, key=lambda x: abs(x[1] - 1))
+        warnings_.append(f"the host ran at a different speed on the two sides in {len(host_differs)} set(s), by more "
+                         f"than the {threshold * 100:.2f}% threshold (worst {worst[0]}: B's host "
+                         f"{abs(worst[1] - 1) * 100:.1f}% {'slower' if worst[1] > 1 else 'faster'} than A's, by the "
+                         "reference loop timed between faults): a verdict of that size there may be the host's, "
+                         "not the kernel's; rerun both sides on a quiet machine, or give several runs per side")
     if source.startswith("calibrated") and A.date != B.date:
         warnings_.append("A and B are separate runs; the calibrated threshold measures noise within one run. On a "
                          "shared host separate runs can differ far more (the dev VM: the same kernel's zswap "
@@ -191,6 +205,15 @@ def compare(A, B, args):
             "refused": refused, "warnings": warnings_, "errors": errors, "exit_status": status}
 
 
+def host_ratio(sa, sb):
+    """B's host reference over A's for one set (>1: B's host ran slower), None where either side has
+    no reference (results made before workloads/host_ref.h)."""
+    ha, hb = sa.host_ref_ns(), sb.host_ref_ns()
+    if not ha.size or not hb.size:
+        return None
+    return float(np.median(hb) / np.median(ha))
+
+
 def check_row(sa, sb, m):
     """A check metric (any non-zero is a failure) on one set of A and of B. Every repetition counts,
     valid or not: a stale page is the finding itself, and the run marks such a set invalid. A zero
@@ -206,9 +229,16 @@ def check_row(sa, sb, m):
     return {"set": sa.name, "id": sa.id.fields(), "metric": m.name, "a": a, "b": b, "verdict": verdict}
 
 
+def _outl(o):
+    return f"{o['mild']}m{o['severe']}s" if o else "-"
+
+
 def _row_cells(r, label, metric):
+    host = r.get("host_ratio")
     return [label, metric.fmt(r["median_a"]), metric.fmt(r["median_b"]), f"{r['ratio']:.4f}",
-            f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]", fmt_p(r["p"]), r["verdict"]]
+            f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]", fmt_p(r["p"]), r["verdict"],
+            f"{_outl(r.get('outliers_a'))} {_outl(r.get('outliers_b'))}",
+            "-" if host is None else f"{host:.3f}"]
 
 
 def _check_cells(c, label):
@@ -225,7 +255,7 @@ def _meaning(doc):
     return doc["metric_meaning"] + ("; higher is better, so slower means B lower" if higher else "")
 
 
-HEADER = ["set", "A", "B", "B/A", "95% CI", "p (MWU)", "verdict"]
+HEADER = ["set", "A", "B", "B/A", "95% CI", "p (MWU)", "verdict", "outliers A B", "host B/A"]
 CHECK_HEADER = ["set", "check", "A", "B", "verdict"]
 CHECK_NOTE = "exact counts where any non-zero is a failure, over every repetition"
 
@@ -245,7 +275,8 @@ def render_text(doc):
         out.append(f"\n{counts[stats.SLOWER]} slower, {counts[stats.FASTER]} faster, {counts[stats.NOISE]} within "
                    f"noise. Threshold {doc['threshold'] * 100:.2f}% ({doc['threshold_source']}); "
                    f"alpha {doc['alpha']}; slower/faster only when the whole 95% interval is beyond the "
-                   "threshold and p < alpha.")
+                   "threshold and p < alpha. outliers: mild (m) and severe (s) repetitions by Tukey's fences, "
+                   "kept; host B/A: the reference loop's time in B over A's during the set (>1: B's host slower).")
     out += exact_text(doc)
     if doc["checks"]:
         labels, _ = short_labels(row_ids(doc["checks"]))

@@ -57,6 +57,35 @@ def verdict(lo, hi, p, threshold, alpha=ALPHA, higher_is_better=False):
     return out if out.shape else out.item()
 
 
+def tukey_outliers(values):
+    """Outliers flagged, never dropped (criterion.rs's Tukey fences): counts of mild (beyond 1.5 IQR,
+    within 3) and severe (beyond 3 IQR) values, low and high. Over the per-repetition statistic the
+    verdict uses, not over pages (bench/outliers.h says why); quartiles interpolated linearly,
+    numpy's default and the C++ run summary's, so both flag the same repetitions. Fewer than 4
+    values fence nothing."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    out = {"n": int(v.size), "mild": 0, "severe": 0, "low_mild": 0, "low_severe": 0, "high_mild": 0,
+           "high_severe": 0, "fences": None}
+    if v.size < 4:
+        return out
+    q1, q3 = np.quantile(v, [0.25, 0.75])
+    iqr = q3 - q1
+    f = [q1 - 3 * iqr, q1 - 1.5 * iqr, q3 + 1.5 * iqr, q3 + 3 * iqr]
+    out["low_severe"] = int(np.sum(v < f[0]))
+    out["low_mild"] = int(np.sum((v >= f[0]) & (v < f[1])))
+    out["high_mild"] = int(np.sum((v > f[2]) & (v <= f[3])))
+    out["high_severe"] = int(np.sum(v > f[3]))
+    out["mild"], out["severe"] = out["low_mild"] + out["high_mild"], out["low_severe"] + out["high_severe"]
+    out["fences"] = [float(x) for x in f]
+    return out
+
+
+def fmt_outliers(o):
+    """'1 mild, 0 severe of 10' as the report and compare say it."""
+    return f"{o['mild']} mild, {o['severe']} severe of {o['n']}"
+
+
 # Exact counts (instructions, calls: analysis/metrics.py kind "exact") have their own rule, no
 # statistics: a count that repeats from boot to boot differs or it does not. The spread seen
 # between the repetitions and boots of each side (normally zero) is what "differs" must exceed.

@@ -185,6 +185,7 @@ int run_command(const RunOptions& o) {
                               : json{{"version", "none"}, {"reason", b->memcg_reason}};
     sbctx["debugfs_mounted_by_suite"] = b->debugfs && b->debugfs->mounted_by_us();
   }
+  sbctx["set_noise"] = set_noise(scs, runner.records);
   const json doc =
       result_document(rep.context, sbctx, benchmark_entries(scs, runner.records, rep, p.repetitions, topo.cpu_model));
   b.reset();  // give the machine back before anything else can fail
