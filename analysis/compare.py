@@ -10,6 +10,8 @@ verdicts, never merged with them. Exit status: 0 no regression, 1 a set slower b
 threshold, a failed check or more instructions counted, 2 an error (bad input, refused sets,
 counts from different QEMU versions, CPU models, icount modes or sources).
 """
+import os
+
 import numpy as np
 
 from analysis import exact, metrics, stats, store
@@ -29,8 +31,9 @@ EXIT_OK, EXIT_REGRESSION, EXIT_ERROR = 0, 1, 2
 
 
 def add_arguments(p):
-    p.add_argument("a", metavar="A.json", help="the base result")
-    p.add_argument("b", metavar="B.json", help="the result judged against A")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="A.json B.json (one run per side); A1.json A2.json ... -- B1.json B2.json ... (several "
+                        "runs per side, options before the --); or two folders, each holding one side's runs")
     p.add_argument("--metric", default="p50", choices=sorted(metrics.statistics()),
                    help="per-repetition statistic compared (default p50: the median page, robust to the "
                         "few slow pages a repetition can catch)")
@@ -104,9 +107,72 @@ def resolve_threshold(args, A):
                                "./swapbench calibrate, as root, measures one)")
 
 
-def compare(A, B, args):
-    """Returns the comparison document; raises ResultError for what cannot be compared at all."""
+# What must be equal between the runs of one side: they are repetitions of one measurement.
+SIDE_FIELDS = (("kernel", lambda R: R.kernel), ("accelerator", lambda R: R.accelerator),
+               ("cpu", lambda R: R.sb.get("cpu_model", "?")),
+               ("kernel config", lambda R: R.sb.get("kernel", {}).get("config_fnv1a64", "")))
+
+ONE_RUN_SCOPE = ("one run per side: the verdict covers within-run noise only (the repetitions of one run share its "
+                 "host's state); separate runs on a shared host can differ by far more (the dev VM: 40%). Give "
+                 "several runs per side (A1.json A2.json ... -- B1.json ...) for a between-run verdict")
+
+
+def split_sides(argv):
+    """(argv without the side separator, side B's paths or None). argparse drops a '--', so the
+    sides are split before it parses: options go before the '--', B's paths after it."""
+    argv = list(argv)
+    if len(argv) > 0 and argv[0] == "compare" and "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1:]
+    return argv, None
+
+
+def side_paths(args):
+    """([A's files], [B's files]) from the positional paths: two files, two folders, or '--'."""
+    side_b = getattr(args, "side_b", None)
+    if side_b is not None:
+        a, b = list(args.paths), list(side_b)
+        if not b:
+            raise ResultError("nothing after '--': give side B's result files after it (A1.json ... -- B1.json ...)")
+    elif len(args.paths) == 2:
+        a, b = [args.paths[0]], [args.paths[1]]
+    else:
+        raise ResultError(f"{len(args.paths)} paths without '--': give A.json B.json, two folders, or "
+                          "A1.json A2.json ... -- B1.json B2.json ...")
+
+    def expand(side, tag):
+        if len(side) == 1 and os.path.isdir(side[0]):
+            files = sorted(os.path.join(side[0], f) for f in os.listdir(side[0]) if f.endswith(".json"))
+            if not files:
+                raise ResultError(f"{side[0]}: side {tag} is a folder with no .json result in it")
+            return files
+        for x in side:
+            if os.path.isdir(x):
+                raise ResultError(f"{x}: a folder among several paths; give one folder per side, or files")
+        return side
+    return expand(a, "A"), expand(b, "B")
+
+
+def check_side(runs, tag, force, warnings_):
+    """Refuses runs of one side that are not runs of the same kernel on the same machine."""
+    for name, get in SIDE_FIELDS:
+        vals = sorted({str(get(R)) for R in runs})
+        if len(vals) > 1:
+            msg = f"the runs of side {tag} differ in {name}: {', '.join(vals)}; a side's runs must measure one thing"
+            if not force:
+                raise ResultError(msg + " (--force compares them anyway)")
+            warnings_.append(msg + " (--force)")
+
+
+def compare(A, B, args, more_a=(), more_b=()):
+    """Returns the comparison document; raises ResultError for what cannot be compared at all.
+    A, B: the first run of each side (context, exact counts, checks); more_a, more_b: further runs,
+    which make the timed statistics a hierarchical bootstrap over runs (stats.compare_runs)."""
     warnings_, refused, errors = [], [], []
+    runs_a, runs_b = [A, *more_a], [B, *more_b]
+    several = len(runs_a) > 1 or len(runs_b) > 1
+    check_side(runs_a, "A", args.force, warnings_)
+    check_side(runs_b, "B", args.force, warnings_)
     if A.accelerator != B.accelerator:
         msg = (f"accelerators differ: A ran on {A.accelerator}, B on {B.accelerator}; emulated and native "
                "timings are not comparable")
@@ -114,7 +180,7 @@ def compare(A, B, args):
             raise ResultError(msg + " (--force compares them anyway)")
         warnings_.append(msg + " (--force)")
     threshold, source = resolve_threshold(args, A)
-    common = [n for n in A.sets if n in B.sets]
+    common = [n for n in A.sets if all(n in R.sets for R in runs_a + runs_b)]
     if not common:
         raise ResultError(f"no set is in both files: A has {', '.join(list(A.sets)[:4])}...; "
                           f"B has {', '.join(list(B.sets)[:4])}...")
@@ -135,7 +201,9 @@ def compare(A, B, args):
     for n in common:
         sa, sb = A.sets[n], B.sets[n]
         for m in metrics.checks_for(sa.kind):
-            c = check_row(sa, sb, m)
+            # Every B run is checked: a stale page in any of them fails.
+            cs = [check_row(sa, R.sets[n], m) for R in runs_b]
+            c = next((x for x in cs if x.get("verdict") == FAILED), next((x for x in cs if x.get("refused")), cs[0]))
             if c.get("refused"):
                 refused.append(c["refused"])
             else:
@@ -143,12 +211,15 @@ def compare(A, B, args):
         if not metric.applies_to(sa.kind):
             not_compared.setdefault(sa.kind, []).append(n)
             continue
-        bad = [(tag, s.invalid_reason()) for tag, s in (("A", sa), ("B", sb)) if s.invalid_reason()]
+        bad = [(f"{tag}{i + 1 if several else ''}", R.sets[n].invalid_reason())
+               for tag, side in (("A", runs_a), ("B", runs_b)) for i, R in enumerate(side) if R.sets[n].invalid_reason()]
         if bad:
             for tag, why in bad:
                 refused.append({"set": n, "file": tag, "reason": why})
             continue
-        a, b = sa.values(args.metric), sb.values(args.metric)
+        per_run_a = [R.sets[n].values(args.metric) for R in runs_a]
+        per_run_b = [R.sets[n].values(args.metric) for R in runs_b]
+        a, b = np.concatenate(per_run_a), np.concatenate(per_run_b)
         if len(a) < 2 or len(b) < 2:
             refused.append({"set": n, "file": "A" if len(a) < 2 else "B",
                             "reason": f"{min(len(a), len(b))} repetition(s): an interval needs at least 2 "
@@ -157,11 +228,19 @@ def compare(A, B, args):
         for tag, v in (("A", a), ("B", b)):
             if len(v) < stats.MIN_REPS:
                 few.setdefault((tag, len(v)), []).append(n)
-        r = stats.compare_samples(a, b, threshold, args.alpha, higher_is_better=metric.direction == metrics.HIGHER)
-        host = host_ratio(sa, sb)
+        hib = metric.direction == metrics.HIGHER
+        if several:
+            if min(len(v) for v in per_run_a + per_run_b) < 1:
+                refused.append({"set": n, "file": "A or B", "reason": "a run without a repetition of this set"})
+                continue
+            r = stats.compare_runs(per_run_a, per_run_b, threshold, args.alpha, higher_is_better=hib)
+        else:
+            r = stats.compare_samples(a, b, threshold, args.alpha, higher_is_better=hib)
+        host = host_ratio([R.sets[n] for R in runs_a], [R.sets[n] for R in runs_b])
         if host is not None and abs(host - 1) > threshold:
             host_differs.append((n, host))
         rows.append({"set": n, "id": sa.id.fields(), "reps_a": len(a), "reps_b": len(b),
+                     "runs_a": len(runs_a), "runs_b": len(runs_b),
                      "median_a": float(r["median_a"]), "median_b": float(r["median_b"]),
                      "ratio": float(r["ratio"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
                      "p": float(r["p"]), "verdict": str(r["verdict"]),
@@ -184,7 +263,11 @@ def compare(A, B, args):
                          f"{abs(worst[1] - 1) * 100:.1f}% {'slower' if worst[1] > 1 else 'faster'} than A's, by the "
                          "reference loop timed between faults): a verdict of that size there may be the host's, "
                          "not the kernel's; rerun both sides on a quiet machine, or give several runs per side")
-    if source.startswith("calibrated") and A.date != B.date:
+    if several and min(len(runs_a), len(runs_b)) < 5:
+        warnings_.append(f"{len(runs_a)} run(s) of A and {len(runs_b)} of B: with fewer than 5 runs per side the "
+                         "bootstrap over runs has few distinct draws and its interval is narrower than the truth; "
+                         "8 or more runs per side give a between-run verdict worth its name")
+    if source.startswith("calibrated") and A.date != B.date and not several:
         warnings_.append("A and B are separate runs; the calibrated threshold measures noise within one run. On a "
                          "shared host separate runs can differ far more (the dev VM: the same kernel's zswap "
                          "swap-in 40% slower an hour later): check with two runs of the same kernel first")
@@ -194,8 +277,10 @@ def compare(A, B, args):
         EXIT_REGRESSION if (any(r["verdict"] == stats.SLOWER for r in rows)
                             or any(c["verdict"] == FAILED for c in checks)
                             or any(exact.is_worse(r) for r in ex["rows"])) else EXIT_OK)
-    return {"schema": SCHEMA, "a": {"path": A.path, "label": A.label()},
-            "b": {"path": B.path, "label": B.label()}, "metric": args.metric,
+    return {"schema": SCHEMA, "a": {"path": A.path, "label": A.label(), "paths": [R.path for R in runs_a]},
+            "b": {"path": B.path, "label": B.label(), "paths": [R.path for R in runs_b]}, "metric": args.metric,
+            "scope": (f"between runs: hierarchical bootstrap over {len(runs_a)} run(s) of A and {len(runs_b)} of B, "
+                      "then their repetitions" if several else ONE_RUN_SCOPE),
             "metric_meaning": metric.meaning, "metric_unit": metric.unit, "metric_direction": metric.direction,
             "metric_kind": metric.kind, "threshold": threshold, "threshold_source": source,
             "alpha": args.alpha, "confidence": stats.CONFIDENCE, "context": context_diff(A, B),
@@ -205,10 +290,11 @@ def compare(A, B, args):
             "refused": refused, "warnings": warnings_, "errors": errors, "exit_status": status}
 
 
-def host_ratio(sa, sb):
-    """B's host reference over A's for one set (>1: B's host ran slower), None where either side has
-    no reference (results made before workloads/host_ref.h)."""
-    ha, hb = sa.host_ref_ns(), sb.host_ref_ns()
+def host_ratio(sets_a, sets_b):
+    """B's host reference over A's for one set, over every run of each side (>1: B's host ran
+    slower), None where either side has no reference (results made before workloads/host_ref.h)."""
+    ha = np.concatenate([s.host_ref_ns() for s in sets_a])
+    hb = np.concatenate([s.host_ref_ns() for s in sets_b])
     if not ha.size or not hb.size:
         return None
     return float(np.median(hb) / np.median(ha))
@@ -261,7 +347,9 @@ CHECK_NOTE = "exact counts where any non-zero is a failure, over every repetitio
 
 
 def render_text(doc):
-    out = [f"A: {doc['a']['path']}  ({doc['a']['label']})", f"B: {doc['b']['path']}  ({doc['b']['label']})", ""]
+    out = [f"{tag.upper()}: {p}" + (f"  ({doc[tag]['label']})" if i == 0 else "")
+           for tag in ("a", "b") for i, p in enumerate(doc[tag].get("paths") or [doc[tag]["path"]])]
+    out += [f"scope: {doc['scope']}", ""]
     out.append(table(["context", "A", "B", ""],
                      [[f, a, b, "" if a == b else "differs"] for f, a, b in doc["context"]], numeric=False))
     out.append("")
@@ -325,6 +413,7 @@ def exact_text(doc):
 def render_markdown(doc):
     out = ["# swapbench compare", "", f"- A: `{doc['a']['path']}` ({doc['a']['label']})",
            f"- B: `{doc['b']['path']}` ({doc['b']['label']})", "", "## Context", ""]
+    out += [f"- scope: {doc['scope']}", ""]
     out.append(markdown_table(["", "A", "B"], [[f + (" **(differs)**" if a != b else ""), a, b]
                                                for f, a, b in doc["context"]]))
     metric = metrics.get(doc["metric"])
@@ -352,7 +441,9 @@ def main(args):
     for path in (args.json, args.markdown):
         if path:
             check_file(path)  # before the work: a bad output path must not cost a comparison
-    doc = compare(load(args.a), load(args.b), args)
+    pa, pb = side_paths(args)
+    ra, rb = [load(p) for p in pa], [load(p) for p in pb]
+    doc = compare(ra[0], rb[0], args, ra[1:], rb[1:])
     print(render_text(doc))
     if args.json:
         write_json(args.json, doc)
