@@ -93,8 +93,23 @@ def check_options(args):
         raise ResultError(f"--alpha {alpha}: a significance level in (0, 1), e.g. 0.05")
 
 
-def resolve_threshold(args, A):
-    """(relative threshold, where it came from)."""
+def resolve_threshold(args, A, B=None, several=False):
+    """(relative threshold, where it came from). One run per side from separate runs: the larger of
+    the within-run threshold and this machine's between-run calibration, where one exists."""
+    t, source = within_run_threshold(args, A)
+    if args.threshold is not None or several or B is None or A.date == B.date:
+        return t, source
+    btw = store.find_between_runs(A.machine_key(), args.metric, args.calibrations)
+    if btw and btw[0]["between_run_threshold"] > t:
+        doc, path = btw
+        return doc["between_run_threshold"], (f"between-run calibration of this machine ({path}, {doc['n_runs']} "
+                                              f"runs, {doc['date']}): separate runs differ by up to "
+                                              f"{doc['between_run_threshold'] * 100:.2f}% 19 times in 20")
+    return t, source
+
+
+def within_run_threshold(args, A):
+    """(relative threshold, where it came from), for repetitions of one run."""
     check_options(args)
     if args.threshold is not None:
         return args.threshold / 100, f"--threshold {args.threshold}%"
@@ -179,7 +194,7 @@ def compare(A, B, args, more_a=(), more_b=()):
         if not args.force:
             raise ResultError(msg + " (--force compares them anyway)")
         warnings_.append(msg + " (--force)")
-    threshold, source = resolve_threshold(args, A)
+    threshold, source = resolve_threshold(args, A, B, several)
     common = [n for n in A.sets if all(n in R.sets for R in runs_a + runs_b)]
     if not common:
         raise ResultError(f"no set is in both files: A has {', '.join(list(A.sets)[:4])}...; "
@@ -280,7 +295,11 @@ def compare(A, B, args, more_a=(), more_b=()):
     return {"schema": SCHEMA, "a": {"path": A.path, "label": A.label(), "paths": [R.path for R in runs_a]},
             "b": {"path": B.path, "label": B.label(), "paths": [R.path for R in runs_b]}, "metric": args.metric,
             "scope": (f"between runs: hierarchical bootstrap over {len(runs_a)} run(s) of A and {len(runs_b)} of B, "
-                      "then their repetitions" if several else ONE_RUN_SCOPE),
+                      "then their repetitions" if several
+                      else ONE_RUN_SCOPE + ("; the threshold is this machine's between-run spread"
+                                            if source.startswith("between-run") else
+                                            "; ./swapbench calibrate --between-runs 8 measures this machine's "
+                                            "between-run spread, which compare then uses")),
             "metric_meaning": metric.meaning, "metric_unit": metric.unit, "metric_direction": metric.direction,
             "metric_kind": metric.kind, "threshold": threshold, "threshold_source": source,
             "alpha": args.alpha, "confidence": stats.CONFIDENCE, "context": context_diff(A, B),
