@@ -10,10 +10,12 @@
 
 namespace swapbench {
 
-// 256 dependent steps: about 0.5 us at 2.6 GHz (a multiply's latency is 3-4 cycles), long against
-// the clock's own cost yet, every 64 pages, about 0.2% of a zswap swap-in set's time.
-inline constexpr int kHostRefIterations = 256;
-inline constexpr uint64_t kHostRefEvery = 64;
+// 1024 dependent steps: about 1.2 us on the dev VM. Long against the clock's granularity: the
+// fenced TSC reads there advance in 10 ns steps (26 ticks at 2.6 GHz), so a 300 ns loop (256
+// steps, tried first) could only say 290 or 300, 3% apart; at 1.2 us a step is 0.8%. Every 128
+// pages: about 0.2% of a zswap swap-in set's time, outside every timed window.
+inline constexpr int kHostRefIterations = 1024;
+inline constexpr uint64_t kHostRefEvery = 128;
 
 inline uint64_t host_reference_ns() {
   uint64_t x = 0x9e3779b97f4a7c15ull;
