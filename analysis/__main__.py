@@ -13,6 +13,9 @@ EXAMPLES = {
   ./swapbench compare results/base.json results/patched.json
   ./swapbench compare A.json B.json --metric p99 --markdown ab.md --json ab.json
   ./swapbench compare A.json B.json --threshold 2 --alpha 0.01
+  ./swapbench compare --json ab.json base1.json base2.json base3.json -- patched1.json patched2.json patched3.json
+  ./swapbench compare results/base-runs/ results/patched-runs/      every .json in each folder is one run
+(with several runs per side: a hierarchical bootstrap over runs, then repetitions; options before the --)
 exit status: 0 no regression, 1 a set slower beyond the threshold or a failed check (stale pages),
 2 an error (bad input, refused sets, an output that cannot be written)""",
     "calibrate": """examples:
@@ -53,7 +56,10 @@ def build_parser():
 
 def main(argv=None):
     p = build_parser()
+    argv, side_b = compare.split_sides(sys.argv[1:] if argv is None else argv)
     args = p.parse_args(argv)  # bad flags: argparse prints usage and exits 2, our error status
+    if args.verb == "compare":
+        args.side_b = side_b
     try:
         return args.main(args)
     except (ResultError, OutputError) as e:

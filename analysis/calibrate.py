@@ -11,6 +11,7 @@ user's run has by default) and judge each with the very rule `compare` uses:
 The noise threshold stored for `compare` is the 95th percentile of |A'/A - 1| over the A/A
 experiments: what two identical K-repetition sets differ by 19 times out of 20 on this machine.
 """
+import argparse
 import os
 import subprocess
 import sys
@@ -53,6 +54,12 @@ def add_arguments(p):
                    help="resampled experiments per comparison (default %(default)s)")
     p.add_argument("--from", dest="from_run", metavar="RUN.json",
                    help="analyse an earlier `run --suite calibrate` result instead of measuring")
+    p.add_argument("--between-runs", type=int, metavar="N",
+                   help="instead: run the quick suite N times (separate processes) and measure the A/A spread "
+                        "between runs; compare then uses it for one run per side (8 or more on a quiet machine; "
+                        "--pages and --pool size each run)")
+    p.add_argument("--from-runs", nargs="+", metavar="RUN.json",
+                   help="with --between-runs: analyse these earlier runs of one kernel instead of measuring")
 
 
 def measure(args, run_out):
@@ -254,6 +261,14 @@ def check_options(args):
 def main(args):
     t0 = time.monotonic()
     check_options(args)
+    if args.between_runs is not None or args.from_runs:
+        if args.between_runs is not None and args.between_runs < 2:
+            raise ResultError(f"--between-runs {args.between_runs}: at least 2 runs")
+        if args.out:
+            check_file(args.out)
+        from analysis import between_runs, compare  # compare's threshold rule, for one file per side
+        ns = argparse.Namespace(threshold=None, metric=args.metric, calibrations=None)
+        return between_runs.main(args, lambda R: compare.within_run_threshold(ns, R))
     if args.out:
         check_file(args.out)
     if not (args.from_run and args.out):

@@ -10,6 +10,10 @@ verdicts, never merged with them. Exit status: 0 no regression, 1 a set slower b
 threshold, a failed check or more instructions counted, 2 an error (bad input, refused sets,
 counts from different QEMU versions, CPU models, icount modes or sources).
 """
+import os
+
+import numpy as np
+
 from analysis import exact, metrics, stats, store
 from analysis.errors import ResultError
 from analysis.load import SetId, load
@@ -27,8 +31,9 @@ EXIT_OK, EXIT_REGRESSION, EXIT_ERROR = 0, 1, 2
 
 
 def add_arguments(p):
-    p.add_argument("a", metavar="A.json", help="the base result")
-    p.add_argument("b", metavar="B.json", help="the result judged against A")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="A.json B.json (one run per side); A1.json A2.json ... -- B1.json B2.json ... (several "
+                        "runs per side, options before the --); or two folders, each holding one side's runs")
     p.add_argument("--metric", default="p50", choices=sorted(metrics.statistics()),
                    help="per-repetition statistic compared (default p50: the median page, robust to the "
                         "few slow pages a repetition can catch)")
@@ -88,8 +93,23 @@ def check_options(args):
         raise ResultError(f"--alpha {alpha}: a significance level in (0, 1), e.g. 0.05")
 
 
-def resolve_threshold(args, A):
-    """(relative threshold, where it came from)."""
+def resolve_threshold(args, A, B=None, several=False):
+    """(relative threshold, where it came from). One run per side from separate runs: the larger of
+    the within-run threshold and this machine's between-run calibration, where one exists."""
+    t, source = within_run_threshold(args, A)
+    if args.threshold is not None or several or B is None or A.date == B.date:
+        return t, source
+    btw = store.find_between_runs(A.machine_key(), args.metric, args.calibrations)
+    if btw and btw[0]["between_run_threshold"] > t:
+        doc, path = btw
+        return doc["between_run_threshold"], (f"between-run calibration of this machine ({path}, {doc['n_runs']} "
+                                              f"runs, {doc['date']}): separate runs differ by up to "
+                                              f"{doc['between_run_threshold'] * 100:.2f}% 19 times in 20")
+    return t, source
+
+
+def within_run_threshold(args, A):
+    """(relative threshold, where it came from), for repetitions of one run."""
     check_options(args)
     if args.threshold is not None:
         return args.threshold / 100, f"--threshold {args.threshold}%"
@@ -102,17 +122,80 @@ def resolve_threshold(args, A):
                                "./swapbench calibrate, as root, measures one)")
 
 
-def compare(A, B, args):
-    """Returns the comparison document; raises ResultError for what cannot be compared at all."""
+# What must be equal between the runs of one side: they are repetitions of one measurement.
+SIDE_FIELDS = (("kernel", lambda R: R.kernel), ("accelerator", lambda R: R.accelerator),
+               ("cpu", lambda R: R.sb.get("cpu_model", "?")),
+               ("kernel config", lambda R: R.sb.get("kernel", {}).get("config_fnv1a64", "")))
+
+ONE_RUN_SCOPE = ("one run per side: the verdict covers within-run noise only (the repetitions of one run share its "
+                 "host's state); separate runs on a shared host can differ by far more (the dev VM: 40%). Give "
+                 "several runs per side (A1.json A2.json ... -- B1.json ...) for a between-run verdict")
+
+
+def split_sides(argv):
+    """(argv without the side separator, side B's paths or None). argparse drops a '--', so the
+    sides are split before it parses: options go before the '--', B's paths after it."""
+    argv = list(argv)
+    if len(argv) > 0 and argv[0] == "compare" and "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1:]
+    return argv, None
+
+
+def side_paths(args):
+    """([A's files], [B's files]) from the positional paths: two files, two folders, or '--'."""
+    side_b = getattr(args, "side_b", None)
+    if side_b is not None:
+        a, b = list(args.paths), list(side_b)
+        if not b:
+            raise ResultError("nothing after '--': give side B's result files after it (A1.json ... -- B1.json ...)")
+    elif len(args.paths) == 2:
+        a, b = [args.paths[0]], [args.paths[1]]
+    else:
+        raise ResultError(f"{len(args.paths)} paths without '--': give A.json B.json, two folders, or "
+                          "A1.json A2.json ... -- B1.json B2.json ...")
+
+    def expand(side, tag):
+        if len(side) == 1 and os.path.isdir(side[0]):
+            files = sorted(os.path.join(side[0], f) for f in os.listdir(side[0]) if f.endswith(".json"))
+            if not files:
+                raise ResultError(f"{side[0]}: side {tag} is a folder with no .json result in it")
+            return files
+        for x in side:
+            if os.path.isdir(x):
+                raise ResultError(f"{x}: a folder among several paths; give one folder per side, or files")
+        return side
+    return expand(a, "A"), expand(b, "B")
+
+
+def check_side(runs, tag, force, warnings_):
+    """Refuses runs of one side that are not runs of the same kernel on the same machine."""
+    for name, get in SIDE_FIELDS:
+        vals = sorted({str(get(R)) for R in runs})
+        if len(vals) > 1:
+            msg = f"the runs of side {tag} differ in {name}: {', '.join(vals)}; a side's runs must measure one thing"
+            if not force:
+                raise ResultError(msg + " (--force compares them anyway)")
+            warnings_.append(msg + " (--force)")
+
+
+def compare(A, B, args, more_a=(), more_b=()):
+    """Returns the comparison document; raises ResultError for what cannot be compared at all.
+    A, B: the first run of each side (context, exact counts, checks); more_a, more_b: further runs,
+    which make the timed statistics a hierarchical bootstrap over runs (stats.compare_runs)."""
     warnings_, refused, errors = [], [], []
+    runs_a, runs_b = [A, *more_a], [B, *more_b]
+    several = len(runs_a) > 1 or len(runs_b) > 1
+    check_side(runs_a, "A", args.force, warnings_)
+    check_side(runs_b, "B", args.force, warnings_)
     if A.accelerator != B.accelerator:
         msg = (f"accelerators differ: A ran on {A.accelerator}, B on {B.accelerator}; emulated and native "
                "timings are not comparable")
         if not args.force:
             raise ResultError(msg + " (--force compares them anyway)")
         warnings_.append(msg + " (--force)")
-    threshold, source = resolve_threshold(args, A)
-    common = [n for n in A.sets if n in B.sets]
+    threshold, source = resolve_threshold(args, A, B, several)
+    common = [n for n in A.sets if all(n in R.sets for R in runs_a + runs_b)]
     if not common:
         raise ResultError(f"no set is in both files: A has {', '.join(list(A.sets)[:4])}...; "
                           f"B has {', '.join(list(B.sets)[:4])}...")
@@ -129,11 +212,13 @@ def compare(A, B, args):
     ex = exact.compare(A, B, common, args.force)
     warnings_ += ex["warnings"]
     metric = metrics.get(args.metric)
-    rows, checks, few, not_compared = [], [], {}, {}
+    rows, checks, few, not_compared, host_differs = [], [], {}, {}, []
     for n in common:
         sa, sb = A.sets[n], B.sets[n]
         for m in metrics.checks_for(sa.kind):
-            c = check_row(sa, sb, m)
+            # Every B run is checked: a stale page in any of them fails.
+            cs = [check_row(sa, R.sets[n], m) for R in runs_b]
+            c = next((x for x in cs if x.get("verdict") == FAILED), next((x for x in cs if x.get("refused")), cs[0]))
             if c.get("refused"):
                 refused.append(c["refused"])
             else:
@@ -141,12 +226,15 @@ def compare(A, B, args):
         if not metric.applies_to(sa.kind):
             not_compared.setdefault(sa.kind, []).append(n)
             continue
-        bad = [(tag, s.invalid_reason()) for tag, s in (("A", sa), ("B", sb)) if s.invalid_reason()]
+        bad = [(f"{tag}{i + 1 if several else ''}", R.sets[n].invalid_reason())
+               for tag, side in (("A", runs_a), ("B", runs_b)) for i, R in enumerate(side) if R.sets[n].invalid_reason()]
         if bad:
             for tag, why in bad:
                 refused.append({"set": n, "file": tag, "reason": why})
             continue
-        a, b = sa.values(args.metric), sb.values(args.metric)
+        per_run_a = [R.sets[n].values(args.metric) for R in runs_a]
+        per_run_b = [R.sets[n].values(args.metric) for R in runs_b]
+        a, b = np.concatenate(per_run_a), np.concatenate(per_run_b)
         if len(a) < 2 or len(b) < 2:
             refused.append({"set": n, "file": "A" if len(a) < 2 else "B",
                             "reason": f"{min(len(a), len(b))} repetition(s): an interval needs at least 2 "
@@ -155,11 +243,24 @@ def compare(A, B, args):
         for tag, v in (("A", a), ("B", b)):
             if len(v) < stats.MIN_REPS:
                 few.setdefault((tag, len(v)), []).append(n)
-        r = stats.compare_samples(a, b, threshold, args.alpha, higher_is_better=metric.direction == metrics.HIGHER)
+        hib = metric.direction == metrics.HIGHER
+        if several:
+            if min(len(v) for v in per_run_a + per_run_b) < 1:
+                refused.append({"set": n, "file": "A or B", "reason": "a run without a repetition of this set"})
+                continue
+            r = stats.compare_runs(per_run_a, per_run_b, threshold, args.alpha, higher_is_better=hib)
+        else:
+            r = stats.compare_samples(a, b, threshold, args.alpha, higher_is_better=hib)
+        host = host_ratio([R.sets[n] for R in runs_a], [R.sets[n] for R in runs_b])
+        if host is not None and abs(host - 1) > threshold:
+            host_differs.append((n, host))
         rows.append({"set": n, "id": sa.id.fields(), "reps_a": len(a), "reps_b": len(b),
+                     "runs_a": len(runs_a), "runs_b": len(runs_b),
                      "median_a": float(r["median_a"]), "median_b": float(r["median_b"]),
                      "ratio": float(r["ratio"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
                      "p": float(r["p"]), "verdict": str(r["verdict"]),
+                     "outliers_a": stats.tukey_outliers(a), "outliers_b": stats.tukey_outliers(b),
+                     "host_ratio": host,
                      "inject_ns_a": sa.inject_ns, "inject_ns_b": sb.inject_ns})
     for (tag, k), names in sorted(few.items()):
         which = names[0] if len(names) == 1 else f"{len(names)} sets ({names[0]}, ...)"
@@ -170,7 +271,18 @@ def compare(A, B, args):
         warnings_.append(f"not compared on {args.metric}: {', '.join(names)}: {kind} sets have no {args.metric} "
                          f"(theirs: {', '.join(own) if own else 'none declared in analysis/metrics.py'}"
                          f"{'; checked below' if metrics.checks_for(kind) else ''})")
-    if source.startswith("calibrated") and A.date != B.date:
+    if host_differs:
+        worst = max(host_differs, key=lambda x: abs(x[1] - 1))
+        warnings_.append(f"the host ran at a different speed on the two sides in {len(host_differs)} set(s), by more "
+                         f"than the {threshold * 100:.2f}% threshold (worst {worst[0]}: B's host "
+                         f"{abs(worst[1] - 1) * 100:.1f}% {'slower' if worst[1] > 1 else 'faster'} than A's, by the "
+                         "reference loop timed between faults): a verdict of that size there may be the host's, "
+                         "not the kernel's; rerun both sides on a quiet machine, or give several runs per side")
+    if several and min(len(runs_a), len(runs_b)) < 5:
+        warnings_.append(f"{len(runs_a)} run(s) of A and {len(runs_b)} of B: with fewer than 5 runs per side the "
+                         "bootstrap over runs has few distinct draws and its interval is narrower than the truth; "
+                         "8 or more runs per side give a between-run verdict worth its name")
+    if source.startswith("calibrated") and A.date != B.date and not several:
         warnings_.append("A and B are separate runs; the calibrated threshold measures noise within one run. On a "
                          "shared host separate runs can differ far more (the dev VM: the same kernel's zswap "
                          "swap-in 40% slower an hour later): check with two runs of the same kernel first")
@@ -180,8 +292,14 @@ def compare(A, B, args):
         EXIT_REGRESSION if (any(r["verdict"] == stats.SLOWER for r in rows)
                             or any(c["verdict"] == FAILED for c in checks)
                             or any(exact.is_worse(r) for r in ex["rows"])) else EXIT_OK)
-    return {"schema": SCHEMA, "a": {"path": A.path, "label": A.label()},
-            "b": {"path": B.path, "label": B.label()}, "metric": args.metric,
+    return {"schema": SCHEMA, "a": {"path": A.path, "label": A.label(), "paths": [R.path for R in runs_a]},
+            "b": {"path": B.path, "label": B.label(), "paths": [R.path for R in runs_b]}, "metric": args.metric,
+            "scope": (f"between runs: hierarchical bootstrap over {len(runs_a)} run(s) of A and {len(runs_b)} of B, "
+                      "then their repetitions" if several
+                      else ONE_RUN_SCOPE + ("; the threshold is this machine's between-run spread"
+                                            if source.startswith("between-run") else
+                                            "; ./swapbench calibrate --between-runs 8 measures this machine's "
+                                            "between-run spread, which compare then uses")),
             "metric_meaning": metric.meaning, "metric_unit": metric.unit, "metric_direction": metric.direction,
             "metric_kind": metric.kind, "threshold": threshold, "threshold_source": source,
             "alpha": args.alpha, "confidence": stats.CONFIDENCE, "context": context_diff(A, B),
@@ -189,6 +307,16 @@ def compare(A, B, args):
             "rows": rows, "checks": checks, "not_compared": [n for ns in not_compared.values() for n in ns],
             "exact": {k: ex[k] for k in ("rows", "context", "not_compared", "rule")},
             "refused": refused, "warnings": warnings_, "errors": errors, "exit_status": status}
+
+
+def host_ratio(sets_a, sets_b):
+    """B's host reference over A's for one set, over every run of each side (>1: B's host ran
+    slower), None where either side has no reference (results made before workloads/host_ref.h)."""
+    ha = np.concatenate([s.host_ref_ns() for s in sets_a])
+    hb = np.concatenate([s.host_ref_ns() for s in sets_b])
+    if not ha.size or not hb.size:
+        return None
+    return float(np.median(hb) / np.median(ha))
 
 
 def check_row(sa, sb, m):
@@ -206,9 +334,16 @@ def check_row(sa, sb, m):
     return {"set": sa.name, "id": sa.id.fields(), "metric": m.name, "a": a, "b": b, "verdict": verdict}
 
 
+def _outl(o):
+    return f"{o['mild']}m{o['severe']}s" if o else "-"
+
+
 def _row_cells(r, label, metric):
+    host = r.get("host_ratio")
     return [label, metric.fmt(r["median_a"]), metric.fmt(r["median_b"]), f"{r['ratio']:.4f}",
-            f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]", fmt_p(r["p"]), r["verdict"]]
+            f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]", fmt_p(r["p"]), r["verdict"],
+            f"{_outl(r.get('outliers_a'))} {_outl(r.get('outliers_b'))}",
+            "-" if host is None else f"{host:.3f}"]
 
 
 def _check_cells(c, label):
@@ -225,13 +360,15 @@ def _meaning(doc):
     return doc["metric_meaning"] + ("; higher is better, so slower means B lower" if higher else "")
 
 
-HEADER = ["set", "A", "B", "B/A", "95% CI", "p (MWU)", "verdict"]
+HEADER = ["set", "A", "B", "B/A", "95% CI", "p (MWU)", "verdict", "outliers A B", "host B/A"]
 CHECK_HEADER = ["set", "check", "A", "B", "verdict"]
 CHECK_NOTE = "exact counts where any non-zero is a failure, over every repetition"
 
 
 def render_text(doc):
-    out = [f"A: {doc['a']['path']}  ({doc['a']['label']})", f"B: {doc['b']['path']}  ({doc['b']['label']})", ""]
+    out = [f"{tag.upper()}: {p}" + (f"  ({doc[tag]['label']})" if i == 0 else "")
+           for tag in ("a", "b") for i, p in enumerate(doc[tag].get("paths") or [doc[tag]["path"]])]
+    out += [f"scope: {doc['scope']}", ""]
     out.append(table(["context", "A", "B", ""],
                      [[f, a, b, "" if a == b else "differs"] for f, a, b in doc["context"]], numeric=False))
     out.append("")
@@ -245,7 +382,8 @@ def render_text(doc):
         out.append(f"\n{counts[stats.SLOWER]} slower, {counts[stats.FASTER]} faster, {counts[stats.NOISE]} within "
                    f"noise. Threshold {doc['threshold'] * 100:.2f}% ({doc['threshold_source']}); "
                    f"alpha {doc['alpha']}; slower/faster only when the whole 95% interval is beyond the "
-                   "threshold and p < alpha.")
+                   "threshold and p < alpha. outliers: mild (m) and severe (s) repetitions by Tukey's fences, "
+                   "kept; host B/A: the reference loop's time in B over A's during the set (>1: B's host slower).")
     out += exact_text(doc)
     if doc["checks"]:
         labels, _ = short_labels(row_ids(doc["checks"]))
@@ -294,6 +432,7 @@ def exact_text(doc):
 def render_markdown(doc):
     out = ["# swapbench compare", "", f"- A: `{doc['a']['path']}` ({doc['a']['label']})",
            f"- B: `{doc['b']['path']}` ({doc['b']['label']})", "", "## Context", ""]
+    out += [f"- scope: {doc['scope']}", ""]
     out.append(markdown_table(["", "A", "B"], [[f + (" **(differs)**" if a != b else ""), a, b]
                                                for f, a, b in doc["context"]]))
     metric = metrics.get(doc["metric"])
@@ -321,7 +460,9 @@ def main(args):
     for path in (args.json, args.markdown):
         if path:
             check_file(path)  # before the work: a bad output path must not cost a comparison
-    doc = compare(load(args.a), load(args.b), args)
+    pa, pb = side_paths(args)
+    ra, rb = [load(p) for p in pa], [load(p) for p in pb]
+    doc = compare(ra[0], rb[0], args, ra[1:], rb[1:])
     print(render_text(doc))
     if args.json:
         write_json(args.json, doc)

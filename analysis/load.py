@@ -107,6 +107,12 @@ class SetResult:
             raise ResultError(f"{self.name}: {e}") from None
         return v[~np.isnan(v)]
 
+    def host_ref_ns(self):
+        """Per valid repetition, the host reference loop's median ns (workloads/host_ref.h); empty
+        for results made before it existed."""
+        return np.array([r.sb["host_ref"]["loop_ns_p50"] for r in self.reps
+                         if r.valid and isinstance(r.sb.get("host_ref"), dict)], dtype=float)
+
     def merged_histogram(self):
         """Bucket counts summed over valid repetitions: [(lo_ns, hi_ns, count)], sorted."""
         acc = {}
@@ -151,12 +157,22 @@ class Result:
     def label(self):
         return f"{self.kernel} {self.accelerator} {self.date[:10]}"
 
+    def host_ref_ns(self):
+        """The run's median of the host reference loop over every valid repetition (NaN without)."""
+        v = np.concatenate([s.host_ref_ns() for s in self.sets.values()] or [np.array([])])
+        return float(np.median(v)) if v.size else float("nan")
+
+    def host_slower(self, s):
+        """How much slower the host ran during set s than the run's median (+0.1 = 10%); NaN without."""
+        v = s.host_ref_ns()
+        return float(np.median(v)) / self.host_ref_ns() - 1 if v.size else float("nan")
+
 
 # Objects the verbs read into (results/SCHEMA.md): checked once here, so a damaged file is refused
 # by name instead of failing deep inside a verb.
 CONTEXT_OBJECTS = {"kernel": dict, "binding": dict, "zswap_params_found": dict, "inject": dict, "ftrace": dict,
                    "matrix": dict, "events_unavailable": list, "exact": dict}
-SET_OBJECTS = {"latency_ns": dict, "histogram": dict, "pmu": dict, "deltas": dict, "writeback": dict, "race": dict,
+SET_OBJECTS = {"host_ref": dict, "latency_ns": dict, "histogram": dict, "pmu": dict, "deltas": dict, "writeback": dict, "race": dict,
                "exact": dict}
 
 

@@ -109,7 +109,8 @@ def _context_table(R):
 
 
 def _sets_table(R):
-    head = "<tr><th>set</th><th>reps valid</th><th>p50</th><th>p99</th><th>note</th></tr>"
+    head = ("<tr><th>set</th><th>reps valid</th><th>p50</th><th>p99</th><th>outliers (p50 of reps)</th>"
+            "<th>host vs run median</th><th>note</th></tr>")
     body = []
     for s in R.sets.values():
         why = s.invalid_reason()
@@ -117,10 +118,15 @@ def _sets_table(R):
         timed = metrics.get("p50").applies_to(s.kind)  # a race times nothing per page
         p50 = "-" if why or not timed else fmt_ns(_median(s))
         p99 = "-" if why or not timed else fmt_ns(_median(s, "p99"))
+        outl = "-" if why or not timed else stats.fmt_outliers(stats.tukey_outliers(s.values("p50")))
+        slow = R.host_slower(s)
+        host = "-" if np.isnan(slow) else f"{slow * 100:+.1f}% slower" if slow >= 0 else f"{-slow * 100:.1f}% faster"
         note = "INVALID, not plotted: " + why if why else _checks(s)
         body.append(f"<tr><td>{html.escape(s.name)}</td><td>{n_ok}/{len(s.reps)}</td><td>{p50}</td><td>{p99}</td>"
-                    f"<td>{html.escape(note)}</td></tr>")
-    return "<table>" + head + "".join(body) + "</table>"
+                    f"<td>{outl}</td><td>{host}</td><td>{html.escape(note)}</td></tr>")
+    return ("<table>" + head + "".join(body) + "</table><p>outliers: repetitions beyond Tukey's fences on their p50 "
+            "(mild 1.5 IQR, severe 3 IQR), flagged and kept in every figure. host: the fixed CPU loop timed between "
+            "faults during the set against its median over the whole run (slower host, slower figures).</p>")
 
 
 CSS = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"

@@ -57,6 +57,75 @@ def verdict(lo, hi, p, threshold, alpha=ALPHA, higher_is_better=False):
     return out if out.shape else out.item()
 
 
+def _hierarchical_medians(runs, resamples, rng):
+    """Bootstrap distribution of the median of one side: each resample draws as many runs as there
+    are, with replacement, then within each drawn run as many repetitions as it has, with
+    replacement, and takes the median of everything drawn."""
+    k = len(runs)
+    pick = rng.integers(0, k, size=(resamples, k))
+    out = np.empty(resamples)
+    for i in range(resamples):
+        drawn = [runs[j] for j in pick[i]]
+        out[i] = np.median(np.concatenate([r[rng.integers(0, r.size, r.size)] for r in drawn]))
+    return out
+
+
+def compare_runs(a_runs, b_runs, threshold, alpha=ALPHA, resamples=RESAMPLES, seed=SEED, higher_is_better=False):
+    """B against A with several runs per side (a_runs, b_runs: one 1-D array of repetitions per
+    run). A hierarchical (two-stage) bootstrap, runs then repetitions (Davison & Hinkley 1997,
+    section 3.8; Saravanan et al. 2020 for nested measurements): repetitions of one run share its
+    host's state, so pooling them as independent would take between-run drift for signal (the dev
+    VM: the same kernel's p50 moved 40% between runs). Resampling runs first puts that variance
+    into the interval. B/A: the ratio of the pooled medians, its percentile interval, and a
+    two-sided bootstrap p (twice the smaller share of resampled ratios on either side of 1), judged
+    by verdict(). With one run per side it reduces to a bootstrap over repetitions; with two or
+    three runs per side the interval is still narrower than the truth (few distinct draws), so use
+    more runs for a between-run verdict."""
+    a_runs = [np.asarray(r, dtype=float) for r in a_runs]
+    b_runs = [np.asarray(r, dtype=float) for r in b_runs]
+    if not a_runs or not b_runs or any(r.size == 0 for r in a_runs + b_runs):
+        raise ValueError("every run needs at least one repetition")
+    rng = np.random.default_rng(seed)
+    ma, mb = _hierarchical_medians(a_runs, resamples, rng), _hierarchical_medians(b_runs, resamples, rng)
+    ratios = mb / ma
+    lo, hi = np.quantile(ratios, [(1 - CONFIDENCE) / 2, 1 - (1 - CONFIDENCE) / 2])
+    p = min(1.0, 2 * min(np.mean(ratios <= 1.0), np.mean(ratios >= 1.0)))
+    p = max(p, 1.0 / resamples)  # a bootstrap cannot say less than one resample in its count
+    med_a, med_b = float(np.median(np.concatenate(a_runs))), float(np.median(np.concatenate(b_runs)))
+    return {"median_a": med_a, "median_b": med_b, "ratio": med_b / med_a, "ci_low": float(lo), "ci_high": float(hi),
+            "p": float(p), "verdict": verdict(lo, hi, p, threshold, alpha, higher_is_better),
+            "runs_a": len(a_runs), "runs_b": len(b_runs)}
+
+
+def tukey_outliers(values):
+    """Outliers flagged, never dropped (criterion.rs's Tukey fences): counts of mild (beyond 1.5 IQR,
+    within 3) and severe (beyond 3 IQR) values, low and high. Over the per-repetition statistic the
+    verdict uses, not over pages (bench/outliers.h says why); quartiles interpolated linearly,
+    numpy's default and the C++ run summary's, so both flag the same repetitions. Fewer than 4
+    values fence nothing."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    out = {"n": int(v.size), "mild": 0, "severe": 0, "low_mild": 0, "low_severe": 0, "high_mild": 0,
+           "high_severe": 0, "fences": None}
+    if v.size < 4:
+        return out
+    q1, q3 = np.quantile(v, [0.25, 0.75])
+    iqr = q3 - q1
+    f = [q1 - 3 * iqr, q1 - 1.5 * iqr, q3 + 1.5 * iqr, q3 + 3 * iqr]
+    out["low_severe"] = int(np.sum(v < f[0]))
+    out["low_mild"] = int(np.sum((v >= f[0]) & (v < f[1])))
+    out["high_mild"] = int(np.sum((v > f[2]) & (v <= f[3])))
+    out["high_severe"] = int(np.sum(v > f[3]))
+    out["mild"], out["severe"] = out["low_mild"] + out["high_mild"], out["low_severe"] + out["high_severe"]
+    out["fences"] = [float(x) for x in f]
+    return out
+
+
+def fmt_outliers(o):
+    """'1 mild, 0 severe of 10' as the report and compare say it."""
+    return f"{o['mild']} mild, {o['severe']} severe of {o['n']}"
+
+
 # Exact counts (instructions, calls: analysis/metrics.py kind "exact") have their own rule, no
 # statistics: a count that repeats from boot to boot differs or it does not. The spread seen
 # between the repetitions and boots of each side (normally zero) is what "differs" must exceed.

@@ -109,3 +109,31 @@ def prepare_calibrations_dir(folder=None):
         make_folder(results_dir())
     make_folder(d)
     return d
+
+
+def find_between_runs(machine, metric="p50", folder=None):
+    """The newest between-run calibration (analysis/between_runs.py) of `metric` on `machine`:
+    (doc, path), or None."""
+    from analysis.between_runs import SCHEMA  # here, not at the top: between_runs imports store
+    best = None
+    d = calibrations_dir(folder)
+    try:
+        names = sorted(os.listdir(d))
+    except OSError:
+        return None
+    for n in names:
+        if not n.endswith(".json"):
+            continue
+        path = os.path.join(d, n)
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or _machine(doc) != tuple(machine):
+            continue
+        if doc.get("metric") != metric or not isinstance(doc.get("between_run_threshold"), (int, float)):
+            continue
+        if best is None or str(doc.get("date")) > str(best[0].get("date")):
+            best = (doc, path)
+    return best

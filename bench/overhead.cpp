@@ -26,7 +26,8 @@ TimerOverhead harness_overhead() {
   t.min_ns = sum.min;
   t.p50_ns = sum.p50;
   t.p99_ns = sum.p99;
-  t.source = "timed_fault() on a resident page (clock reads + one load; Google Benchmark's loop excluded)";
+  t.source = "timed_fault() on a resident page (clock reads + one load; Google Benchmark's loop excluded), timer: " +
+             sample_timer().name;
   return t;
 }
 
@@ -46,6 +47,16 @@ nlohmann::json inject_check(const std::vector<Scenario>& scs, uint64_t extra_ns)
 
 nlohmann::json to_json(const TimerOverhead& t) {
   return {{"source", t.source}, {"min_ns", t.min_ns}, {"p50_ns", t.p50_ns}, {"p99_ns", t.p99_ns}};
+}
+
+nlohmann::json to_json(const SampleTimer& t) {
+  return {{"kind", t.kind == TimerKind::Counter ? "counter" : "clock_gettime"},
+          {"name", t.name},
+          {"why", t.why},
+          {"frequency_hz", t.frequency_hz},
+          {"frequency_source", t.frequency_source},
+          {"frequency_error_ppm", t.frequency_error_ppm},
+          {"clocksource", t.clocksource}};
 }
 
 }  // namespace swapbench

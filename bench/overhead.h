@@ -17,5 +17,7 @@ TimerOverhead harness_overhead();
 // the busy-wait, p50 against p50). Calibration reports these, not the requested figures.
 nlohmann::json inject_check(const std::vector<Scenario>& scs, uint64_t extra_ns);
 nlohmann::json to_json(const TimerOverhead& t);
+// Which clock times the samples, why that one, and its frequency (context.swapbench.timer.sample_timer).
+nlohmann::json to_json(const SampleTimer& t);
 
 }  // namespace swapbench

@@ -99,6 +99,12 @@ int run_command(const RunOptions& o) {
   if (!p.root) std::cerr << "swapbench: not root: only benchmarks that change nothing run (as root: ./swapbench run, for all)\n";
 
   Binding bind = pin_current_thread(p.cpu ? *p.cpu : -1);
+  try {
+    init_sample_timer();  // after pinning: calibrated on the CPU the loop runs on
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "swapbench run: " << e.what() << "\n";
+    return 2;
+  }
   TimerOverhead timer = measure_timer_overhead();
   TimerOverhead harness = harness_overhead();
   json ev_bad;
@@ -146,7 +152,11 @@ int run_command(const RunOptions& o) {
   const Topology topo = read_topology();
   json sbctx = {{"suite", p.suite->name}, {"repetitions", p.repetitions}, {"pages", p.pages},
                 {"command_line", p.command_line}, {"root", p.root}, {"cpu_model", topo.cpu_model},
-                {"topology", topo.to_json()}, {"binding", bind.to_json()}, {"timer", to_json(timer)},
+                {"topology", topo.to_json()}, {"binding", bind.to_json()}, {"timer", [&] {
+                   json t = to_json(timer);
+                   t["sample_timer"] = to_json(sample_timer());
+                   return t;
+                 }()},
                 {"harness_overhead", to_json(harness)}, {"events_available", events}, {"events_unavailable", ev_bad},
                 {"inject", inject_check(scs, p.inject_ns)},
                 {"page_cluster_during_timing", p.root ? json(0) : json(nullptr)}, {"skipped", skipped},
@@ -175,6 +185,7 @@ int run_command(const RunOptions& o) {
                               : json{{"version", "none"}, {"reason", b->memcg_reason}};
     sbctx["debugfs_mounted_by_suite"] = b->debugfs && b->debugfs->mounted_by_us();
   }
+  sbctx["set_noise"] = set_noise(scs, runner.records);
   const json doc =
       result_document(rep.context, sbctx, benchmark_entries(scs, runner.records, rep, p.repetitions, topo.cpu_model));
   b.reset();  // give the machine back before anything else can fail

@@ -1,13 +1,17 @@
 #include "bench/set_runner.h"
 
+#include "bench/outliers.h"
+
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <thread>
 
 #include "workloads/arch/arm64/mte.h"
 #include "workloads/arch/marker.h"
+#include "workloads/host_ref.h"
 
 namespace swapbench {
 
@@ -86,6 +90,14 @@ json Runner::evict_swapcache(Region& r) {
           {"attempts", attempts}, {"seconds", secs}, {"still_resident", resident}, {"last_refusal", last}};
 }
 
+json host_ref_json(std::vector<double> ns) {
+  if (ns.empty()) return nullptr;
+  std::sort(ns.begin(), ns.end());
+  return {{"loop_ns_p50", quantile_linear(ns, 0.5)}, {"loop_ns_min", ns.front()}, {"samples", ns.size()},
+          {"every_pages", kHostRefEvery}, {"iterations", kHostRefIterations},
+          {"method", "a fixed chain of dependent multiply-adds timed between faults, outside the timed window"}};
+}
+
 void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   SetRecord rec = begin(sc);
   const PageProfile& prof = profile(sc.profile);
@@ -122,6 +134,8 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   CounterGroup pmu(events_);
   uint64_t resident_before = 0;
   size_t k = 0;
+  std::vector<double> host_ref;
+  host_ref.reserve(sc.pages / kHostRefEvery + 1);
   if (rec.error.empty()) {
     if (sc.kind == Kind::Swapin || sc.kind == Kind::FloorSwapcache) {
       if (zram_) zram_pre = zram_->stats();
@@ -144,14 +158,17 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
         }
         samples[k++] = ns;
         st.SetIterationTime(static_cast<double>(ns) * 1e-9);
+        if (k % kHostRefEvery == 0) host_ref.push_back(static_cast<double>(host_reference_ns()));
       }
     } else {
       for (auto _ : st) {
         uint64_t ns = r->timed_fault(order[k], write, byte, inject, Region::Marks::On, known);
         samples[k++] = ns;
         st.SetIterationTime(static_cast<double>(ns) * 1e-9);
+        if (k % kHostRefEvery == 0) host_ref.push_back(static_cast<double>(host_reference_ns()));
       }
     }
+    sb["host_ref"] = host_ref_json(host_ref);
     pmu.stop();
     after = snapshot();
   }

@@ -27,6 +27,8 @@ using nlohmann::json;
 
 // memory.zswap.max for the memcg writeback mechanism (writeback_sets.cpp says why this size).
 uint64_t zswap_max_bytes(size_t pages);
+// A repetition's host reference samples (workloads/host_ref.h) as its result block; null if none.
+json host_ref_json(std::vector<double> ns);
 
 struct SetRecord {
   Scenario sc;

@@ -8,6 +8,10 @@
 
 namespace swapbench {
 
+// Per set, over its valid repetitions: Tukey outliers of the per-repetition p50 (bench/outliers.h
+// says why those) and the host's speed against the run's median (context.swapbench.set_noise).
+nlohmann::json set_noise(const std::vector<Scenario>& scs, const std::vector<SetRecord>& recs);
+
 void print_summary(const std::vector<Scenario>& scs, const std::vector<SetRecord>& recs, const std::vector<Skip>& skipped);
 
 }  // namespace swapbench

@@ -76,11 +76,11 @@ size_t Region::resident() const {
 int Region::pageout_all() { return madvise(base_, pages_ * kPageSize, MADV_PAGEOUT) == 0 ? 0 : errno; }
 
 int Region::timed_pageout(size_t i, uint64_t& ns) const {
-  uint64_t t0 = now_ns();
+  uint64_t t0 = sample_open();
   marker_start();
   int rc = madvise(page(i), kPageSize, MADV_PAGEOUT);
   marker_stop();
-  ns = now_ns() - t0;
+  ns = ticks_to_ns(sample_close() - t0);
   return rc == 0 ? 0 : errno;
 }
 

@@ -37,7 +37,8 @@ class Region {
   size_t resident() const;
   // MADV_PAGEOUT of the whole region in one call; returns errno or 0.
   int pageout_all();
-  // One timed fault on page i (inline: this is the timed loop's body). write: a store of
+  // One timed fault on page i (inline: this is the timed loop's body), timed with
+  // sample_open/sample_close (workloads/timer.h: the TSC or arm64 counter where usable). write: a store of
   // `write_byte` at offset 0, the byte already there, so the page stays as it was; a read fault
   // maps the page without dirtying it. inject_ns: a busy-wait added inside the sample
   // (calibration). It waits on the clock from the read that ends an ordinary sample, so it adds
@@ -54,19 +55,20 @@ class Region {
   uint64_t timed_fault(size_t i, bool write, uint8_t write_byte, uint64_t inject_ns = 0,
                        Marks marks = Marks::On, KnownWork known = nullptr) const {
     volatile uint8_t* p = page(i);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = sample_open();
     if (marks == Marks::On) marker_start();
     if (write) *p = write_byte;
     else (void)*p;
     if (known) known();
     if (marks == Marks::On) marker_stop();
-    uint64_t t1 = now_ns();
+    uint64_t t1 = sample_close();
     if (inject_ns) {
-      const uint64_t end = t1 + inject_ns;
-      do t1 = now_ns();
+      const uint64_t end = t1 + ns_to_ticks(inject_ns);
+      do t1 = sample_close();
       while (t1 < end);
     }
-    return t1 - t0;
+    // In ticks until here: one conversion per sample, outside the window.
+    return ticks_to_ns(t1 - t0);
   }
   // One page pushed out by MADV_PAGEOUT, timed with the syscall, which alone sits between START and
   // STOP markers (a set's operation: a swap-out, or a writeback trigger); returns errno or 0.

@@ -36,3 +36,42 @@ def test_same_input_same_answer():
     a, b = np.arange(10.0) + 100, np.arange(10.0) + 103
     r1, r2 = stats.compare_samples(a, b, 0.01), stats.compare_samples(a, b, 0.01)
     assert (r1["ci_low"], r1["ci_high"]) == (r2["ci_low"], r2["ci_high"])
+
+
+def _runs(rng, n_runs, reps, base, run_sd, rep_sd):
+    """Synthetic runs: each run's host speed is a shared factor over all its repetitions."""
+    return [base * rng.lognormal(0, run_sd) * rng.lognormal(0, rep_sd, reps) for _ in range(n_runs)]
+
+
+def test_hierarchical_drift_shared_within_runs_creates_no_verdict():
+    # Each run drifts by ~8% as a whole (the dev VM's between-run movement), repetitions by 2%.
+    # A/A: same distribution both sides. Pooled repetitions called slower/faster often; the
+    # hierarchical bootstrap must not.
+    rng = np.random.default_rng(1)
+    called_h = called_pooled = 0
+    for _ in range(30):
+        a, b = _runs(rng, 5, 10, 5000, 0.08, 0.02), _runs(rng, 5, 10, 5000, 0.08, 0.02)
+        called_h += stats.compare_runs(a, b, 0.01, resamples=1000)["verdict"] != stats.NOISE
+        called_pooled += stats.compare_samples(np.concatenate(a), np.concatenate(b), 0.01,
+                                               resamples=1000)["verdict"] != stats.NOISE
+    assert called_h <= 3            # at most 10% of A/A pairs (alpha 5%, plus resampling slack)
+    assert called_pooled >= 10      # the failure it fixes: repetitions pooled as if independent
+
+
+def test_hierarchical_finds_a_known_shift_across_runs():
+    rng = np.random.default_rng(2)
+    found = 0
+    for _ in range(20):
+        a, b = _runs(rng, 6, 10, 5000, 0.03, 0.02), _runs(rng, 6, 10, 5000 * 1.15, 0.03, 0.02)
+        r = stats.compare_runs(a, b, 0.01, resamples=1000)
+        found += r["verdict"] == stats.SLOWER
+        assert r["runs_a"] == 6
+    assert found >= 19
+
+
+def test_hierarchical_one_run_per_side_is_a_bootstrap_over_repetitions():
+    a = [np.array([100, 101, 99, 100, 102, 98, 100, 101, 99.0])]
+    r = stats.compare_runs(a, [x * 1.2 for x in a], 0.01, resamples=1000)
+    assert r["verdict"] == stats.SLOWER and 1.15 < r["ci_low"] <= 1.2 <= r["ci_high"] < 1.25
+    same = stats.compare_runs(a, a, 0.01, resamples=1000)
+    assert same["verdict"] == stats.NOISE and same["p"] > 0.5
