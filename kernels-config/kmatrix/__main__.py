@@ -33,7 +33,11 @@ def _front_door_helpers(argv):
         p = argparse.ArgumentParser(add_help=False)
         p.add_argument("--kernels", default=matrix.DEFAULT_KERNELS)
         p.add_argument("--definitions")
+        p.add_argument("--arch")  # ab: the architecture it builds for
         a, _ = p.parse_known_args(argv[1:])
+        if a.arch:
+            print(a.arch)
+            return 0
         try:
             defs = load_defs(a.definitions) if a.definitions else load_defs()
         except KernelError:

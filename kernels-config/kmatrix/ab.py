@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from kmatrix import matrix, qemu
+from kmatrix import build, matrix, qemu
 from kmatrix.defs import KernelError
 
 DEFAULT_SUITES = "quick,writeback"
@@ -45,6 +45,9 @@ def add_arguments(p):
     p.add_argument("--max-instructions-delta", type=float, metavar="N",
                    help="exit 1 when B executes more than N instructions per call (in any function) or per operation "
                         "more than A; default: increases are reported, exit 0")
+    p.add_argument("--arch", default="amd64", choices=sorted(build.ARCH_BUILD),
+                   help="the architecture the kernels are built for and booted as (default amd64; arm64: "
+                        "cross-compiled, booted under qemu-system-aarch64 -M virt,mte=on, --no-count)")
     p.add_argument("--timeout", type=int, default=900, help="hard limit per boot in seconds (default %(default)s)")
     p.add_argument("--out", metavar="DIR", help="the A/B run's folder (default: results/ab-<source>-<UTC>)")
 
@@ -78,12 +81,12 @@ def layout(folder, patches_a, patches_b):
     return folder
 
 
-def definitions(kernels, path):
+def definitions(kernels, path, arch="amd64"):
     """A kernels.toml of the two built kernels (source = "custom"), for the matrix."""
     with open(path, "w") as f:
         f.write("# The two kernels of this A/B run, as built (kmatrix/build.py)\n")
         for name, kf in kernels:
-            f.write(f'\n[kernel."{name}"]\nsource = "custom"\nwhy = "{name}"\nimage = "{kf.image}"\n'
+            f.write(f'\n[kernel."{name}"]\nsource = "custom"\narch = "{arch}"\nwhy = "{name}"\nimage = "{kf.image}"\n'
                     f'modules_dir = "{kf.modules_dir}"\nconfig = "{kf.config}"\nmodules = []\n')
     return path
 
@@ -141,8 +144,11 @@ def main(a):
         if not os.path.isfile(p):
             print(f"swapbench ab: --patch {p}: no such file", file=sys.stderr)
             return 2
+    if a.arch != "amd64" and not a.no_count:
+        print(f"swapbench ab: --arch {a.arch} needs --no-count: the instruction-count plugin is built for "
+              "qemu-system-x86_64 only, not yet for qemu-system-aarch64", file=sys.stderr)
+        return 2
     suites = [s for s in a.suite.split(",") if s]
-    from kmatrix import build
     from analysis.store import results_dir
     t0 = time.monotonic()
     try:
@@ -167,11 +173,11 @@ def main(a):
         kernels = []
         for side, ps in (("A", a.patch_a), ("B", a.patch)):
             t = time.monotonic()
-            kf = build.build_kernel(src, ps, _say)
+            kf = build.build_kernel(src, ps, _say, arch=a.arch)
             _say(f"kernel {side} ({len(ps)} patches) ready in {time.monotonic() - t:.0f} s: {kf.image}")
             # Named by the build (bzImage hash): the count pass caches function addresses per kernel name.
             kernels.append((f"{side}-{kf.version.split('+')[-1]}", kf))
-        defs = definitions(kernels, os.path.join(folder, "kernels.toml"))
+        defs = definitions(kernels, os.path.join(folder, "kernels.toml"), a.arch)
         summary = {"source": a.source, "patches_a": a.patch_a, "patches_b": a.patch, "suites": {},
                    "functions_touched_by_b": touched_functions(a.patch), "kernels": {n: kf.release for n, kf in kernels}}
         worse, found = [], []

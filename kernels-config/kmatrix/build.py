@@ -263,10 +263,10 @@ def load_guest_config(path=GUEST_CONFIG):
         raise KernelError(f"{path}: {e}") from None
 
 
-def fragment_options(requirements_path=REQUIREMENTS_TOML, extra=None, guest_config=None):
-    """[(group, option, value)] in order: guest-config groups, requirements (=y), extra; an option
-    asked both on and off by two sources is refused (extra may override the groups, never a
-    requirement)."""
+def fragment_options(requirements_path=REQUIREMENTS_TOML, extra=None, guest_config=None, arch="amd64"):
+    """[(group, option, value)] in order: guest-config groups (those of every architecture and those
+    marked arch = this one), requirements (=y), extra; an option asked both on and off by two sources
+    is refused (extra may override the groups, never a requirement)."""
     gc = guest_config if guest_config is not None else load_guest_config()
     req = load_requirements(requirements_path)
     out, where = [], {}
@@ -283,6 +283,8 @@ def fragment_options(requirements_path=REQUIREMENTS_TOML, extra=None, guest_conf
         out.append((group, opt, val))
 
     for g, body in gc.get("group", {}).items():
+        if body.get("arch", arch) != arch:
+            continue
         for o in body.get("y", []):
             put(g, o, "y", False)
         for o in body.get("n", []):
@@ -294,10 +296,10 @@ def fragment_options(requirements_path=REQUIREMENTS_TOML, extra=None, guest_conf
     return out
 
 
-def fragment(requirements_path=REQUIREMENTS_TOML, extra=None, guest_config=None):
+def fragment(requirements_path=REQUIREMENTS_TOML, extra=None, guest_config=None, arch="amd64"):
     """The fragment's text for merge_config.sh, grouped and commented with where each option comes from."""
     lines, last = [], None
-    for g, o, v in fragment_options(requirements_path, extra, guest_config):
+    for g, o, v in fragment_options(requirements_path, extra, guest_config, arch):
         if g != last:
             lines.append(f"# {g}")
             last = g
@@ -455,16 +457,29 @@ def _jobs():
     return max(1, min(os.cpu_count() or 1, JOBS_MAX))
 
 
-def build_kernel(src, patches, say, cache=None, extra=None, jobs=None):
+# How each architecture is built (Debian's names): the make variables, the image make builds and where.
+# arm64 is cross-compiled with Debian's gcc-aarch64-linux-gnu; its guest boots the uncompressed Image.
+ARCH_BUILD = {
+    "amd64": {"make": [], "target": "bzImage", "image": ("arch", "x86", "boot", "bzImage"), "cc": "gcc"},
+    "arm64": {"make": ["ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-"], "target": "Image",
+              "image": ("arch", "arm64", "boot", "Image"), "cc": "aarch64-linux-gnu-gcc"},
+}
+
+
+def build_kernel(src, patches, say, cache=None, extra=None, jobs=None, arch="amd64"):
     """The guest kernel of src with patches applied in order -> KernelFiles (see the module doc)."""
     cache = cache or cache_dir()
-    for tool in ("ccache", "gcc", "make", "bison", "flex", "bc", "patch"):
+    if arch not in ARCH_BUILD:
+        raise KernelError(f"arch {arch!r}: accepted: {', '.join(ARCH_BUILD)}")
+    for tool in ("ccache", "gcc", "make", "bison", "flex", "bc", "patch", ARCH_BUILD[arch]["cc"]):
         if not shutil.which(tool):
-            raise KernelError(f"{tool} not found: apt-get install bison flex libelf-dev libssl-dev bc ccache patch")
+            raise KernelError(f"{tool} not found: apt-get install bison flex libelf-dev libssl-dev bc ccache patch"
+                              + (" gcc-aarch64-linux-gnu" if arch == "arm64" else ""))
     patches = [os.path.abspath(p) for p in patches]
     check_patches(src, patches)
     pkey = patchset_key(patches)
-    bdir = os.path.join(cache, "build", src.key, pkey)
+    # one tree per (source, patch set, architecture): the x86 trees keep their names
+    bdir = os.path.join(cache, "build", src.key, pkey if arch == "amd64" else f"{pkey}-{arch}")
     os.makedirs(bdir, exist_ok=True)
     with open(os.path.join(bdir, ".lock"), "w") as lockf:
         try:
@@ -473,10 +488,11 @@ def build_kernel(src, patches, say, cache=None, extra=None, jobs=None):
             say(f"{bdir}: another build holds it; waiting")
             fcntl.flock(lockf, fcntl.LOCK_EX)
         return _build_locked(src, patches, pkey, bdir, say, cache, {**src.options, **(extra or {})},
-                             jobs or _jobs())
+                             jobs or _jobs(), arch)
 
 
-def _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs):
+def _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs, arch="amd64"):
+    ab = ARCH_BUILD[arch]
     tree, log = os.path.join(bdir, "tree"), os.path.join(bdir, "build.log")
     # The objdir inside the tree: kbuild then names the source "..", so every path on a compiler's
     # command line is relative and the same in every tree; ccache hits across patch sets with no
@@ -495,9 +511,10 @@ def _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs):
     os.makedirs(obj, exist_ok=True)
     env = build_env(cache)
     localversion = "-swapbench" + ("" if pkey == "pristine" else "-" + pkey[:8])
-    common = ["-C", tree, f"O={obj}", "CC=ccache gcc", "HOSTCC=ccache gcc", f"LOCALVERSION={localversion}"]
+    common = ["-C", tree, f"O={obj}", *ab["make"], f"CC=ccache {ab['cc']}", "HOSTCC=ccache gcc",
+              f"LOCALVERSION={localversion}"]
 
-    frag = fragment(REQUIREMENTS_TOML, extra)
+    frag = fragment(REQUIREMENTS_TOML, extra, arch=arch)
     stamp = os.path.join(obj, ".swapbench-fragment")
     cfg = os.path.join(obj, ".config")
     old = open(stamp).read() if os.path.exists(stamp) else None
@@ -522,9 +539,9 @@ def _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs):
             f.write(frag)
     else:
         verify_config(cfg, parse_fragment(frag), kconfig_symbols(tree))
-    say(f"{label}: make -j{jobs} bzImage in {obj} (log {log})")
-    dt = _make(common + [f"-j{jobs}", "bzImage"], log, say, f"{label} build", env)
-    image = os.path.join(obj, "arch", "x86", "boot", "bzImage")
+    say(f"{label}: make -j{jobs} {ab['target']} in {obj} (log {log})")
+    dt = _make(common + [f"-j{jobs}", ab["target"]], log, say, f"{label} build", env)
+    image = os.path.join(obj, *ab["image"])
     if not os.path.exists(image):
         raise KernelError(f"make succeeded but {image} is missing; log {log}")
     # modules.builtin (kbuild writes it with vmlinux.o, modules or not) in the otherwise empty

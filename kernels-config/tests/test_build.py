@@ -228,3 +228,18 @@ def test_a_failed_make_names_its_log_and_shows_its_tail_not_its_flood(tmp_path, 
     assert "CC      f70.o" in msg and "CC      f50.o" not in msg  # the last 40 lines only
     assert "CC      f1.o" in open(log).read()
     assert all("k build: " in s for s in said)
+
+
+def test_each_architecture_gets_its_own_groups_and_the_common_ones():
+    x86 = dict((o, v) for g, o, v in build.fragment_options())
+    arm = dict((o, v) for g, o, v in build.fragment_options(arch="arm64"))
+    assert x86["SERIAL_8250_CONSOLE"] == "y" and x86["ACPI"] == "y" and "ARM64_MTE" not in x86
+    assert arm["SERIAL_AMBA_PL011_CONSOLE"] == "y" and arm["ARM64_MTE"] == "y" and arm["PCI_HOST_GENERIC"] == "y"
+    assert "SERIAL_8250" not in arm and "KERNEL_GZIP" not in arm
+    for common in ("ZSWAP", "VIRTIO_BLK", "KALLSYMS_ALL", "ZRAM", "TTY"):
+        assert x86[common] == arm[common] == "y", common
+
+
+def test_an_unknown_architecture_is_refused_before_anything_is_built(tmp_path, src):
+    with pytest.raises(KernelError, match="arch 'riscv64': accepted: amd64, arm64"):
+        build.build_kernel(src, [], lambda m: None, cache=str(tmp_path), arch="riscv64")
