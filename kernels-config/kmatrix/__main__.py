@@ -18,11 +18,11 @@ EXAMPLES = {
   ./swapbench ab --source debian-6.12-source --patch my.patch          A = the source, B = with my.patch
   ./swapbench ab --source ~/linux --patch a.patch --patch b.patch --suite writeback --max-instructions-delta 0
   ./swapbench ab --source debian-6.12-source --patch-a base-fix.patch --patch base-fix.patch --patch mine.patch
-  ./swapbench ab --source debian-6.12-source --patch kernels-config/patches/race-window-6.12.patch \
-      --patch-a kernels-config/patches/race-window-6.12.patch --patch kernels-config/patches/no-recheck-6.12.patch \
-      --suite race --duration 30 --no-count          the writeback race: A must be clean, B caught
-  ./swapbench ab --source debian-6.12-source --arch arm64 --no-count --suite mte --compressor lz4 \
-      --patch kernels-config/patches/restore-after-free-6.12.patch     arm64 MTE: lost tags caught on B""",
+  ./swapbench ab --source debian-6.12-source --suite race --duration 30 --no-count
+      --patch-a kernels-config/patches/race-window-6.12.patch --patch kernels-config/patches/race-window-6.12.patch
+      --patch kernels-config/patches/no-recheck-6.12.patch         the writeback race: A must be clean, B caught
+  ./swapbench ab --source debian-6.12-source --arch arm64 --no-count --suite mte --compressor lz4
+      --patch kernels-config/patches/restore-after-free-6.12.patch   arm64 MTE: lost tags must be caught on B""",
     "calibrate-exact": """examples:
   ./swapbench calibrate --exact                       Debian 6.12, two counted boots: A/A and +8/+64/+512 instructions
   ./swapbench calibrate --exact --kernel debian-6.1""",
