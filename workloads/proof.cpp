@@ -107,9 +107,16 @@ Verdict prove_swapout(Backend b, uint64_t pages, uint64_t resident_after, const 
 }
 
 Verdict prove_writeback(uint64_t pages, uint64_t written_back, uint64_t on_disk, uint64_t resident_before,
-                        const Stats& d) {
+                        const Stats& d, WritebackScope scope) {
   Rules r{{}, d};
   r.v.path = "writeback";
+  if (scope == WritebackScope::Machine) {
+    const int64_t from_disk = get(d, "pswpin");
+    if (from_disk >= 0 && static_cast<uint64_t>(from_disk) < written_back) {
+      r.v.foreign_written_back = written_back - static_cast<uint64_t>(from_disk);
+      written_back = on_disk = static_cast<uint64_t>(from_disk);
+    }
+  }
   if (written_back == 0) r.fail("no page was written back (the mechanism did not trigger writeback)");
   if (written_back > pages)
     r.fail(std::to_string(written_back) + " pages written back, more than the region's " + std::to_string(pages) +

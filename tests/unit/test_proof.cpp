@@ -77,6 +77,34 @@ TEST(ProofWriteback, SomeoneElsesWritebackAndSwapCacheLeftoversAreNamed) {
   EXPECT_NE(v.reason.find("3 pages were still in the swap cache"), std::string::npos) << v.reason;
 }
 
+TEST(ProofWriteback, MachineWideCounterSeparatesAnotherCgroupsWriteback) {
+  // The pool limit's worker wrote back 2049 entries; 2048 of the region's pages came back from
+  // disk (seen in CI: one entry of another cgroup went with them).
+  swapbench::Stats d{{"pswpin", 2048}, {"zswpin", 0}};
+  auto v = swapbench::prove_writeback(2048, 2049, 2049, 0, d, swapbench::WritebackScope::Machine);
+  EXPECT_TRUE(v.valid) << v.reason;
+  EXPECT_EQ(v.foreign_written_back, 1u);
+  // Region scope: the same figures are a failure.
+  v = swapbench::prove_writeback(2048, 2049, 2049, 0, d);
+  EXPECT_FALSE(v.valid);
+  EXPECT_EQ(v.foreign_written_back, 0u);
+  // 2047 of the region's pages plus one foreign entry: 2048 written back, 2047 from disk.
+  d = {{"pswpin", 2047}, {"zswpin", 1}};
+  v = swapbench::prove_writeback(2048, 2048, 2048, 0, d, swapbench::WritebackScope::Machine);
+  EXPECT_TRUE(v.valid) << v.reason;
+  EXPECT_EQ(v.foreign_written_back, 1u);
+  // More pages from disk than were written back is never someone else's doing.
+  d = {{"pswpin", 1500}, {"zswpin", 548}};
+  v = swapbench::prove_writeback(2048, 1400, 1400, 0, d, swapbench::WritebackScope::Machine);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("pswpin delta 1500, expected 1400"), std::string::npos) << v.reason;
+  // Nothing of the region on disk: none of it was written back.
+  d = {{"pswpin", 0}, {"zswpin", 2048}};
+  v = swapbench::prove_writeback(2048, 30, 30, 0, d, swapbench::WritebackScope::Machine);
+  EXPECT_FALSE(v.valid);
+  EXPECT_NE(v.reason.find("no page was written back"), std::string::npos) << v.reason;
+}
+
 TEST(ProofWriteback, PagesZswapRefusedComeFromDiskToo) {
   // memory.zswap.max: stores over the limit that could not write back went straight to disk
   swapbench::Stats d{{"pswpin", 900}, {"zswpin", 124}};
