@@ -324,6 +324,11 @@ Expansion expand(const Plan& p, const Capabilities& c) {
   // Calibration arms multiply the timed fault sets only: swap-out and the floors have no injected
   // delay to vary.
   auto add_swapin = [&](Scenario sc) {
+    if (suite.interleave_arms) {
+      sc.arm = {"interleaved", 0};
+      sc.interleaved = suite.arms;
+      return add_one(sc);
+    }
     for (const auto& a : suite.arms) {
       sc.arm = a;
       add_one(sc);

@@ -40,6 +40,9 @@ struct Scenario {
   bool write_faults = false;
   size_t pages = 0;
   CalibrationArm arm;
+  // A set whose arms are timed page-interleaved in one loop (bench/interleave.h): arm 0 is the base
+  // the others are paired with. Empty for every other set (then `arm` is its only arm).
+  std::vector<CalibrationArm> interleaved;
   Tagging tagging = Tagging::None;
   // Writeback and race sets: how writeback is forced. Unset only in `list` without root, where
   // the kernel has not been asked yet.
@@ -59,6 +62,9 @@ struct SuiteDef {
   size_t pages = 0;
   int repetitions = 0;
   std::vector<CalibrationArm> arms = {{}};  // every swap-in set is made once per arm
+  // The arms are instead one swap-in set, timed page-interleaved (Scenario::interleaved), named
+  // ".../interleaved"; the first arm is the base.
+  bool interleave_arms = false;
   // recheck-model: a user-space model that borrows nothing and takes only --cpu, --repetitions, --out.
   bool model = false;
   // calibrate-exact: every fault also runs its arm's known work (marker.h), the plain arm included,

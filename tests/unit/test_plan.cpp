@@ -292,10 +292,23 @@ TEST(Expand, NoMemoryCgroupSkipsDiskSwapInWithTheReason) {
 }
 
 TEST(Expand, CalibrationArmsMultiplySwapInOnly) {
-  Expansion x = expand(make_plan(opts("calibrate"), facts(true)), kernel({"lzo"}));
+  Expansion x = expand(make_plan(opts("calibrate-sets"), facts(true)), kernel({"lzo"}));
   ASSERT_EQ(x.sets.size(), 7u);
   EXPECT_EQ(x.sets[1].name(), "swapin/zswap/lzo/ratio2/random/twin");
   EXPECT_EQ(x.sets[6].arm.inject_ns, 400u);
+  EXPECT_TRUE(x.sets[6].interleaved.empty());
+}
+
+TEST(Expand, InterleavedArmsAreOneSetWithTheBaseFirst) {
+  Expansion x = expand(make_plan(opts("calibrate"), facts(true)), kernel({"lzo"}));
+  ASSERT_EQ(x.sets.size(), 1u);
+  EXPECT_EQ(x.sets[0].name(), "swapin/zswap/lzo/ratio2/random/interleaved");
+  ASSERT_EQ(x.sets[0].interleaved.size(), 8u);
+  EXPECT_EQ(x.sets[0].interleaved[0].label, "");
+  EXPECT_EQ(x.sets[0].interleaved[0].inject_ns, 0u);
+  EXPECT_EQ(x.sets[0].interleaved[1].label, "twin");
+  EXPECT_EQ(x.sets[0].interleaved[2].inject_ns, 10u);
+  EXPECT_EQ(x.sets[0].arm.inject_ns, 0u);  // the set itself adds nothing: its arms do
 }
 
 TEST(Expand, ListingShowsUnresolvedCompressorsAndMechanisms) {
