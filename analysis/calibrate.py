@@ -58,7 +58,7 @@ def add_arguments(p):
                    help="zswap compressor of the calibrated set (default lzo: the one every kernel has)")
     p.add_argument("--pages", type=int, help="pages per set (default: the suite's 8192, as in the quick suite)")
     p.add_argument("--pool", type=int,
-                   help="repetitions measured (default: the suite's: interleaved 160, about 35 s here; sets 40 per "
+                   help="repetitions measured (default: the suite's: interleaved 160, about 30 s here; sets 40 per "
                         "arm, about a minute)")
     p.add_argument("-k", "--experiment-reps", type=int, default=DEFAULT_K,
                    help="repetitions per side of one simulated comparison (default %(default)s, the quick suite's)")

@@ -83,7 +83,7 @@ const std::vector<SuiteDef>& suites() {
       // often identical arms look different) and the base with 10..400 ns busy-waited inside every
       // timed fault (how small a known slowdown is found). Every arm sees the same host speed, so
       // each repetition gives a paired ratio per arm that host drift cancels from. 8192 pages
-      // (1024 per arm) as in the quick suite; 160 repetitions (about 35 s here): a pool from which
+      // (1024 per arm) as in the quick suite; 160 repetitions (27-29 s here): a pool from which
       // the analysis draws many experiments of a few repetitions each.
       {.name = "calibrate",
        .description = "zswap swap-in, ratio2, random: A, its A/A twin, and A + 10/25/50/100/200/400 ns per fault, "
