@@ -322,7 +322,7 @@ Expansion expand(const Plan& p, const Capabilities& c) {
                                             "--kernels debian-6.12-arm64 --suite mte --no-count"});
   };
   // Calibration arms multiply the timed fault sets only: swap-out and the floors have no injected
-  // delay to vary.
+  // delay to vary. An interleaving suite makes its arms one set instead, timed in one loop.
   auto add_swapin = [&](Scenario sc) {
     if (suite.interleave_arms) {
       sc.arm = {"interleaved", 0};
