@@ -333,6 +333,9 @@ def analyse_interleaved(R, s, k=DEFAULT_K, metric="p50", experiments=EXPERIMENTS
         raise ResultError(f"{R.path}: {n} valid repetitions; experiments of {k} need a larger pool (at least "
                           f"{2 * k}, for the unpaired comparison's disjoint draws: --pool {4 * k})")
     labels = [a["label"] for a in arms]
+    if labels[0] != "" or "twin" not in labels or len(arms) < 3:
+        raise ResultError(f"{R.path}: {s.name} is not a calibration set (needs the base arm first, a 'twin' and "
+                          "inject arms; made by ./swapbench run --suite calibrate)")
     twin = labels.index("twin")
     deltas = [j for j in range(1, len(arms)) if j != twin]
     ratios = vals[:, 1:] / vals[:, :1]  # column j-1 is arm j over the base, repetition by repetition

@@ -53,7 +53,7 @@ nlohmann::json InterleavedFigures::to_json(uint64_t seed, uint64_t extra_inject_
   const double base = arms.empty() ? 0 : arms[0].lat.p50;
   for (const auto& x : arms) {
     a.push_back({{"label", x.arm.label}, {"inject_ns", x.arm.inject_ns + extra_inject_ns}, {"pages", x.lat.count},
-                 {"latency_ns", x.lat.to_json()}});
+                 {"write_fault", x.arm.write_fault}, {"latency_ns", x.lat.to_json()}});
     if (&x == &arms[0]) continue;
     const bool ok = base > 0 && x.lat.count > 0;
     paired.push_back({{"label", x.arm.label}, {"inject_ns", x.arm.inject_ns + extra_inject_ns},

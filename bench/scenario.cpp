@@ -103,6 +103,15 @@ const std::vector<SuiteDef>& suites() {
        .repetitions = 40,
        .arms = {{"", 0}, {"twin", 0}, {"inject25ns", 25}, {"inject50ns", 50}, {"inject100ns", 100},
                 {"inject200ns", 200}, {"inject400ns", 400}}},
+      // faults: what a write fault on a swapped-out page costs against a read fault, both in one
+      // page-interleaved loop (bench/interleave.h), so host drift cancels from their ratio;
+      // `./swapbench compare RUN.json` judges the pair. zswap (every accepted compressor) and disk,
+      // the quick suite's pages; 20 repetitions: the paired ratio needs few (issue 13's calibration).
+      {.name = "faults",
+       .description = "swap-in by a read fault vs by a write fault, page-interleaved in one loop (zswap + disk)",
+       .kinds = {K::Swapin}, .backends = {"zswap", "disk"}, .profiles = {"ratio2"}, .patterns = {"random"},
+       .pages = 8192, .repetitions = 20, .arms = {{.label = ""}, {.label = "write", .write_fault = true}},
+       .interleave_arms = true},
       // calibrate-exact: what `./swapbench calibrate --exact` runs in counted guests. zswap swap-in
       // with known work inside every counted fault: the plain arm, its A/A twin, and +8/+64/+512
       // user instructions, which the count pass must find exactly (and no kernel difference).

@@ -23,6 +23,10 @@ struct CalibrationArm {
   // The calibrate-exact suite: user instructions added inside the counted window (0, 8, 64, 512;
   // workloads/arch/marker.h known_work). Only with SuiteDef::known_work.
   unsigned extra_instructions = 0;
+  // Interleaved arms only (Scenario::interleaved): this arm's faults are writes (the first byte
+  // written back unchanged, so the stamp still holds), the others' reads (or all writes with --fault
+  // write). A separate set's fault kind is the set's, Scenario::write_faults.
+  bool write_fault = false;
 };
 
 // The mte suite (arm64, issue 12): every set twice, on ordinary memory (Untagged) and on a PROT_MTE

@@ -117,8 +117,15 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   const std::vector<uint8_t> arm_of =
       sc.interleaved.empty() ? std::vector<uint8_t>{} : assign_arms(sc.pages, sc.interleaved.size(), arm_seed);
   std::vector<uint64_t> inject_at(arm_of.size());
-  for (size_t i = 0; i < arm_of.size(); ++i) inject_at[i] = sc.interleaved[arm_of[i]].inject_ns + p_.inject_ns;
-  if (!inject_at.empty()) mlock(inject_at.data(), inject_at.size() * sizeof(uint64_t));
+  std::vector<uint8_t> write_at(arm_of.size());
+  for (size_t i = 0; i < arm_of.size(); ++i) {
+    inject_at[i] = sc.interleaved[arm_of[i]].inject_ns + p_.inject_ns;
+    write_at[i] = sc.interleaved[arm_of[i]].write_fault || sc.write_faults;
+  }
+  if (!inject_at.empty()) {
+    mlock(inject_at.data(), inject_at.size() * sizeof(uint64_t));
+    mlock(write_at.data(), write_at.size());
+  }
   const bool interleaved = !inject_at.empty();
   std::unique_ptr<Region> r;
   Stats zram_pre;  // the device before the region is pushed out: what the region adds is its footprint
@@ -172,7 +179,8 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
       }
     } else {
       for (auto _ : st) {
-        uint64_t ns = r->timed_fault(order[k], write, byte, interleaved ? inject_at[k] : inject, Region::Marks::On, known);
+        uint64_t ns = interleaved ? r->timed_fault(order[k], write_at[k], byte, inject_at[k], Region::Marks::On, known)
+                                  : r->timed_fault(order[k], write, byte, inject, Region::Marks::On, known);
         samples[k++] = ns;
         st.SetIterationTime(static_cast<double>(ns) * 1e-9);
         if (k % kHostRefEvery == 0) host_ref.push_back(static_cast<double>(host_reference_ns()));

@@ -149,3 +149,13 @@ def test_compare_of_one_file_pairs_the_arms_of_its_interleaved_set(tmp_path, run
 def test_compare_of_one_file_without_interleaved_sets_is_refused(run):
     rc, _, err = run("compare", QUICK_A)
     assert rc == 2 and "page-interleaved" in err
+
+
+def test_an_interleaved_set_without_a_twin_is_not_a_calibration(tmp_path, derive):
+    src = synthetic_run(tmp_path, reps=30)
+
+    def rename_twin(d):
+        for b in d["benchmarks"]:
+            b["swapbench"]["interleaved"]["arms"][1]["label"] = "write"
+    with pytest.raises(ResultError, match="not a calibration set"):
+        analyse(load(derive(src, "faults.json", rename_twin)), k=10)

@@ -311,6 +311,20 @@ TEST(Expand, InterleavedArmsAreOneSetWithTheBaseFirst) {
   EXPECT_EQ(x.sets[0].arm.inject_ns, 0u);  // the set itself adds nothing: its arms do
 }
 
+TEST(Expand, FaultsSuiteInterleavesAReadAndAWriteArmAndTakesNoFault) {
+  Expansion x = expand(make_plan(opts("faults"), facts(true)), kernel({"lzo"}));
+  const std::vector<std::string> want = {"swapin/zswap/lzo/ratio2/random/interleaved",
+                                         "swapin/disk/none/ratio2/random/interleaved"};
+  EXPECT_EQ(names(x), want);
+  ASSERT_EQ(x.sets[0].interleaved.size(), 2u);
+  EXPECT_FALSE(x.sets[0].interleaved[0].write_fault);
+  EXPECT_TRUE(x.sets[0].interleaved[1].write_fault);
+  EXPECT_FALSE(x.sets[0].write_faults);
+  RunOptions o = opts("faults");
+  o.fault = "write";
+  EXPECT_NE(refusal(o).find("read and write faults as arms of one loop"), std::string::npos);
+}
+
 TEST(Expand, ListingShowsUnresolvedCompressorsAndMechanisms) {
   Expansion x = expand(make_plan(opts("writeback"), facts(true), true), Capabilities::for_listing(true));
   const std::vector<std::string> want = {"writeback/zswap/(every accepted)/ratio2/random/(each mechanism the kernel offers)"};
