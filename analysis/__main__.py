@@ -19,7 +19,8 @@ EXAMPLES = {
 exit status: 0 no regression, 1 a set slower beyond the threshold or a failed check (stale pages),
 2 an error (bad input, refused sets, an output that cannot be written)""",
     "calibrate": """examples:
-  ./swapbench calibrate  (as root)               measure (about a minute) and store the threshold
+  ./swapbench calibrate  (as root)               page-interleaved arms: measure (about 30 s), judge, store
+  ./swapbench calibrate --design sets            the earlier design: arms as separate sets (about a minute)
   ./swapbench calibrate --compressor deflate
   ./swapbench calibrate --from results/calibration/run-20261122T010000Z.json   re-analyse, no measuring""",
     "report": """examples:

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from analysis import exact, metrics, stats, store
+from analysis import exact, metrics, paired, stats, store
 from analysis.errors import ResultError
 from analysis.load import SetId, load
 from analysis.output import fmt_p, markdown_table, short_labels, table
@@ -32,7 +32,8 @@ EXIT_OK, EXIT_REGRESSION, EXIT_ERROR = 0, 1, 2
 
 def add_arguments(p):
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="A.json B.json (one run per side); A1.json A2.json ... -- B1.json B2.json ... (several "
+                   help="A.json B.json (one run per side); RUN.json alone: each arm of its page-interleaved sets "
+                        "against the base arm, paired; A1.json A2.json ... -- B1.json B2.json ... (several "
                         "runs per side, options before the --); or two folders, each holding one side's runs")
     p.add_argument("--metric", default="p50", choices=sorted(metrics.statistics()),
                    help="per-repetition statistic compared (default p50: the median page, robust to the "
@@ -489,6 +490,15 @@ def main(args):
     for path in (args.json, args.markdown):
         if path:
             check_file(path)  # before the work: a bad output path must not cost a comparison
+    if len(args.paths) == 1 and getattr(args, "side_b", None) is None and not os.path.isdir(args.paths[0]):
+        # One file: the arms of its page-interleaved sets, paired (analysis/paired.py).
+        doc = paired.compare_paired(load(args.paths[0]), args)
+        print(paired.render_text(doc))
+        if args.json:
+            write_json(args.json, doc)
+        if args.markdown:
+            write_text(args.markdown, "```\n" + paired.render_text(doc) + "\n```\n")
+        return doc["exit_status"]
     pa, pb = side_paths(args)
     ra, rb = [load(p) for p in pa], [load(p) for p in pb]
     doc = compare(ra[0], rb[0], args, ra[1:], rb[1:])

@@ -183,7 +183,7 @@ class Result:
 # by name instead of failing deep inside a verb.
 CONTEXT_OBJECTS = {"kernel": dict, "binding": dict, "zswap_params_found": dict, "inject": dict, "ftrace": dict,
                    "matrix": dict, "events_unavailable": list, "exact": dict}
-SET_OBJECTS = {"host_ref": dict, "latency_ns": dict, "histogram": dict, "pmu": dict, "deltas": dict, "writeback": dict, "race": dict,
+SET_OBJECTS = {"interleaved": dict, "host_ref": dict, "latency_ns": dict, "histogram": dict, "pmu": dict, "deltas": dict, "writeback": dict, "race": dict,
                "exact": dict}
 
 
