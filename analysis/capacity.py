@@ -613,18 +613,52 @@ def validation_block(doc, measured, version, chain, where):
         print(render_validation(v["rows"], v["refused"], where, v["zpool_refused"]))
     else:
         print(f"\nzswap not validated: {measured['zswap_skipped']}")
+    # Compressors the pages hold but this kernel's zram does not offer: named, with the fix.
+    if measured.get("zram_offered") and not measured.get("zram_skipped"):
+        done = {r["compressor"] for r in v["zram_rows"]}
+        asked = [c for c in doc["pages"]["length"] if c not in ZRAM_VARIANTS.values() and c not in done]
+        v["zram_not_offered"] = {c: f"this kernel's zram offers {', '.join(measured['zram_offered'])} (fix: a kernel "
+                                    f"with zram's {c} backend: CONFIG_ZRAM_BACKEND_{c.split('-')[0].upper()} "
+                                    "from 6.12, the crypto algorithm before)"
+                                 for c in asked if c not in measured["zram_offered"]}
     print(render_zram_validation(v["zram_rows"], measured.get("zram_skipped")))
+    for c, why in sorted(v.get("zram_not_offered", {}).items()):
+        print(f"zram {c} not validated: {why}")
     v["disagree"] = [f"{r['compressor']}/{r['allocator']}" for r in v["rows"] if not r["counts_exact"] and not not_judged(r)]
     v["disagree"] += [f"zram/{r['compressor']}" for r in v["zram_rows"] if not r["counts_exact"] and not not_judged(r)]
     return v
 
 
-def run_guest_validation(args, raw, compressors):
-    """The pages validated in each kernel of --kernels, booted under QEMU (kernels-config/kmatrix)."""
+def _kmatrix():
+    """kernels-config/kmatrix, the guests' side (importable from the analysis verbs too)."""
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if os.path.join(top, "kernels-config") not in sys.path:
         sys.path.insert(0, os.path.join(top, "kernels-config"))
-    from kmatrix import capacity as guest
+    import kmatrix.capacity
+    import kmatrix.defs
+    return kmatrix
+
+
+def _check_kernels(text):
+    """Every --kernels name defined and bootable here, before anything is sampled."""
+    names = [k for k in text.split(",") if k]
+    km = _kmatrix()
+    try:
+        defs = km.defs.load_defs()
+    except km.defs.KernelError as e:
+        raise ResultError(f"--kernels: {e}") from None
+    # Not "running" (the host: --validate without --kernels), not another architecture (no cross
+    # build of the sampler), not "debian-source" (a kernel build first: ./swapbench ab's business).
+    bootable = sorted(n for n, d in defs.items() if d.source not in ("running", "debian-source") and d.arch == "amd64")
+    bad = [k for k in names if k not in bootable]
+    if not names or bad:
+        raise ResultError(f"--kernels {','.join(bad) or repr(text)}: accepted: names from kernels-config/kernels.toml "
+                          f"that boot as amd64 guests: {', '.join(bootable)}")
+
+
+def run_guest_validation(args, raw, compressors):
+    """The pages validated in each kernel of --kernels, booted under QEMU (kernels-config/kmatrix)."""
+    guest = _kmatrix().capacity
     return guest.validate_in_guests([k for k in args.kernels.split(",") if k], raw, compressors, args.zpool,
                                     args.accel, args.guest_timeout, args.guest_files)
 
@@ -932,8 +966,8 @@ def _main(args):
         raise ResultError(f"--sample {args.sample}: accepted: a positive number of pages")
     if args.kernels is not None and not args.validate:
         raise ResultError("--kernels: accepted with --validate only (the guests it boots validate the pages)")
-    if args.kernels is not None and not [k for k in args.kernels.split(",") if k]:
-        raise ResultError("--kernels '': accepted: kernel names from kernels-config/kernels.toml, comma-separated")
+    if args.kernels is not None:
+        _check_kernels(args.kernels)
     bad = [z for z in args.zpool.split(",") if z not in ("all", "zsmalloc", "zbud", "z3fold")]
     if bad or ("all" in args.zpool.split(",") and args.zpool != "all"):
         raise ResultError(f"--zpool {args.zpool}: accepted: zsmalloc, zbud, z3fold (comma-separated) or all")
@@ -1026,6 +1060,7 @@ def _main(args):
             block["measured_in"] = f"guest ({g['accelerator']})"
             result["validation"]["guests"].append(block)
             disagree += [f"{g['kernel']}: {d}" for d in block["disagree"]]
+        not_validated = [g["kernel"] for g in guests if "skipped" in g]
     elif args.validate:
         result["validation"] = validation_block(doc, measured, running_version(), running_chain_size(),
                                                 "this kernel's zswap")
@@ -1039,6 +1074,9 @@ def _main(args):
                    "stratified (weights N_h/n_h); 95% intervals from a stratified bootstrap",
                "rule_sources": cm.RULE_SOURCES, "cost": doc.get("cost"), "timing": doc.get("timing"), **result}
         writer.write_json(args.json, out)
+    if args.validate and args.kernels and not_validated:
+        print(f"swapbench capacity: not validated in {', '.join(not_validated)} (why above)", file=sys.stderr)
+        return 1
     if args.validate and disagree:
         print(f"swapbench capacity: the kernel's counts differ from the prediction for {', '.join(disagree)}",
               file=sys.stderr)

@@ -30,8 +30,9 @@ RULE_SOURCES = {
     "zswap same-filled <6.12": "mm/zswap.c 6.1: zswap_is_page_same_filled -> zero-length entry, stored_pages counts it",
     "zswap zero >=6.12": "mm/page_io.c 6.12: is_folio_zero_filled -> zeromap, never reaches zswap; other same-filled "
                          "pages are compressed",
-    "zswap poor <6.18": "mm/zswap.c 6.12: length > PAGE_SIZE fails zs_malloc (-ENOSPC: reject_compress_poor); 6.1: "
-                        "zs_malloc -EINVAL (counted reject_alloc_fail), zbud -ENOSPC above 3968 bytes",
+    "zswap poor <6.18": "mm/zswap.c 6.1.192 and 6.12.117: the compressor gets PAGE_SIZE of output, so a length above "
+                        "it fails compression (6.1: counted nowhere; 6.12: reject_compress_fail), as validated in "
+                        "guests; zbud refuses above 3968 bytes (-ENOSPC: reject_compress_poor)",
     "zswap incompressible >=6.18": "from the notes (no 6.18 source here), confirmed by --validate on 6.18.44: a "
                                    "length >= PAGE_SIZE is stored as the raw page (stored_incompressible_pages)",
     "zswap header": "mm/zswap.c 6.1: an 8-byte zswap_header before each object in evictable pools (zbud, z3fold); "

@@ -105,3 +105,34 @@ def test_rejected_pages_are_what_went_to_the_swap_device():
     # Without vmstat's pswpout: every reject counter the kernel has.
     assert capacity._rejected({"reject_compress_poor": 1, "reject_compress_fail": 2, "reject_alloc_fail": 1}, {}) == 4
     assert capacity._rejected({}, {}) is None
+
+
+def test_zram_compressors_not_offered_are_named_with_the_fix(capsys):
+    # Debian's 6.12 builds zram without its lzo backend: lzo and lzo-rle are skipped, said so.
+    d = doc()
+    d["pages"]["length"].update({"lzo": [12, 20, 1000, 1000, 3000, 5000], "lzo-rle": [12, 20, 1000, 1000, 3000, 5000]})
+    measured = {"runs": [], "zram_runs": [], "zram_offered": ["lz4", "lz4hc", "zstd", "deflate"]}
+    v = capacity.validation_block(d, measured, (6, 12), 8, "a guest")
+    assert set(v["zram_not_offered"]) == {"lzo", "lzo-rle"}
+    assert "CONFIG_ZRAM_BACKEND_LZO " in v["zram_not_offered"]["lzo-rle"]
+    out = capsys.readouterr().out
+    assert "zram lzo not validated" in out and "zram lz4 not validated" not in out
+
+
+@pytest.mark.parametrize("argv,says", [
+    (["--file", "/etc/hostname", "--kernels", "debian-6.12"], "--kernels: accepted with --validate only"),
+    (["--file", "/etc/hostname", "--validate", "--kernels", "debian-9.9"], "--kernels debian-9.9: accepted:"),
+    (["--file", "/etc/hostname", "--validate", "--kernels", "running"], "--kernels running: accepted:"),
+    (["--file", "/etc/hostname", "--validate", "--kernels", ","], "accepted: names from kernels-config"),
+    (["--file", "/etc/hostname", "--validate", "--kernels", "debian-6.1", "--zpool", "zbud,slab"], "--zpool zbud,slab"),
+])
+def test_guest_validation_bad_input_exits_2_before_sampling(argv, says, capsys, monkeypatch):
+    from analysis.__main__ import main as analysis_main
+    # Nothing may be sampled or booted: a sampler that fails loudly if it is reached.
+    monkeypatch.setenv("SWAPBENCH_CAPACITY_BIN", "/nonexistent/swapbench-capacity")
+    assert analysis_main(["capacity", *argv]) == 2
+    err = capsys.readouterr().err
+    assert says in err, err
+    if "--kernels debian-9.9" in says:
+        assert "debian-6.1," in err and "debian-6.12" in err  # what would be accepted, named
+    assert len(err.strip().splitlines()) == 1, err
