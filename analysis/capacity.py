@@ -942,6 +942,9 @@ def main(args):
     except RuntimeError as e:  # the sampler or the validation failed (it said why above)
         print(f"swapbench capacity: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as e:  # kmatrix's handlers turn SIGINT/SIGTERM into this, QEMU killed first
+        print(f"swapbench capacity: interrupted ({e}); no QEMU left running", file=sys.stderr)
+        return 130
 
 
 def _check_rate(args):
