@@ -35,3 +35,23 @@ def test_pages_archive_holds_the_pages_byte_for_byte(tmp_path):
     assert (x / capacity.GUEST_PAGES_PATH.lstrip("/")).read_bytes() == data
     # Uncompressed newc: the kernel's initramfs unpacker tells it from the gzip'd base by this magic.
     assert out.read_bytes()[:6] == b"070701"
+
+
+def test_kernels_that_cannot_validate_are_skipped_with_why(tmp_path, monkeypatch):
+    # No boot happens for any of these: each is refused before its files are fetched.
+    monkeypatch.setenv("SWAPBENCH_KERNEL_CACHE", str(tmp_path / "cache"))
+    raw = tmp_path / "pages.raw"
+    raw.write_bytes(bytes(4096))
+    out = capacity.validate_in_guests(["running", "nosuch"], str(raw))
+    assert [o["kernel"] for o in out] == ["running", "nosuch"]
+    assert "this host" in out[0]["skipped"] and "--validate" in out[0]["skipped"]
+    assert "unknown kernel 'nosuch'" in out[1]["skipped"]
+    assert not (tmp_path / "cache").exists()
+
+
+def test_the_capacity_binary_is_required(monkeypatch, tmp_path):
+    import pytest
+    from kmatrix.defs import KernelError
+    monkeypatch.setenv("SWAPBENCH_CAPACITY_BIN", str(tmp_path / "missing"))
+    with pytest.raises(KernelError, match="no swapbench-capacity binary"):
+        capacity.capacity_binary()
