@@ -99,7 +99,9 @@ def validate_in_guest(name, raw, compressors=None, zpools="all", accel="auto", t
                           f"(fix: an amd64 kernel of the same version)")
     kf = files_for(d)
     binary = capacity_binary()
-    work = os.path.join(cache_dir(), "work")
+    # A folder of its own: build_base removes other bases of the same release as stale, and the
+    # matrix's (the suite's binary) and these (the sampler) would otherwise evict each other.
+    work = os.path.join(cache_dir(), "work", "capacity")
     os.makedirs(work, exist_ok=True)
     base, order, inbuilt = initramfs.build_base(kf, d, binary, work)
     pages = os.path.getsize(raw) // 4096
