@@ -11,6 +11,7 @@
 #include "bench/plan.h"
 #include "bench/results.h"
 #include "workloads/arch/arm64/mte.h"
+#include "workloads/reclaimers.h"
 #include "workloads/pmu.h"
 #include "workloads/system/memcg.h"
 #include "workloads/system/session.h"
@@ -145,6 +146,13 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
   std::string why;
   bool mte = mte_available(&why);
   row("arm64 MTE", {mte, mte ? "HWCAP2_MTE set" : why});
+
+  const auto others = find_reclaimers("/");
+  row("no other reclaimer paging out", {others.empty(), others.empty()
+                                                      ? "none found (DAMON pageout schemes)"
+                                                      : reclaimers_hint(others) +
+                                                            ": a set whose counts it disturbs is marked invalid and "
+                                                            "says so (fix, if the scheme is yours: stop it during runs)"});
 
   auto need = [&](std::initializer_list<const Probe*> ps) {
     for (auto* p : ps)

@@ -21,6 +21,7 @@
 #include "bench/summary.h"
 #include "workloads/pinning.h"
 #include "workloads/pmu.h"
+#include "workloads/reclaimers.h"
 
 namespace swapbench {
 
@@ -161,7 +162,7 @@ int run_command(const RunOptions& o) {
                 {"inject", inject_check(scs, p.inject_ns)},
                 {"page_cluster_during_timing", p.root ? json(0) : json(nullptr)}, {"skipped", skipped},
                 {"set_order", p.fixed_order ? "fixed (declared order, repetitions back to back)" : "random interleaving"},
-                {"wall_seconds", wall}};
+                {"wall_seconds", wall}, {"other_reclaimers", to_json(find_reclaimers("/"))}};
   if (b) {
     if (b->zswap) {
       sbctx["zswap_params_found"] = b->zswap->found();

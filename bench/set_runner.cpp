@@ -13,6 +13,7 @@
 #include "workloads/arch/arm64/mte.h"
 #include "workloads/arch/marker.h"
 #include "workloads/host_ref.h"
+#include "workloads/reclaimers.h"
 
 namespace swapbench {
 
@@ -341,6 +342,11 @@ void Runner::finish(benchmark::State& st, SetRecord& rec, Verdict& v, std::vecto
   rec.lat = summarize(samples);
   LogLinearHistogram h;
   for (auto s : samples) h.add(s);
+  // A count above the region's may be another reclaimer's page-outs (workloads/reclaimers.h).
+  if (!v.valid && rec.error.empty() && v.reason.find(" delta ") != std::string::npos) {
+    static const std::string hint = reclaimers_hint(find_reclaimers("/"));
+    if (!hint.empty()) v.reason += " (" + hint + ")";
+  }
   rec.valid = v.valid;
   sb["valid"] = v.valid;
   sb["invalid_reason"] = v.valid ? json(nullptr) : json(v.reason);
