@@ -296,7 +296,8 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
             if not ended:
                 unended.append(b.index)
         meta = {"qemu_version": qemu_ver, "cpu_model": qemu.TCG_CPU, "icount": False, "accelerator": "tcg",
-                "boots": [b.index for b in counted]}
+                "boots": [b.index for b in counted],
+                "functions_absent": count.absent_functions((exact_ctx or {}).get("functions", {}))}
         blocks = count.exact_blocks(counted_entries, reports, meta)
         for e in benches:
             if e["name"] in blocks:
@@ -367,10 +368,6 @@ def main(a, written_paths=None, crashes=None):
                 print(f"swapbench matrix: --accel kvm: kernel {name} is {d.arch}, emulated (TCG) on this "
                       f"{os.uname().machine} host; use --accel auto or tcg", file=sys.stderr)
                 return 2
-            if d.arch != "amd64" and not a.no_count:
-                print(f"swapbench matrix: kernel {name}: the count pass (QEMU plugin) is built for the host's "
-                      f"qemu-system-x86_64 only, not yet for qemu-system-aarch64; add --no-count", file=sys.stderr)
-                return 2
             kernels.append(d)
         emus = {arch: qemu.emulator(arch) for arch in {d.arch for d in kernels}}
         qv = emus["amd64"].version_line if "amd64" in emus else ""
@@ -421,19 +418,25 @@ def main(a, written_paths=None, crashes=None):
         exact_ctx = {}
         if count_rounds:
             from kmatrix import plugin  # the QEMU plugin is built on first use of the count pass
-            so, version_line = plugin.ensure_plugin(cache_dir())
-            plugin.check_plugin_matches(so, qemu.QEMU)
+            # One plugin per QEMU: each is built against the header of the QEMU that loads it (the
+            # host's 7.2 for x86-64 guests, the unpacked 10.0 for arm64 ones).
+            plugins = {}
+            for arch, emu in emus.items():
+                so, version_line = plugin.ensure_plugin(cache_dir(), emu.binary)
+                plugin.check_plugin_matches(so, emu.binary)
+                plugins[arch] = (so, version_line)
             funcs = {}
             for d, kf, base in prepared:
-                ranges, rdoc = count.resolve_ranges(kf, base, run_dir, 180, _say)
+                ranges, rdoc = count.resolve_ranges(kf, base, run_dir, 180, _say, emu=emus[d.arch])
                 funcs[d.name] = count.funcs_file(ranges, os.path.join(run_dir, f"{d.name}.funcs"))
+                so, version_line = plugins[d.arch]
                 exact_ctx[d.name] = {"plugin": os.path.basename(so), "plugin_qemu_version": version_line,
                                      "functions": rdoc}
             for rnd in range(count_rounds):
                 for d, kf, base in prepared:
                     n += 1
                     out = os.path.join(run_dir, f"{d.name}-count{n}.jsonl")
-                    b = Boot(d, n, rnd + 1, counted=(so, funcs[d.name], out))
+                    b = Boot(d, n, rnd + 1, counted=(plugins[d.arch][0], funcs[d.name], out), emu=emus[d.arch])
                     try:
                         run_boot(b, kf, base, "tcg", a, per_boot[0], run_dir, do_ftrace=False, total=total,
                                  console_dir=out_dir)
@@ -496,9 +499,10 @@ def summary(written, wall):
         for e in doc["benchmarks"]:
             x, k = e["swapbench"].get("exact"), e["swapbench"].get("kind")
             if x and x.get("kernel_instructions_per_op") and k == "swapin" and e["repetition_index"] == 0:
+                v = e["swapbench"].get("variant") if e["swapbench"].get("variant") in ("untagged", "mte-tagged") else ""
                 exact.append(f"{e['swapbench']['backend']}"
-                             f"{'-' + e['swapbench']['compressor'] if e['swapbench']['backend'] in ('zswap', 'zram') else ''} "
-                             f"{x['kernel_instructions_per_op']['median']:.0f}")
+                             f"{'-' + e['swapbench']['compressor'] if e['swapbench']['backend'] in ('zswap', 'zram') else ''}"
+                             f"{' ' + v if v else ''} {x['kernel_instructions_per_op']['median']:.0f}")
         ft = doc["context"]["swapbench"].get("ftrace", {}).get("functions", {})
         base_fn = doc["context"]["swapbench"].get("ftrace", {}).get("baseline_function")
         ftxt = ", ".join(f"{f} {v['p50_corrected_us']:.1f} us" for f, v in ft.items() if f != base_fn)
