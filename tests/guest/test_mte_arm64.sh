@@ -3,16 +3,20 @@
 # tag and every stamp right (0 tag errors), labelled aarch64 / tcg. Two negative checks: a wrong tag
 # put in after swap-in is named (page, granule, expected, found) and the guest suite exits 1; bookworm's
 # QEMU 7.2, which corrupts tags, fails the gate as an emulator fault with no result written.
+# The first run also has the count pass (one counted boot, the plugin built for QEMU 10.0): it must
+# count the MTE functions by what they do, not just say a number (below).
 # Through the front door, which cross-builds the suite (build-aarch64/) and fetches what arm64 needs.
 source "$(dirname "$0")/../privileged/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 pgrep -f qemu-system >"$work/qemu-before" || true
 state >"$work/before"
 # lz4: the compressor both zswap and zram offer in Debian's 6.12 arm64 (its zram has no lzo).
-common=(--kernels debian-6.12-arm64 --suite mte --compressor lz4 --pages 512 --repetitions 1 --boots 1
-        --no-count --no-ftrace --timeout 400)
+base=(--kernels debian-6.12-arm64 --suite mte --compressor lz4 --pages 512 --boots 1 --no-ftrace --timeout 400)
+common=("${base[@]}" --repetitions 1 --no-count)
 
-"$top/swapbench" matrix "${common[@]}" --out "$work/res" >"$work/out" 2>&1 || { tail -40 "$work/out"; fail "mte matrix failed"; }
+# Two repetitions: per-call counts must repeat exactly from one to the next.
+"$top/swapbench" matrix "${base[@]}" --repetitions 2 --count-boots 1 --out "$work/res" >"$work/out" 2>&1 ||
+  { tail -40 "$work/out"; fail "mte matrix failed"; }
 grep -q "mte gate mte-selftest: pass" "$work/out" || { tail -20 "$work/out"; fail "no passed MTE gate on the console"; }
 $py - "$work"/res/*.json <<'PY' || { tail -30 "$work/out"; fail "mte result checks"; }
 import json, sys
@@ -38,6 +42,49 @@ print("tagged sets: " + ", ".join(f"{k}/{be} {seen[(k, be, 'mte-tagged')]['mte_t
                                   for k, be, v in sorted(want) if v == "mte-tagged"))
 PY
 pass "6.12 arm64: gate passed, tagged swap-in/out through zswap, zram and disk with every tag and stamp right"
+
+# The count pass on arm64. What the kernel does decides the counts: the page's tags are copied (the
+# assembly loops mte_restore_page_tags / mte_save_page_tags) once per tagged page and never for an
+# untagged one, while mte_restore_tags / mte_save_tags run for every page (they look the page up and
+# return early when it has no tags). Per-call counts repeat exactly between repetitions; a function
+# 6.12 inlines (arch_swap_invalidate_page) is reported absent, not as zero calls.
+$py - "$work"/res/*.json <<'PY' || { tail -30 "$work/out"; fail "arm64 instruction counts"; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+ctx = d["context"]["swapbench"]["exact"]
+# the plugin was built for exactly the QEMU that booted the guest (the backports 10.0, not the host's 7.2)
+assert ctx["plugin_qemu_version"] == d["context"]["swapbench"]["matrix"]["qemu"], (ctx["plugin_qemu_version"],)
+assert "version 10." in ctx["plugin_qemu_version"], ctx["plugin_qemu_version"]
+copy = {"swapin": "mte_restore_page_tags", "swapout": "mte_save_page_tags"}
+lookup = {"swapin": "mte_restore_tags", "swapout": "mte_save_tags"}
+per_fault = {}
+for b in d["benchmarks"]:
+    s = b["swapbench"]
+    x = s["exact"]
+    kind, tagged = s["kind"], s["variant"] == "mte-tagged"
+    assert x["repetitions"] == b["repetitions"] == 2 and not x["missing"], (b["name"], x["repetitions"], x["missing"])
+    assert "arch_swap_invalidate_page" in x["functions_absent"] and "arch_swap_invalidate_page" not in x["functions"]
+    for r in x["per_repetition"]:
+        assert r["ops"] == s["pages"], (b["name"], r["ops"])
+        f = r["functions"]
+        assert f[copy[kind]]["calls"] == (s["pages"] if tagged else 0), (b["name"], copy[kind], f[copy[kind]])
+        assert f[lookup[kind]]["calls"] == s["pages"], (b["name"], lookup[kind], f[lookup[kind]])
+        want = "arch_swap_restore" if kind == "swapin" else "arch_prepare_to_swap"
+        assert f[want]["calls"] == s["pages"], (b["name"], want, f[want])
+    for name in (copy[kind], lookup[kind], "arch_swap_restore", "arch_prepare_to_swap"):
+        v = x["functions"][name]
+        assert v["spread_per_call"] in (0, None), (b["name"], name, v)
+    if kind == "swapin":
+        per_fault[(s["backend"], tagged)] = x["kernel_instructions_per_op"]["median"]
+        if tagged:
+            assert x["functions"][copy[kind]]["instructions_per_call"] > 0
+# The tag copy shows in the whole fault where the path is quiet (zswap, zram; disk I/O's spread
+# between repetitions is larger than the copy).
+for be in ("zswap", "zram"):
+    assert per_fault[(be, True)] > per_fault[(be, False)], (be, per_fault)
+print("; ".join(f"{be} {per_fault[(be, False)]:.0f} -> {per_fault[(be, True)]:.0f}" for be in ("zswap", "zram", "disk")))
+PY
+pass "6.12 arm64 counted: tags copied once per tagged page and never for untagged ones, per-call counts identical"
 
 # A wrong tag after swap-in (granule 6 of page 5, set to 0) must be named and make the run exit 1;
 # the result is kept, with the tagged set invalid and the mismatch in its mte_tags.
