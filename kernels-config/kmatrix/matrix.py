@@ -14,7 +14,7 @@ import tomllib
 
 import numpy as np
 
-from kmatrix import count, ftrace, initramfs, qemu
+from kmatrix import count, ftrace, initramfs, mte_memory, qemu
 from kmatrix.defs import KERNELS_TOML, KernelError, cache_dir, files_for, get_def, load_defs, state_cache
 
 DEFAULT_KERNELS = "debian-6.1,debian-6.12"
@@ -284,6 +284,9 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
         sb["matrix"]["mte_gate"] = {"boots": gates, "passed_in_every_boot": all(g["passed"] for g in gates),
                                     "note": "tags written to a PROT_MTE region and read back before any swap; "
                                             "a failure stops the boot as an emulator fault"}
+    tags = mte_memory.per_page(benches)
+    if tags is not None:
+        sb["mte_tag_memory"] = tags
     traced = [b.trace for b in boots if b.trace]
     if traced:
         sb["ftrace"] = traced[0]
@@ -522,6 +525,9 @@ def summary(written, wall):
         if tags:
             uncounted.append(f"MTE tags {d.name}: {sum(t['granules_checked'] for t in tags):,} granules checked after "
                              f"swap-in in {len(tags)} tagged sets, {sum(t['granules_wrong'] for t in tags)} wrong")
+        mem = doc["context"]["swapbench"].get("mte_tag_memory")
+        if mem:
+            uncounted.append(f"MTE saved-tag memory {d.name} (slab, tagged minus untagged): {mte_memory.describe(mem)}")
     rows_note = ("\n" + "\n".join(uncounted)) if uncounted else ""
     return (table(["kernel", "release", "accel", "boot", "swap-in p50 (emulated if tcg)",
                    "swap-in kernel instructions per fault (counted)", "ftrace p50 per call"], rows, numeric=False)
