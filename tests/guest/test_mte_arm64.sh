@@ -86,6 +86,23 @@ print("; ".join(f"{be} {per_fault[(be, False)]:.0f} -> {per_fault[(be, True)]:.0
 PY
 pass "6.12 arm64 counted: tags copied once per tagged page and never for untagged ones, per-call counts identical"
 
+# The saved tags' memory, measured: per page, the tagged sets' slab gain over the untagged ones' is
+# one 128-byte kmalloc object (the tag storage; within 4 objects of the region's 512 for other
+# kernel activity) plus a share of the xarray's nodes (576-byte radix_tree_node, 64 entries each:
+# about 9 B/page, well under 32).
+$py - "$work"/res/*.json <<'PY' || { tail -30 "$work/out"; fail "saved-tag memory"; }
+import json, sys
+m = json.load(open(sys.argv[1]))["context"]["swapbench"]["mte_tag_memory"]
+assert m["readings_without_shrink"] == 0 and not m["skipped"], m
+assert set(m["per_backend"]) == {"zswap/lz4", "zram/lz4", "disk"}, sorted(m["per_backend"])
+for be, v in m["per_backend"].items():
+    k = v["kmalloc_128_bytes"]["bytes_per_page"]
+    assert 127 <= k <= 129, (be, v["kmalloc_128_bytes"])
+    assert 0 < v["radix_tree_node_bytes"]["bytes_per_page"] < 32, (be, v["radix_tree_node_bytes"])
+print("; ".join(f"{be} {v['saved_tags_bytes_per_page']:.1f} B/page" for be, v in sorted(m["per_backend"].items())))
+PY
+pass "6.12 arm64: saved tags measured at one 128-byte object plus xarray nodes per swapped page"
+
 # A wrong tag after swap-in (granule 6 of page 5, set to 0) must be named and make the run exit 1;
 # the result is kept, with the tagged set invalid and the mismatch in its mte_tags.
 if "$top/swapbench" matrix "${common[@]}" --backend zswap --test-corrupt-page 5 --out "$work/neg" >"$work/neg-out" 2>&1; then
