@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "workloads/kstat.h"
 #include "workloads/system/sysroot.h"
 
 namespace swapbench {
@@ -75,6 +76,13 @@ nlohmann::json slab_delta(const SlabUse& before, const SlabUse& after) {
           {"radix_tree_node_bytes", diff(get(before.bytes, "radix_tree_node"), get(after.bytes, "radix_tree_node"))},
           {"all_caches_bytes", diff(all_b, all_a)},
           {"meminfo_slab_bytes", diff(before.meminfo_slab_bytes, after.meminfo_slab_bytes)}};
+}
+
+PushoutReading read_pushout() { return {read_slab_use(), read_vmstat("/")}; }
+
+void record_pushout(const PushoutReading& before, const PushoutReading& after, nlohmann::json& sb) {
+  sb["slab_swapped_out"] = slab_delta(before.slab, after.slab);
+  sb["pushout_vmstat"] = to_json(delta(before.vmstat, after.vmstat));
 }
 
 }  // namespace swapbench

@@ -35,4 +35,14 @@ SlabUse read_slab_use();
 // "all_caches_bytes", "meminfo_slab_bytes"} as signed byte deltas, or {"readable": false, "why"}.
 nlohmann::json slab_delta(const SlabUse& before, const SlabUse& after);
 
+// One reading around a region's push-out: the slab caches and the vmstat counters (the latter show
+// whether the push-out swapped THPs whole, thp_swpout, or split them, thp_split_page).
+struct PushoutReading {
+  SlabUse slab;
+  std::map<std::string, int64_t> vmstat;
+};
+PushoutReading read_pushout();
+// Writes sb["slab_swapped_out"] (slab_delta) and sb["pushout_vmstat"] (the counters' change).
+void record_pushout(const PushoutReading& before, const PushoutReading& after, nlohmann::json& sb);
+
 }  // namespace swapbench

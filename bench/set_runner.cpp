@@ -140,11 +140,11 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   if (rec.error.empty()) {
     if (sc.kind == Kind::Swapin || sc.kind == Kind::FloorSwapcache) {
       if (zram_) zram_pre = zram_->stats();
-      // The mte suite's sets (tagged and untagged alike): the slab caches around the push-out, for the
-      // saved tags' memory per page (bench/mte_memory.h).
-      const SlabUse slab_pre = sc.tagging != Tagging::None ? read_slab_use() : SlabUse{};
+      // The mte suite's sets (tagged and untagged alike): slab caches and vmstat around the push-out,
+      // for the saved tags' memory per page and the THP case (bench/mte_memory.h).
+      const PushoutReading pre = sc.tagging != Tagging::None ? read_pushout() : PushoutReading{};
       if (int e = r->pageout_all()) rec.error = std::string("MADV_PAGEOUT failed: ") + std::strerror(e);
-      if (sc.tagging != Tagging::None) sb["slab_swapped_out"] = slab_delta(slab_pre, read_slab_use());
+      if (sc.tagging != Tagging::None) record_pushout(pre, read_pushout(), sb);
       if (sc.kind == Kind::Swapin && r->resident() > 0 && b_->memcg) sb["swapcache_eviction"] = evict_swapcache(*r);
       resident_before = r->resident();
     }

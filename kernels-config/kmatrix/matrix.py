@@ -44,6 +44,8 @@ def add_arguments(p):
     p.add_argument("--pages", type=int,
                    help=f"as in run (default {GUEST_PAGES}, half the quick suite's: emulated faults are slow; "
                         "the race suite keeps its own small region)")
+    p.add_argument("--thp", action="store_true",
+                   help="as in run: transparent huge pages for the region (the mte suite's THP case on arm64)")
     p.add_argument("--events", default="perf::task-clock,perf::major-faults",
                    help="counters (default: software events; TCG guests have no hardware PMU)")
     # Tests only: passed to run in the guest (a damaged page, or for the mte suite a wrong tag, that
@@ -76,6 +78,8 @@ GUEST_PAGES = 4096
 
 def _run_args(a, reps, pages=None):
     out = ["--suite", a.suite, "--repetitions", str(reps), "--events", a.events]
+    if getattr(a, "thp", False):
+        out.append("--thp")
     for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or a.pages),
                     ("--duration", getattr(a, "duration", None)),
                     ("--race-mechanism", getattr(a, "race_mechanism", None)),
@@ -525,6 +529,12 @@ def summary(written, wall):
         if tags:
             uncounted.append(f"MTE tags {d.name}: {sum(t['granules_checked'] for t in tags):,} granules checked after "
                              f"swap-in in {len(tags)} tagged sets, {sum(t['granules_wrong'] for t in tags)} wrong")
+        whole = [(e["name"], e["swapbench"]["pushout_vmstat"]["thp_swpout"], e["swapbench"]["mte_tags"]["granules_wrong"])
+                 for e in doc["benchmarks"] if e["swapbench"].get("pushout_vmstat", {}).get("thp_swpout")
+                 and "mte_tags" in e["swapbench"]]
+        if whole:
+            uncounted.append(f"PROT_MTE THPs swapped out whole {d.name} (thp_swpout at the push-out; back page by page): "
+                             + "; ".join(f"{n} {t} THPs, {w} wrong tags" for n, t, w in whole))
         mem = doc["context"]["swapbench"].get("mte_tag_memory")
         if mem:
             uncounted.append(f"MTE saved-tag memory {d.name} (slab, tagged minus untagged): {mte_memory.describe(mem)}")
