@@ -121,6 +121,26 @@ print(f"{v['thp_swpout']} PROT_MTE THPs out whole to zram, {s['mte_tags']['granu
 PY
 pass "6.12 arm64: PROT_MTE THPs swapped out whole through zram and back with every tag right"
 
+# Tagged writeback: the mte-writeback suite stores tagged pages in zswap, has every writeback
+# mechanism 6.12 offers write them to disk, faults them back from disk, and checks every tag.
+"$top/swapbench" matrix "${common[@]}" --suite mte-writeback --backend zswap --out "$work/wb" >"$work/wb-out" 2>&1 ||
+  { tail -30 "$work/wb-out"; fail "mte-writeback matrix failed"; }
+$py - "$work"/wb/*.json <<'PY' || { tail -30 "$work/wb-out"; fail "tagged writeback"; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+tagged = [b["swapbench"] for b in d["benchmarks"] if b["swapbench"].get("tagging") == "mte-tagged"]
+untagged = [b["swapbench"] for b in d["benchmarks"] if b["swapbench"].get("tagging") == "untagged"]
+mechs = sorted(s["writeback"]["mechanism"] for s in tagged)
+assert mechs and mechs == sorted(s["writeback"]["mechanism"] for s in untagged), (mechs, len(untagged))
+for s in tagged:
+    w, t = s["writeback"], s["mte_tags"]
+    assert s["valid"] and s["path"] == "writeback", (w["mechanism"], s["invalid_reason"], s["path"])
+    assert w["region_written_back"] > 0 and s["deltas"]["vmstat"]["pswpin"] > 0, (w, s["deltas"]["vmstat"])
+    assert t["granules_checked"] == s["pages"] * 256 and t["granules_wrong"] == 0, t
+print(", ".join(f"{s['writeback']['mechanism']} {s['writeback']['region_written_back']} written back" for s in tagged))
+PY
+pass "6.12 arm64: tagged pages written back from zswap to disk by every mechanism and faulted back with every tag right"
+
 # A wrong tag after swap-in (granule 6 of page 5, set to 0) must be named and make the run exit 1;
 # the result is kept, with the tagged set invalid and the mismatch in its mte_tags.
 if "$top/swapbench" matrix "${common[@]}" --backend zswap --test-corrupt-page 5 --out "$work/neg" >"$work/neg-out" 2>&1; then
