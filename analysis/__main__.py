@@ -19,7 +19,8 @@ EXAMPLES = {
 exit status: 0 no regression, 1 a set slower beyond the threshold or a failed check (stale pages),
 2 an error (bad input, refused sets, an output that cannot be written)""",
     "calibrate": """examples:
-  ./swapbench calibrate  (as root)               measure (about a minute) and store the threshold
+  ./swapbench calibrate  (as root)               page-interleaved arms: measure (about 30 s), judge, store
+  ./swapbench calibrate --design sets            the earlier design: arms as separate sets (about a minute)
   ./swapbench calibrate --compressor deflate
   ./swapbench calibrate --from results/calibration/run-20261122T010000Z.json   re-analyse, no measuring""",
     "report": """examples:
@@ -31,6 +32,11 @@ exit status: 0 no regression, 1 a set slower beyond the threshold or a failed ch
   ./swapbench capacity --core /var/crash/core.1234 --kernel-version 6.1     as 6.1 would store them
   ./swapbench capacity --pages /tmp/pages.json --kernel-version 6.12 --chain-size 16
   ./swapbench capacity --file /var/lib/db/table.dat --all --compressor lzo-rle,zstd
+  ./swapbench capacity --pid 1234 --validate                 (root) checked against this kernel's zswap and zram
+  ./swapbench capacity --pid 1234 --sample 4096 --validate --kernels debian-6.12,debian-6.1
+      the sampled pages carried into Debian 6.12 and 6.1 guests (QEMU, TCG here): lz4, zstd, lzo, deflate through
+      zswap with zsmalloc, zbud and z3fold (where the kernel has them) and zram, against each kernel's model
+  ./swapbench capacity --file big.bin --validate --kernels debian-6.1 --zpool z3fold --compressor lz4
 exit status: 0 ok, 1 a failure, 2 bad input (a pid that does not exist, a non-ELF core, ...)""",
     "history": """examples:
   ./swapbench history                               zswap-lzo swap-in p50 over every result in results/

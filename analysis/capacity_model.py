@@ -1,5 +1,5 @@
 """What the kernel would store for a set of pages: the rules of zswap and zram per kernel version
-and the allocators' packing (zsmalloc exactly, zbud by simulation, z3fold approximately), applied
+and the allocators' packing (zsmalloc exactly, zbud and z3fold by simulation in arrival order), applied
 to per-page compressed lengths (bench/capacity.cpp's output).
 
 Every rule is read from the kernel source (6.1.192 and 6.12.117 trees, cited per constant);
@@ -30,8 +30,9 @@ RULE_SOURCES = {
     "zswap same-filled <6.12": "mm/zswap.c 6.1: zswap_is_page_same_filled -> zero-length entry, stored_pages counts it",
     "zswap zero >=6.12": "mm/page_io.c 6.12: is_folio_zero_filled -> zeromap, never reaches zswap; other same-filled "
                          "pages are compressed",
-    "zswap poor <6.18": "mm/zswap.c 6.12: length > PAGE_SIZE fails zs_malloc (-ENOSPC: reject_compress_poor); 6.1: "
-                        "zs_malloc -EINVAL (counted reject_alloc_fail), zbud -ENOSPC above 3968 bytes",
+    "zswap poor <6.18": "mm/zswap.c 6.1.192 and 6.12.117: the compressor gets PAGE_SIZE of output, so a length above "
+                        "it fails compression (6.1: counted nowhere; 6.12: reject_compress_fail), as validated in "
+                        "guests; zbud refuses above 3968 bytes (-ENOSPC: reject_compress_poor)",
     "zswap incompressible >=6.18": "from the notes (no 6.18 source here), confirmed by --validate on 6.18.44: a "
                                    "length >= PAGE_SIZE is stored as the raw page (stored_incompressible_pages)",
     "zswap header": "mm/zswap.c 6.1: an 8-byte zswap_header before each object in evictable pools (zbud, z3fold); "
@@ -43,9 +44,10 @@ RULE_SOURCES = {
             "bytes per disksize page; 6.12+ zero pages stop at the swap core's zeromap (mm/page_io.c), never in zram",
     "zbud": "mm/zbud.c 6.1: 64-byte chunks, a header chunk, 63 usable, two buddies per page, first fit from the "
             "smallest sufficient unbuddied list, objects over 3968 bytes refused",
-    "z3fold": "mm/z3fold.c 6.1: up to three buddies per page after a two-chunk header (88 bytes), headless pages "
-              "above 3904 bytes; modelled as first fit in "
-              "arrival order without compaction: approximate (the kernel compacts in the background)",
+    "z3fold": "mm/z3fold.c 6.1: up to three buddies per page (first, last, middle) after a two-chunk header (88 "
+              "bytes), headless pages above 3904 bytes; simulated in arrival order from the smallest sufficient "
+              "unbuddied list, as zbud; compaction acts only after frees (not modelled: a pool that shrank is "
+              "approximate)",
 }
 
 
@@ -201,29 +203,35 @@ Z3FOLD_HEADLESS_FROM = PAGE - Z3FOLD_HEADER_CHUNKS * ZBUD_CHUNK - ZBUD_CHUNK
 
 
 def z3fold_pages(lengths):
-    """(pages, refused), approximately: first fit in arrival order into pages of 62 chunks holding
-    at most three objects, an object above 3904 bytes alone in a headless page; the kernel's
-    in-page compaction is not modelled (allow ~5%)."""
-    open_pages = []  # [free chunks, objects]
+    """(pages, refused): z3fold_alloc (6.1) in arrival order, as zbud's: an object goes into the
+    first page of the smallest unbuddied list (pages by free chunks, stacks: list_add at the head)
+    with at least its chunks free; a page takes its objects as first, last, then middle buddy
+    (get_free_buddy), and after each is listed again by its free chunks until it holds three. Above
+    PAGE_SIZE - header - one chunk an object is alone in a headless page; above PAGE_SIZE refused.
+    Exact for a pool that only grows (stores, no frees): compaction and the stale-page reuse act
+    on pages a free left part-empty, which a --validate run never makes."""
+    unbuddied = [[] for _ in range(Z3FOLD_NCHUNKS)]  # free chunks -> pages, each [objects, used chunks]
     pages = refused = 0
     for n in lengths:
         n = int(n)
-        chunks = -(-n // ZBUD_CHUNK)
         if n > PAGE:
             refused += 1
             continue
         if n > Z3FOLD_HEADLESS_FROM:
             pages += 1
             continue
-        for p in open_pages:
-            if p[0] >= chunks and p[1] < 3:
-                p[0] -= chunks
-                p[1] += 1
+        chunks = -(-n // ZBUD_CHUNK)
+        for free in range(chunks, Z3FOLD_NCHUNKS):
+            if unbuddied[free]:
+                p = unbuddied[free].pop()
                 break
         else:
             pages += 1
-            open_pages.append([Z3FOLD_NCHUNKS - chunks, 1])
-        open_pages = [p for p in open_pages if p[1] < 3 and p[0] > 0]
+            p = [0, 0]
+        p[0] += 1
+        p[1] += chunks
+        if p[0] < 3:
+            unbuddied[Z3FOLD_NCHUNKS - p[1]].append(p)
     return pages, refused
 
 

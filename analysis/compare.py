@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from analysis import exact, metrics, stats, store
+from analysis import exact, metrics, paired, stats, store
 from analysis.errors import ResultError
 from analysis.load import SetId, load
 from analysis.output import fmt_p, markdown_table, short_labels, table
@@ -32,7 +32,8 @@ EXIT_OK, EXIT_REGRESSION, EXIT_ERROR = 0, 1, 2
 
 def add_arguments(p):
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="A.json B.json (one run per side); A1.json A2.json ... -- B1.json B2.json ... (several "
+                   help="A.json B.json (one run per side); RUN.json alone: each arm of its page-interleaved sets "
+                        "against the base arm, paired; A1.json A2.json ... -- B1.json B2.json ... (several "
                         "runs per side, options before the --); or two folders, each holding one side's runs")
     p.add_argument("--metric", default="p50", choices=sorted(metrics.statistics()),
                    help="per-repetition statistic compared (default p50: the median page, robust to the "
@@ -211,6 +212,18 @@ def compare(A, B, args, more_a=(), more_b=()):
     # Exact counts first: counts that cannot be compared refuse the comparison before any work.
     ex = exact.compare(A, B, common, args.force)
     warnings_ += ex["warnings"]
+    # Timings from different machines differ by the machines (the dev VM's reference, made on
+    # another CPU model, read as 0.45x and 1.43x): not a verdict on the kernel. Exact counts and
+    # checks keep their own rules.
+    other_machine = machines_differ(runs_a, runs_b)
+    skip_timed = bool(other_machine) and not args.force
+    if other_machine:
+        if args.force:
+            warnings_.append(f"timed figures from different machines ({other_machine}) compared (--force): the "
+                             "difference may be the machines', not the kernels'")
+        else:
+            warnings_.append(f"timed figures not compared: they come from different machines ({other_machine}); "
+                             "--force compares them anyway")
     metric = metrics.get(args.metric)
     rows, checks, few, not_compared, host_differs = [], [], {}, {}, []
     for n in common:
@@ -225,6 +238,8 @@ def compare(A, B, args, more_a=(), more_b=()):
                 checks.append(c)
         if not metric.applies_to(sa.kind):
             not_compared.setdefault(sa.kind, []).append(n)
+            continue
+        if skip_timed:
             continue
         bad = [(f"{tag}{i + 1 if several else ''}", R.sets[n].invalid_reason())
                for tag, side in (("A", runs_a), ("B", runs_b)) for i, R in enumerate(side) if R.sets[n].invalid_reason()]
@@ -286,6 +301,9 @@ def compare(A, B, args, more_a=(), more_b=()):
         warnings_.append("A and B are separate runs; the calibrated threshold measures noise within one run. On a "
                          "shared host separate runs can differ far more (the dev VM: the same kernel's zswap "
                          "swap-in 40% slower an hour later): check with two runs of the same kernel first")
+    if skip_timed and not (checks or ex["rows"]):
+        raise ResultError(f"nothing to compare: the timed figures come from different machines ({other_machine}) "
+                          "and neither file has instruction counts or checks (--force compares the timings anyway)")
     if refused and not args.ignore_invalid:
         errors.append("refused sets (invalid or too few repetitions); --ignore-invalid compares the rest")
     status = EXIT_ERROR if errors or not (rows or checks or ex["rows"]) else (
@@ -307,6 +325,18 @@ def compare(A, B, args, more_a=(), more_b=()):
             "rows": rows, "checks": checks, "not_compared": [n for ns in not_compared.values() for n in ns],
             "exact": {k: ex[k] for k in ("rows", "context", "not_compared", "rule")},
             "refused": refused, "warnings": warnings_, "errors": errors, "exit_status": status}
+
+
+def machines_differ(runs_a, runs_b):
+    """What differs between the machines that timed the two sides ("CPU model: A x, B y"), or None.
+    A field unknown on either side (older guest results) is not held against them."""
+    diffs = []
+    for i, what in ((0, "host"), (1, "CPU model")):
+        va = {R.timing_machine()[i] for R in runs_a} - {None, "", "unknown", "?"}
+        vb = {R.timing_machine()[i] for R in runs_b} - {None, "", "unknown", "?"}
+        if va and vb and va != vb:
+            diffs.append(f"{what}: A {', '.join(sorted(va))}, B {', '.join(sorted(vb))}")
+    return "; ".join(diffs) or None
 
 
 def host_ratio(sets_a, sets_b):
@@ -460,6 +490,15 @@ def main(args):
     for path in (args.json, args.markdown):
         if path:
             check_file(path)  # before the work: a bad output path must not cost a comparison
+    if len(args.paths) == 1 and getattr(args, "side_b", None) is None and not os.path.isdir(args.paths[0]):
+        # One file: the arms of its page-interleaved sets, paired (analysis/paired.py).
+        doc = paired.compare_paired(load(args.paths[0]), args)
+        print(paired.render_text(doc))
+        if args.json:
+            write_json(args.json, doc)
+        if args.markdown:
+            write_text(args.markdown, "```\n" + paired.render_text(doc) + "\n```\n")
+        return doc["exit_status"]
     pa, pb = side_paths(args)
     ra, rb = [load(p) for p in pa], [load(p) for p in pb]
     doc = compare(ra[0], rb[0], args, ra[1:], rb[1:])

@@ -154,6 +154,17 @@ class Result:
         """Results are comparable over time only within one machine and accelerator."""
         return (self.host, self.sb.get("cpu_model", "unknown"), self.accelerator)
 
+    def timing_machine(self):
+        """(host name, CPU model) of the machine whose CPU ran the timed loops, None where unknown.
+        A guest's own CPU model is QEMU's ("QEMU TCG CPU"), the same on every host: its timings
+        belong to the host it ran on (matrix.host, recorded since issue 13; older guest results
+        carry none)."""
+        m = self.sb.get("matrix")
+        if m is not None:
+            h = m.get("host") or {}
+            return (h.get("name"), h.get("cpu_model"))
+        return (self.context.get("host_name"), self.sb.get("cpu_model"))
+
     def label(self):
         return f"{self.kernel} {self.accelerator} {self.date[:10]}"
 
@@ -172,7 +183,7 @@ class Result:
 # by name instead of failing deep inside a verb.
 CONTEXT_OBJECTS = {"kernel": dict, "binding": dict, "zswap_params_found": dict, "inject": dict, "ftrace": dict,
                    "matrix": dict, "events_unavailable": list, "exact": dict}
-SET_OBJECTS = {"host_ref": dict, "latency_ns": dict, "histogram": dict, "pmu": dict, "deltas": dict, "writeback": dict, "race": dict,
+SET_OBJECTS = {"interleaved": dict, "host_ref": dict, "latency_ns": dict, "histogram": dict, "pmu": dict, "deltas": dict, "writeback": dict, "race": dict,
                "exact": dict}
 
 

@@ -15,6 +15,8 @@ from analysis.load import load
 from analysis.writer import make_folder
 
 CALIBRATION_SCHEMA = "swapbench-calibration/1"
+# /2: the interleaved design (analysis/calibrate.py); noise_threshold means the same in both.
+CALIBRATION_SCHEMAS = (CALIBRATION_SCHEMA, "swapbench-calibration/2")
 
 
 def results_dir():
@@ -58,7 +60,7 @@ def read_calibration(path):
             doc = json.load(f)
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-    if not isinstance(doc, dict) or doc.get("schema") != CALIBRATION_SCHEMA or not isinstance(doc.get("date"), str):
+    if not isinstance(doc, dict) or doc.get("schema") not in CALIBRATION_SCHEMAS or not isinstance(doc.get("date"), str):
         return None
     return doc
 

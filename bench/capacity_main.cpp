@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "bench/capacity.h"
@@ -20,6 +21,7 @@ Examples:
   swapbench-capacity --cgroup /sys/fs/cgroup/memory/mydb --all
   swapbench-capacity --core /var/crash/core.1234 --compressor lzo-rle,zstd
   swapbench-capacity --file /var/lib/db/table.dat --sample 4096 --seed 7
+  swapbench-capacity --validate pages.raw --zpool all --swap-device /dev/vda    (in a guest: kmatrix/capacity.py)
 Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)");
   swapbench::CapacityOptions o;
   std::string pids;
@@ -39,6 +41,13 @@ Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)"
   app.add_option("--validate", validate, "root: push these saved pages through zswap with each compressor the kernel "
                                          "accepts, and through a fresh zram device per compressor zram offers (or "
                                          "--compressor), and write the kernel's figures");
+  swapbench::ValidateOptions vo;
+  app.add_option("--zpool", vo.zpools, "with --validate: zswap allocators to run every compressor with, "
+                                       "comma-separated, or all (zsmalloc, zbud, z3fold; those the kernel refuses "
+                                       "are listed with its answer); default the zpool as found")
+      ->delimiter(',');
+  app.add_option("--swap-device", vo.swap_device, "with --validate: swap on this block device instead of a swap "
+                                                  "file (a guest's own disk; everything on it is lost)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -46,6 +55,10 @@ Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)"
     return rc == 0 ? 0 : 2;
   }
   if (all) o.sample = 0;
+  if (validate.empty() && (!vo.zpools.empty() || !vo.swap_device.empty())) {
+    std::cerr << "swapbench capacity: --zpool and --swap-device go with --validate\n";
+    return 2;
+  }
   try {
     std::size_t a = 0;
     while (a < pids.size()) {
@@ -66,7 +79,12 @@ Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)"
         std::cerr << "swapbench capacity: --validate changes zswap and swap (borrowed, then restored): run as root\n";
         return 2;
       }
-      j = swapbench::capacity_validate(validate, o.compressors);
+      if (vo.zpools.size() == 1 && vo.zpools[0] == "all") vo.zpools = swapbench::kKnownZpools;
+      for (const auto& z : vo.zpools)
+        if (!std::count(swapbench::kKnownZpools.begin(), swapbench::kKnownZpools.end(), z))
+          throw swapbench::capacity::InputError("--zpool " + z + ": accepted: zsmalloc, zbud, z3fold, or all");
+      vo.compressors = o.compressors;
+      j = swapbench::capacity_validate(validate, vo);
       j["swapbench_capacity"] = {{"schema_version", swapbench::kCapacitySchemaVersion}, {"kind", "validation"}};
     } else {
       j = swapbench::capacity_run(o);

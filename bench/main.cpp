@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   std::string swap_dir_help = "where the run's swap file is created (default /var/tmp)";
 
   auto add_common = [&](CLI::App* c) {
-    c->add_option("--suite", o.suite, "quick, full, swapin, writeback, race, calibrate, recheck-model (./swapbench list)")->envname("SWAPBENCH_SUITE")->capture_default_str();
+    c->add_option("--suite", o.suite, "quick, full, swapin, writeback, race, calibrate, faults, mte, recheck-model (./swapbench list)")->envname("SWAPBENCH_SUITE")->capture_default_str();
     c->add_option("--backend", backends, "zswap, disk, zram (comma-separated; default: the suite's)")->envname("SWAPBENCH_BACKEND");
     c->add_option("--compressor", compressors,
                   "compressors for zswap and zram sets (default: every one the kernel accepts for zswap, "

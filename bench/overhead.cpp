@@ -33,7 +33,10 @@ TimerOverhead harness_overhead() {
 
 nlohmann::json inject_check(const std::vector<Scenario>& scs, uint64_t extra_ns) {
   std::set<uint64_t> asked;
-  for (const auto& sc : scs) asked.insert(sc.arm.inject_ns + extra_ns);
+  for (const auto& sc : scs) {
+    asked.insert(sc.arm.inject_ns + extra_ns);
+    for (const auto& a : sc.interleaved) asked.insert(a.inject_ns + extra_ns);
+  }
   nlohmann::json arms = nlohmann::json::array();
   if (asked.empty() || (asked.size() == 1 && *asked.begin() == 0)) return nlohmann::json{{"arms", arms}};
   const double base = resident_loop(0).p50;

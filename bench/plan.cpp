@@ -159,6 +159,8 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
       throw BadInput("--duration applies only to the race suite (--suite race), not to suite " + s.name);
     if (opt == "--race-mechanism" && !s.has(Kind::Race))
       throw BadInput("--race-mechanism applies only to the race suite (--suite race), not to suite " + s.name);
+    if (opt == "--fault" && std::any_of(s.arms.begin(), s.arms.end(), [](const CalibrationArm& a) { return a.write_fault; }))
+      throw BadInput("--fault: suite " + s.name + " times read and write faults as arms of one loop; it takes no --fault");
     if (opt == "--inject-ns" && !s.has(Kind::Swapin))
       throw BadInput("--inject-ns adds a delay to timed swap-in faults; suite " + s.name + " has none");
   }
@@ -322,8 +324,13 @@ Expansion expand(const Plan& p, const Capabilities& c) {
                                             "--kernels debian-6.12-arm64 --suite mte"});
   };
   // Calibration arms multiply the timed fault sets only: swap-out and the floors have no injected
-  // delay to vary.
+  // delay to vary. An interleaving suite makes its arms one set instead, timed in one loop.
   auto add_swapin = [&](Scenario sc) {
+    if (suite.interleave_arms) {
+      sc.arm = {"interleaved", 0};
+      sc.interleaved = suite.arms;
+      return add_one(sc);
+    }
     for (const auto& a : suite.arms) {
       sc.arm = a;
       add_one(sc);

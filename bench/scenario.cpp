@@ -79,17 +79,40 @@ const std::vector<SuiteDef>& suites() {
       {.name = "race", .description = "the zswap writeback race provoked under a stale-data detector, for --duration seconds",
        .kinds = {K::Race}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 256,
        .repetitions = 1, .swap_slack_pages = 32},
-      // calibrate: what `./swapbench calibrate` measures. The quick suite's zswap swap-in, seven
-      // arms interleaved in one run: the plain set, an identical twin (A/A: how often identical
-      // sets look different) and the set with 25..400 ns busy-waited inside every timed fault (how
-      // small a known slowdown is found). 40 repetitions per arm: a pool from which the analysis
-      // draws many 10-repetition experiments; 7 x 40 sets of 8192 pages fit in about 2 minutes.
+      // calibrate: what `./swapbench calibrate` measures. The quick suite's zswap swap-in as one set
+      // of eight page-interleaved arms (bench/interleave.h): the base, an identical twin (A/A: how
+      // often identical arms look different) and the base with 10..400 ns busy-waited inside every
+      // timed fault (how small a known slowdown is found). Every arm sees the same host speed, so
+      // each repetition gives a paired ratio per arm that host drift cancels from. 8192 pages
+      // (1024 per arm) as in the quick suite; 160 repetitions (27-29 s here): a pool from which
+      // the analysis draws many experiments of a few repetitions each.
       {.name = "calibrate",
-       .description = "zswap swap-in, ratio2, random: A, its A/A twin, and A + 25/50/100/200/400 ns per fault, interleaved",
+       .description = "zswap swap-in, ratio2, random: A, its A/A twin, and A + 10/25/50/100/200/400 ns per fault, "
+                      "page-interleaved in one loop",
+       .kinds = {K::Swapin}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 8192,
+       .repetitions = 160,
+       .arms = {{"", 0}, {"twin", 0}, {"inject10ns", 10}, {"inject25ns", 25}, {"inject50ns", 50},
+                {"inject100ns", 100}, {"inject200ns", 200}, {"inject400ns", 400}},
+       .interleave_arms = true},
+      // calibrate-sets: the earlier design, kept to show what interleaving buys (`calibrate --design
+      // sets`): seven separate sets interleaved per repetition, seconds apart. 40 repetitions per
+      // arm: 7 x 40 sets of 8192 pages fit in about a minute.
+      {.name = "calibrate-sets",
+       .description = "zswap swap-in, ratio2, random: A, its A/A twin, and A + 25/50/100/200/400 ns per fault, "
+                      "as separate sets interleaved per repetition",
        .kinds = {K::Swapin}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 8192,
        .repetitions = 40,
        .arms = {{"", 0}, {"twin", 0}, {"inject25ns", 25}, {"inject50ns", 50}, {"inject100ns", 100},
                 {"inject200ns", 200}, {"inject400ns", 400}}},
+      // faults: what a write fault on a swapped-out page costs against a read fault, both in one
+      // page-interleaved loop (bench/interleave.h), so host drift cancels from their ratio;
+      // `./swapbench compare RUN.json` judges the pair. zswap (every accepted compressor) and disk,
+      // the quick suite's pages; 20 repetitions: the paired ratio needs few (issue 13's calibration).
+      {.name = "faults",
+       .description = "swap-in by a read fault vs by a write fault, page-interleaved in one loop (zswap + disk)",
+       .kinds = {K::Swapin}, .backends = {"zswap", "disk"}, .profiles = {"ratio2"}, .patterns = {"random"},
+       .pages = 8192, .repetitions = 20, .arms = {{.label = ""}, {.label = "write", .write_fault = true}},
+       .interleave_arms = true},
       // calibrate-exact: what `./swapbench calibrate --exact` runs in counted guests. zswap swap-in
       // with known work inside every counted fault: the plain arm, its A/A twin, and +8/+64/+512
       // user instructions, which the count pass must find exactly (and no kernel difference).

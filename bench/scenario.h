@@ -23,6 +23,10 @@ struct CalibrationArm {
   // The calibrate-exact suite: user instructions added inside the counted window (0, 8, 64, 512;
   // workloads/arch/marker.h known_work). Only with SuiteDef::known_work.
   unsigned extra_instructions = 0;
+  // Interleaved arms only (Scenario::interleaved): this arm's faults are writes (the first byte
+  // written back unchanged, so the stamp still holds), the others' reads (or all writes with --fault
+  // write). A separate set's fault kind is the set's, Scenario::write_faults.
+  bool write_fault = false;
 };
 
 // The mte suite (arm64, issue 12): every set twice, on ordinary memory (Untagged) and on a PROT_MTE
@@ -40,6 +44,9 @@ struct Scenario {
   bool write_faults = false;
   size_t pages = 0;
   CalibrationArm arm;
+  // A set whose arms are timed page-interleaved in one loop (bench/interleave.h): arm 0 is the base
+  // the others are paired with. Empty for every other set (then `arm` is its only arm).
+  std::vector<CalibrationArm> interleaved;
   Tagging tagging = Tagging::None;
   // Writeback and race sets: how writeback is forced. Unset only in `list` without root, where
   // the kernel has not been asked yet.
@@ -59,6 +66,9 @@ struct SuiteDef {
   size_t pages = 0;
   int repetitions = 0;
   std::vector<CalibrationArm> arms = {{}};  // every swap-in set is made once per arm
+  // The arms are instead one swap-in set, timed page-interleaved (Scenario::interleaved), named
+  // ".../interleaved"; the first arm is the base.
+  bool interleave_arms = false;
   // recheck-model: a user-space model that borrows nothing and takes only --cpu, --repetitions, --out.
   bool model = false;
   // calibrate-exact: every fault also runs its arm's known work (marker.h), the plain arm included,

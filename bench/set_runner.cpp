@@ -1,5 +1,6 @@
 #include "bench/set_runner.h"
 
+#include "bench/interleave.h"
 #include "bench/mte_memory.h"
 #include "bench/outliers.h"
 
@@ -111,6 +112,22 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   // Locked so that reclaim cannot push the sample buffer itself out mid-loop.
   mlock(samples.data(), samples.size() * sizeof(uint64_t));
   auto order = make_order(sc.pattern, sc.pages, gen);
+  // Page-interleaved arms: the k-th visit's arm and its delay, fixed before the loop so the loop
+  // only reads an array. Salted so that the arms are not a function of the visit order's seed.
+  const uint64_t arm_seed = gen ^ 0x5a17a1e4a6e5ull;
+  const std::vector<uint8_t> arm_of =
+      sc.interleaved.empty() ? std::vector<uint8_t>{} : assign_arms(sc.pages, sc.interleaved.size(), arm_seed);
+  std::vector<uint64_t> inject_at(arm_of.size());
+  std::vector<uint8_t> write_at(arm_of.size());
+  for (size_t i = 0; i < arm_of.size(); ++i) {
+    inject_at[i] = sc.interleaved[arm_of[i]].inject_ns + p_.inject_ns;
+    write_at[i] = sc.interleaved[arm_of[i]].write_fault || sc.write_faults;
+  }
+  if (!inject_at.empty()) {
+    mlock(inject_at.data(), inject_at.size() * sizeof(uint64_t));
+    mlock(write_at.data(), write_at.size());
+  }
+  const bool interleaved = !inject_at.empty();
   std::unique_ptr<Region> r;
   Stats zram_pre;  // the device before the region is pushed out: what the region adds is its footprint
   if (rec.error.empty()) try {
@@ -152,6 +169,13 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   if (rec.error.empty()) {
     const bool write = sc.write_faults || sc.kind == Kind::FloorFirsttouch;
     const uint8_t byte = sc.kind == Kind::FloorFirsttouch ? 0 : prof.first_byte();
+    // The host-drift probe is no part of the set: the counters pause around it (on a real PMU its
+    // 1,024 multiply-adds every 128 pages would add about 8 user instructions per page).
+    auto sample_host = [&] {
+      pmu.stop();
+      host_ref.push_back(static_cast<double>(host_reference_ns()));
+      pmu.resume();
+    };
     before = snapshot();
     pmu.start();
     if (sc.kind == Kind::Swapout) {
@@ -163,14 +187,15 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
         }
         samples[k++] = ns;
         st.SetIterationTime(static_cast<double>(ns) * 1e-9);
-        if (k % kHostRefEvery == 0) host_ref.push_back(static_cast<double>(host_reference_ns()));
+        if (k % kHostRefEvery == 0) sample_host();
       }
     } else {
       for (auto _ : st) {
-        uint64_t ns = r->timed_fault(order[k], write, byte, inject, Region::Marks::On, known);
+        uint64_t ns = interleaved ? r->timed_fault(order[k], write_at[k], byte, inject_at[k], Region::Marks::On, known)
+                                  : r->timed_fault(order[k], write, byte, inject, Region::Marks::On, known);
         samples[k++] = ns;
         st.SetIterationTime(static_cast<double>(ns) * 1e-9);
-        if (k % kHostRefEvery == 0) host_ref.push_back(static_cast<double>(host_reference_ns()));
+        if (k % kHostRefEvery == 0) sample_host();
       }
     }
     sb["host_ref"] = host_ref_json(host_ref);
@@ -211,6 +236,14 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
     } else {
       sb["stamps"] = {{"checked", 0}, {"failed", 0}, {"note", "fresh pages carry no stamp"}};
     }
+  }
+  if (interleaved) {
+    // The set's own figures become the base arm's; every arm's, and the paired ratios, go in
+    // `interleaved`. PMU counts stay per fault of the whole loop (finish() divides by k).
+    samples.resize(k);
+    InterleavedFigures f = interleaved_figures(sc.interleaved, samples, arm_of);
+    sb["interleaved"] = f.to_json(arm_seed, p_.inject_ns);
+    samples = std::move(f.base_samples);
   }
   finish(st, rec, v, samples, k, d, pmu, resident_before);
 }
@@ -309,7 +342,7 @@ void Runner::finish(benchmark::State& st, SetRecord& rec, Verdict& v, std::vecto
     v.valid = false;
     v.reason = "measured while the run was being stopped by a signal and the machine restored";
   }
-  samples.resize(k);
+  samples.resize(std::min(samples.size(), k));  // an interleaved set's are its base arm's: fewer than k
   rec.lat = summarize(samples);
   LogLinearHistogram h;
   for (auto s : samples) h.add(s);

@@ -20,6 +20,16 @@ done
 i=0
 while [ ! -b /dev/vdb ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ -b /dev/vda ] || echo "swapbench-guest: no /dev/vda (virtio-blk missing?)"
+if [ "$(setting mode)" = capacity ]; then
+  # capacity --validate (kmatrix/capacity.py): /bin/swapbench is swapbench-capacity in this guest,
+  # given its arguments as they are; the pages came in the boot's archive.
+  export SWAPBENCH_ACCELERATOR="$(setting accel)"
+  ( /bin/swapbench $(setting args) --out /results/result.json; echo $? >/results/rc ) 2>&1 | tee /results/log
+  dmesg >/results/dmesg
+  cd /results && tar -cf /dev/vdb . && sync
+  echo "swapbench-guest: done"
+  poweroff -f
+fi
 if [ "$(setting mode)" = kallsyms ]; then
   # The count pass's function ranges: every symbol with its address, modules loaded as in a counted
   # boot (same order, nokaslr: the same addresses). Sorted here so the host reads it in one pass.

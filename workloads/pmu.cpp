@@ -112,6 +112,10 @@ void CounterGroup::start() {
   ioctl(fds_.front(), PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP);
 }
 
+void CounterGroup::resume() {
+  if (!fds_.empty()) ioctl(fds_.front(), PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP);
+}
+
 void CounterGroup::stop() {
   if (!fds_.empty()) ioctl(fds_.front(), PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP);
 }

@@ -38,8 +38,9 @@ class CounterGroup {
   CounterGroup& operator=(const CounterGroup&) = delete;
   const std::vector<EventStatus>& statuses() const { return statuses_; }
   bool any() const { return !fds_.empty(); }
-  void start();  // reset + enable the group
-  void stop();   // disable
+  void start();   // reset + enable the group
+  void stop();    // disable (the counts are kept)
+  void resume();  // enable again without a reset: stop() .. resume() leaves work out of the counts
   std::vector<CounterReading> read() const;
 
  private:

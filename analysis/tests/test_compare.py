@@ -57,6 +57,29 @@ def test_different_accelerators_are_refused_unless_forced(run, derive):
     assert rc == 0 and "warning: accelerators differ" in out
 
 
+def test_timings_of_different_cpu_models_are_refused_unless_forced(run, derive):
+    # The dev VM's reference was recorded on an Intel VM; today's runs are on an AMD one.
+    amd = derive(QUICK_A, "amd.json", lambda d: d["context"]["swapbench"].update(cpu_model="AMD EPYC"))
+    rc, _, err = run("compare", QUICK_A, amd, *NO_CAL)
+    assert rc == 2 and "different machines (CPU model: A Intel(R) Xeon(R) Processor, B AMD EPYC)" in err
+    rc, out, _ = run("compare", QUICK_A, amd, *NO_CAL, "--force")
+    assert rc == 0 and "8 within noise" in out and "compared (--force)" in out
+
+
+def test_guest_timings_are_kept_apart_by_the_host_they_ran_on(run, derive):
+    def on(host):
+        return lambda d: d["context"]["swapbench"].update(
+            matrix={"kernel": "debian-6.12", "host": {"name": host, "cpu_model": "AMD EPYC"}})
+    a, b, b_old = (derive(QUICK_A, f"{n}.json", f) for n, f in
+                   (("ga", on("vm")), ("gb", on("other-vm")),
+                    ("gold", lambda d: d["context"]["swapbench"].update(matrix={"kernel": "debian-6.12"}))))
+    rc, _, err = run("compare", a, b, *NO_CAL)
+    assert rc == 2 and "host: A vm, B other-vm" in err
+    # A guest result from before the host was recorded: nothing to hold against it.
+    rc, out, _ = run("compare", a, b_old, *NO_CAL)
+    assert rc == 0 and "8 within noise" in out
+
+
 def test_different_scenarios_are_refused_unless_forced(run, derive):
     def pages(d):
         for b in iterations(d, ZSWAP_LZO):

@@ -53,13 +53,17 @@ def test_the_newest_calibration_of_the_same_machine_and_metric_is_found(tmp_path
     _calibration(tmp_path, "p99.json", date="2026-11-24T01:00:00Z", metric="p99")
     _calibration(tmp_path, "other.json", date="2026-11-24T01:00:00Z",
                  machine={"host": "other", "cpu_model": "cpu", "accelerator": "kvm"})
-    _calibration(tmp_path, "future-schema.json", date="2027-01-01T00:00:00Z", schema="swapbench-calibration/2")
+    _calibration(tmp_path, "future-schema.json", date="2027-01-01T00:00:00Z", schema="swapbench-calibration/3")
     _calibration(tmp_path, "no-machine.json", date="2027-01-01T00:00:00Z", machine=None)
     (tmp_path / "broken.json").write_text("{")
     doc, path = store.find_calibration(machine, "p50", str(tmp_path))
     assert path.endswith("new.json") and doc["noise_threshold"] == 0.03
     assert store.find_calibration(machine, "p99", str(tmp_path))[1].endswith("p99.json")
     assert store.find_calibration(("vm", "cpu", "tcg"), "p50", str(tmp_path)) is None
+    # /2, the interleaved design's: its noise_threshold means the same, so compare takes it
+    _calibration(tmp_path, "interleaved.json", date="2026-11-25T01:00:00Z", schema="swapbench-calibration/2",
+                 noise_threshold=0.04)
+    assert store.find_calibration(machine, "p50", str(tmp_path))[1].endswith("interleaved.json")
     assert store.find_calibration(machine, "p50", str(tmp_path / "none")) is None
 
 

@@ -12,6 +12,8 @@ import tempfile
 import time
 import tomllib
 
+import socket
+
 import numpy as np
 
 from kmatrix import count, ftrace, initramfs, mte_memory, qemu
@@ -265,6 +267,23 @@ def _iterations(boots):
     return docs, benches, counter
 
 
+def host_machine():
+    """The machine whose CPU ran the guests: a guest reports QEMU's CPU model, the same on every
+    host, so compare needs this to keep timings of different hosts apart."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())  # the first CPU's
+    except OSError:
+        pass
+    # x86: "model name"; arm64 has none, only the implementer and part numbers.
+    model = fields.get("model name") or " ".join(f"{k} {fields[k]}" for k in ("CPU implementer", "CPU part")
+                                                 if k in fields) or "unknown"
+    return {"name": socket.gethostname(), "cpu_model": model}
+
+
 def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=None):
     """One result per kernel from its boots: iteration entries renumbered, each marked with its
     boot; Google Benchmark's per-boot aggregates are dropped (they would be per boot, not per kernel).
@@ -282,6 +301,7 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
                     "release": kf.release, "arch": kdef.machine, "accelerator": sb["accelerator"],
                     "accelerator_reason": why_accel,
                     "qemu": qemu_ver, "boots": [b.info for b in boots or counted],
+                    "host": host_machine(),
                     "note": "repetitions from several boots, interleaved with the other kernels' boots (A B A B)"}
     gates = [b.info["mte_gate"] for b in boots or counted if "mte_gate" in b.info]
     if gates:

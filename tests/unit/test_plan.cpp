@@ -292,10 +292,37 @@ TEST(Expand, NoMemoryCgroupSkipsDiskSwapInWithTheReason) {
 }
 
 TEST(Expand, CalibrationArmsMultiplySwapInOnly) {
-  Expansion x = expand(make_plan(opts("calibrate"), facts(true)), kernel({"lzo"}));
+  Expansion x = expand(make_plan(opts("calibrate-sets"), facts(true)), kernel({"lzo"}));
   ASSERT_EQ(x.sets.size(), 7u);
   EXPECT_EQ(x.sets[1].name(), "swapin/zswap/lzo/ratio2/random/twin");
   EXPECT_EQ(x.sets[6].arm.inject_ns, 400u);
+  EXPECT_TRUE(x.sets[6].interleaved.empty());
+}
+
+TEST(Expand, InterleavedArmsAreOneSetWithTheBaseFirst) {
+  Expansion x = expand(make_plan(opts("calibrate"), facts(true)), kernel({"lzo"}));
+  ASSERT_EQ(x.sets.size(), 1u);
+  EXPECT_EQ(x.sets[0].name(), "swapin/zswap/lzo/ratio2/random/interleaved");
+  ASSERT_EQ(x.sets[0].interleaved.size(), 8u);
+  EXPECT_EQ(x.sets[0].interleaved[0].label, "");
+  EXPECT_EQ(x.sets[0].interleaved[0].inject_ns, 0u);
+  EXPECT_EQ(x.sets[0].interleaved[1].label, "twin");
+  EXPECT_EQ(x.sets[0].interleaved[2].inject_ns, 10u);
+  EXPECT_EQ(x.sets[0].arm.inject_ns, 0u);  // the set itself adds nothing: its arms do
+}
+
+TEST(Expand, FaultsSuiteInterleavesAReadAndAWriteArmAndTakesNoFault) {
+  Expansion x = expand(make_plan(opts("faults"), facts(true)), kernel({"lzo"}));
+  const std::vector<std::string> want = {"swapin/zswap/lzo/ratio2/random/interleaved",
+                                         "swapin/disk/none/ratio2/random/interleaved"};
+  EXPECT_EQ(names(x), want);
+  ASSERT_EQ(x.sets[0].interleaved.size(), 2u);
+  EXPECT_FALSE(x.sets[0].interleaved[0].write_fault);
+  EXPECT_TRUE(x.sets[0].interleaved[1].write_fault);
+  EXPECT_FALSE(x.sets[0].write_faults);
+  RunOptions o = opts("faults");
+  o.fault = "write";
+  EXPECT_NE(refusal(o).find("read and write faults as arms of one loop"), std::string::npos);
 }
 
 TEST(Expand, ListingShowsUnresolvedCompressorsAndMechanisms) {

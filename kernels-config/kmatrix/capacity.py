@@ -1,0 +1,183 @@
+"""`./swapbench capacity --validate --kernels ...`: the capacity validation in guests. The sampled
+pages (a raw file written by swapbench-capacity --save-pages) travel into each guest in its boot
+archive; the guest runs swapbench-capacity --validate on them with every compressor its kernel
+accepts and every zswap allocator it offers, swapping on its own virtio disk, and returns the
+kernel's figures as JSON. Nothing on the host changes (no root needed); the model's prediction
+for exactly those pages, by the guest kernel's version, is analysis/capacity.py's.
+
+The guest's /init is kernels-config/guest-init.sh in its `capacity` mode; /bin/swapbench in these
+guests is swapbench-capacity (initramfs.build_base copies whichever binary it is given)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from kmatrix import initramfs, qemu
+from kmatrix.defs import KernelError, cache_dir, files_for, get_def, load_defs, read_config, state_cache
+
+# 1 GiB, as the matrix: the pages arrive in the guest's RAM (its root file system) and are copied into
+# a region of the same size, so up to ~100k pages (400 MiB) fit with the pool beside them.
+MEM_MB = 1024
+GUEST_PAGES_PATH = "/var/lib/swapbench/pages.raw"
+# Guest-side swap: the region once, plus what swap_bytes_for adds, plus mkswap's header; the disk is
+# sparse, so its size costs nothing on the host.
+SWAP_MARGIN_MIB = 160
+
+
+def _say(msg):
+    print(f"swapbench capacity: {msg}", file=sys.stderr, flush=True)
+
+
+def capacity_binary():
+    """swapbench-capacity beside the suite's binary (the front door sets SWAPBENCH_BIN)."""
+    b = os.environ.get("SWAPBENCH_CAPACITY_BIN") or os.path.join(
+        os.path.dirname(os.environ.get("SWAPBENCH_BIN", "build/bench/swapbench")), "swapbench-capacity")
+    if not os.access(b, os.X_OK):
+        raise KernelError(f"{b}: no swapbench-capacity binary (run through ./swapbench capacity, which builds it)")
+    return b
+
+
+def guest_args(compressors=None, zpools="all"):
+    """The guest's swapbench-capacity command line (after the binary): pages, allocators, its disk."""
+    args = ["--validate", GUEST_PAGES_PATH, "--zpool", zpools, "--swap-device", "/dev/vda"]
+    if compressors:
+        args += ["--compressor", ",".join(compressors)]
+    return " ".join(args)
+
+
+def chain_size(config):
+    """CONFIG_ZSMALLOC_CHAIN_SIZE of a kernel config as defs.read_config reads it (None before 6.3,
+    where there is none)."""
+    v = config.get("ZSMALLOC_CHAIN_SIZE")
+    try:
+        return int(v) if v is not None else None
+    except ValueError:
+        return None
+
+
+def _pages_archive(raw, out):
+    """An uncompressed newc cpio holding the pages at GUEST_PAGES_PATH: appended after the gzip'd
+    base, the kernel unpacks it too (each archive of an initramfs is detected by its own magic), and
+    incompressible pages would only make gzip slow."""
+    staging = out + ".d"
+    shutil.rmtree(staging, ignore_errors=True)
+    dst = os.path.join(staging, GUEST_PAGES_PATH.lstrip("/"))
+    os.makedirs(os.path.dirname(dst))
+    try:
+        os.link(raw, dst)
+    except OSError:
+        shutil.copyfile(raw, dst)
+    with open(out, "wb") as f:
+        find = subprocess.Popen(["find", "."], cwd=staging, stdout=subprocess.PIPE)
+        r = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=staging, stdin=find.stdout, stdout=f)
+        find.wait()
+    shutil.rmtree(staging, ignore_errors=True)
+    if r.returncode or find.returncode:
+        raise KernelError(f"building {out} failed (find/cpio; apt-get install cpio)")
+
+
+def _accelerator(want, kf, base, work):
+    """As the matrix chooses: KVM only where a probe guest boots under it (remembered per host)."""
+    def probe():
+        initrd = initramfs.build_boot(base, {"mode": "probe"}, os.path.join(work, "probe.cpio.gz"))
+        rc, lines, up, _ = qemu.boot(qemu.command("kvm", kf.image, initrd, [], 512, 1, qemu.APPEND), 60)
+        return up is not None
+    return qemu.choose_accel(want, lambda: qemu.cached_probe(state_cache(), qemu.qemu_version(), probe))
+
+
+def validate_in_guest(name, raw, compressors=None, zpools="all", accel="auto", timeout=600, keep=None):
+    """Boots kernel `name` once and validates the pages there. Returns {"kernel", "release", "package",
+    "package_version", "accelerator", "accelerator_reason", "qemu", "chain_size", "boot_wall_s",
+    "measured": the guest's swapbench-capacity --validate JSON}. Raises KernelError naming the fix."""
+    d = get_def(name, load_defs())
+    if d.source == "running":
+        raise KernelError("kernel 'running' is this host: validate it with ./swapbench capacity --validate (as root)")
+    if d.arch != "amd64":
+        raise KernelError(f"kernel {name} is {d.arch}: capacity validation boots amd64 guests only "
+                          f"(fix: an amd64 kernel of the same version)")
+    kf = files_for(d)
+    binary = capacity_binary()
+    # A folder of its own: build_base removes other bases of the same release as stale, and the
+    # matrix's (the suite's binary) and these (the sampler) would otherwise evict each other.
+    work = os.path.join(cache_dir(), "work", "capacity")
+    os.makedirs(work, exist_ok=True)
+    base, order, inbuilt = initramfs.build_base(kf, d, binary, work)
+    pages = os.path.getsize(raw) // 4096
+    run = tempfile.mkdtemp(dir=work, prefix="capacity-")
+    try:
+        acc, why = _accelerator(accel, kf, base, run)
+        swap, res = os.path.join(run, "swap.img"), os.path.join(run, "results.img")
+        for path, mib in ((swap, pages * 4096 // (1 << 20) * 2 + SWAP_MARGIN_MIB), (res, 64)):
+            with open(path, "wb") as f:
+                f.truncate(mib << 20)
+        settings = {"mode": "capacity", "args": guest_args(compressors, zpools), "accel": acc}
+        initrd = initramfs.build_boot(base, settings, os.path.join(run, "initrd"))
+        _pages_archive(raw, os.path.join(run, "pages.cpio"))
+        with open(initrd, "ab") as o, open(os.path.join(run, "pages.cpio"), "rb") as p:
+            # The kernel reads an uncompressed archive only from a 4-byte boundary (init/initramfs.c
+            # unpack_to_rootfs); the zero bytes before it are skipped.
+            o.write(bytes(-o.tell() % 4))
+            shutil.copyfileobj(p, o)
+        cmd = qemu.command(acc, kf.image, initrd, [swap, res], MEM_MB, 1, qemu.append_for(d.arch))
+        tag = f"[{name} {acc}]"
+        _say(f"{tag} booting {kf.release}: {pages} pages, zpools {zpools}, modules "
+             f"{' '.join(m for m, _ in order) or 'none'}")
+
+        def show(line):
+            if "swapbench-guest:" in line or "swapbench capacity:" in line:
+                print(f"  {tag} {line}", file=sys.stderr, flush=True)
+
+        qemu.install_signal_handlers()
+        rc, lines, up, wall = qemu.boot(cmd, timeout, show)
+        out = os.path.join(run, "out")
+        os.makedirs(out)
+        x = subprocess.run(["tar", "-xf", res, "-C", out], capture_output=True, text=True)
+        console = "\n".join(lines)
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            with open(os.path.join(keep, f"console-{name}.log"), "w") as f:
+                f.write(console + "\n")
+        bad_archive = [l for l in lines if "Initramfs unpacking failed" in l]
+        if bad_archive:
+            raise KernelError(f"{tag} the guest could not unpack its boot archive (so not the pages either): "
+                              f"{bad_archive[0].strip()}")
+        crash = qemu.kernel_crash(lines)
+        if crash:
+            raise KernelError(f"{tag} the guest kernel crashed: {qemu.describe_crash(crash)}")
+        if rc is None:
+            raise KernelError(f"{tag} no result within {timeout} s (QEMU killed); last console lines:\n"
+                              + "\n".join(lines[-20:]))
+        if x.returncode != 0 or not os.path.exists(os.path.join(out, "rc")):
+            raise KernelError(f"{tag} the guest wrote no results (QEMU exit {rc}); last console lines:\n"
+                              + "\n".join(lines[-20:]))
+        guest_rc = open(os.path.join(out, "rc")).read().strip()
+        if guest_rc != "0" or not os.path.exists(os.path.join(out, "result.json")):
+            log = open(os.path.join(out, "log"), errors="replace").read()[-3000:] \
+                if os.path.exists(os.path.join(out, "log")) else ""
+            raise KernelError(f"{tag} swapbench-capacity --validate exited {guest_rc} in the guest:\n{log}")
+        with open(os.path.join(out, "result.json")) as f:
+            measured = json.load(f)
+        if keep:
+            shutil.copy(os.path.join(out, "result.json"), os.path.join(keep, f"validation-{name}.json"))
+        return {"kernel": name, "release": kf.release, "package": kf.package, "package_version": kf.version,
+                "accelerator": acc, "accelerator_reason": why, "qemu": qemu.qemu_version(),
+                "chain_size": chain_size(read_config(kf.config)), "boot_wall_s": wall, "init_up_s": up,
+                "modules_loaded": [m for m, _ in order], "built_in": inbuilt, "measured": measured}
+    finally:
+        qemu.kill_all()
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def validate_in_guests(names, raw, compressors=None, zpools="all", accel="auto", timeout=600, keep=None):
+    """One boot per kernel, in order. A kernel that cannot be validated (not fetched, crashed, no
+    result) becomes {"kernel", "skipped": why} and the others still run."""
+    out = []
+    for name in names:
+        try:
+            out.append(validate_in_guest(name, raw, compressors, zpools, accel, timeout, keep))
+        except KernelError as e:
+            _say(f"{name}: not validated: {e}")
+            out.append({"kernel": name, "skipped": str(e)})
+    return out
