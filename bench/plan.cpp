@@ -321,7 +321,7 @@ Expansion expand(const Plan& p, const Capabilities& c) {
     sc.tagging = Tagging::Tagged;
     if (mte) return add_plain(sc);
     x.skipped.push_back({sc.name(), no_mte, "run it on an arm64 CPU with MTE, or in a guest: ./swapbench matrix "
-                                            "--kernels debian-6.12-arm64 --suite mte --no-count"});
+                                            "--kernels debian-6.12-arm64 --suite mte"});
   };
   // Calibration arms multiply the timed fault sets only: swap-out and the floors have no injected
   // delay to vary. An interleaving suite makes its arms one set instead, timed in one loop.

@@ -31,7 +31,8 @@ std::string Scenario::name() const {
                   to_string(pattern);
   if (write_faults) n += "/write";
   if (kind == Kind::Writeback || kind == Kind::Race) {
-    if (mechanism) return n + "/" + to_string(*mechanism);
+    // The mte-writeback suite runs each mechanism on untagged and on tagged memory: both in the name.
+    if (mechanism) return n + "/" + to_string(*mechanism) + (tagging != Tagging::None ? "/" + to_string(tagging) : "");
     return n + (kind == Kind::Race ? "/(the first writeback mechanism the kernel offers)"
                                    : "/(each mechanism the kernel offers)");
   }
@@ -132,6 +133,14 @@ const std::vector<SuiteDef>& suites() {
        .description = "arm64 MTE: tagged vs untagged swap-in and swap-out (zswap, zram, disk), every tag checked, 16 MiB",
        .kinds = {K::Swapin, K::Swapout}, .backends = {"zswap", "zram", "disk"}, .profiles = {"ratio2"},
        .patterns = {"random"}, .pages = 4096, .repetitions = 10, .mte_pairs = true},
+      // mte-writeback: the writeback suite's sets on untagged and on MTE-tagged memory (arm64 with
+      // MTE): tagged pages stored in zswap, written back to disk by each mechanism the kernel offers,
+      // faulted back from disk, every tag checked. 8 MiB and 3 repetitions: a written-back page costs a
+      // disk write, and tagged faults under TCG are slow.
+      {.name = "mte-writeback",
+       .description = "arm64 MTE: zswap writeback (every mechanism) of tagged vs untagged pages, then swap-in from disk, every tag checked",
+       .kinds = {K::Writeback}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"},
+       .pages = 2048, .repetitions = 3, .mte_pairs = true},
       // recheck-model: user space only (bench/recheck_model.h). 3 repetitions: each is already
       // Google Benchmark's adaptive iteration count over 0.2 s.
       {.name = "recheck-model",

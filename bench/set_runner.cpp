@@ -1,6 +1,7 @@
 #include "bench/set_runner.h"
 
 #include "bench/interleave.h"
+#include "bench/mte_memory.h"
 #include "bench/outliers.h"
 
 #include <sys/mman.h>
@@ -157,7 +158,11 @@ void Runner::run_timed_set(benchmark::State& st, const Scenario& sc) {
   if (rec.error.empty()) {
     if (sc.kind == Kind::Swapin || sc.kind == Kind::FloorSwapcache) {
       if (zram_) zram_pre = zram_->stats();
+      // The mte suite's sets (tagged and untagged alike): slab caches and vmstat around the push-out,
+      // for the saved tags' memory per page and the THP case (bench/mte_memory.h).
+      const PushoutReading pre = sc.tagging != Tagging::None ? read_pushout() : PushoutReading{};
       if (int e = r->pageout_all()) rec.error = std::string("MADV_PAGEOUT failed: ") + std::strerror(e);
+      if (sc.tagging != Tagging::None) record_pushout(pre, read_pushout(), sb);
       if (sc.kind == Kind::Swapin && r->resident() > 0 && b_->memcg) sb["swapcache_eviction"] = evict_swapcache(*r);
       resident_before = r->resident();
     }

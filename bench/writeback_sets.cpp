@@ -58,6 +58,7 @@ void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
   try {
     m.enter();
     auto r = std::make_unique<Region>(sc.pages, p_.thp);
+    if (sc.tagging == Tagging::Tagged) tag_region(*r, gen);  // the mte-writeback suite
     r->fill(prof, gen);
     m.leave();
     auto mr = measure_ratio(r->page(0), sc.pages, 64);
@@ -190,6 +191,8 @@ void Runner::run_writeback_set(benchmark::State& st, const Scenario& sc) {
     wb["foreign_written_back"] = v.foreign_written_back;
     wb["region_written_back"] = written - v.foreign_written_back;
     check_stamps(*r, prof, gen, rec);
+    if (sc.tagging != Tagging::None) sb["tagging"] = to_string(sc.tagging);
+    if (sc.tagging == Tagging::Tagged) check_tags(*r, gen, rec);  // after writeback and the swap-in from disk
   } catch (const std::exception& e) {
     m.leave();
     rec.error = std::string("writeback set: ") + e.what();

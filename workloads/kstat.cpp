@@ -9,7 +9,9 @@ namespace swapbench {
 
 const std::vector<std::string> kVmstatKeys = {
     "pswpin", "pswpout", "zswpin", "zswpout", "zswpwb", "swap_ra", "swap_ra_hit", "pgmajfault", "pgfault",
-    "swpin_zero", "swpout_zero", "thp_swpout", "pgsteal_direct", "pgsteal_kswapd"};
+    "swpin_zero", "swpout_zero", "thp_fault_alloc", "thp_swpout", "thp_swpout_fallback", "thp_split_page",
+    "pgsteal_direct",
+    "pgsteal_kswapd"};
 
 Stats parse_key_values(std::istream& in) {
   Stats s;

@@ -27,11 +27,24 @@ EXACT_SCHEMA = 1
 NOKASLR = "nokaslr"
 
 
-def functions():
-    """Kernel functions counted apart (kernels.toml [exact]): 6.1 names and later ones; each kernel
-    counts those it has."""
+def functions(arch="amd64"):
+    """Kernel functions counted apart (kernels.toml [exact]): 6.1 names and later ones, plus the
+    architecture's own list (functions_arm64: the MTE tag save/restore path); each kernel counts
+    those it has, and the others are reported absent (absent_functions)."""
     with open(KERNELS_TOML, "rb") as f:
-        return tomllib.load(f).get("exact", {}).get("functions", [])
+        exact = tomllib.load(f).get("exact", {})
+    extra = exact.get(f"functions_{arch}", [])
+    return exact.get("functions", []) + [n for n in extra if n not in exact.get("functions", [])]
+
+
+def absent_functions(rdoc):
+    """{name: why} for each asked function a kernel's ranges lack: never reported as zero calls, since
+    a function that is not there (inlined into its callers, or not built) is not one that ran 0 times."""
+    out = {n: "not a text symbol of this kernel's /proc/kallsyms (inlined into its callers, or not built)"
+           for n in rdoc.get("missing", [])}
+    out.update({n: "defined more than once in /proc/kallsyms (a static function in several files): range ambiguous"
+                for n in rdoc.get("ambiguous", [])})
+    return out
 
 
 def parse_kallsyms(text, wanted):
@@ -175,10 +188,12 @@ def exact_blocks(entries, reports, meta):
     return out
 
 
-def resolve_ranges(kf, base, work, timeout, say):
+def resolve_ranges(kf, base, work, timeout, say, emu=None):
     """The wanted functions' ranges in this kernel build: cached, else one short boot (nokaslr, the
-    modules loaded as in every boot) that writes its sorted /proc/kallsyms to the results disk."""
-    wanted = functions()
+    modules loaded as in every boot) that writes its sorted /proc/kallsyms to the results disk.
+    emu: the qemu.Emulator of the kernel's architecture (default: the host's x86-64 QEMU)."""
+    arch = emu.arch if emu else "amd64"
+    wanted = functions(arch)
     ranges, doc = load_ranges(kf)
     if ranges is not None and doc.get("asked") == wanted:
         return ranges, doc
@@ -190,9 +205,9 @@ def resolve_ranges(kf, base, work, timeout, say):
             with open(p, "wb") as f:
                 f.truncate(mib << 20)
         initrd = initramfs.build_boot(base, {"mode": "kallsyms"}, os.path.join(d, "initrd.cpio.gz"))
-        cmd = qemu.command("tcg", kf.image, initrd, [swap, res], 512, 1, f"{qemu.APPEND} {NOKASLR}")
+        cmd = qemu.command("tcg", kf.image, initrd, [swap, res], 512, 1, f"{qemu.append_for(arch)} {NOKASLR}", emu=emu)
         say(f"{kf.name}: reading function addresses from /proc/kallsyms (one short boot, cached)")
-        rc, lines, up, _ = qemu.boot(cmd, timeout)
+        rc, lines, up, _ = qemu.boot(cmd, timeout, env=emu.env if emu else None)
         out = os.path.join(d, "out")
         os.makedirs(out)
         x = subprocess.run(["tar", "-xf", res, "-C", out], capture_output=True, text=True)

@@ -16,7 +16,7 @@ import socket
 
 import numpy as np
 
-from kmatrix import count, ftrace, initramfs, qemu
+from kmatrix import count, ftrace, initramfs, mte_memory, qemu
 from kmatrix.defs import KERNELS_TOML, KernelError, cache_dir, files_for, get_def, load_defs, state_cache
 
 DEFAULT_KERNELS = "debian-6.1,debian-6.12"
@@ -46,6 +46,8 @@ def add_arguments(p):
     p.add_argument("--pages", type=int,
                    help=f"as in run (default {GUEST_PAGES}, half the quick suite's: emulated faults are slow; "
                         "the race suite keeps its own small region)")
+    p.add_argument("--thp", action="store_true",
+                   help="as in run: transparent huge pages for the region (the mte suite's THP case on arm64)")
     p.add_argument("--events", default="perf::task-clock,perf::major-faults",
                    help="counters (default: software events; TCG guests have no hardware PMU)")
     # Tests only: passed to run in the guest (a damaged page, or for the mte suite a wrong tag, that
@@ -78,6 +80,8 @@ GUEST_PAGES = 4096
 
 def _run_args(a, reps, pages=None):
     out = ["--suite", a.suite, "--repetitions", str(reps), "--events", a.events]
+    if getattr(a, "thp", False):
+        out.append("--thp")
     for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or a.pages),
                     ("--duration", getattr(a, "duration", None)),
                     ("--race-mechanism", getattr(a, "race_mechanism", None)),
@@ -304,6 +308,9 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
         sb["matrix"]["mte_gate"] = {"boots": gates, "passed_in_every_boot": all(g["passed"] for g in gates),
                                     "note": "tags written to a PROT_MTE region and read back before any swap; "
                                             "a failure stops the boot as an emulator fault"}
+    tags = mte_memory.per_page(benches)
+    if tags is not None:
+        sb["mte_tag_memory"] = tags
     traced = [b.trace for b in boots if b.trace]
     if traced:
         sb["ftrace"] = traced[0]
@@ -316,7 +323,8 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
             if not ended:
                 unended.append(b.index)
         meta = {"qemu_version": qemu_ver, "cpu_model": qemu.TCG_CPU, "icount": False, "accelerator": "tcg",
-                "boots": [b.index for b in counted]}
+                "boots": [b.index for b in counted],
+                "functions_absent": count.absent_functions((exact_ctx or {}).get("functions", {}))}
         blocks = count.exact_blocks(counted_entries, reports, meta)
         for e in benches:
             if e["name"] in blocks:
@@ -387,10 +395,6 @@ def main(a, written_paths=None, crashes=None):
                 print(f"swapbench matrix: --accel kvm: kernel {name} is {d.arch}, emulated (TCG) on this "
                       f"{os.uname().machine} host; use --accel auto or tcg", file=sys.stderr)
                 return 2
-            if d.arch != "amd64" and not a.no_count:
-                print(f"swapbench matrix: kernel {name}: the count pass (QEMU plugin) is built for the host's "
-                      f"qemu-system-x86_64 only, not yet for qemu-system-aarch64; add --no-count", file=sys.stderr)
-                return 2
             kernels.append(d)
         emus = {arch: qemu.emulator(arch) for arch in {d.arch for d in kernels}}
         qv = emus["amd64"].version_line if "amd64" in emus else ""
@@ -441,19 +445,25 @@ def main(a, written_paths=None, crashes=None):
         exact_ctx = {}
         if count_rounds:
             from kmatrix import plugin  # the QEMU plugin is built on first use of the count pass
-            so, version_line = plugin.ensure_plugin(cache_dir())
-            plugin.check_plugin_matches(so, qemu.QEMU)
+            # One plugin per QEMU: each is built against the header of the QEMU that loads it (the
+            # host's 7.2 for x86-64 guests, the unpacked 10.0 for arm64 ones).
+            plugins = {}
+            for arch, emu in emus.items():
+                so, version_line = plugin.ensure_plugin(cache_dir(), emu.binary)
+                plugin.check_plugin_matches(so, emu.binary)
+                plugins[arch] = (so, version_line)
             funcs = {}
             for d, kf, base in prepared:
-                ranges, rdoc = count.resolve_ranges(kf, base, run_dir, 180, _say)
+                ranges, rdoc = count.resolve_ranges(kf, base, run_dir, 180, _say, emu=emus[d.arch])
                 funcs[d.name] = count.funcs_file(ranges, os.path.join(run_dir, f"{d.name}.funcs"))
+                so, version_line = plugins[d.arch]
                 exact_ctx[d.name] = {"plugin": os.path.basename(so), "plugin_qemu_version": version_line,
                                      "functions": rdoc}
             for rnd in range(count_rounds):
                 for d, kf, base in prepared:
                     n += 1
                     out = os.path.join(run_dir, f"{d.name}-count{n}.jsonl")
-                    b = Boot(d, n, rnd + 1, counted=(so, funcs[d.name], out))
+                    b = Boot(d, n, rnd + 1, counted=(plugins[d.arch][0], funcs[d.name], out), emu=emus[d.arch])
                     try:
                         run_boot(b, kf, base, "tcg", a, per_boot[0], run_dir, do_ftrace=False, total=total,
                                  console_dir=out_dir)
@@ -516,9 +526,10 @@ def summary(written, wall):
         for e in doc["benchmarks"]:
             x, k = e["swapbench"].get("exact"), e["swapbench"].get("kind")
             if x and x.get("kernel_instructions_per_op") and k == "swapin" and e["repetition_index"] == 0:
+                v = e["swapbench"].get("variant") if e["swapbench"].get("variant") in ("untagged", "mte-tagged") else ""
                 exact.append(f"{e['swapbench']['backend']}"
-                             f"{'-' + e['swapbench']['compressor'] if e['swapbench']['backend'] in ('zswap', 'zram') else ''} "
-                             f"{x['kernel_instructions_per_op']['median']:.0f}")
+                             f"{'-' + e['swapbench']['compressor'] if e['swapbench']['backend'] in ('zswap', 'zram') else ''}"
+                             f"{' ' + v if v else ''} {x['kernel_instructions_per_op']['median']:.0f}")
         ft = doc["context"]["swapbench"].get("ftrace", {}).get("functions", {})
         base_fn = doc["context"]["swapbench"].get("ftrace", {}).get("baseline_function")
         ftxt = ", ".join(f"{f} {v['p50_corrected_us']:.1f} us" for f, v in ft.items() if f != base_fn)
@@ -538,6 +549,15 @@ def summary(written, wall):
         if tags:
             uncounted.append(f"MTE tags {d.name}: {sum(t['granules_checked'] for t in tags):,} granules checked after "
                              f"swap-in in {len(tags)} tagged sets, {sum(t['granules_wrong'] for t in tags)} wrong")
+        whole = [(e["name"], e["swapbench"]["pushout_vmstat"]["thp_swpout"], e["swapbench"]["mte_tags"]["granules_wrong"])
+                 for e in doc["benchmarks"] if e["swapbench"].get("pushout_vmstat", {}).get("thp_swpout")
+                 and "mte_tags" in e["swapbench"]]
+        if whole:
+            uncounted.append(f"PROT_MTE THPs swapped out whole {d.name} (thp_swpout at the push-out; back page by page): "
+                             + "; ".join(f"{n} {t} THPs, {w} wrong tags" for n, t, w in whole))
+        mem = doc["context"]["swapbench"].get("mte_tag_memory")
+        if mem:
+            uncounted.append(f"MTE saved-tag memory {d.name} (slab, tagged minus untagged): {mte_memory.describe(mem)}")
     rows_note = ("\n" + "\n".join(uncounted)) if uncounted else ""
     return (table(["kernel", "release", "accel", "boot", "swap-in p50 (emulated if tcg)",
                    "swap-in kernel instructions per fault (counted)", "ftrace p50 per call"], rows, numeric=False)

@@ -14,6 +14,11 @@ where <cache> is defs.cache_dir() and <tag> the Debian package version with ':' 
 (1_7.2+dfsg-7+deb12u18+b3). First use costs about 4 s and 24 MB of download (the source tarballs,
 deleted once the header is out); later uses about 0.4 s.
 
+The QEMU is named by its binary: the host's qemu-system-x86_64 (installed: its version from dpkg,
+its source from deb-src twins of the host's entries) or the qemu-system-aarch64 kmatrix/arm64.py
+unpacked from bookworm-backports (its version from the unpack's record, its source from
+bookworm-backports' deb-src). The 10.x header includes glib.h: its build needs libglib2.0-dev.
+
 API: ensure_header(cache_dir[, qemu_binary]), ensure_plugin(cache_dir[, qemu_binary]), check_plugin_matches(so, qemu_binary).
 """
 import contextlib
@@ -95,6 +100,46 @@ def installed_qemu(qemu_binary=QEMU_BINARY):
         raise PluginError(f"{qemu_binary} says {line!r} but dpkg has {pkg} {version}: a half-finished upgrade? "
                           f"(fix: apt-get install --reinstall {pkg})")
     return line, version, src, src_version
+
+
+def unpacked_qemu(qemu_binary):
+    """(Debian binary version, source package, source version, deb-src lines) of a QEMU unpacked by
+    kmatrix/arm64.py (<dest>/root/usr/bin/<binary>, with <dest>/versions), or None for any other
+    binary. Such a QEMU is in no dpkg record: its version is the one unpack() wrote down, and its
+    source package comes from the suite it was fetched from (bookworm-backports)."""
+    path = os.path.realpath(shutil.which(qemu_binary) or qemu_binary)
+    dest = path
+    for _ in range(4):  # root/usr/bin/<binary>
+        dest = os.path.dirname(dest)
+    vfile = os.path.join(dest, "versions")
+    if os.path.basename(os.path.dirname(os.path.dirname(os.path.dirname(path)))) != "root" or not os.path.exists(vfile):
+        return None
+    from kmatrix import arm64
+    with open(vfile) as f:
+        versions = dict(l.split(None, 1) for l in f.read().splitlines() if l.strip())
+    pkg = f"{arm64.QEMU_PACKAGE}:amd64"
+    if pkg not in versions:
+        raise PluginError(f"{vfile} names no {pkg} (it lists {', '.join(versions) or 'nothing'}): not the QEMU "
+                          f"kmatrix/arm64.py unpacks; remove {dest} to fetch it again")
+    version = versions[pkg].strip()
+    # Every qemu-system-* binary package of Debian is built from the source package qemu, and a
+    # backport carries no binNMU suffix of its own beyond what source_version() strips.
+    return version, "qemu", source_version(version), [arm64.BACKPORTS.replace("deb ", "deb-src ", 1)]
+
+
+def qemu_identity(qemu_binary=QEMU_BINARY):
+    """(version line, Debian binary version, source package, source version, deb-src lines or None)
+    of the QEMU qemu_binary runs: an unpacked one (unpacked_qemu) or the host's installed one (None:
+    the deb-src twins of the host's own apt entries)."""
+    unpacked = unpacked_qemu(qemu_binary)
+    if unpacked:
+        line = version_line(qemu_binary)
+        m = re.search(r"\(Debian ([^)]+)\)", line)
+        if m and m.group(1) != unpacked[0]:
+            raise PluginError(f"{qemu_binary} says {line!r} but its unpack recorded {unpacked[0]}: remove the unpacked "
+                              "folder to fetch it again")
+        return (line, *unpacked)
+    return (*installed_qemu(qemu_binary), None)
 
 
 def version_tag(version):
@@ -270,9 +315,9 @@ def _apply(header, sections, name):
 def ensure_header(cache_dir, qemu_binary=QEMU_BINARY):
     """The folder holding qemu/qemu-plugin.h for the QEMU qemu_binary runs, fetched from Debian's
     source package of exactly that version on first use and cached."""
-    _line, version, src, src_version = installed_qemu(qemu_binary)
+    _line, version, src, src_version, srcs = qemu_identity(qemu_binary)
     with _locked(cache_dir):
-        return _ensure_header_for(cache_dir, version, src, src_version)
+        return _ensure_header_for(cache_dir, version, src, src_version, srcs)
 
 
 @contextlib.contextmanager
@@ -286,22 +331,27 @@ def _locked(cache_dir):
         yield
 
 
-def _ensure_header_for(cache_dir, version, src, src_version):
+def _ensure_header_for(cache_dir, version, src, src_version, srcs=None):
+    """srcs: the deb-src lines to fetch from (an unpacked QEMU's suite), or None for the deb-src
+    twins of the host's own entries (the installed QEMU). Each kind has its own private apt folder,
+    so switching between them does not refetch indexes."""
     top = os.path.join(cache_dir, "qemu-plugin")
     inc = os.path.join(top, version_tag(version), "include")
     if os.path.exists(os.path.join(inc, "qemu", "qemu-plugin.h")):
         return inc
     what = f"no deb-src reachable for {src} {version}"
-    entries = host_deb_entries()
-    if not entries:
-        raise PluginError(f"{what}: the host's apt sources ({', '.join(HOST_SOURCES)}) have no deb entry to derive "
-                          "deb-src entries from")
-    apt_root = os.path.join(top, "apt")
+    if srcs is None:
+        entries = host_deb_entries()
+        if not entries:
+            raise PluginError(f"{what}: the host's apt sources ({', '.join(HOST_SOURCES)}) have no deb entry to "
+                              "derive deb-src entries from")
+        srcs, apt_root, origin = deb_src_lines(entries), os.path.join(top, "apt"), "twins of the host's apt entries"
+    else:
+        apt_root, origin = os.path.join(top, "apt-unpacked"), "the suite the unpacked QEMU came from"
     os.makedirs(os.path.join(apt_root, "lists", "partial"), exist_ok=True)
     os.makedirs(os.path.join(apt_root, "cache", "archives", "partial"), exist_ok=True)
-    srcs = deb_src_lines(entries)
     with open(os.path.join(apt_root, "sources.list"), "w") as f:
-        f.write("# written by swapbench (kmatrix/plugin.py): deb-src twins of the host's apt entries, used only\n"
+        f.write(f"# written by swapbench (kmatrix/plugin.py): deb-src entries ({origin}), used only\n"
                 "# with -o Dir::Etc::SourceList=this file; the host's apt configuration is unchanged.\n")
         f.write("\n".join(srcs) + "\n")
     _say(f"fetching the QEMU plugin header: source package {src} {src_version} (for {version}) with apt from "
@@ -313,9 +363,23 @@ def _ensure_header_for(cache_dir, version, src, src_version):
     shutil.rmtree(dl, ignore_errors=True)
     _private_dir(dl)
     r = _apt(apt_root, "source", "--download-only", f"{src}={src_version}", cwd=dl)
+    patches_note = "checked: every patch of debian/patches/series that touches the header was applied"
     if r.returncode != 0:
-        raise PluginError(f"{what}: apt-get source --download-only {src}={src_version} from {srcs} failed: "
-                          f"{_tail(r)} (the archive keeps only current versions; snapshot.debian.org keeps every one)")
+        full = _tail(r)
+        # A mirror may hold the upstream tarball (shared by every Debian revision) but no longer the
+        # .dsc and debian tarball of a superseded backport (seen for qemu 10.0.2~bpo12+1: 404). The
+        # tarball alone, checked by apt against the signed Sources index, still gives the upstream
+        # header; whether a Debian patch changes it is then unknown, and the provenance says so.
+        shutil.rmtree(dl, ignore_errors=True)
+        _private_dir(dl)
+        r = _apt(apt_root, "source", "--download-only", "--tar-only", f"{src}={src_version}", cwd=dl)
+        if r.returncode != 0:
+            raise PluginError(f"{what}: apt-get source --download-only {src}={src_version} from {srcs} failed: "
+                              f"{full} (the archive keeps only current versions; snapshot.debian.org keeps every one)")
+        patches_note = (f"not checked: the .dsc and debian tarball were not reachable ({full[-200:]}); the header is "
+                        "upstream's, from the orig tarball apt verified against the Sources index")
+        _say(f"plugin header for {src} {src_version}: only the orig tarball was reachable; Debian's patches to the "
+             "header could not be checked (provenance.json says so)")
     header, patches = _extract_header(dl)
     staging = inc + ".partial"
     shutil.rmtree(staging, ignore_errors=True)
@@ -325,7 +389,7 @@ def _ensure_header_for(cache_dir, version, src, src_version):
     with open(os.path.join(top, version_tag(version), "provenance.json"), "w") as f:
         json.dump({"qemu_package_version": version, "source": f"{src} {src_version}",
                    "files": sorted(os.path.basename(p) for p in glob.glob(os.path.join(dl, "*"))),
-                   "debian_patches_applied_to_header": patches,
+                   "debian_patches_applied_to_header": patches, "debian_patches": patches_note,
                    "sha256": hashlib.sha256(header).hexdigest(), "deb_src": srcs}, f, indent=1)
         f.write("\n")
     shutil.rmtree(inc, ignore_errors=True)
@@ -349,10 +413,10 @@ def ensure_plugin(cache_dir, qemu_binary=QEMU_BINARY):
     """(path of the plugin .so, the QEMU version line it was built for), built by
     kernels-config/plugin/CMakeLists.txt against the header of the QEMU qemu_binary runs. The build
     folder is reused; make rebuilds only when exactcount.c or its header changed."""
-    line, version, src, src_version = installed_qemu(qemu_binary)
+    line, version, src, src_version, srcs = qemu_identity(qemu_binary)
     build = os.path.join(cache_dir, "qemu-plugin", version_tag(version), "build")
     with _locked(cache_dir):
-        inc = _ensure_header_for(cache_dir, version, src, src_version)
+        inc = _ensure_header_for(cache_dir, version, src, src_version, srcs)
         if _cmake_source_of(build) not in (None, PLUGIN_SRC):
             # configured from another checkout: CMake refuses a cache made for another source folder
             shutil.rmtree(build)

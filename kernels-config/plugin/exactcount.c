@@ -1,4 +1,5 @@
-/* swapbench's exact-cost counter: a QEMU TCG plugin (API v1, QEMU 7.2's qemu-plugin.h) that counts
+/* swapbench's exact-cost counter: a QEMU TCG plugin (API v1, QEMU 7.2's qemu-plugin.h, and API v4,
+ * QEMU 10.0's, for the arm64 guests' bookworm-backports QEMU) that counts
  * the guest instructions executed between the benchmark's START and STOP markers, split into kernel
  * and user, and per listed kernel function (own instructions and calls), and appends one JSON line
  * per REPORT marker. The rules and the line format: ../../../shared-contract/exact-contract.md; the
@@ -26,6 +27,14 @@ static struct exact_funcs funcs;
  * Plain (non-atomic) adds: exact only with one vCPU, which install checks. */
 static struct exact_counters live;
 static struct exact_state state;
+#if QEMU_PLUGIN_VERSION >= 2
+/* API v2 removed the inline adds to a plain address: an inline add now targets a scoreboard, one
+ * element per vCPU, which QEMU may move when it grows. One element holds every counter:
+ * [user, kernel, insns of each function..., calls of each function...]; the marker callback copies
+ * it into `live` (the same counters the v1 build adds to directly). */
+static struct qemu_plugin_scoreboard *board;
+enum { SLOT_USER, SLOT_KERNEL, SLOT_FUNCS };
+#endif
 static FILE *out;
 static const char *out_path;
 
@@ -54,6 +63,13 @@ static void write_line(char *line) {
 
 static void on_marker(unsigned int vcpu_index, void *udata) {
   (void)vcpu_index;
+#if QEMU_PLUGIN_VERSION >= 2
+  const uint64_t *e = (const uint64_t *)qemu_plugin_scoreboard_find(board, vcpu_index);
+  live.user = e[SLOT_USER];
+  live.kernel = e[SLOT_KERNEL];
+  memcpy(live.func_insns, e + SLOT_FUNCS, funcs.n * sizeof(uint64_t));
+  memcpy(live.func_calls, e + SLOT_FUNCS + funcs.n, funcs.n * sizeof(uint64_t));
+#endif
   int due = exact_on_marker(&state, (enum exact_marker)(uintptr_t)udata, &live);
   if (due < 0) {
     say("out of memory keeping per-operation counts");
@@ -62,8 +78,34 @@ static void on_marker(unsigned int vcpu_index, void *udata) {
   if (due == 1) write_line(exact_report_line(&state, funcs.names));
 }
 
+#if QEMU_PLUGIN_VERSION >= 2
+static void add_slot(struct qemu_plugin_insn *insn, size_t slot) {
+  qemu_plugin_u64 entry = {board, slot * sizeof(uint64_t)};
+  qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64, entry, 1);
+}
+#define ADD_USER(insn) add_slot(insn, SLOT_USER)
+#define ADD_KERNEL(insn) add_slot(insn, SLOT_KERNEL)
+#define ADD_FUNC_INSNS(insn, f) add_slot(insn, SLOT_FUNCS + (f))
+#define ADD_FUNC_CALLS(insn, f) add_slot(insn, SLOT_FUNCS + funcs.n + (f))
+#else
 static void add(struct qemu_plugin_insn *insn, uint64_t *counter) {
   qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, counter, 1);
+}
+#define ADD_USER(insn) add(insn, &live.user)
+#define ADD_KERNEL(insn) add(insn, &live.kernel)
+#define ADD_FUNC_INSNS(insn, f) add(insn, &live.func_insns[f])
+#define ADD_FUNC_CALLS(insn, f) add(insn, &live.func_calls[f])
+#endif
+
+/* The instruction's bytes: API v3 copies them into a buffer, v1 and v2 return a pointer. */
+static enum exact_marker decode(struct qemu_plugin_insn *insn) {
+#if QEMU_PLUGIN_VERSION >= 3
+  uint8_t buf[16];
+  size_t n = qemu_plugin_insn_data(insn, buf, sizeof buf);
+  return exact_marker_decode(arch, buf, n);
+#else
+  return exact_marker_decode(arch, (const uint8_t *)qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn));
+#endif
 }
 
 /* Buckets are chosen once, at translation; each execution then costs one to three inline adds. A
@@ -75,21 +117,20 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   for (size_t i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     uint64_t vaddr = qemu_plugin_insn_vaddr(insn);
-    enum exact_marker m =
-        exact_marker_decode(arch, (const uint8_t *)qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn));
+    enum exact_marker m = decode(insn);
     if (m != EXACT_MARKER_NONE) {
       qemu_plugin_register_vcpu_insn_exec_cb(insn, on_marker, QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)m);
       continue;
     }
     if (!exact_is_kernel(vaddr)) {
-      add(insn, &live.user);
+      ADD_USER(insn);
       continue;
     }
-    add(insn, &live.kernel);
+    ADD_KERNEL(insn);
     const struct exact_range *r = exact_range_find(funcs.sorted, funcs.n, vaddr);
     if (r) {
-      add(insn, &live.func_insns[r->func]);
-      if (vaddr == r->start) add(insn, &live.func_calls[r->func]);
+      ADD_FUNC_INSNS(insn, r->func);
+      if (vaddr == r->start) ADD_FUNC_CALLS(insn, r->func);
     }
   }
 }
@@ -170,6 +211,13 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     say("out of memory");
     return -1;
   }
+#if QEMU_PLUGIN_VERSION >= 2
+  board = qemu_plugin_scoreboard_new((SLOT_FUNCS + 2 * funcs.n) * sizeof(uint64_t));
+  if (!board) {
+    say("out of memory");
+    return -1;
+  }
+#endif
   out = fopen(out_path, "a");
   if (!out) {
     say("cannot open out=%s: %s", out_path, strerror(errno));

@@ -96,18 +96,6 @@ def test_an_existing_or_unmakeable_out_folder_is_exit_2_before_any_build(tmp_pat
         assert says in err and str(out) in err and "Traceback" not in err
 
 
-def test_arm64_ab_needs_no_count_and_says_why_before_any_build(capsys, fake_kernel_tree, tmp_path):
-    import argparse
-    p = argparse.ArgumentParser()
-    ab.add_arguments(p)
-    patch = tmp_path / "p.patch"
-    patch.write_text("--- a/mm/zswap.c\n+++ b/mm/zswap.c\n@@ -1,3 +1,3 @@\n line 1\n-line 2\n+LINE 2\n line 3\n")
-    a = p.parse_args(["--source", str(fake_kernel_tree), "--patch", str(patch), "--arch", "arm64",
-                      "--out", str(tmp_path / "run")])
-    assert ab.main(a) == 2
-    assert "--no-count" in capsys.readouterr().err and not (tmp_path / "run").exists()
-
-
 def test_the_built_kernels_are_defined_with_their_architecture(tmp_path):
     kf = SimpleNamespace(image="/x/Image", modules_dir="/x/m", config="/x/.config")
     path = ab.definitions([("A-1", kf), ("B-2", kf)], str(tmp_path / "k.toml"), "arm64")

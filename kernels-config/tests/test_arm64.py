@@ -86,3 +86,13 @@ def test_absolute_links_in_an_unpacked_tree_point_into_the_tree(tmp_path):
     assert os.readlink(link) == "../../../lib/aarch64-linux-gnu/libz.so.1.2.13"
     assert link.read_text() == "arm64"
     assert os.readlink(tmp_path / "usr/lib/aarch64-linux-gnu/libz.so.rel") == "libz.so"
+
+
+def test_matrix_passes_thp_to_the_guest_suite_only_when_asked():
+    import argparse
+    from kmatrix import matrix
+    p = argparse.ArgumentParser()
+    matrix.add_arguments(p)
+    plain = matrix._run_args(p.parse_args(["--suite", "mte"]), 1)
+    thp = matrix._run_args(p.parse_args(["--suite", "mte", "--thp"]), 1)
+    assert "--thp" not in plain.split() and thp.split().count("--thp") == 1

@@ -105,3 +105,21 @@ def test_funcs_file_is_sorted_by_address_with_exclusive_ends(tmp_path):
 def test_aliases_are_given_to_the_plugin_once(tmp_path):
     path = count.funcs_file({"b_alias": (0x10, 0x20), "a": (0x10, 0x20), "c": (0x20, 0x30)}, str(tmp_path / "f"))
     assert open(path).read() == "a 10 20\nc 20 30\n"
+
+
+def test_arm64_kernels_also_count_the_mte_free_path_and_x86_lists_are_unchanged():
+    base = count.functions()
+    arm = count.functions("arm64")
+    assert arm[:len(base)] == base and len(arm) == len(set(arm))
+    for f in ("arch_swap_restore", "mte_restore_tags", "mte_save_tags", "arch_prepare_to_swap",
+              "mte_invalidate_tags", "arch_swap_invalidate_page"):
+        assert f in arm
+    assert "mte_invalidate_tags" not in base
+
+
+def test_a_function_the_kernel_lacks_is_absent_with_its_reason_never_zero():
+    doc = {"missing": ["arch_swap_invalidate_page"], "ambiguous": ["dup_static"]}
+    a = count.absent_functions(doc)
+    assert set(a) == {"arch_swap_invalidate_page", "dup_static"}
+    assert "inlined" in a["arch_swap_invalidate_page"] and "ambiguous" in a["dup_static"]
+    assert count.absent_functions({}) == {}

@@ -151,3 +151,48 @@ def test_a_plugin_is_loaded_only_into_the_qemu_it_was_built_for(tmp_path):
 def test_the_plugin_source_is_where_the_build_looks():
     for f in ("CMakeLists.txt", "exactcount.c", "exactcount_core.h"):
         assert os.path.exists(os.path.join(plugin.PLUGIN_SRC, f)), f
+
+
+BPO = "1:10.0.2+ds-2+deb13u1~bpo12+1"
+BPO_LINE = f"QEMU emulator version 10.0.2 (Debian {BPO})"
+
+
+def _unpacked(tmp_path, recorded=BPO, line=BPO_LINE):
+    """A tree as kmatrix/arm64.py unpack() leaves it: <dest>/versions and <dest>/root/usr/bin/<binary>."""
+    dest = tmp_path / "qemu-x"
+    (dest / "root/usr/bin").mkdir(parents=True)
+    (dest / "versions").write_text(f"qemu-system-arm:amd64 {recorded}\n")
+    q = dest / "root/usr/bin/qemu-system-aarch64"
+    q.write_text(f"#!/bin/sh\necho '{line}'\n")
+    q.chmod(0o755)
+    return str(q)
+
+
+def test_an_unpacked_backports_qemu_is_named_by_its_unpack_record_and_fetched_from_backports(tmp_path):
+    line, version, src, src_version, srcs = plugin.qemu_identity(_unpacked(tmp_path))
+    assert (line, version, src, src_version) == (BPO_LINE, BPO, "qemu", BPO)
+    assert srcs == ["deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
+                    "http://deb.debian.org/debian bookworm-backports main"]
+    assert plugin.plugin_file_name(line) == "libswapbench-exact-1_10.0.2+ds-2+deb13u1_bpo12+1.so"
+
+
+def test_an_unpacked_qemu_that_disagrees_with_its_record_is_refused(tmp_path):
+    with pytest.raises(PluginError, match="its unpack recorded"):
+        plugin.qemu_identity(_unpacked(tmp_path, recorded="1:10.0.3+ds-1~bpo12+1"))
+
+
+def test_a_binary_outside_an_unpack_is_not_taken_for_one(tmp_path):
+    assert plugin.unpacked_qemu(_fake_qemu(tmp_path, LINE)) is None
+
+
+def test_the_plugin_configures_against_a_header_that_includes_glib(tmp_path):
+    inc = tmp_path / "inc" / "qemu"
+    inc.mkdir(parents=True)
+    (inc / "qemu-plugin.h").write_text("#include <glib.h>\n")
+    r = subprocess.run(["cmake", "-S", plugin.PLUGIN_SRC, "-B", str(tmp_path / "b"), f"-DQEMU_PLUGIN_INCLUDE={inc.parent}",
+                        f"-DQEMU_VERSION_LINE={BPO_LINE}"], capture_output=True, text=True)
+    # libglib2.0-dev is what the front door installs for the arm64 count pass; without it the
+    # configure step must name glib-2.0, not fail later on a missing header
+    assert (r.returncode == 0) == os.path.exists("/usr/include/glib-2.0/glib.h"), r.stderr
+    if r.returncode:
+        assert "glib-2.0" in r.stderr

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "bench/mte_memory.h"
 #include "workloads/arch/arm64/mte.h"
 
 namespace swapbench {
@@ -103,6 +104,42 @@ TEST(MteGate, SkipsWithTheReasonWhereThereIsNoMte) {
   EXPECT_NE(why.find("not arm64"), std::string::npos) << why;
 }
 #endif
+
+// The saved tags' memory (bench/mte_memory.h): /proc/slabinfo as 6.12 arm64 prints it.
+constexpr const char* kSlabinfo =
+    "slabinfo - version: 2.1\n"
+    "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> "
+    "<batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n"
+    "radix_tree_node     1904   2072    576   28    4 : tunables    0    0    0 : slabdata     74     74      0\n"
+    "kmalloc-128         3136   3136    128   32    1 : tunables    0    0    0 : slabdata     98     98      0\n";
+
+TEST(MteMemory, SlabinfoGivesActiveBytesPerCache) {
+  std::map<std::string, uint64_t> m;
+  ASSERT_TRUE(parse_slabinfo(kSlabinfo, m));
+  EXPECT_EQ(m.at("radix_tree_node"), 1904u * 576);
+  EXPECT_EQ(m.at("kmalloc-128"), 3136u * 128);
+  std::map<std::string, uint64_t> bad;
+  EXPECT_FALSE(parse_slabinfo("Slab: 1234 kB\n", bad));
+  EXPECT_FALSE(parse_slabinfo("slabinfo - version: 2.1\nkmalloc-128 x y z\n", bad));
+}
+
+TEST(MteMemory, DeltaIsSignedAndUnreadableSaysWhy) {
+  SlabUse a, b;
+  a.readable = b.readable = true;
+  a.bytes = {{"kmalloc-128", 1280}, {"radix_tree_node", 576}, {"other", 100}};
+  b.bytes = {{"kmalloc-128", 1280 + 128 * 1024}, {"other", 50}};
+  a.meminfo_slab_bytes = 8192;
+  b.meminfo_slab_bytes = 4096;
+  auto d = slab_delta(a, b);
+  EXPECT_EQ(d["kmalloc_128_bytes"].get<int64_t>(), 128 * 1024);
+  EXPECT_EQ(d["radix_tree_node_bytes"].get<int64_t>(), -576);
+  EXPECT_EQ(d["all_caches_bytes"].get<int64_t>(), 128 * 1024 - 576 - 50);
+  EXPECT_EQ(d["meminfo_slab_bytes"].get<int64_t>(), -4096);
+  b.readable = false;
+  d = slab_delta(a, b);
+  EXPECT_FALSE(d["readable"].get<bool>());
+  EXPECT_NE(d["why"].get<std::string>().find("slabinfo"), std::string::npos);
+}
 
 }  // namespace
 }  // namespace swapbench

@@ -456,3 +456,23 @@ TEST(Zram, OptionsThatCannotApplyAreRefused) {
   Expansion x = expand(make_plan(o, facts(true), true), Capabilities::for_listing(true));
   EXPECT_EQ(names(x)[0], "swapin/zram/(every offered)/ratio2/random");
 }
+
+namespace swapbench {
+// mte-writeback: each mechanism on untagged and on tagged memory, the two told apart by name (a
+// writeback set's name otherwise ends at its mechanism); the tagged ones are skipped with the
+// reason where this host has no MTE, and run where it has.
+TEST(Expand, MteWritebackPairsEachMechanismUntaggedAndTagged) {
+  RunOptions o = opts("mte-writeback");
+  o.compressors = {"lzo"};
+  Expansion x = expand(make_plan(o, facts(true)), kernel());
+  std::vector<std::string> all = names(x);
+  for (const auto& s : x.skipped) all.push_back(s.benchmark);
+  std::sort(all.begin(), all.end());
+  // (the mechanisms the dev VM's cgroup v1 cannot use are skipped once, before any pairing)
+  EXPECT_EQ(all, (std::vector<std::string>{"writeback/zswap/lzo/ratio2/random/memcg_zswap_max",
+                                           "writeback/zswap/lzo/ratio2/random/pool_limit/mte-tagged",
+                                           "writeback/zswap/lzo/ratio2/random/pool_limit/untagged",
+                                           "writeback/zswap/lzo/ratio2/random/shrinker_reclaim"}));
+  for (const auto& s : x.skipped) EXPECT_FALSE(s.reason.empty());
+}
+}  // namespace swapbench
