@@ -2,8 +2,8 @@
 # every page's stamp verified, and the machine given back.
 source "$(dirname "$0")/lib.sh"
 state >"$work/before"
-"$bin" run --backend zswap,disk --compressor lzo --pages 2048 --repetitions 2 --out "$work/r.json" \
-  >"$work/out" 2>&1 || { cat "$work/out"; fail "run exited $?"; }
+run_suite "$work/r.json" --backend zswap,disk --compressor lzo --pages 2048 --repetitions 2 \
+  || { cat "$work/out"; fail "run exited $?"; }
 expect_state "$work/before" "after a normal run"
 $py - "$work/r.json" <<'PY' || fail "result checks"
 import json, sys

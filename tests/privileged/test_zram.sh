@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 [ -e /sys/class/zram-control/hot_add ] || { echo "SKIP: no zram here (fix: modprobe zram)"; exit 77; }
 state >"$work/before"
 
-"$bin" run --backend zram --pages 1024 --repetitions 2 --out "$work/z.json" >"$work/out" 2>&1 \
+run_suite "$work/z.json" --backend zram --pages 1024 --repetitions 2 \
   || { cat "$work/out"; fail "zram run exited $?"; }
 expect_state "$work/before" "after a zram run"
 $py - "$work/z.json" <<'PY' || fail "zram result checks"
@@ -46,8 +46,8 @@ PY
 pass "zram swap-in and swap-out valid on every offered compressor; machine restored"
 
 # Mixed: each set on its own area (the swap file for zswap and disk, a zram device for zram).
-"$bin" run --backend zswap,disk,zram --compressor lzo --pages 1024 --repetitions 2 --no-floors --out "$work/m.json" \
-  >"$work/out" 2>&1 || { cat "$work/out"; fail "mixed run exited $?"; }
+run_suite "$work/m.json" --backend zswap,disk,zram --compressor lzo --pages 1024 --repetitions 2 --no-floors \
+  || { cat "$work/out"; fail "mixed run exited $?"; }
 expect_state "$work/before" "after a mixed run"
 $py - "$work/m.json" <<'PY' || fail "mixed result checks"
 import json, sys
