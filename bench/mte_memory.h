@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -44,5 +45,12 @@ struct PushoutReading {
 PushoutReading read_pushout();
 // Writes sb["slab_swapped_out"] (slab_delta) and sb["pushout_vmstat"] (the counters' change).
 void record_pushout(const PushoutReading& before, const PushoutReading& after, nlohmann::json& sb);
+
+// The tags' memory per swapped page from one run's swap-in sets (their swapbench blocks, each with
+// "valid" set): per backend (and compressor), the tagged sets' slab gain per page minus the
+// untagged sets', medians over valid repetitions, with half the sum of the two ranges as the error.
+// null when no set recorded readable slab readings. A native run writes it into its context; a
+// matrix recomputes it over every boot (kmatrix/mte_memory.py, the same rule).
+nlohmann::json mte_tag_memory(const std::vector<const nlohmann::json*>& sets);
 
 }  // namespace swapbench

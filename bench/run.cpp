@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "bench/borrow.h"
+#include "bench/mte_memory.h"
 #include "bench/overhead.h"
 #include "bench/plan.h"
 #include "bench/pmu_exact.h"
@@ -187,6 +188,11 @@ int run_command(const RunOptions& o) {
     sbctx["debugfs_mounted_by_suite"] = b->debugfs && b->debugfs->mounted_by_us();
   }
   sbctx["set_noise"] = set_noise(scs, runner.records);
+  {
+    std::vector<const json*> blocks;
+    for (const auto& r : runner.records) blocks.push_back(&r.sb);
+    if (json tags = mte_tag_memory(blocks); !tags.is_null()) sbctx["mte_tag_memory"] = tags;
+  }
   const json doc =
       result_document(rep.context, sbctx, benchmark_entries(scs, runner.records, rep, p.repetitions, topo.cpu_model));
   b.reset();  // give the machine back before anything else can fail

@@ -143,3 +143,34 @@ TEST(MteMemory, DeltaIsSignedAndUnreadableSaysWhy) {
 
 }  // namespace
 }  // namespace swapbench
+
+// The per-page figure from a run's own swap-in sets: tagged gain minus untagged gain, medians over
+// valid repetitions; an invalid repetition and sets of other kinds do not count.
+TEST(MteMemory, TagMemoryPerPageFromTaggedMinusUntagged) {
+  auto set = [](const char* variant, double kmalloc, double nodes, bool valid = true) {
+    return nlohmann::json{{"kind", "swapin"}, {"variant", variant}, {"backend", "zram"}, {"compressor", "lz4"},
+                          {"pages", 100}, {"valid", valid},
+                          {"slab_swapped_out",
+                           {{"readable", true}, {"kmalloc_128_bytes", kmalloc}, {"radix_tree_node_bytes", nodes},
+                            {"all_caches_bytes", kmalloc + nodes + 5000}, {"meminfo_slab_bytes", 0}}}};
+  };
+  std::vector<nlohmann::json> sets = {set("mte-tagged", 12800, 1000), set("mte-tagged", 13000, 1200),
+                                      set("mte-tagged", 99999, 99999, false),  // invalid: left out
+                                      set("untagged", 0, 200), set("untagged", 200, 200),
+                                      {{"kind", "swapout"}, {"variant", "mte-tagged"}}};
+  std::vector<const nlohmann::json*> ptrs;
+  for (const auto& s : sets) ptrs.push_back(&s);
+  auto m = swapbench::mte_tag_memory(ptrs);
+  ASSERT_TRUE(m.is_object());
+  const auto& z = m["per_backend"]["zram/lz4"];
+  // kmalloc-128: (129 - 1) B/page; nodes: (11 - 2) B/page.
+  EXPECT_DOUBLE_EQ(z["kmalloc_128_bytes"]["bytes_per_page"].get<double>(), 128.0);
+  EXPECT_DOUBLE_EQ(z["radix_tree_node_bytes"]["bytes_per_page"].get<double>(), 9.0);
+  EXPECT_DOUBLE_EQ(z["saved_tags_bytes_per_page"].get<double>(), 137.0);
+  // errors: kmalloc (2 + 2) / 2 = 2, nodes (2 + 0) / 2 = 1
+  EXPECT_DOUBLE_EQ(z["error_bytes_per_page"].get<double>(), 3.0);
+  EXPECT_EQ(z["kmalloc_128_bytes"]["repetitions"], nlohmann::json({2, 2}));
+  // No mte sets at all: no figure.
+  nlohmann::json other{{"kind", "swapin"}, {"variant", ""}};
+  EXPECT_TRUE(swapbench::mte_tag_memory({&other}).is_null());
+}
