@@ -95,18 +95,24 @@ def check_options(args):
 
 
 def resolve_threshold(args, A, B=None, several=False):
-    """(relative threshold, where it came from). One run per side from separate runs: the larger of
-    the within-run threshold and this machine's between-run calibration, where one exists."""
+    """(relative threshold, where it came from, {set: threshold}). One run per side from separate
+    runs: the larger of the within-run threshold and this machine's between-run calibration, where
+    one exists: per set where the calibration measured the set (sets drift by different amounts
+    between runs: the swap-cache floor more than zswap), else its calibrated set's figure."""
     t, source = within_run_threshold(args, A)
     if args.threshold is not None or several or B is None or A.date == B.date:
-        return t, source
+        return t, source, {}
     btw = store.find_between_runs(A.machine_key(), args.metric, args.calibrations)
     if btw and btw[0]["between_run_threshold"] > t:
         doc, path = btw
+        per_set = {n: max(t, s["between_run_threshold"]) for n, s in (doc.get("per_set") or {}).items()
+                   if isinstance(s, dict) and isinstance(s.get("between_run_threshold"), (int, float))}
         return doc["between_run_threshold"], (f"between-run calibration of this machine ({path}, {doc['n_runs']} "
                                               f"runs, {doc['date']}): separate runs differ by up to "
-                                              f"{doc['between_run_threshold'] * 100:.2f}% 19 times in 20")
-    return t, source
+                                              f"{doc['between_run_threshold'] * 100:.2f}% 19 times in 20"
+                                              + (" in its calibrated set; per set as calibrated (column thr)"
+                                                 if per_set else "")), per_set
+    return t, source, {}
 
 
 def within_run_threshold(args, A):
@@ -195,7 +201,7 @@ def compare(A, B, args, more_a=(), more_b=()):
         if not args.force:
             raise ResultError(msg + " (--force compares them anyway)")
         warnings_.append(msg + " (--force)")
-    threshold, source = resolve_threshold(args, A, B, several)
+    threshold, source, set_threshold = resolve_threshold(args, A, B, several)
     common = [n for n in A.sets if all(n in R.sets for R in runs_a + runs_b)]
     if not common:
         raise ResultError(f"no set is in both files: A has {', '.join(list(A.sets)[:4])}...; "
@@ -259,21 +265,22 @@ def compare(A, B, args, more_a=(), more_b=()):
             if len(v) < stats.MIN_REPS:
                 few.setdefault((tag, len(v)), []).append(n)
         hib = metric.direction == metrics.HIGHER
+        thr = set_threshold.get(n, threshold)
         if several:
             if min(len(v) for v in per_run_a + per_run_b) < 1:
                 refused.append({"set": n, "file": "A or B", "reason": "a run without a repetition of this set"})
                 continue
-            r = stats.compare_runs(per_run_a, per_run_b, threshold, args.alpha, higher_is_better=hib)
+            r = stats.compare_runs(per_run_a, per_run_b, thr, args.alpha, higher_is_better=hib)
         else:
-            r = stats.compare_samples(a, b, threshold, args.alpha, higher_is_better=hib)
+            r = stats.compare_samples(a, b, thr, args.alpha, higher_is_better=hib)
         host = host_ratio([R.sets[n] for R in runs_a], [R.sets[n] for R in runs_b])
-        if host is not None and abs(host - 1) > threshold:
+        if host is not None and abs(host - 1) > thr:
             host_differs.append((n, host))
         rows.append({"set": n, "id": sa.id.fields(), "reps_a": len(a), "reps_b": len(b),
                      "runs_a": len(runs_a), "runs_b": len(runs_b),
                      "median_a": float(r["median_a"]), "median_b": float(r["median_b"]),
                      "ratio": float(r["ratio"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
-                     "p": float(r["p"]), "verdict": str(r["verdict"]),
+                     "p": float(r["p"]), "verdict": str(r["verdict"]), "threshold": thr,
                      "outliers_a": stats.tukey_outliers(a), "outliers_b": stats.tukey_outliers(b),
                      "host_ratio": host,
                      "inject_ns_a": sa.inject_ns, "inject_ns_b": sb.inject_ns})
@@ -373,7 +380,8 @@ def _row_cells(r, label, metric):
     return [label, metric.fmt(r["median_a"]), metric.fmt(r["median_b"]), f"{r['ratio']:.4f}",
             f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]", fmt_p(r["p"]), r["verdict"],
             f"{_outl(r.get('outliers_a'))} {_outl(r.get('outliers_b'))}",
-            "-" if host is None else f"{host:.3f}"]
+            "-" if host is None else f"{host:.3f}",
+            "-" if r.get("threshold") is None else f"{r['threshold'] * 100:.2f}%"]
 
 
 def _check_cells(c, label):
@@ -390,7 +398,7 @@ def _meaning(doc):
     return doc["metric_meaning"] + ("; higher is better, so slower means B lower" if higher else "")
 
 
-HEADER = ["set", "A", "B", "B/A", "95% CI", "p (MWU)", "verdict", "outliers A B", "host B/A"]
+HEADER = ["set", "A", "B", "B/A", "95% CI", "p (MWU)", "verdict", "outliers A B", "host B/A", "thr"]
 CHECK_HEADER = ["set", "check", "A", "B", "verdict"]
 CHECK_NOTE = "exact counts where any non-zero is a failure, over every repetition"
 
@@ -413,7 +421,8 @@ def render_text(doc):
                    f"noise. Threshold {doc['threshold'] * 100:.2f}% ({doc['threshold_source']}); "
                    f"alpha {doc['alpha']}; slower/faster only when the whole 95% interval is beyond the "
                    "threshold and p < alpha. outliers: mild (m) and severe (s) repetitions by Tukey's fences, "
-                   "kept; host B/A: the reference loop's time in B over A's during the set (>1: B's host slower).")
+                   "kept; host B/A: the reference loop's time in B over A's during the set (>1: B's host slower); "
+                   "thr: the threshold the set was judged at.")
     out += exact_text(doc)
     if doc["checks"]:
         labels, _ = short_labels(row_ids(doc["checks"]))

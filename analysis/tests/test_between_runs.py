@@ -5,7 +5,7 @@ import json
 from analysis import between_runs, stats
 from analysis.load import load
 from conftest import QUICK_A, ZSWAP_LZO
-from test_compare_runs import DRIFT_A, DRIFT_B, _side
+from test_compare_runs import DRIFT_A, DRIFT_B, _scaled, _side
 
 
 def test_drift_between_runs_is_measured_and_pairs_counted(derive):
@@ -21,7 +21,8 @@ def test_drift_between_runs_is_measured_and_pairs_counted(derive):
     h = doc["halves"]
     assert h["runs_per_side"] == 6 and h["aa_within_noise_share"] == 1.0
     assert h["shift_found"] == (h["shift_verdict"] == stats.SLOWER)
-    assert doc["goal"]["met"] is False
+    # The goal is judged on what compare does once calibrated, not on the 1% threshold.
+    assert doc["goal"]["met"] == (doc["out_of_sample"]["share_within_noise"] >= 0.95 and h["shift_found"])
 
 
 def test_cli_stores_it_and_compare_uses_it_for_one_run_per_side(run, derive, tmp_path):
@@ -49,3 +50,65 @@ def test_cli_stores_it_and_compare_uses_it_for_one_run_per_side(run, derive, tmp
 def test_too_few_runs_is_bad_input(run, derive):
     rc, _, err = run("calibrate", "--between-runs", "1")
     assert rc == 2 and "at least 2 runs" in err
+
+
+FLOOR = "floor_swapcache/disk/none/ratio2/random"
+# The floor set drifts more between runs than the rest (seen on the dev VM: 9.3% against zswap's 6.5%).
+FLOOR_DRIFT = [1.00, 1.25, 0.85, 1.15, 0.90, 1.20, 1.10, 0.80, 1.05, 0.95, 1.22, 0.88]
+
+
+def _runs_with_floor_drift(derive):
+    paths = []
+    for i, (f, g) in enumerate(zip(DRIFT_A + DRIFT_B, FLOOR_DRIFT)):
+        def change(d, f=f, g=g):
+            _scaled(f)(d)
+            _scaled(g, FLOOR)(d)
+        paths.append(derive(QUICK_A, f"fd{i}.json", change))
+    return paths
+
+
+def test_per_set_thresholds_and_the_out_of_sample_share(derive):
+    runs = [load(p) for p in _runs_with_floor_drift(derive)]
+    doc = between_runs.analyse(runs, 0.01)
+    ps = doc["per_set"]
+    # Each set gets its own between-run threshold; the floor's own extra drift makes its wider.
+    assert ps[FLOOR]["between_run_threshold"] > ps[ZSWAP_LZO]["between_run_threshold"] + 0.1
+    assert doc["between_run_threshold"] == ps[ZSWAP_LZO]["between_run_threshold"]
+    o = doc["out_of_sample"]
+    # Judged at thresholds calibrated without the pair's own runs, far more A/A pairs are within
+    # noise than at the 1% within-run threshold, but not all by construction.
+    assert o["share_within_noise"] > doc["share_within_noise"] + 0.3
+    assert o["per_set"][ZSWAP_LZO]["pairs"] == 66
+    # +400 ns on a ~5 us fault is ~8%, inside these runs' up-to-16% drift: found in some pairs only.
+    assert o["shift_pairs"] == 66 and 0 <= o["shift_found_share"] <= 1
+    assert doc["goal"]["met"] == (o["share_within_noise"] >= 0.95 and doc["halves"]["shift_found"])
+
+
+def test_out_of_sample_needs_four_runs(derive):
+    runs = [load(p) for p in _side(derive, "s", DRIFT_A[:3])]
+    doc = between_runs.analyse(runs, 0.01)
+    assert doc["out_of_sample"] is None and doc["halves"] is None and doc["goal"]["met"] is False
+
+
+def test_compare_uses_each_sets_own_between_run_threshold(run, derive, tmp_path):
+    cal = tmp_path / "cal"
+    cal.mkdir()
+    rc, _, err = run("calibrate", "--between-runs", "12", "--from-runs", *_runs_with_floor_drift(derive),
+                     "--out", cal / "between.json")
+    assert rc == 0, err
+    ps = json.loads((cal / "between.json").read_text())["per_set"]
+    # B: a later run where the floor moved 20% (inside its own between-run spread) and zswap lzo 20%
+    # (far outside its own): the floor is within noise, zswap lzo slower.
+    def change(d):
+        d["context"].update(date="2099-01-01T00:00:00+00:00")
+        _scaled(1.20, FLOOR)(d)
+        _scaled(1.20, ZSWAP_LZO)(d)
+    later = derive(QUICK_A, "later2.json", change)
+    js = tmp_path / "c.json"
+    rc, text, _ = run("compare", "--calibrations", cal, "--json", js, QUICK_A, later)
+    rows = {r["set"]: r for r in json.loads(js.read_text())["rows"]}
+    assert rows[FLOOR]["threshold"] == ps[FLOOR]["between_run_threshold"] > 0.2
+    assert rows[FLOOR]["verdict"] == "within noise"
+    assert rows[ZSWAP_LZO]["threshold"] == ps[ZSWAP_LZO]["between_run_threshold"] < 0.2
+    assert rows[ZSWAP_LZO]["verdict"] == "slower" and rc == 1
+    assert "per set as calibrated" in text
