@@ -13,12 +13,16 @@ are), and measures the A/A spread between them, per set present and valid in eve
     (i, j) at the threshold a calibration made from the OTHER runs would give (leave the pair's two
     runs out, so no pair judges itself), the share of A/A pairs within noise, and the share of pairs
     in which +400 ns added to run j's calibrated set is found;
-  - with 4 runs or more: the first half of the runs against the second half, by compare's
-    several-runs rule (the hierarchical bootstrap), and the same with +400 ns added to every
-    repetition of the second half's calibrated set (a constructed shift: added to the measured
-    figures, not measured; it says whether the rule still finds a shift of that size).
+  - whether the host's CPU speed explains the drift: the reference loop per run against the
+    calibrated set's median;
+  - with 4 runs or more: the first half of the runs against the second half, and the runs
+    alternated (odd against even), by compare's several-runs rule (the hierarchical bootstrap),
+    each also with +400 ns added to every repetition of side B's calibrated set (a constructed
+    shift: added to the measured figures, not measured; it says whether the rule still finds a
+    shift of that size).
 The issue's goal: at least 95% of pairs within noise over 8 or more runs, +400 ns still found. It is
-judged on the out-of-sample share (compare's behaviour once calibrated) and on the halves' shift.
+judged on the out-of-sample share (compare's behaviour once calibrated) and on the shift found by
+a split whose A/A is clean.
 """
 import itertools
 import os

@@ -103,15 +103,17 @@ def resolve_threshold(args, A, B=None, several=False):
     if args.threshold is not None or several or B is None or A.date == B.date:
         return t, source, {}
     btw = store.find_between_runs(A.machine_key(), args.metric, args.calibrations)
-    if btw and btw[0]["between_run_threshold"] > t:
-        doc, path = btw
-        per_set = {n: max(t, s["between_run_threshold"]) for n, s in (doc.get("per_set") or {}).items()
-                   if isinstance(s, dict) and isinstance(s.get("between_run_threshold"), (int, float))}
-        return doc["between_run_threshold"], (f"between-run calibration of this machine ({path}, {doc['n_runs']} "
-                                              f"runs, {doc['date']}): separate runs differ by up to "
-                                              f"{doc['between_run_threshold'] * 100:.2f}% 19 times in 20"
-                                              + (" in its calibrated set; per set as calibrated (column thr)"
-                                                 if per_set else "")), per_set
+    if not btw:
+        return t, source, {}
+    doc, path = btw
+    per_set = {n: max(t, s["between_run_threshold"]) for n, s in (doc.get("per_set") or {}).items()
+               if isinstance(s, dict) and isinstance(s.get("between_run_threshold"), (int, float))}
+    # A set of its own may drift more than the calibrated one, even where that one stays under t.
+    if doc["between_run_threshold"] > t or any(v > t for v in per_set.values()):
+        why = (f"between-run calibration of this machine ({path}, {doc['n_runs']} runs, {doc['date']}): "
+               f"separate runs differ by up to {doc['between_run_threshold'] * 100:.2f}% 19 times in 20"
+               + (" in its calibrated set; per set as calibrated (column thr)" if per_set else ""))
+        return max(t, doc["between_run_threshold"]), why, per_set
     return t, source, {}
 
 

@@ -97,12 +97,18 @@ def test_out_of_sample_needs_four_runs(derive):
     assert doc["out_of_sample"] is None and doc["halves"] is None and doc["goal"]["met"] is False
 
 
-def test_compare_uses_each_sets_own_between_run_threshold(run, derive, tmp_path):
+def _calibrated(run, derive, tmp_path):
+    """A calibrations folder holding the between-run calibration of the floor-drift runs."""
     cal = tmp_path / "cal"
     cal.mkdir()
     rc, _, err = run("calibrate", "--between-runs", "12", "--from-runs", *_runs_with_floor_drift(derive),
                      "--out", cal / "between.json")
     assert rc == 0, err
+    return cal
+
+
+def test_compare_uses_each_sets_own_between_run_threshold(run, derive, tmp_path):
+    cal = _calibrated(run, derive, tmp_path)
     ps = json.loads((cal / "between.json").read_text())["per_set"]
     # B: a later run where the floor moved 20% (inside its own between-run spread) and zswap lzo 20%
     # (far outside its own): the floor is within noise, zswap lzo slower.
@@ -141,3 +147,21 @@ def test_host_speed_against_the_drift_between_runs(derive):
     hr = between_runs.analyse(same, 0.01)["host"]
     assert hr["correlation"] > 0.99 and abs(hr["ref_spread"] - hr["set_spread"]) < 1e-6
     assert "not the CPU's speed" not in between_runs.render(between_runs.analyse(same, 0.01), "x")
+
+
+def test_a_set_that_drifts_alone_gets_its_threshold_even_when_the_calibrated_one_is_quiet(run, derive, tmp_path):
+    cal = _calibrated(run, derive, tmp_path)
+    doc = json.loads((cal / "between.json").read_text())
+    # The calibrated set quiet (under the 1% default), the floor not.
+    doc["between_run_threshold"] = 0.005
+    for n, s in doc["per_set"].items():
+        s["between_run_threshold"] = 0.3 if n == FLOOR else 0.005
+    (cal / "between.json").write_text(json.dumps(doc))
+    later = derive(QUICK_A, "later3.json", lambda d: (d["context"].update(date="2099-01-01T00:00:00+00:00"),
+                                                       _scaled(1.20, FLOOR)(d)))
+    js = tmp_path / "c.json"
+    run("compare", "--calibrations", cal, "--json", js, QUICK_A, later)
+    out = json.loads(js.read_text())
+    rows = {r["set"]: r for r in out["rows"]}
+    assert rows[FLOOR]["threshold"] == 0.3 and rows[FLOOR]["verdict"] == "within noise"
+    assert rows[ZSWAP_LZO]["threshold"] == out["threshold"] == 0.01
