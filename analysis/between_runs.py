@@ -114,7 +114,7 @@ def analyse(runs, threshold, metric="p50", compressor="lzo", resamples=1000):
            "share_within_noise": share, "per_set": per_set, "calibrated_set": key,
            "between_run_threshold": _q95(all_ratios_key) if all_ratios_key else None,
            "goal": {"share_within_noise_min": PAIR_GOAL, "runs_min": MIN_RUNS_GOAL}}
-    doc["host"] = _host(runs, key) if key else None
+    doc["host"] = _host(runs, key, metric) if key else None
     doc["halves"] = _halves(runs, vals, key, threshold, resamples) if len(runs) >= 4 else None
     doc["out_of_sample"] = (_out_of_sample(vals, judged, pairs, key, threshold, resamples)
                             if len(runs) >= 4 else None)
@@ -125,14 +125,14 @@ def analyse(runs, threshold, metric="p50", compressor="lzo", resamples=1000):
     return doc
 
 
-def _host(runs, key):
+def _host(runs, key, metric):
     """Does the host's CPU speed explain the drift between runs? The reference loop timed between
     the calibrated set's faults (workloads/host_ref.h), per run, against the set's own median."""
-    ref = [float(np.median(R.sets[key].host_ref_ns())) if R.sets[key].host_ref_ns().size else float("nan")
-           for R in runs]
-    med = [float(np.median(R.sets[key].values("p50"))) for R in runs]
-    if any(np.isnan(ref)):
+    loops = [R.sets[key].host_ref_ns() for R in runs]
+    if any(x.size == 0 for x in loops):
         return None
+    ref = [float(np.median(x)) for x in loops]
+    med = [float(np.median(R.sets[key].values(metric))) for R in runs]
     spread = lambda v: max(v) / min(v) - 1  # noqa: E731
     corr = float(np.corrcoef(ref, med)[0, 1]) if np.std(ref) > 0 and np.std(med) > 0 else None
     return {"set": key, "run_ref_ns": ref, "ref_spread": spread(ref), "set_spread": spread(med),
