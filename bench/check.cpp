@@ -1,5 +1,7 @@
 #include "bench/check.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include "workloads/pmu.h"
 #include "workloads/system/memcg.h"
 #include "workloads/system/session.h"
+#include "workloads/system/state_dir.h"
 #include "workloads/system/swap_area.h"
 #include "workloads/system/zram.h"
 #include "workloads/system/zswap.h"
@@ -44,6 +47,52 @@ bool in_path(const char* prog) {
   return false;
 }
 
+std::string owner_of(uid_t uid, gid_t gid) {
+  const passwd* p = getpwuid(uid);
+  std::string o = p ? p->pw_name : std::to_string(uid);
+  const group* g = getgrgid(gid);
+  return o + ":" + (g ? g->gr_name : std::to_string(gid));
+}
+
+// The suite's own protections on this host: where its state lives and whether a root run would
+// use it; read-only (the first root run creates or tightens the folder, check does not).
+Probe state_folder_probe() {
+  const StateDirReport s = inspect_state_dir(kMachineStateDir);
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", s.mode);
+  Probe p{s.safe, s.path};
+  if (!s.safe) {
+    if (s.exists) p.detail += " " + owner_of(s.uid, s.gid) + " " + mode;
+    p.detail += " " + s.problem + ": root runs and restore refuse it (fix: " + s.fix + ")";
+    return p;
+  }
+  if (!s.exists) {
+    p.detail += " does not exist yet: the first root run creates it root:root 0700";
+    return p;
+  }
+  p.detail += " " + owner_of(s.uid, s.gid) + " " + mode + (s.mode == 0700 ? "" : " (made 0700 by the next root run)") +
+              ": root's alone";
+  if (geteuid() != 0) p.detail += " (its files are root's to see: run check as root to list them)";
+  for (const auto& f : s.files) {
+    p.detail += "; " + f;
+    if (f.find("refused") != std::string::npos) p.ok = false;
+  }
+  return p;
+}
+
+void print_protections(const Probe& state) {
+  std::printf("\nprotections (what a root run trusts):\n");
+  row("state folder", state);
+  row("state files", {true, "lock, journal, boot-values.json, retired.log: opened relative to the folder without "
+                            "following links, created 0600, refused unless root's, not writable by others, one name"});
+  std::string params;
+  for (const auto& p : kGuardedZswapParams) params += (params.empty() ? "" : ",") + p;
+  row("journal replay", {true, "only a journal that passed those checks, and only swapbench's own changes: zswap "
+                               "parameters (" + params + "), vm.page-cluster, vm.swappiness, its swapbench-*.swap "
+                               "files, its zram devices, its swapbench-N cgroups, debugfs on /sys/kernel/debug; any "
+                               "other line is refused by number, never echoed"});
+}
+
 }  // namespace
 
 int check_command(const std::vector<std::string>& events, const std::string& swap_dir) {
@@ -55,6 +104,8 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
   const bool root = geteuid() == 0;
   Probe p_root{root, root ? "running as root" : "not root (fix: run it as root)"};
   row("root", p_root);
+  // Looked at before anything below makes a session (which creates or tightens the folder).
+  const Probe p_state = state_folder_probe();
 
   // The same check a run makes before borrowing anything, for the quick suite's swap file.
   const auto dir_problem = swap_dir_problem(swap_dir, swap_bytes_for(find_suite("quick").pages));
@@ -154,16 +205,18 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
                                                             ": a set whose counts it disturbs is marked invalid and "
                                                             "says so (fix, if the scheme is yours: stop it during runs)"});
 
+  print_protections(p_state);
+
   auto need = [&](std::initializer_list<const Probe*> ps) {
     for (auto* p : ps)
       if (!p->ok) return *p;
     return Probe{true, "can run"};
   };
   std::printf("\nbenchmarks:\n");
-  row("swapin/zswap, swapout/zswap", need({&p_root, &p_swap, &p_zswap, &p_comp}));
-  row("swapin/disk", need({&p_root, &p_swap, &p_memcg}));
-  row("swapout/disk, floor_swapcache", need({&p_root, &p_swap}));
-  row("swapin/zram, swapout/zram", need({&p_root, &p_zram}));
+  row("swapin/zswap, swapout/zswap", need({&p_root, &p_state, &p_swap, &p_zswap, &p_comp}));
+  row("swapin/disk", need({&p_root, &p_state, &p_swap, &p_memcg}));
+  row("swapout/disk, floor_swapcache", need({&p_root, &p_state, &p_swap}));
+  row("swapin/zram, swapout/zram", need({&p_root, &p_state, &p_zram}));
   row("floor_firsttouch", {true, "can run (needs nothing)"});
   row("per-fault counters", p_pmu);
   return 0;

@@ -76,5 +76,6 @@ class FakeRootTest : public ::testing::Test {
 
 inline const char* kComp = "/sys/module/zswap/parameters/compressor";
 inline const char* kPc = "/proc/sys/vm/page-cluster";
+inline const char* kZpool = "/sys/module/zswap/parameters/zpool";  // absent from the fixtures (as on 6.18)
 
 }  // namespace swapbench_test

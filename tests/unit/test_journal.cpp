@@ -118,7 +118,9 @@ TEST_F(JournalTest, DamagedLinesAreNamedAndEverythingReadableIsRestored) {
   EXPECT_EQ(read(kPc), "3") << "the readable entry is restored despite the damage";
   EXPECT_FALSE(r.success());
   for (int line = 3; line <= 8; ++line)
-    EXPECT_TRUE(has(r.failed, "line " + std::to_string(line) + ":")) << line << "\n" << lines_of(r.lines());
+    EXPECT_TRUE(has(r.failed, "line " + std::to_string(line) + " is not a swapbench entry")) << line << "\n"
+                                                                                           << lines_of(r.lines());
+  EXPECT_FALSE(has(r.failed, "garbage")) << "a line that is not ours is never repeated";
   EXPECT_TRUE(has(r.failed, "'id' is not a whole number"));
   EXPECT_TRUE(has(r.failed, "'op' is missing or not text"));
   EXPECT_TRUE(fs::exists(journal)) << "kept until restore retires it";
@@ -191,11 +193,11 @@ TEST_F(JournalTest, ARunAfterARebootIsRestoredInFull) {
 TEST_F(JournalTest, FailedRestoreStaysPendingAndNamesTheCommandThatUndoesIt) {
   FakeOps ops(root.string());
   Journal j(journal, ops);
-  j.record("write", "/proc/sys/vm/no_such_sysctl", "1");
+  j.record("write", kZpool, "zsmalloc");  // a parameter this (fake) kernel does not have
   auto log = j.restore_all();
   ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].rfind("FAILED", 0), 0u);
-  EXPECT_NE(log[0].find("by hand: echo 1 > /proc/sys/vm/no_such_sysctl"), std::string::npos) << log[0];
+  EXPECT_NE(log[0].find(std::string("by hand: echo zsmalloc > ") + kZpool), std::string::npos) << log[0];
   EXPECT_EQ(j.pending().size(), 1u);
   EXPECT_TRUE(fs::exists(journal));
 }
@@ -203,16 +205,16 @@ TEST_F(JournalTest, FailedRestoreStaysPendingAndNamesTheCommandThatUndoesIt) {
 TEST_F(JournalTest, OnlyTheFileTheSuiteCreatedIsRemoved) {
   FakeOps ops(root.string());
   Journal j(journal, ops);
-  j.record("create_file", "/var/tmp/a.swap", "", make_file("/var/tmp/a.swap"));
-  fs::remove(root / "var/tmp/a.swap");
-  make_file("/var/tmp/a.swap", "someone else's");  // took the name after ours was gone
-  j.record("create_file", "/var/tmp/old.swap");  // an older swapbench recorded before creating
-  make_file("/var/tmp/old.swap", "maybe not ours");
+  j.record("create_file", "/var/tmp/swapbench-a.swap", "", make_file("/var/tmp/swapbench-a.swap"));
+  fs::remove(root / "var/tmp/swapbench-a.swap");
+  make_file("/var/tmp/swapbench-a.swap", "someone else's");  // took the name after ours was gone
+  j.record("create_file", "/var/tmp/swapbench-old.swap");  // an older swapbench recorded before creating
+  make_file("/var/tmp/swapbench-old.swap", "maybe not ours");
   auto r = j.restore_all_result();
-  EXPECT_TRUE(fs::exists(root / "var/tmp/a.swap"));
-  EXPECT_TRUE(fs::exists(root / "var/tmp/old.swap"));
-  EXPECT_TRUE(has(r.ok, "left alone: /var/tmp/a.swap")) << lines_of(r.lines());
-  EXPECT_TRUE(has(r.failed, "rm /var/tmp/old.swap")) << lines_of(r.lines());
+  EXPECT_TRUE(fs::exists(root / "var/tmp/swapbench-a.swap"));
+  EXPECT_TRUE(fs::exists(root / "var/tmp/swapbench-old.swap"));
+  EXPECT_TRUE(has(r.ok, "left alone: /var/tmp/swapbench-a.swap")) << lines_of(r.lines());
+  EXPECT_TRUE(has(r.failed, "rm /var/tmp/swapbench-old.swap")) << lines_of(r.lines());
 }
 
 TEST_F(JournalTest, AnExistingSwapFileIsNeverJournalledNorRemoved) {
@@ -278,10 +280,10 @@ TEST(ManualUndo, EveryOpHasACommand) {
 }
 
 TEST_F(JournalTest, TheLockNamesItsHolder) {
-  std::string lockfile = (dir / "lock").string();
-  RunLock a(lockfile);
+  auto sd = StateDir::open(dir.string(), false);
+  RunLock a(*sd);
   try {
-    RunLock b(lockfile);
+    RunLock b(*sd);
     FAIL() << "a second lock was granted";
   } catch (const SystemError& e) {
     EXPECT_NE(std::string(e.what()).find("PID " + std::to_string(getpid())), std::string::npos) << e.what();

@@ -24,7 +24,7 @@ class SessionTest : public FakeRootTest {
   void killed_run_with_an_impossible_entry() {
     fs::create_directories(state());
     killed_run_set_page_cluster(state() + "/journal",
-                                [](Journal& j) { j.record("write", "/proc/sys/vm/no_such_sysctl", "1"); });
+                                [](Journal& j) { j.record("write", kZpool, "zsmalloc"); });
   }
 };
 
@@ -109,14 +109,15 @@ TEST_F(SessionTest, NoStartOnTopOfChangesThatCannotBeUndoneAndRestoreRetiresThem
     FAIL() << "a run started on top of an unrestored entry";
   } catch (const SystemError& e) {
     std::string m = e.what();
-    EXPECT_NE(m.find("echo 1 > /proc/sys/vm/no_such_sysctl"), std::string::npos) << m;
+    EXPECT_NE(m.find(std::string("echo zsmalloc > ") + kZpool), std::string::npos) << m;
     EXPECT_NE(m.find("./swapbench restore"), std::string::npos) << m;
   }
   EXPECT_EQ(read(kPc), "3") << "what could be restored was";
 
   auto r = restore_leftovers_result(ops, state());
   EXPECT_FALSE(r.success()) << "restore must exit non-zero";
-  EXPECT_NE(joined(r.failed).find("by hand: echo 1 > /proc/sys/vm/no_such_sysctl"), std::string::npos) << joined(r.lines());
+  EXPECT_NE(joined(r.failed).find(std::string("by hand: echo zsmalloc > ") + kZpool), std::string::npos)
+      << joined(r.lines());
   EXPECT_NE(joined(r.warnings).find("retired.log"), std::string::npos) << joined(r.lines());
   EXPECT_TRUE(fs::exists(state() + "/retired.log"));
 
@@ -133,7 +134,8 @@ TEST_F(SessionTest, AGarbageJournalIsNeverNothingToRestore) {
   auto r = restore_leftovers_result(ops, state());
   EXPECT_FALSE(r.success());
   EXPECT_EQ(joined(r.lines()).find("nothing to restore"), std::string::npos) << joined(r.lines());
-  EXPECT_NE(joined(r.failed).find("line 1: not a JSON object: 'garbage'"), std::string::npos) << joined(r.lines());
+  EXPECT_NE(joined(r.failed).find("line 1 is not a swapbench entry (not a JSON object)"), std::string::npos)
+      << joined(r.lines());
 }
 
 TEST_F(SessionTest, EveryTerminatingSignalRestoresThenExitsWith128PlusIt) {

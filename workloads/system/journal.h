@@ -13,12 +13,19 @@
 // "mkdir_cgroup" (extra: the cgroup.procs file its tasks go back to), "mount", "zram_device" (path
 // /dev/zramN, extra: its diskseq, so a device that later took the number is never touched; undone by
 // swapoff, reset, hot_remove: workloads/system/zram.h).
+//
+// Trust: the file lives in the state folder (workloads/system/state_dir.h) and is opened only
+// through it, so a journal that is a link, someone else's, or writable by others is never read.
+// Even then, only the entries this suite writes are replayed: not_replayable() below is the one
+// list of them, checked when an entry is recorded and again when it is read back.
 #pragma once
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "workloads/system/state_dir.h"
 #include "workloads/system/sysroot.h"
 
 namespace swapbench {
@@ -36,6 +43,22 @@ struct JournalEntry {
 // "" on failure, errno set.
 std::string file_identity(int dirfd, const std::string& path);
 
+// Why an entry is not one this suite makes, in words that repeat none of its content; nothing when
+// it is. The suite's changes, and so the only ones a restore replays:
+//   write         zswap's parameters it guards (kGuardedZswapParams under kZswapParams), and the
+//                 sysctls vm.page-cluster and vm.swappiness; the value a short token (no spaces,
+//                 no '/': numbers, Y/N, a compressor's or zpool's name), no extra.
+//   create_file   a swap file named swapbench-<letters, digits, _ ->.swap (any folder, the path
+//                 plain: absolute, no . or .. parts); extra the file's identity (digits : .).
+//   swapon        such a swap file, a /dev/zramN, or a block device under /dev (--swap-device).
+//   mount         debugfs on /sys/kernel/debug (DebugfsGuard).
+//   mkdir_cgroup  <a cgroup or cgroup2 mount point of ops' /proc/mounts>/swapbench-<digits>, its
+//                 extra that hierarchy's cgroup.procs file of some cgroup (where its tasks go back).
+//   zram_device   /dev/zramN, extra its diskseq (digits, or empty: then the restore refuses).
+// Anything else (another op, another path, a value with spaces) would let whoever wrote the file
+// have root write, remove or unmount what they chose.
+std::optional<std::string> not_replayable(const JournalEntry& e, const SysOps& ops);
+
 // The shell command that undoes an entry by hand, for when the restore itself cannot.
 std::string manual_undo(const JournalEntry& e);
 
@@ -43,6 +66,9 @@ std::string manual_undo(const JournalEntry& e);
 // `warnings` are what a human should know but nothing is left changed because of them.
 struct RestoreResult {
   std::vector<std::string> ok, warnings, failed;
+  // The journal file itself was refused (a link, someone else's, writable by others): nothing of it
+  // was read, and it is left where it is for a human, never retired into retired.log.
+  bool journal_refused = false;
   bool success() const { return failed.empty(); }
   bool empty() const { return ok.empty() && warnings.empty() && failed.empty(); }
   // ok lines as they are, then "FAILED: ...", then "warning: ..." (a warning may speak of the
@@ -52,8 +78,12 @@ struct RestoreResult {
 
 class Journal {
  public:
-  Journal(std::string file, SysOps& ops);
-  const std::string& file() const { return file_; }
+  // `name` in the state folder `dir`.
+  Journal(std::shared_ptr<const StateDir> dir, SysOps& ops, std::string name = "journal");
+  // The same for a path: its folder is opened as a state folder (it must exist).
+  Journal(const std::string& file, SysOps& ops);
+  const std::string& file() const { return file_; }  // for messages
+  const StateDir& dir() const { return *dir_; }
   // Creates the file on the first call. Throws SystemError if the file already holds another run's
   // record: it must be restored first (`swapbench restore`), never appended to.
   int record(const std::string& op, const std::string& path, const std::string& original = "",
@@ -100,7 +130,8 @@ class Journal {
   std::string undo_locked(const JournalEntry& e);
   void create_locked();
   void append_locked(const std::string& line);
-  std::string file_;
+  std::shared_ptr<const StateDir> dir_;
+  std::string name_, file_;
   SysOps& ops_;
   mutable std::recursive_mutex mu_;
   int next_id_ = 1;

@@ -3,11 +3,16 @@
 #pragma once
 #include <string>
 
+#include "workloads/system/state_dir.h"
+
 namespace swapbench {
 
 class RunLock {
  public:
-  explicit RunLock(const std::string& file);  // throws SystemError naming the holder
+  // `name` in the state folder, opened without following a link and created 0600 (StateDir): a
+  // lock others could open is a lock others could hold, and a link would have the PID written over
+  // whatever it points to. Throws SystemError naming the holder.
+  explicit RunLock(const StateDir& dir, const std::string& name = "lock");
   ~RunLock();
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;

@@ -1,10 +1,10 @@
 #include "workloads/system/session.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 
 // Sanitizer builds end a process from inside the sanitizer (report, then exit): its death callback
@@ -58,9 +57,12 @@ void require_machine_state_dir(const std::string& dir, const std::string& why) {
                     "machine, whatever the environment says (unset SWAPBENCH_STATE_DIR)");
 }
 
-void ensure_dir(const std::string& d) {
-  if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
-    throw SystemError("cannot create the state folder " + d + ": " + std::strerror(errno));
+// Under the lock: a start killed before linking journal.new left a header and nothing recorded;
+// one killed between the link and the unlink left the journal itself under a second name (which
+// the journal's one-name check would refuse). Either way the temporary goes first.
+std::unique_ptr<Journal> open_journal(const std::shared_ptr<StateDir>& dir, SysOps& ops) {
+  dir->remove("journal.new");
+  return std::make_unique<Journal>(dir, ops);
 }
 
 RestoreResult recover(Journal& j, std::vector<std::string>* log) {
@@ -207,10 +209,13 @@ Session::Session(SysOps& ops, const std::string& dir) : ops_(ops), real_machine_
       throw SystemError("changing swap areas, zswap parameters, sysctls and cgroups needs root (as root: ./swapbench run)");
     require_machine_state_dir(dir, "a run");
   }
-  ensure_dir(dir);
-  lock_ = std::make_unique<RunLock>(dir + "/lock");
-  journal_ = std::make_unique<Journal>(dir + "/journal", ops_);
+  dir_ = StateDir::open(dir, true);
+  lock_ = std::make_unique<RunLock>(*dir_);
+  journal_ = open_journal(dir_, ops_);
   RestoreResult r = recover(*journal_, &recovered_);
+  if (r.journal_refused)
+    throw SystemError(r.failed.front() + "\nno run starts until it is dealt with: a journal swapbench wrote is a "
+                                         "regular file of root's, mode 0600, in " + dir_->path());
   if (!r.success()) {
     std::string msg = "an earlier run's changes could not all be undone:";
     for (const auto& f : r.failed) msg += "\n  FAILED: " + f;
@@ -281,31 +286,44 @@ RestoreResult restore_leftovers_result(SysOps& ops, const std::string& dir) {
     require_machine_state_dir(dir, "restore");
   }
   RestoreResult r;
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {  // no run ever borrowed this machine
+  const auto sd = StateDir::open(dir, false);  // refused (SystemError, with the fix) when unsafe
+  if (!sd) {  // no run ever borrowed this machine
     r.ok.push_back("nothing to restore: no run left changes behind");
     return r;
   }
-  RunLock lock(dir + "/lock");
-  ::unlink((dir + "/journal.new").c_str());  // a start killed before linking it: a header, nothing recorded
-  Journal j(dir + "/journal", ops);
+  RunLock lock(*sd);
+  auto j = open_journal(sd, ops);
   std::vector<std::string> head;
-  r = recover(j, &head);
+  r = recover(*j, &head);
   if (!head.empty()) r.ok.insert(r.ok.begin(), head.front());
-  if (!r.success()) {
-    // Retired: shown now with the commands that undo them by hand, kept in retired.log, never
-    // tried again (an impossible entry would otherwise fail every later run and restore).
-    const std::string log = dir + "/retired.log";
-    std::ofstream out(log, std::ios::app);
+  if (r.journal_refused) {
+    r.warnings.push_back("the journal was not retired: it is not one swapbench wrote (a swapbench journal is a "
+                         "regular file of root's, mode 0600); remove it by hand once you know what it is");
+  } else if (!r.success()) {
+    // Retired: shown now with the commands that undo them by hand, kept in retired.log (0600, like
+    // everything in the folder), never tried again (an impossible entry would otherwise fail every
+    // later run and restore). The lines hold no text of the journal's that is not ours.
+    const std::string log = sd->where("retired.log");
     std::time_t now = std::time(nullptr);
     char when[32];
     std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
-    out << "# " << when << ": swapbench restore could not undo these; they are not tried again\n";
-    for (const auto& f : r.failed) out << "FAILED: " << f << "\n";
-    if (out.flush() && ::unlink(j.file().c_str()) == 0)
+    std::string text = std::string("# ") + when + ": swapbench restore could not undo these; they are not tried again\n";
+    for (const auto& f : r.failed) text += "FAILED: " + f + "\n";
+    std::string why;
+    try {
+      int fd = sd->open_file("retired.log", O_WRONLY | O_APPEND | O_CREAT);
+      const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                      fsync(fd) == 0;
+      if (!ok) why = std::strerror(errno);
+      if (fd >= 0) ::close(fd);
+      if (ok) sd->remove("journal");
+    } catch (const SystemError& e) {
+      why = e.what();
+    }
+    if (why.empty())
       r.warnings.push_back("what failed above is not tried again (undo it by hand); it is kept in " + log);
     else
-      r.warnings.push_back("cannot retire " + j.file() + " into " + log + ": " + std::strerror(errno) +
+      r.warnings.push_back("cannot retire " + j->file() + " into " + log + ": " + why +
                            "; the next run and restore try again");
   }
   if (r.empty()) r.ok.push_back("nothing to restore: no run left changes behind");

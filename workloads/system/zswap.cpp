@@ -5,6 +5,9 @@
 namespace swapbench {
 
 const char* const kZswapParams = "/sys/module/zswap/parameters";
+// zpool exists on kernels before 6.18 only.
+const std::vector<std::string> kGuardedZswapParams = {
+    "enabled", "compressor", "max_pool_percent", "accept_threshold_percent", "shrinker_enabled", "zpool"};
 const std::vector<std::string> kKnownCompressors = {"lzo", "lzo-rle", "lz4", "lz4hc", "zstd", "deflate", "842"};
 
 bool zswap_present(const SysOps& ops) { return ops.exists(std::string(kZswapParams) + "/enabled"); }
@@ -26,9 +29,8 @@ std::map<std::string, std::string> read_zswap_params(const SysOps& ops) {
 
 ZswapGuard::ZswapGuard(Journal& j, SysOps& ops) {
   found_ = read_zswap_params(ops);
-  // Only what the suite sets is guarded; zpool exists on kernels before 6.18 only.
-  for (const char* p : {"enabled", "compressor", "max_pool_percent", "accept_threshold_percent", "shrinker_enabled",
-                        "zpool"})
+  // Only what the suite sets is guarded.
+  for (const auto& p : kGuardedZswapParams)
     if (found_.count(p)) guards_[p] = std::make_unique<ValueGuard>(j, ops, std::string(kZswapParams) + "/" + p);
 }
 

@@ -12,6 +12,8 @@
 namespace swapbench {
 
 extern const char* const kZswapParams;  // "/sys/module/zswap/parameters"
+// The parameters a ZswapGuard borrows (those the kernel has): the only ones a journal may restore.
+extern const std::vector<std::string> kGuardedZswapParams;
 // Compressor names zswap may know; anything else is a typo, refused before any change.
 extern const std::vector<std::string> kKnownCompressors;
 
