@@ -187,6 +187,12 @@ std::optional<std::string> not_replayable(const JournalEntry& e, const SysOps& o
     return std::string("a mount point other than swapbench's debugfs");
   }
   if (e.op == "mkdir_cgroup") return not_our_cgroup(e, ops);
+  if (e.op == "swap_signature") {  // the swap header the suite writes on a --swap-device
+    if (!plain_path(e.path) || e.path.rfind("/dev/", 0) != 0 || !made_of(e.path, "/._:+@-"))
+      return std::string("a swap header on something that is not a device");
+    if (e.extra.empty() || e.extra.size() > 64 || !made_of(e.extra, "-")) return std::string("a UUID that is not one");
+    return std::nullopt;
+  }
   if (e.op == "zram_device") {
     if (!zram_device_path(e.path)) return std::string("a device that is not a zram device");
     if (!made_of(e.extra, "")) return std::string("a diskseq that is not a number");
@@ -498,8 +504,9 @@ RestoreResult Journal::restore_all_result() {
   for (auto it = c.pending.rbegin(); it != c.pending.rend(); ++it) {
     const JournalEntry& e = *it;
     try {
-      if (e.op == "create_file") {
-        // Removed in any boot: only while it is still the very file created (its identity).
+      if (e.op == "create_file" || e.op == "swap_signature") {
+        // Undone in any boot: only while it is still the very file created (its identity), or the
+        // very header written (its UUID).
         r.ok.push_back(undo_locked(e));
       } else if (e.boot_id.empty() || now.empty()) {
         // No boot named by the entry nor its header (this suite always writes both): replayed, a

@@ -55,6 +55,7 @@ std::string file_identity(int dirfd, const std::string& path);
 //   mkdir_cgroup  <a cgroup or cgroup2 mount point of ops' /proc/mounts>/swapbench-<digits>, its
 //                 extra that hierarchy's cgroup.procs file of some cgroup (where its tasks go back).
 //   zram_device   /dev/zramN, extra its diskseq (digits, or empty: then the restore refuses).
+//   swap_signature  a device under /dev, extra the UUID of the swap header the suite wrote.
 // Anything else (another op, another path, a value with spaces) would let whoever wrote the file
 // have root write, remove or unmount what they chose.
 std::optional<std::string> not_replayable(const JournalEntry& e, const SysOps& ops);
