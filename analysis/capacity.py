@@ -15,14 +15,14 @@ With --all there is no sampling error: the interval is the point.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 
 from analysis import capacity_model as cm
-from analysis import writer
+from analysis import environment, writer
 from analysis.errors import ResultError
 from analysis.output import fmt_ns, table
 
@@ -53,7 +53,10 @@ def _load_capacity(path, kind, accepted):
 
 
 def load_pages(path):
-    doc = _load_capacity(path, "pages", "swapbench-capacity output (a pages file)")
+    return _checked_pages(_load_capacity(path, "pages", "swapbench-capacity output (a pages file)"), path)
+
+
+def _checked_pages(doc, path):
     pages = doc.get("pages", {})
     n = pages.get("count")
     if not isinstance(n, int) or len(pages.get("class", [])) != n or len(pages.get("stratum", [])) != n or \
@@ -225,7 +228,7 @@ def render_coldness(offer, doc, cold_rows):
         rows = [[r["compressor"], f"{r['backend']}/{r['allocator']}", f"{r['estimate']['kept_out_pages']:.0f}",
                  _mib(r["estimate"]["saved_bytes"]),
                  f"[{_mib(r['ci95']['saved_bytes'][0])}, {_mib(r['ci95']['saved_bytes'][1])}]",
-                 f"{r['estimate']['ratio_with_overhead']:.2f}"] for r in cold_rows]
+                 _ratio(r['estimate']['ratio_with_overhead'])] for r in cold_rows]
         lines.append("  if only the inactive-list pages were swapped:")
         lines.append(table(header, rows))
     return "\n".join(lines)
@@ -439,7 +442,7 @@ def render_fleet(merged):
         c = r.get("cpus")
         rows.append([r["compressor"], f"{r['backend']}/{r['allocator']}", _gib(t["saved_bytes"]["estimate"]),
                      f"[{_gib(t['saved_bytes']['ci95'][0])}, {_gib(t['saved_bytes']['ci95'][1])}]",
-                     _gib(t["pool_bytes"]["estimate"]), f"{r['ratio_with_overhead']:.2f}",
+                     _gib(t["pool_bytes"]["estimate"]), _ratio(r['ratio_with_overhead']),
                      f"{r['hosts_worth_saved']:.2f}" if "hosts_worth_saved" in r else "-",
                      f"{c['estimate']:.3g}" if c else "-",
                      f"[{c['ci95'][0]:.3g}, {c['ci95'][1]:.3g}]" if c else "-"])
@@ -490,6 +493,11 @@ def _ci_pct(est, ci):
     return f"±{100 * half / abs(est):.1f}%"
 
 
+def _ratio(x):
+    """A ratio of nothing (no page reached the compressor or the pool) is no number: "-"."""
+    return "-" if x != x else f"{x:.2f}"
+
+
 def render(doc, result, version):
     total_pages = sum(s["population_pages"] for s in doc["sources"])
     lines = [f"pages: {total_pages} present ({_gib(total_pages * cm.PAGE)} GiB) in {len(doc['sources'])} source(s); "
@@ -503,10 +511,13 @@ def render(doc, result, version):
         e, ci = r["estimate"], r["ci95"]
         rows.append([r["compressor"], f"{r['backend']}/{r['allocator']}", f"{e['stored_pages']:.0f}", f"{e['rejected_pages']:.0f}",
                      _mib(e["pool_bytes"]), _mib(e["metadata_bytes"]), _mib(e["saved_bytes"]),
-                     _ci_pct(e["saved_bytes"], ci["saved_bytes"]), f"{e['ratio_compressor']:.2f}",
-                     f"{e['ratio_with_overhead']:.2f}",
-                     f"[{ci['ratio_with_overhead'][0]:.2f}, {ci['ratio_with_overhead'][1]:.2f}]"])
+                     _ci_pct(e["saved_bytes"], ci["saved_bytes"]), _ratio(e["ratio_compressor"]),
+                     _ratio(e["ratio_with_overhead"]),
+                     f"[{_ratio(ci['ratio_with_overhead'][0])}, {_ratio(ci['ratio_with_overhead'][1])}]"])
     lines.append(table(header, rows))
+    if any(r["estimate"]["ratio_compressor"] != r["estimate"]["ratio_compressor"] for r in result["rows"]):
+        lines.append("ratio -: no sampled page reached the compressor (all of them zero or same-filled, stored "
+                     "without compression)")
     # The issue's target: every figure within 1%. Interval half-widths shrink as 1/sqrt(n).
     if not result["exact"]:
         worst = 0.0
@@ -596,8 +607,23 @@ def add_arguments(p):
 
 
 def sampler_binary():
-    return os.environ.get("SWAPBENCH_CAPACITY_BIN") or os.path.join(
-        os.path.dirname(os.environ.get("SWAPBENCH_BIN", "build/bench/swapbench")), "swapbench-capacity")
+    """swapbench-capacity: $SWAPBENCH_CAPACITY_BIN, else beside $SWAPBENCH_BIN (the front door sets
+    it), else this checkout's build. It reads other processes' memory and, with --validate, borrows
+    the machine: as root, a program named by the environment must be root's alone
+    (analysis/environment.py), or ResultError."""
+    named = environment.from_env("SWAPBENCH_CAPACITY_BIN", "program")
+    if named:
+        return named
+    suite = environment.from_env("SWAPBENCH_BIN", "program")
+    if not suite:
+        return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "bench",
+                            "swapbench-capacity")
+    beside = os.path.join(os.path.dirname(suite), "swapbench-capacity")
+    why = environment.untrusted_reason(beside, "program") if os.geteuid() == 0 else None
+    if why:
+        raise ResultError(f"SWAPBENCH_BIN={os.environ['SWAPBENCH_BIN']}: the sampler beside it: {why}; a run as root "
+                          "starts only programs that root alone can change")
+    return beside
 
 
 def validation_block(doc, measured, version, chain, where):
@@ -656,24 +682,20 @@ def _check_kernels(text):
                           f"that boot as amd64 guests: {', '.join(bootable)}")
 
 
-def run_guest_validation(args, raw, compressors):
+def run_guest_validation(args, raw_fd, compressors):
     """The pages validated in each kernel of --kernels, booted under QEMU (kernels-config/kmatrix)."""
     guest = _kmatrix().capacity
-    return guest.validate_in_guests([k for k in args.kernels.split(",") if k], raw, compressors, args.zpool,
+    return guest.validate_in_guests([k for k in args.kernels.split(",") if k], raw_fd, compressors, args.zpool,
                                     args.accel, args.guest_timeout, args.guest_files)
 
 
-def run_validation(raw_path, out_path, compressors=None):
-    cmd = [sampler_binary(), "--validate", raw_path, "--out", out_path]
+def run_validation(raw_fd, compressors=None):
+    """The kernel's figures for the pages in raw_fd (a memfd: run_sampler), from `swapbench-capacity
+    --validate`, which reads them through its inherited copy of the descriptor."""
+    cmd = [sampler_binary(), "--validate", f"/dev/fd/{raw_fd}"]
     if compressors:
         cmd += ["--compressor", ",".join(compressors)]
-    r = subprocess.run(cmd)
-    if r.returncode == 2:
-        raise ResultError("--validate refused (above)")
-    if r.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} --validate failed with status {r.returncode}")
-    with open(out_path) as f:
-        return json.load(f)
+    return _json_of(run_child(cmd, (raw_fd,)), cmd[0])
 
 
 def _pages_for_validation(doc, version, chain_size):
@@ -914,11 +936,62 @@ ZPOOL_FIX = {
 }
 
 
-def run_sampler(args, out_path, raw_path=None):
+class SamplerExit(Exception):
+    """The sampler (or a signal) ended the verb: exit with code; message, when there is one, is the
+    one line to print (a sampler that refused or failed has printed its own line already)."""
+
+    def __init__(self, code, message=None):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def run_child(cmd, pass_fds=()):
+    """Runs swapbench-capacity with its standard output (JSON) kept in memory and returned, never in
+    a file; its standard error passes through (its refusals are one line naming the input, exit 2).
+    SIGINT, SIGTERM and SIGHUP sent to this process are passed on to it and then waited for: a
+    --validate sampler gives the machine back before it exits (its own signal handling), and a
+    sampler left running after its caller died would go on reading another process's memory."""
+    got = []
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, pass_fds=pass_fds)
+
+    def forward(signum, _frame):
+        got.append(signum)
+        if p.poll() is None:
+            p.send_signal(signum)
+
+    caught = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {s: signal.signal(s, forward) for s in caught}
+    try:
+        out, _ = p.communicate()
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)
+    if got:
+        raise SamplerExit(128 + got[0], f"{signal.Signals(got[0]).name}: stopped (the sampler ended first, "
+                                        f"status {p.returncode})")
+    if p.returncode < 0:
+        raise SamplerExit(1, f"{cmd[0]} was killed by {signal.Signals(-p.returncode).name}"
+                             + ("; as root, ./swapbench restore gives back what its validation borrowed"
+                                if "--validate" in cmd else ""))
+    if p.returncode != 0:
+        raise SamplerExit(p.returncode)  # it said why, in one line
+    return out
+
+
+def _json_of(out, binary):
+    try:
+        return json.loads(out)
+    except ValueError as e:
+        raise RuntimeError(f"{binary} wrote no JSON on its standard output ({e})") from None
+
+
+def run_sampler(args, raw_fd=None):
+    """The pages file (per-page lengths, no page contents) as a dict; with raw_fd, the sampled pages
+    themselves are written into that descriptor (a memfd), for --validate."""
     binary = sampler_binary()
-    cmd = [binary, "--out", out_path]
-    if raw_path:
-        cmd += ["--save-pages", raw_path]
+    cmd = [binary]
+    if raw_fd is not None:
+        cmd += ["--save-pages-fd", str(raw_fd)]
     if args.pid:
         cmd += ["--pid", args.pid]
     for flag in ("cgroup", "file", "core"):
@@ -929,11 +1002,8 @@ def run_sampler(args, out_path, raw_path=None):
         cmd += ["--seed", str(args.seed)]
     if args.compressor:
         cmd += ["--compressor", args.compressor]
-    r = subprocess.run(cmd)
-    if r.returncode == 2:
-        raise ResultError("the sampler refused its input (above)")
-    if r.returncode != 0:
-        raise RuntimeError(f"{binary} failed with status {r.returncode}")
+    doc = _json_of(run_child(cmd, () if raw_fd is None else (raw_fd,)), binary)
+    return _checked_pages(doc, f"{binary}'s output")
 
 
 def main(args):
@@ -942,6 +1012,10 @@ def main(args):
     except RuntimeError as e:  # the sampler or the validation failed (it said why above)
         print(f"swapbench capacity: {e}", file=sys.stderr)
         return 1
+    except SamplerExit as e:
+        if e.message:
+            print(f"swapbench capacity: {e.message}", file=sys.stderr)
+        return e.code
     except KeyboardInterrupt as e:  # kmatrix's handlers turn SIGINT/SIGTERM into this, QEMU killed first
         print(f"swapbench capacity: interrupted ({e}); no QEMU left running", file=sys.stderr)
         return 130
@@ -994,20 +1068,28 @@ def _main(args):
     else:
         if not (args.pid or args.cgroup or args.file or args.core):
             raise ResultError("no pages: give --pid, --cgroup, --file, --core, or --pages FILE")
-        with tempfile.TemporaryDirectory(prefix="swapbench-capacity-") as tmp:
-            path = args.keep_pages or os.path.join(tmp, "pages.json")
-            raw = os.path.join(tmp, "pages.raw") if args.validate else None
-            run_sampler(args, path, raw)
-            doc = load_pages(path)
+        if args.keep_pages:
+            writer.check_file(args.keep_pages)
+        # The sampled pages themselves (another process's memory: its secrets) exist only in this
+        # memfd: no file system holds them, and it is gone with the last process that has it open,
+        # however that process ends (kill -9 included). The JSON on stdout holds lengths, no contents.
+        raw_fd = os.memfd_create("swapbench-capacity-pages") if args.validate else None
+        try:
+            doc = run_sampler(args, raw_fd)
+            if args.keep_pages:
+                writer.write_json(args.keep_pages, doc)
             if args.validate:
                 asked = [c for c in args.compressor.split(",") if c not in ZRAM_VARIANTS.values()] if args.compressor else None
                 if args.kernels:
                     # Only compressors the pages hold lengths for can be compared: emulated page-outs
                     # are slow, so the guest runs no others (lz4hc, 842).
                     held = [c for c in doc["pages"]["length"] if c not in ZRAM_VARIANTS.values()]
-                    guests = run_guest_validation(args, raw, asked or held)
+                    guests = run_guest_validation(args, raw_fd, asked or held)
                 else:
-                    measured = run_validation(raw, os.path.join(tmp, "validation.json"), asked)
+                    measured = run_validation(raw_fd, asked)
+        finally:
+            if raw_fd is not None:
+                os.close(raw_fd)
     comps = args.compressor.split(",") if args.compressor else None
     chain = args.chain_size
     if chain is None and version == running_version() and version >= (6, 3):
@@ -1031,7 +1113,8 @@ def _main(args):
         print(f"over zswap's pool limit ({pl['percent']:g}% of {_gib(pl['host_memory_bytes'])} GiB = "
               f"{_mib(pl['limit_bytes'])} MiB): {', '.join(pl['over'])}: zswap stops storing at the limit "
               f"(pool_limit_hit) and starts again below {pl['accept_threshold_percent']:g}% of it")
-    kdir = args.results or os.environ.get("SWAPBENCH_RESULTS_DIR", "results")
+    from analysis import store
+    kdir = args.results or store.results_dir()
     release = (doc.get("kernel") or {}).get("release")
     kpath, kcost = kernel_cost(kdir, doc.get("host"), release)
     _, kcost_zram = kernel_cost(kdir, doc.get("host"), release, "zram")
