@@ -40,6 +40,7 @@ def untrusted_reason(path, kind):
     parts = [p for p in real.split("/") if p]
     fd = os.open("/", os.O_PATH | os.O_DIRECTORY)
     cur = "/"
+    st = os.fstat(fd)
     try:
         for i in range(len(parts) + 1):
             if i:

@@ -139,8 +139,7 @@ int main(int argc, char** argv) {
   if (run->parsed() && geteuid() == 0) {
     const std::string why = swapbench::root_environment_problem(std::vector<std::string>(argv + 1, argv + argc));
     if (!why.empty()) {
-      std::cerr << "swapbench run: " << why << "
-";
+      std::cerr << "swapbench run: " << why << "\n";
       return 2;
     }
   }

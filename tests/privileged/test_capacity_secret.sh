@@ -36,8 +36,13 @@ attacks=0
 # Files holding the secret, outside the helper's memory. Special files are skipped (a FIFO would
 # block); a file that vanishes while it is read is no hit.
 hits() {
-  grep -rlaF --devices=skip -- "$secret" /tmp /var/tmp /var/lib/swapbench "$work/results" 2>/dev/null
+  grep -rlaF --devices=skip -- "$secret" /tmp /var/tmp /var/lib/swapbench "$work/results" 2>/dev/null | sort -u
 }
+
+# The search must be able to fail: a file holding the secret is found (then removed).
+printf 'x%sx' "$secret" >"$work/results/control"
+[ "$(hits)" = "$work/results/control" ] || fail "the search for the secret does not find it in $work/results/control"
+rm -f "$work/results/control"
 
 start() {  # capacity in the background; $front its PID, its output in $work/out.$1
   (cd "$top" && exec env SWAPBENCH_CAPACITY_BIN="$cap" PYTHONPATH="$top" SWAPBENCH_RESULTS_DIR="$work/results" \
@@ -69,22 +74,31 @@ finish() {  # $1 = name, $2 = restore (1: the sampler was killed with the machin
   pass "$1: no page contents left on disk or in the output"
 }
 
-# 1. Ends normally: the prediction and the validation printed, nothing left.
+# 1. Ends normally: the prediction and the validation printed, nothing left. Its validation's
+#    length sets "midway" below: half of it after the machine was borrowed.
 start normal
+wait_for_borrow 60 || fail "normal: the validation never borrowed the machine"
+t0=$(date +%s.%N)
 wait $front; rc=$?
+midway=$(echo "$t0 $(date +%s.%N)" | awk '{printf "%.2f", ($2 - $1) / 2}')
 [ $rc -eq 0 ] || { cat "$work/out.normal"; fail "capacity --validate failed ($rc)"; }
 grep -q "validation:" "$work/out.normal" || { cat "$work/out.normal"; fail "no validation printed"; }
+# The sample held the helper's pages (4096 of its present pages hold the secret): what was
+# validated, and what a leak would have left, is the secret.
+$py -c 'import json, sys; s = json.load(open(sys.argv[1]))["sources"][0]; sys.exit(s["sampled_pages"] < 200)' \
+  "$work/results/pred.normal.json" || fail "normal: fewer than 200 of the helper's pages sampled"
 finish normal 0
 
 # 2. SIGTERM to the front while its sampler reads the pages, and while it validates (the machine
-#    borrowed), early and later: it passes the signal on, waits, and says so in one line.
-for when in sampling borrowed later; do
+#    borrowed: zswap, then zram): it passes the signal on, waits, and says so in one line.
+for when in sampling borrowed midway; do
   start "term-$when"
   case $when in
     sampling) sleep 0.3 ;;
     borrowed) wait_for_borrow 60 || fail "term-$when: the validation never borrowed the machine" ;;
-    later) wait_for_borrow 60 && sleep 2 ;;
+    midway) wait_for_borrow 60 && sleep "$midway" ;;
   esac
+  kill -0 $front 2>/dev/null || fail "term-$when: capacity ended before the signal (the test's timing)"
   kill -TERM $front
   wait $front; rc=$?
   [ $rc -ne 0 ] || [ $when = sampling ] || fail "term-$when: exit 0 after SIGTERM"

@@ -12,11 +12,15 @@ cap="$(dirname "$bin")/swapbench-capacity"
 
 state >"$work/before"
 # The attacker's folder, and the marker folder every evil program writes into.
-evil=$(mktemp -d /tmp/swapbench-nobody.XXXXXX)
+# Inside a root folder nobody may enter (not directly in /tmp), so that what is refused is nobody's
+# ownership, not /tmp.
+outer=$(mktemp -d /tmp/swapbench-env.XXXXXX)
+chmod 0755 "$outer"
+evil="$outer/nobody"
+mkdir -m 0755 "$evil"
 chown nobody: "$evil"
-chmod 0755 "$evil"
 loose=/tmp/swapbench-evil.$$.sh   # a program directly in /tmp, made by root, as in the issue
-trap 'kill $victim 2>/dev/null; rm -rf "$evil" "$loose"; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+trap 'kill $victim 2>/dev/null; rm -rf "$outer" "$loose"; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 marks="$evil/marks"
 mkdir "$marks"
 chmod 0777 "$marks"

@@ -25,8 +25,11 @@ bool has(const std::string& s, const std::string& part) { return s.find(part) !=
 TEST(Environment, RootsOwnFolderUnderTmpIsTakenTmpItselfIsNot) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (the files made here are root's only then)";
   Tree t;
-  EXPECT_EQ(swapbench::untrusted_reason(t.dir, swapbench::PathKind::folder), "");
+  ASSERT_EQ(mkdir((t.dir + "/results").c_str(), 0755), 0);
+  EXPECT_EQ(swapbench::untrusted_reason(t.dir + "/results", swapbench::PathKind::folder), "");
   EXPECT_EQ(swapbench::untrusted_reason(t.dir + "/not/yet", swapbench::PathKind::folder), "");
+  // Directly in /tmp, even root's own: the name is anyone's whenever root's folder is not there.
+  EXPECT_TRUE(has(swapbench::untrusted_reason(t.dir, swapbench::PathKind::folder), "/tmp is writable"));
   EXPECT_TRUE(has(swapbench::untrusted_reason("/tmp", swapbench::PathKind::folder), "/tmp is writable by group and others"));
   EXPECT_TRUE(has(swapbench::untrusted_reason("/tmp/swapbench-no-such/x", swapbench::PathKind::folder),
                   "others could create it first"));

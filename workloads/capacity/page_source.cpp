@@ -58,9 +58,9 @@ const char* const kCapNames[] = {
     "cap_block_suspend", "cap_audit_read", "cap_perfmon", "cap_bpf", "cap_checkpoint_restore"};
 
 // Why this process may not read pid's memory, and what would let it. As an ordinary user that is
-// ptrace access; as root with CAP_SYS_PTRACE the kernel refused anyway, and "run as root" would be
-// wrong: name what is known (the capabilities the target holds and this process lacks, which make
-// the kernel's ptrace check ask for more than root's usual set) and that it cannot be read from here.
+// ptrace access; as root with CAP_SYS_PTRACE the kernel refused anyway (seen: PID 1 of the dev VM,
+// which holds cap_sys_resource that the VM's root sessions lack), and "run as root" would be wrong:
+// name what is known and that it cannot be read from here.
 std::string ptrace_hint(int pid) {
   const std::string p = std::to_string(pid);
   constexpr uint64_t kSysPtrace = 1ull << 19;
@@ -75,9 +75,9 @@ std::string ptrace_hint(int pid) {
                (b < sizeof kCapNames / sizeof *kCapNames ? std::string(kCapNames[b]) : "capability " + std::to_string(b));
   return "pid " + p + " (" + comm_of(pid) + "): the kernel refuses this process access to its memory although it runs "
          "as root with CAP_SYS_PTRACE: " +
-         (names.empty() ? std::string("a security module or the process's own settings protect it")
-                        : "it holds capabilities this process lacks (" + names + "; not in this process's bounding set)") +
-         "; it cannot be sampled from here";
+         "the kernel's policy here protects it (a security module, or the process's own settings" +
+         (names.empty() ? std::string("") : "; it holds capabilities this process lacks: " + names) +
+         "); it cannot be sampled from here";
 }
 
 // /proc/PID/stat's state and flags (after the command name, which may hold spaces and parentheses).
