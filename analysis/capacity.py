@@ -738,6 +738,20 @@ def _rejected(zd, vd):
     return sum(zd.get(k) or 0 for k in REJECT_COUNTERS)
 
 
+def _rel_error(predicted, measured):
+    """(predicted - measured) / measured; a kernel figure of 0 is met exactly by a prediction of 0
+    (every page rejected: no pool at all), and missed without bound by any other (was nan)."""
+    if measured is None:
+        return float("nan")
+    if measured == 0:
+        return 0.0 if predicted == 0 else float("inf")
+    return (predicted - measured) / measured
+
+
+def _pct(e):
+    return "-" if e != e else f"{100 * e:+.3f}%"
+
+
 def compare_validation(doc, measured, version, chain_size=None):
     """Predicted for exactly the pages pushed through zswap (every page weight 1) against the
     kernel's deltas, per compressor and allocator (the run's zpool; zsmalloc where the run names
@@ -778,7 +792,7 @@ def compare_validation(doc, measured, version, chain_size=None):
         zb = r.get("zswap_before", {})
         others_before = None if zb.get("stored_pages") is None else \
             zb["stored_pages"] - (zb.get("same_filled_pages") or 0)
-        err = (pred_pool - meas_pool) / meas_pool if meas_pool else float("nan")
+        err = _rel_error(pred_pool, meas_pool)
         tol = POOL_TOLERANCE.get(allocator, 0.01)
         rows.append({"compressor": comp, "allocator": allocator,
                      "reject_counters": {k: zd[k] for k in REJECT_COUNTERS if k in zd},
@@ -828,8 +842,7 @@ def compare_zram_validation(doc, measured, version, chain_size=None):
         if "swap" in md and "pswpout" in vd:
             foreign = max(0, vd["pswpout"] + vd.get("swpout_zero", 0) + vd.get("zswpout", 0) - md["swap"] // cm.PAGE)
         counts_exact = all(p == m for k, (p, m) in pairs.items() if k.endswith("_pages") and m is not None)
-        errors = {k: (pairs[k][0] - pairs[k][1]) / pairs[k][1] if pairs[k][1] else float("nan")
-                  for k in ("compr_data_bytes", "mem_used_bytes")}
+        errors = {k: _rel_error(*pairs[k]) for k in ("compr_data_bytes", "mem_used_bytes")}
         bytes_within = all(abs(e) <= ZRAM_BYTES_TOLERANCE for e in errors.values() if e == e)
         rows.append({"compressor": comp, "device": r.get("device"),
                      "figures": {k: {"predicted": p, "measured": m} for k, (p, m) in pairs.items()},
@@ -883,8 +896,8 @@ def render_zram_validation(rows, skipped):
         out.append([r["compressor"], str(f["stored_pages"]["predicted"]), m("stored_pages"), str(f["same_pages"]["predicted"]),
                     m("same_pages"), str(f["huge_pages"]["predicted"]), m("huge_pages"), str(f["zero_pages"]["predicted"]),
                     m("zero_pages"), _mib(f["compr_data_bytes"]["predicted"]), _mib(f["compr_data_bytes"]["measured"] or 0),
-                    f"{100 * r['errors']['compr_data_bytes']:+.3f}%", _mib(f["mem_used_bytes"]["predicted"]),
-                    _mib(f["mem_used_bytes"]["measured"] or 0), f"{100 * r['errors']['mem_used_bytes']:+.3f}%",
+                    _pct(r["errors"]["compr_data_bytes"]), _mib(f["mem_used_bytes"]["predicted"]),
+                    _mib(f["mem_used_bytes"]["measured"] or 0), _pct(r["errors"]["mem_used_bytes"]),
                     _verdict(r)])
     lines = ["", "validation: the sampled pages through a fresh zram device per compressor (its mm_stat; vmstat swpout_zero)"]
     if rows:
@@ -910,7 +923,7 @@ def render_validation(rows, refused, where="this kernel's zswap", zpool_refused=
                     p("same_pages"), m("same_pages"), p("zero_pages"), m("zero_pages"), p("incompressible_pages"),
                     m("incompressible_pages"), p("rejected_pages"), m("rejected_pages"),
                     _mib(f["pool_bytes"]["predicted"]), _mib(f["pool_bytes"]["measured"] or 0),
-                    f"{100 * r['pool_error']:+.3f}%",
+                    _pct(r["pool_error"]),
                     f"{'within' if abs(r['pool_error']) <= tol else 'OUTSIDE'} ±{100 * tol:g}%",
                     _verdict(r)])
     lines = ["", f"validation: the sampled pages through {where} (debugfs and vmstat deltas)", table(header, out)]
