@@ -1034,6 +1034,26 @@ def main(args):
         return 130
 
 
+def remove_old_page_folders(tmp=None):
+    """Folders /tmp/swapbench-capacity-* of this user: up to 2026-12-07 capacity kept the sampled
+    pages there (pages.raw, another process's memory), and a SIGTERM or kill -9 left them. Nothing
+    makes them now (the pages live in a memfd); any found is a leftover, removed and named.
+    Only real folders of this user (lstat: a link or another user's folder is left alone)."""
+    import shutil
+    import stat
+    import tempfile
+    tmp = tmp or tempfile.gettempdir()
+    for name in sorted(os.listdir(tmp)):
+        path = os.path.join(tmp, name)
+        if not name.startswith("swapbench-capacity-"):
+            continue
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+            print(f"swapbench capacity: removing {path}: an earlier capacity left another process's pages there",
+                  file=sys.stderr)
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _check_rate(args):
     if args.swapin_rate is not None and args.swapin_rate < 0:
         raise ResultError(f"--swapin-rate {args.swapin_rate}: accepted: pages per second, 0 or more")
@@ -1083,6 +1103,7 @@ def _main(args):
             raise ResultError("no pages: give --pid, --cgroup, --file, --core, or --pages FILE")
         if args.keep_pages:
             writer.check_file(args.keep_pages)
+        remove_old_page_folders()
         # The sampled pages themselves (another process's memory: its secrets) exist only in this
         # memfd: no file system holds them, and it is gone with the last process that has it open,
         # however that process ends (kill -9 included). The JSON on stdout holds lengths, no contents.

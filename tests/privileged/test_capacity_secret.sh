@@ -28,7 +28,7 @@ for i in range(4096):
 print("ready", flush=True)
 time.sleep(900)' >"$work/helper.log" &
 helper=$!
-trap 'kill $helper 2>/dev/null; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+trap 'kill $helper 2>/dev/null; [ -z "${old:-}" ] || rm -rf "$old"; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 for _ in $(seq 100); do grep -q ready "$work/helper.log" && break; sleep 0.1; done
 grep -q ready "$work/helper.log" || fail "the helper did not start"
 
@@ -75,7 +75,10 @@ finish() {  # $1 = name, $2 = restore (1: the sampler was killed with the machin
 }
 
 # 1. Ends normally: the prediction and the validation printed, nothing left. Its validation's
-#    length sets "midway" below: half of it after the machine was borrowed.
+#    length sets "midway" below: half of it after the machine was borrowed. A folder an earlier
+#    version left (/tmp/swapbench-capacity-*/pages.raw, what the issue found) is removed by it.
+old=$(mktemp -d /tmp/swapbench-capacity-XXXXXXXX)
+printf 'x%sx' "$secret" >"$old/pages.raw"
 start normal
 wait_for_borrow 60 || fail "normal: the validation never borrowed the machine"
 t0=$(date +%s.%N)
@@ -83,6 +86,9 @@ wait $front; rc=$?
 midway=$(echo "$t0 $(date +%s.%N)" | awk '{printf "%.2f", ($2 - $1) / 2}')
 [ $rc -eq 0 ] || { cat "$work/out.normal"; fail "capacity --validate failed ($rc)"; }
 grep -q "validation:" "$work/out.normal" || { cat "$work/out.normal"; fail "no validation printed"; }
+[ ! -e "$old" ] || { rm -rf "$old"; fail "normal: an earlier version's page folder was left in place"; }
+grep -q "removing $old: an earlier capacity left another process's pages there" "$work/out.normal" || \
+  fail "normal: the earlier version's page folder was removed without saying so"
 # The sample held the helper's pages (4096 of its present pages hold the secret): what was
 # validated, and what a leak would have left, is the secret.
 $py -c 'import json, sys; s = json.load(open(sys.argv[1]))["sources"][0]; sys.exit(s["sampled_pages"] < 200)' \
