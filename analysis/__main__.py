@@ -3,7 +3,7 @@ import argparse
 import os
 import sys
 
-from analysis import calibrate, capacity, compare, history, report
+from analysis import calibrate, capacity, compare, environment, history, report
 from analysis.errors import OutputError, ResultError
 
 EXIT_ERROR = 2  # bad input or an output that cannot be written, as argparse uses for bad flags
@@ -67,6 +67,7 @@ def main(argv=None):
     if args.verb == "compare":
         args.side_b = side_b
     try:
+        environment.check_all()  # a root run's programs and folders, before anything happens
         return args.main(args)
     except (ResultError, OutputError) as e:
         print(f"swapbench {args.verb}: {e}", file=sys.stderr)

@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from analysis import stats, store
+from analysis import environment, stats, store
 from analysis.errors import ResultError
 from analysis.load import load
 from analysis.output import table
@@ -46,7 +46,7 @@ SHIFT_NS = 400       # the shift that must still be found (issue 13)
 
 def measure(args, n, stamp):
     """Runs the quick suite n times; returns the result paths."""
-    binary = os.environ.get("SWAPBENCH_BIN")
+    binary = environment.from_env("SWAPBENCH_BIN", "program")
     if not binary:
         raise ResultError("SWAPBENCH_BIN is not set: run calibrate through ./swapbench calibrate")
     paths = []

@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from analysis import metrics, stats, store
+from analysis import environment, metrics, stats, store
 from analysis.errors import ResultError
 from analysis.load import load
 from analysis.output import fmt_ns, table
@@ -78,7 +78,7 @@ def add_arguments(p):
 
 
 def measure(args, run_out):
-    binary = os.environ.get("SWAPBENCH_BIN")
+    binary = environment.from_env("SWAPBENCH_BIN", "program")
     if not binary:
         raise ResultError("SWAPBENCH_BIN is not set: run calibrate through ./swapbench calibrate")
     suite = "calibrate" if getattr(args, "design", "interleaved") == "interleaved" else "calibrate-sets"

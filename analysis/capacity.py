@@ -15,14 +15,14 @@ With --all there is no sampling error: the interval is the point.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 
 from analysis import capacity_model as cm
-from analysis import writer
+from analysis import environment, writer
 from analysis.errors import ResultError
 from analysis.output import fmt_ns, table
 
@@ -53,7 +53,10 @@ def _load_capacity(path, kind, accepted):
 
 
 def load_pages(path):
-    doc = _load_capacity(path, "pages", "swapbench-capacity output (a pages file)")
+    return _checked_pages(_load_capacity(path, "pages", "swapbench-capacity output (a pages file)"), path)
+
+
+def _checked_pages(doc, path):
     pages = doc.get("pages", {})
     n = pages.get("count")
     if not isinstance(n, int) or len(pages.get("class", [])) != n or len(pages.get("stratum", [])) != n or \
@@ -225,7 +228,7 @@ def render_coldness(offer, doc, cold_rows):
         rows = [[r["compressor"], f"{r['backend']}/{r['allocator']}", f"{r['estimate']['kept_out_pages']:.0f}",
                  _mib(r["estimate"]["saved_bytes"]),
                  f"[{_mib(r['ci95']['saved_bytes'][0])}, {_mib(r['ci95']['saved_bytes'][1])}]",
-                 f"{r['estimate']['ratio_with_overhead']:.2f}"] for r in cold_rows]
+                 _ratio(r['estimate']['ratio_with_overhead'])] for r in cold_rows]
         lines.append("  if only the inactive-list pages were swapped:")
         lines.append(table(header, rows))
     return "\n".join(lines)
@@ -439,7 +442,7 @@ def render_fleet(merged):
         c = r.get("cpus")
         rows.append([r["compressor"], f"{r['backend']}/{r['allocator']}", _gib(t["saved_bytes"]["estimate"]),
                      f"[{_gib(t['saved_bytes']['ci95'][0])}, {_gib(t['saved_bytes']['ci95'][1])}]",
-                     _gib(t["pool_bytes"]["estimate"]), f"{r['ratio_with_overhead']:.2f}",
+                     _gib(t["pool_bytes"]["estimate"]), _ratio(r['ratio_with_overhead']),
                      f"{r['hosts_worth_saved']:.2f}" if "hosts_worth_saved" in r else "-",
                      f"{c['estimate']:.3g}" if c else "-",
                      f"[{c['ci95'][0]:.3g}, {c['ci95'][1]:.3g}]" if c else "-"])
@@ -490,6 +493,11 @@ def _ci_pct(est, ci):
     return f"±{100 * half / abs(est):.1f}%"
 
 
+def _ratio(x):
+    """A ratio of nothing (no page reached the compressor or the pool) is no number: "-"."""
+    return "-" if x != x else f"{x:.2f}"
+
+
 def render(doc, result, version):
     total_pages = sum(s["population_pages"] for s in doc["sources"])
     lines = [f"pages: {total_pages} present ({_gib(total_pages * cm.PAGE)} GiB) in {len(doc['sources'])} source(s); "
@@ -503,10 +511,13 @@ def render(doc, result, version):
         e, ci = r["estimate"], r["ci95"]
         rows.append([r["compressor"], f"{r['backend']}/{r['allocator']}", f"{e['stored_pages']:.0f}", f"{e['rejected_pages']:.0f}",
                      _mib(e["pool_bytes"]), _mib(e["metadata_bytes"]), _mib(e["saved_bytes"]),
-                     _ci_pct(e["saved_bytes"], ci["saved_bytes"]), f"{e['ratio_compressor']:.2f}",
-                     f"{e['ratio_with_overhead']:.2f}",
-                     f"[{ci['ratio_with_overhead'][0]:.2f}, {ci['ratio_with_overhead'][1]:.2f}]"])
+                     _ci_pct(e["saved_bytes"], ci["saved_bytes"]), _ratio(e["ratio_compressor"]),
+                     _ratio(e["ratio_with_overhead"]),
+                     f"[{_ratio(ci['ratio_with_overhead'][0])}, {_ratio(ci['ratio_with_overhead'][1])}]"])
     lines.append(table(header, rows))
+    if any(r["estimate"]["ratio_compressor"] != r["estimate"]["ratio_compressor"] for r in result["rows"]):
+        lines.append("ratio -: no sampled page reached the compressor (all of them zero or same-filled, stored "
+                     "without compression)")
     # The issue's target: every figure within 1%. Interval half-widths shrink as 1/sqrt(n).
     if not result["exact"]:
         worst = 0.0
@@ -596,8 +607,23 @@ def add_arguments(p):
 
 
 def sampler_binary():
-    return os.environ.get("SWAPBENCH_CAPACITY_BIN") or os.path.join(
-        os.path.dirname(os.environ.get("SWAPBENCH_BIN", "build/bench/swapbench")), "swapbench-capacity")
+    """swapbench-capacity: $SWAPBENCH_CAPACITY_BIN, else beside $SWAPBENCH_BIN (the front door sets
+    it), else this checkout's build. It reads other processes' memory and, with --validate, borrows
+    the machine: as root, a program named by the environment must be root's alone
+    (analysis/environment.py), or ResultError."""
+    named = environment.from_env("SWAPBENCH_CAPACITY_BIN", "program")
+    if named:
+        return named
+    suite = environment.from_env("SWAPBENCH_BIN", "program")
+    if not suite:
+        return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "bench",
+                            "swapbench-capacity")
+    beside = os.path.join(os.path.dirname(suite), "swapbench-capacity")
+    why = environment.untrusted_reason(beside, "program") if os.geteuid() == 0 else None
+    if why:
+        raise ResultError(f"SWAPBENCH_BIN={os.environ['SWAPBENCH_BIN']}: the sampler beside it: {why}; a run as root "
+                          "starts only programs that root alone can change")
+    return beside
 
 
 def validation_block(doc, measured, version, chain, where):
@@ -656,24 +682,20 @@ def _check_kernels(text):
                           f"that boot as amd64 guests: {', '.join(bootable)}")
 
 
-def run_guest_validation(args, raw, compressors):
+def run_guest_validation(args, raw_fd, compressors):
     """The pages validated in each kernel of --kernels, booted under QEMU (kernels-config/kmatrix)."""
     guest = _kmatrix().capacity
-    return guest.validate_in_guests([k for k in args.kernels.split(",") if k], raw, compressors, args.zpool,
+    return guest.validate_in_guests([k for k in args.kernels.split(",") if k], raw_fd, compressors, args.zpool,
                                     args.accel, args.guest_timeout, args.guest_files)
 
 
-def run_validation(raw_path, out_path, compressors=None):
-    cmd = [sampler_binary(), "--validate", raw_path, "--out", out_path]
+def run_validation(raw_fd, compressors=None):
+    """The kernel's figures for the pages in raw_fd (a memfd: run_sampler), from `swapbench-capacity
+    --validate`, which reads them through its inherited copy of the descriptor."""
+    cmd = [sampler_binary(), "--validate", f"/dev/fd/{raw_fd}"]
     if compressors:
         cmd += ["--compressor", ",".join(compressors)]
-    r = subprocess.run(cmd)
-    if r.returncode == 2:
-        raise ResultError("--validate refused (above)")
-    if r.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} --validate failed with status {r.returncode}")
-    with open(out_path) as f:
-        return json.load(f)
+    return _json_of(run_child(cmd, (raw_fd,)), cmd[0])
 
 
 def _pages_for_validation(doc, version, chain_size):
@@ -716,6 +738,20 @@ def _rejected(zd, vd):
     return sum(zd.get(k) or 0 for k in REJECT_COUNTERS)
 
 
+def _rel_error(predicted, measured):
+    """(predicted - measured) / measured; a kernel figure of 0 is met exactly by a prediction of 0
+    (every page rejected: no pool at all), and missed without bound by any other (was nan)."""
+    if measured is None:
+        return float("nan")
+    if measured == 0:
+        return 0.0 if predicted == 0 else float("inf")
+    return (predicted - measured) / measured
+
+
+def _pct(e):
+    return "-" if e != e else f"{100 * e:+.3f}%"
+
+
 def compare_validation(doc, measured, version, chain_size=None):
     """Predicted for exactly the pages pushed through zswap (every page weight 1) against the
     kernel's deltas, per compressor and allocator (the run's zpool; zsmalloc where the run names
@@ -756,7 +792,7 @@ def compare_validation(doc, measured, version, chain_size=None):
         zb = r.get("zswap_before", {})
         others_before = None if zb.get("stored_pages") is None else \
             zb["stored_pages"] - (zb.get("same_filled_pages") or 0)
-        err = (pred_pool - meas_pool) / meas_pool if meas_pool else float("nan")
+        err = _rel_error(pred_pool, meas_pool)
         tol = POOL_TOLERANCE.get(allocator, 0.01)
         rows.append({"compressor": comp, "allocator": allocator,
                      "reject_counters": {k: zd[k] for k in REJECT_COUNTERS if k in zd},
@@ -806,8 +842,7 @@ def compare_zram_validation(doc, measured, version, chain_size=None):
         if "swap" in md and "pswpout" in vd:
             foreign = max(0, vd["pswpout"] + vd.get("swpout_zero", 0) + vd.get("zswpout", 0) - md["swap"] // cm.PAGE)
         counts_exact = all(p == m for k, (p, m) in pairs.items() if k.endswith("_pages") and m is not None)
-        errors = {k: (pairs[k][0] - pairs[k][1]) / pairs[k][1] if pairs[k][1] else float("nan")
-                  for k in ("compr_data_bytes", "mem_used_bytes")}
+        errors = {k: _rel_error(*pairs[k]) for k in ("compr_data_bytes", "mem_used_bytes")}
         bytes_within = all(abs(e) <= ZRAM_BYTES_TOLERANCE for e in errors.values() if e == e)
         rows.append({"compressor": comp, "device": r.get("device"),
                      "figures": {k: {"predicted": p, "measured": m} for k, (p, m) in pairs.items()},
@@ -861,8 +896,8 @@ def render_zram_validation(rows, skipped):
         out.append([r["compressor"], str(f["stored_pages"]["predicted"]), m("stored_pages"), str(f["same_pages"]["predicted"]),
                     m("same_pages"), str(f["huge_pages"]["predicted"]), m("huge_pages"), str(f["zero_pages"]["predicted"]),
                     m("zero_pages"), _mib(f["compr_data_bytes"]["predicted"]), _mib(f["compr_data_bytes"]["measured"] or 0),
-                    f"{100 * r['errors']['compr_data_bytes']:+.3f}%", _mib(f["mem_used_bytes"]["predicted"]),
-                    _mib(f["mem_used_bytes"]["measured"] or 0), f"{100 * r['errors']['mem_used_bytes']:+.3f}%",
+                    _pct(r["errors"]["compr_data_bytes"]), _mib(f["mem_used_bytes"]["predicted"]),
+                    _mib(f["mem_used_bytes"]["measured"] or 0), _pct(r["errors"]["mem_used_bytes"]),
                     _verdict(r)])
     lines = ["", "validation: the sampled pages through a fresh zram device per compressor (its mm_stat; vmstat swpout_zero)"]
     if rows:
@@ -888,7 +923,7 @@ def render_validation(rows, refused, where="this kernel's zswap", zpool_refused=
                     p("same_pages"), m("same_pages"), p("zero_pages"), m("zero_pages"), p("incompressible_pages"),
                     m("incompressible_pages"), p("rejected_pages"), m("rejected_pages"),
                     _mib(f["pool_bytes"]["predicted"]), _mib(f["pool_bytes"]["measured"] or 0),
-                    f"{100 * r['pool_error']:+.3f}%",
+                    _pct(r["pool_error"]),
                     f"{'within' if abs(r['pool_error']) <= tol else 'OUTSIDE'} ±{100 * tol:g}%",
                     _verdict(r)])
     lines = ["", f"validation: the sampled pages through {where} (debugfs and vmstat deltas)", table(header, out)]
@@ -914,11 +949,62 @@ ZPOOL_FIX = {
 }
 
 
-def run_sampler(args, out_path, raw_path=None):
+class SamplerExit(Exception):
+    """The sampler (or a signal) ended the verb: exit with code; message, when there is one, is the
+    one line to print (a sampler that refused or failed has printed its own line already)."""
+
+    def __init__(self, code, message=None):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def run_child(cmd, pass_fds=()):
+    """Runs swapbench-capacity with its standard output (JSON) kept in memory and returned, never in
+    a file; its standard error passes through (its refusals are one line naming the input, exit 2).
+    SIGINT, SIGTERM and SIGHUP sent to this process are passed on to it and then waited for: a
+    --validate sampler gives the machine back before it exits (its own signal handling), and a
+    sampler left running after its caller died would go on reading another process's memory."""
+    got = []
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, pass_fds=pass_fds)
+
+    def forward(signum, _frame):
+        got.append(signum)
+        if p.poll() is None:
+            p.send_signal(signum)
+
+    caught = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {s: signal.signal(s, forward) for s in caught}
+    try:
+        out, _ = p.communicate()
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h)
+    if got:
+        raise SamplerExit(128 + got[0], f"{signal.Signals(got[0]).name}: stopped (the sampler ended first, "
+                                        f"status {p.returncode})")
+    if p.returncode < 0:
+        raise SamplerExit(1, f"{cmd[0]} was killed by {signal.Signals(-p.returncode).name}"
+                             + ("; as root, ./swapbench restore gives back what its validation borrowed"
+                                if "--validate" in cmd else ""))
+    if p.returncode != 0:
+        raise SamplerExit(p.returncode)  # it said why, in one line
+    return out
+
+
+def _json_of(out, binary):
+    try:
+        return json.loads(out)
+    except ValueError as e:
+        raise RuntimeError(f"{binary} wrote no JSON on its standard output ({e})") from None
+
+
+def run_sampler(args, raw_fd=None):
+    """The pages file (per-page lengths, no page contents) as a dict; with raw_fd, the sampled pages
+    themselves are written into that descriptor (a memfd), for --validate."""
     binary = sampler_binary()
-    cmd = [binary, "--out", out_path]
-    if raw_path:
-        cmd += ["--save-pages", raw_path]
+    cmd = [binary]
+    if raw_fd is not None:
+        cmd += ["--save-pages-fd", str(raw_fd)]
     if args.pid:
         cmd += ["--pid", args.pid]
     for flag in ("cgroup", "file", "core"):
@@ -929,11 +1015,8 @@ def run_sampler(args, out_path, raw_path=None):
         cmd += ["--seed", str(args.seed)]
     if args.compressor:
         cmd += ["--compressor", args.compressor]
-    r = subprocess.run(cmd)
-    if r.returncode == 2:
-        raise ResultError("the sampler refused its input (above)")
-    if r.returncode != 0:
-        raise RuntimeError(f"{binary} failed with status {r.returncode}")
+    doc = _json_of(run_child(cmd, () if raw_fd is None else (raw_fd,)), binary)
+    return _checked_pages(doc, f"{binary}'s output")
 
 
 def main(args):
@@ -942,9 +1025,33 @@ def main(args):
     except RuntimeError as e:  # the sampler or the validation failed (it said why above)
         print(f"swapbench capacity: {e}", file=sys.stderr)
         return 1
+    except SamplerExit as e:
+        if e.message:
+            print(f"swapbench capacity: {e.message}", file=sys.stderr)
+        return e.code
     except KeyboardInterrupt as e:  # kmatrix's handlers turn SIGINT/SIGTERM into this, QEMU killed first
         print(f"swapbench capacity: interrupted ({e}); no QEMU left running", file=sys.stderr)
         return 130
+
+
+def remove_old_page_folders(tmp=None):
+    """Folders /tmp/swapbench-capacity-* of this user: up to 2026-12-07 capacity kept the sampled
+    pages there (pages.raw, another process's memory), and a SIGTERM or kill -9 left them. Nothing
+    makes them now (the pages live in a memfd); any found is a leftover, removed and named.
+    Only real folders of this user (lstat: a link or another user's folder is left alone)."""
+    import shutil
+    import stat
+    import tempfile
+    tmp = tmp or tempfile.gettempdir()
+    for name in sorted(os.listdir(tmp)):
+        path = os.path.join(tmp, name)
+        if not name.startswith("swapbench-capacity-"):
+            continue
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+            print(f"swapbench capacity: removing {path}: an earlier capacity left another process's pages there",
+                  file=sys.stderr)
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _check_rate(args):
@@ -994,20 +1101,29 @@ def _main(args):
     else:
         if not (args.pid or args.cgroup or args.file or args.core):
             raise ResultError("no pages: give --pid, --cgroup, --file, --core, or --pages FILE")
-        with tempfile.TemporaryDirectory(prefix="swapbench-capacity-") as tmp:
-            path = args.keep_pages or os.path.join(tmp, "pages.json")
-            raw = os.path.join(tmp, "pages.raw") if args.validate else None
-            run_sampler(args, path, raw)
-            doc = load_pages(path)
+        if args.keep_pages:
+            writer.check_file(args.keep_pages)
+        remove_old_page_folders()
+        # The sampled pages themselves (another process's memory: its secrets) exist only in this
+        # memfd: no file system holds them, and it is gone with the last process that has it open,
+        # however that process ends (kill -9 included). The JSON on stdout holds lengths, no contents.
+        raw_fd = os.memfd_create("swapbench-capacity-pages") if args.validate else None
+        try:
+            doc = run_sampler(args, raw_fd)
+            if args.keep_pages:
+                writer.write_json(args.keep_pages, doc)
             if args.validate:
                 asked = [c for c in args.compressor.split(",") if c not in ZRAM_VARIANTS.values()] if args.compressor else None
                 if args.kernels:
                     # Only compressors the pages hold lengths for can be compared: emulated page-outs
                     # are slow, so the guest runs no others (lz4hc, 842).
                     held = [c for c in doc["pages"]["length"] if c not in ZRAM_VARIANTS.values()]
-                    guests = run_guest_validation(args, raw, asked or held)
+                    guests = run_guest_validation(args, raw_fd, asked or held)
                 else:
-                    measured = run_validation(raw, os.path.join(tmp, "validation.json"), asked)
+                    measured = run_validation(raw_fd, asked)
+        finally:
+            if raw_fd is not None:
+                os.close(raw_fd)
     comps = args.compressor.split(",") if args.compressor else None
     chain = args.chain_size
     if chain is None and version == running_version() and version >= (6, 3):
@@ -1031,7 +1147,8 @@ def _main(args):
         print(f"over zswap's pool limit ({pl['percent']:g}% of {_gib(pl['host_memory_bytes'])} GiB = "
               f"{_mib(pl['limit_bytes'])} MiB): {', '.join(pl['over'])}: zswap stops storing at the limit "
               f"(pool_limit_hit) and starts again below {pl['accept_threshold_percent']:g}% of it")
-    kdir = args.results or os.environ.get("SWAPBENCH_RESULTS_DIR", "results")
+    from analysis import store
+    kdir = args.results or store.results_dir()
     release = (doc.get("kernel") or {}).get("release")
     kpath, kcost = kernel_cost(kdir, doc.get("host"), release)
     _, kcost_zram = kernel_cost(kdir, doc.get("host"), release, "zram")

@@ -10,6 +10,7 @@ import json
 import os
 import time
 
+from analysis import environment
 from analysis.errors import OutputError, ResultError
 from analysis.load import load
 from analysis.writer import make_folder
@@ -21,7 +22,7 @@ CALIBRATION_SCHEMAS = (CALIBRATION_SCHEMA, "swapbench-calibration/2")
 
 def results_dir():
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return os.environ.get("SWAPBENCH_RESULTS_DIR") or os.path.join(top, "results")
+    return environment.from_env("SWAPBENCH_RESULTS_DIR", "folder") or os.path.join(top, "results")
 
 
 def calibrations_dir(folder=None):

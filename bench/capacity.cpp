@@ -1,5 +1,6 @@
 #include "bench/capacity.h"
 
+#include <fcntl.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -59,6 +60,16 @@ nlohmann::json capacity_run(const CapacityOptions& o) {
   for (const auto& f : o.files) sources.push_back(capacity::open_file(f));
   for (const auto& c : o.cores) sources.push_back(capacity::open_core(c));
   if (sources.empty()) throw InputError("no pages to read: give --pid, --cgroup, --file or --core");
+  // Nothing sampled would print ratios of nothing (nan): say which source held what instead.
+  uint64_t total = 0;
+  std::string held;
+  for (const auto& s : sources) {
+    total += s.population();
+    held += (held.empty() ? "" : "; ") + s.label + ": " +
+            (s.kind == "pid" ? std::to_string(s.swapped_pages) + " pages swapped out (never read), none present"
+                             : "no pages");
+  }
+  if (total == 0) throw InputError("nothing to estimate: no present page in the sources (" + held + ")");
 
   std::vector<std::string> names = o.compressors.empty() ? capacity::compressor_names() : o.compressors;
   std::vector<std::unique_ptr<capacity::PageCompressor>> comps;
@@ -76,10 +87,20 @@ nlohmann::json capacity_run(const CapacityOptions& o) {
   for (auto& s : sources) pops.push_back(s.population());
   const auto strata = capacity::allocate(pops, o.sample);
 
+  // The pages are another process's memory: a new file only this user can read, never one that
+  // exists (it could be a link to somewhere else, or readable by others).
   std::FILE* save = nullptr;
-  if (!o.save_pages.empty()) {
-    save = std::fopen(o.save_pages.c_str(), "wb");
-    if (!save) throw InputError("--save-pages " + o.save_pages + ": " + std::strerror(errno));
+  const std::string save_name = o.save_pages_fd >= 0 ? "--save-pages-fd " + std::to_string(o.save_pages_fd)
+                                                     : "--save-pages " + o.save_pages;
+  if (o.save_pages_fd >= 0) {
+    const int fd = dup(o.save_pages_fd);
+    save = fd < 0 ? nullptr : fdopen(fd, "wb");
+    if (!save) throw InputError(save_name + ": " + std::strerror(errno) + "; accepted: a descriptor open for writing");
+  } else if (!o.save_pages.empty()) {
+    const int fd = open(o.save_pages.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    save = fd < 0 ? nullptr : fdopen(fd, "wb");
+    if (!save)
+      throw InputError(save_name + ": " + std::strerror(errno) + "; accepted: a new file (it is created, mode 0600)");
   }
 
   nlohmann::json lengths = nlohmann::json::object();
@@ -108,7 +129,7 @@ nlohmann::json capacity_run(const CapacityOptions& o) {
       }
       read_ns += now_ns() - r0;
       if (save && std::fwrite(page.data(), 1, kPage, save) != kPage)
-        throw std::runtime_error("--save-pages " + o.save_pages + ": write failed");
+        throw std::runtime_error(save_name + ": write failed");
       lru_of.push_back(static_cast<uint8_t>(lru_state));
       const auto cls = capacity::classify_page(page.data());
       stratum_of.push_back(static_cast<uint32_t>(st.source));
@@ -128,7 +149,7 @@ nlohmann::json capacity_run(const CapacityOptions& o) {
       }
     }
   }
-  if (save && std::fclose(save) != 0) throw std::runtime_error("--save-pages " + o.save_pages + ": close failed");
+  if (save && std::fclose(save) != 0) throw std::runtime_error(save_name + ": close failed");
   const double elapsed = static_cast<double>(now_ns() - t0) / 1e9;
 
   nlohmann::json j;

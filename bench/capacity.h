@@ -19,6 +19,7 @@ struct CapacityOptions {
   uint64_t seed = 0;        // 0 = drawn from the clock, and recorded
   std::string out;          // "" = stdout
   std::string save_pages;   // raw file of the sampled pages, in record order (for --validate)
+  int save_pages_fd = -1;   // or an open descriptor to write them into (the caller's memfd)
 };
 
 constexpr int kCapacitySchemaVersion = 1;

@@ -36,7 +36,11 @@ Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)"
   app.add_option("--seed", o.seed, "sampling seed (default: from the clock; recorded either way)");
   app.add_option("--compressor", o.compressors, "lzo, lzo-rle, lz4, zstd, deflate, zstd-zram (default all)")->delimiter(',');
   app.add_option("--out", o.out, "result file (default stdout)");
-  app.add_option("--save-pages", o.save_pages, "also write the sampled pages, raw, in record order (for --validate)");
+  app.add_option("--save-pages", o.save_pages, "also write the sampled pages, raw, in record order (for --validate): "
+                                               "a new file, mode 0600 (they are the process's memory)");
+  app.add_option("--save-pages-fd", o.save_pages_fd, "the same into this open descriptor (analysis/capacity.py "
+                                                     "passes a memfd: the pages never reach a file system)")
+      ->check(CLI::NonNegativeNumber);
   std::string validate;
   app.add_option("--validate", validate, "root: push these saved pages through zswap with each compressor the kernel "
                                          "accepts, and through a fresh zram device per compressor zram offers (or "

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "bench/check.h"
+#include "bench/environment.h"
 #include "bench/run.h"
 #include "workloads/arch/arm64/mte.h"
 #include "workloads/system/session.h"
@@ -135,6 +136,13 @@ int main(int argc, char** argv) {
   o.patterns = split_commas(patterns);
   o.events = split_commas(events);
   o.events_given = run->parsed() && ev->count() > 0;
+  if (run->parsed() && geteuid() == 0) {
+    const std::string why = swapbench::root_environment_problem(std::vector<std::string>(argv + 1, argv + argc));
+    if (!why.empty()) {
+      std::cerr << "swapbench run: " << why << "\n";
+      return 2;
+    }
+  }
 
   if (run->parsed()) return swapbench::run_command(o);
   if (list->parsed()) return swapbench::list_command(o);

@@ -465,3 +465,13 @@ def test_kernel_cost_per_backend_with_intervals_from_repetitions(tmp_path):
     doc = {"cost": {"per_compressor": {"lzo": {"compress_ns": {"p50": 3000}, "decompress_ns": {"p50": 1000}}}}}
     k = capacity.per_page_cpu(doc, {"zswap": zswap, "zram": zram}, "zram", "lzo")
     assert k["ns"] == zram["lzo"]["swapin_ns"] + zram["lzo"]["swapout_ns"] and k["source"].startswith("kernel zram")
+
+
+def test_figures_of_nothing_print_no_nan():
+    # Issue 19 item 10's class: every page rejected (random pages) left a pool of 0 predicted and
+    # 0 measured, printed "+nan% OUTSIDE"; a sample with no data page printed nan ratios.
+    assert capacity._rel_error(0, 0) == 0.0
+    assert capacity._rel_error(4096, 0) == float("inf")
+    assert capacity._rel_error(5, None) != capacity._rel_error(5, None)  # no kernel figure: not a number
+    assert capacity._pct(float("nan")) == "-" and capacity._pct(0.0) == "+0.000%"
+    assert capacity._ratio(float("nan")) == "-" and capacity._ratio(2.5) == "2.50"

@@ -75,6 +75,14 @@ def main(argv=None):
         mod.add_arguments(sp)
         sp.set_defaults(main=mod.main)
     args = p.parse_args(argv)
+    from analysis import environment
+    from analysis.errors import ResultError
+    try:
+        # A root run's programs and folders named by the environment, before anything happens.
+        environment.check_all()
+    except ResultError as e:
+        print(f"swapbench {args.verb}: {e}", file=sys.stderr)
+        return 2
     return args.main(args)
 
 

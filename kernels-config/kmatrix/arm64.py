@@ -171,8 +171,10 @@ def ensure_qemu(cache=None):
     os.makedirs(t, exist_ok=True)
     mods = os.path.join(t, "qemu-modules-empty")
     os.makedirs(mods, exist_ok=True)
-    if os.environ.get("SWAPBENCH_QEMU_AARCH64"):
-        q = Qemu(os.environ["SWAPBENCH_QEMU_AARCH64"], mods)
+    from analysis import environment  # as root, only a QEMU root alone can change
+    named = environment.from_env("SWAPBENCH_QEMU_AARCH64", "program")
+    if named:
+        q = Qemu(named, mods)
         print(f"swapbench: qemu-system-aarch64 from SWAPBENCH_QEMU_AARCH64: {q.binary} ({q.version_line}); "
               "not checked by version, only by the MTE gate", file=sys.stderr, flush=True)
         return q

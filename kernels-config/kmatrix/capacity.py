@@ -1,5 +1,5 @@
 """`./swapbench capacity --validate --kernels ...`: the capacity validation in guests. The sampled
-pages (a raw file written by swapbench-capacity --save-pages) travel into each guest in its boot
+pages (in a memfd written by swapbench-capacity --save-pages-fd) travel into each guest in its boot
 archive; the guest runs swapbench-capacity --validate on them with every compressor its kernel
 accepts and every zswap allocator it offers, swapping on its own virtio disk, and returns the
 kernel's figures as JSON. Nothing on the host changes (no root needed); the model's prediction
@@ -31,9 +31,9 @@ def _say(msg):
 
 
 def capacity_binary():
-    """swapbench-capacity beside the suite's binary (the front door sets SWAPBENCH_BIN)."""
-    b = os.environ.get("SWAPBENCH_CAPACITY_BIN") or os.path.join(
-        os.path.dirname(os.environ.get("SWAPBENCH_BIN", "build/bench/swapbench")), "swapbench-capacity")
+    """swapbench-capacity as analysis/capacity.py finds it (one rule, with its checks for root)."""
+    from analysis.capacity import sampler_binary
+    b = sampler_binary()
     if not os.access(b, os.X_OK):
         raise KernelError(f"{b}: no swapbench-capacity binary (run through ./swapbench capacity, which builds it)")
     return b
@@ -57,25 +57,63 @@ def chain_size(config):
         return None
 
 
-def _pages_archive(raw, out):
-    """An uncompressed newc cpio holding the pages at GUEST_PAGES_PATH: appended after the gzip'd
-    base, the kernel unpacks it too (each archive of an initramfs is detected by its own magic), and
-    incompressible pages would only make gzip slow."""
-    staging = out + ".d"
-    shutil.rmtree(staging, ignore_errors=True)
-    dst = os.path.join(staging, GUEST_PAGES_PATH.lstrip("/"))
-    os.makedirs(os.path.dirname(dst))
-    try:
-        os.link(raw, dst)
-    except OSError:
-        shutil.copyfile(raw, dst)
-    with open(out, "wb") as f:
-        find = subprocess.Popen(["find", "."], cwd=staging, stdout=subprocess.PIPE)
-        r = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=staging, stdin=find.stdout, stdout=f)
-        find.wait()
-    shutil.rmtree(staging, ignore_errors=True)
-    if r.returncode or find.returncode:
-        raise KernelError(f"building {out} failed (find/cpio; apt-get install cpio)")
+def _newc(name, mode, size):
+    """One newc cpio header and its name, padded to 4 bytes (the format the kernel unpacks:
+    Documentation/driver-api/early-userspace/buffer-format.rst)."""
+    fields = [0, mode, 0, 0, 1, 0, size, 0, 0, 0, 0, len(name) + 1, 0]
+    head = b"070701" + b"".join(b"%08X" % f for f in fields) + name.encode() + b"\0"
+    return head + bytes(-len(head) % 4)
+
+
+def _pages_archive(raw_fd, out):
+    """Writes into the open file `out` an uncompressed newc cpio holding the pages (read from raw_fd)
+    at GUEST_PAGES_PATH: appended after the gzip'd base, the kernel unpacks it too (each archive of
+    an initramfs is detected by its own magic), and incompressible pages would only make gzip slow.
+    Written here rather than by cpio from a staging folder: the pages go straight from memory into
+    the boot archive, with no copy of them in a file of their own."""
+    size = os.fstat(raw_fd).st_size
+    parts = GUEST_PAGES_PATH.strip("/").split("/")
+    for i in range(1, len(parts)):
+        out.write(_newc("/".join(parts[:i]), 0o040755, 0))
+    out.write(_newc("/".join(parts), 0o100600, size))
+    done = 0
+    while done < size:
+        chunk = os.pread(raw_fd, min(1 << 20, size - done), done)
+        if not chunk:
+            raise KernelError(f"the sampled pages ended at byte {done} of {size} while the guest's archive was written")
+        out.write(chunk)
+        done += len(chunk)
+    out.write(bytes(-size % 4))
+    out.write(_newc("TRAILER!!!", 0, 0))
+
+
+OWNER = "owner"  # in each run folder: "PID BOOT_ID" of the process it belongs to
+
+
+def _boot_id():
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        return f.read().strip()
+
+
+def remove_stale_runs(work):
+    """Run folders of capacity validations that ended without removing them (kill -9): each holds
+    the sampled pages (in its boot archive, and in its swap disk what the guest swapped there).
+    A folder is stale when its owner process is gone (or of another boot), or when it has no owner
+    file and is older than a minute (an owner writes it right after creating the folder)."""
+    import time
+    for name in os.listdir(work) if os.path.isdir(work) else []:
+        path = os.path.join(work, name)
+        if not name.startswith("capacity-") or not os.path.isdir(path):
+            continue
+        try:
+            with open(os.path.join(path, OWNER)) as f:
+                pid, boot = f.read().split()
+            alive = boot == _boot_id() and os.path.exists(f"/proc/{int(pid)}")
+        except (OSError, ValueError):
+            alive = time.time() - os.stat(path).st_mtime < 60
+        if not alive:
+            _say(f"removing {path}: a capacity validation that ended without removing it left it (pages inside)")
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _accelerator(want, kf, base, work):
@@ -87,7 +125,7 @@ def _accelerator(want, kf, base, work):
     return qemu.choose_accel(want, lambda: qemu.cached_probe(state_cache(), qemu.qemu_version(), probe))
 
 
-def validate_in_guest(name, raw, compressors=None, zpools="all", accel="auto", timeout=600, keep=None):
+def validate_in_guest(name, raw_fd, compressors=None, zpools="all", accel="auto", timeout=600, keep=None):
     """Boots kernel `name` once and validates the pages there. Returns {"kernel", "release", "package",
     "package_version", "accelerator", "accelerator_reason", "qemu", "chain_size", "boot_wall_s",
     "measured": the guest's swapbench-capacity --validate JSON}. Raises KernelError naming the fix."""
@@ -104,9 +142,15 @@ def validate_in_guest(name, raw, compressors=None, zpools="all", accel="auto", t
     work = os.path.join(cache_dir(), "work", "capacity")
     os.makedirs(work, exist_ok=True)
     base, order, inbuilt = initramfs.build_base(kf, d, binary, work)
-    pages = os.path.getsize(raw) // 4096
+    pages = os.fstat(raw_fd).st_size // 4096
+    remove_stale_runs(work)
+    # 0700 (mkdtemp), owned by this process (OWNER), removed however this function ends, and by the
+    # next validation after a kill -9: the boot archive and the swap disk hold the pages. The swap
+    # disk must be a file (QEMU opens it with O_DIRECT, cache=none, which a memfd refuses).
     run = tempfile.mkdtemp(dir=work, prefix="capacity-")
     try:
+        with open(os.path.join(run, OWNER), "w") as f:
+            f.write(f"{os.getpid()} {_boot_id()}\n")
         acc, why = _accelerator(accel, kf, base, run)
         swap, res = os.path.join(run, "swap.img"), os.path.join(run, "results.img")
         for path, mib in ((swap, pages * 4096 // (1 << 20) * 2 + SWAP_MARGIN_MIB), (res, 64)):
@@ -114,12 +158,11 @@ def validate_in_guest(name, raw, compressors=None, zpools="all", accel="auto", t
                 f.truncate(mib << 20)
         settings = {"mode": "capacity", "args": guest_args(compressors, zpools), "accel": acc}
         initrd = initramfs.build_boot(base, settings, os.path.join(run, "initrd"))
-        _pages_archive(raw, os.path.join(run, "pages.cpio"))
-        with open(initrd, "ab") as o, open(os.path.join(run, "pages.cpio"), "rb") as p:
+        with open(initrd, "ab") as o:
             # The kernel reads an uncompressed archive only from a 4-byte boundary (init/initramfs.c
             # unpack_to_rootfs); the zero bytes before it are skipped.
             o.write(bytes(-o.tell() % 4))
-            shutil.copyfileobj(p, o)
+            _pages_archive(raw_fd, o)
         cmd = qemu.command(acc, kf.image, initrd, [swap, res], MEM_MB, 1, qemu.append_for(d.arch))
         tag = f"[{name} {acc}]"
         _say(f"{tag} booting {kf.release}: {pages} pages, zpools {zpools}, modules "
@@ -170,13 +213,13 @@ def validate_in_guest(name, raw, compressors=None, zpools="all", accel="auto", t
         shutil.rmtree(run, ignore_errors=True)
 
 
-def validate_in_guests(names, raw, compressors=None, zpools="all", accel="auto", timeout=600, keep=None):
+def validate_in_guests(names, raw_fd, compressors=None, zpools="all", accel="auto", timeout=600, keep=None):
     """One boot per kernel, in order. A kernel that cannot be validated (not fetched, crashed, no
     result) becomes {"kernel", "skipped": why} and the others still run."""
     out = []
     for name in names:
         try:
-            out.append(validate_in_guest(name, raw, compressors, zpools, accel, timeout, keep))
+            out.append(validate_in_guest(name, raw_fd, compressors, zpools, accel, timeout, keep))
         except KernelError as e:
             _say(f"{name}: not validated: {e}")
             out.append({"kernel": name, "skipped": str(e)})

@@ -123,8 +123,10 @@ def state_cache():
 
 
 def cache_dir():
-    if os.environ.get("SWAPBENCH_KERNEL_CACHE"):
-        return os.environ["SWAPBENCH_KERNEL_CACHE"]
+    from analysis import environment  # as root, only a folder root alone can change: QEMU runs from it
+    named = environment.from_env("SWAPBENCH_KERNEL_CACHE", "cache")
+    if named:
+        return named
     return DEFAULT_CACHE if _writable(DEFAULT_CACHE) else os.path.expanduser("~/.cache/swapbench/kernels")
 
 

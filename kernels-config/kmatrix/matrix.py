@@ -363,13 +363,14 @@ def main(a, written_paths=None, crashes=None):
     from analysis.writer import make_folder, write_json
     from analysis.store import results_dir
     qemu.install_signal_handlers()
-    binary = os.environ.get("SWAPBENCH_BIN")
+    from analysis import environment
+    binary = environment.from_env("SWAPBENCH_BIN", "program")
     if not binary or not os.access(binary, os.X_OK):
         print("swapbench matrix: SWAPBENCH_BIN is not set: run it through ./swapbench matrix", file=sys.stderr)
         return 2
     # arm64 guests run the cross-built suite (build-aarch64/), which the front door builds when an
     # arm64 kernel is asked for.
-    binaries = {"amd64": binary, "arm64": os.environ.get("SWAPBENCH_BIN_AARCH64", "")}
+    binaries = {"amd64": binary, "arm64": environment.from_env("SWAPBENCH_BIN_AARCH64", "program", "")}
     if a.pages is None:
         a.pages = default_pages(a.suite)
     if a.no_count and a.count_only:

@@ -23,16 +23,20 @@ def test_chain_size_from_config():
 
 
 def test_pages_archive_holds_the_pages_byte_for_byte(tmp_path):
-    raw = tmp_path / "pages.raw"
-    data = bytes(range(256)) * 32 + os.urandom(4096)
-    raw.write_bytes(data)
+    # The pages arrive in a memfd (analysis/capacity.py) and go straight into the archive.
+    raw = os.memfd_create("pages")
+    data = bytes(range(256)) * 32 + os.urandom(4096) + b"odd"  # not a multiple of 4: the padding
+    os.write(raw, data)
     out = tmp_path / "pages.cpio"
-    capacity._pages_archive(str(raw), str(out))
+    with open(out, "wb") as f:
+        capacity._pages_archive(raw, f)
+    os.close(raw)
     x = tmp_path / "x"
     x.mkdir()
     with open(out, "rb") as f:
         subprocess.run(["cpio", "-i", "-d", "--quiet"], cwd=x, stdin=f, check=True)
     assert (x / capacity.GUEST_PAGES_PATH.lstrip("/")).read_bytes() == data
+    assert oct((x / capacity.GUEST_PAGES_PATH.lstrip("/")).stat().st_mode & 0o777) == "0o600"
     # Uncompressed newc: the kernel's initramfs unpacker tells it from the gzip'd base by this magic.
     assert out.read_bytes()[:6] == b"070701"
 
@@ -40,9 +44,9 @@ def test_pages_archive_holds_the_pages_byte_for_byte(tmp_path):
 def test_kernels_that_cannot_validate_are_skipped_with_why(tmp_path, monkeypatch):
     # No boot happens for any of these: each is refused before its files are fetched.
     monkeypatch.setenv("SWAPBENCH_KERNEL_CACHE", str(tmp_path / "cache"))
-    raw = tmp_path / "pages.raw"
-    raw.write_bytes(bytes(4096))
-    out = capacity.validate_in_guests(["running", "nosuch"], str(raw))
+    raw = os.memfd_create("pages")
+    os.write(raw, bytes(4096))
+    out = capacity.validate_in_guests(["running", "nosuch"], raw)
     assert [o["kernel"] for o in out] == ["running", "nosuch"]
     assert "this host" in out[0]["skipped"] and "--validate" in out[0]["skipped"]
     assert "unknown kernel 'nosuch'" in out[1]["skipped"]
@@ -55,3 +59,22 @@ def test_the_capacity_binary_is_required(monkeypatch, tmp_path):
     monkeypatch.setenv("SWAPBENCH_CAPACITY_BIN", str(tmp_path / "missing"))
     with pytest.raises(KernelError, match="no swapbench-capacity binary"):
         capacity.capacity_binary()
+
+
+def test_a_run_folder_left_by_a_killed_validation_is_removed_by_the_next(tmp_path):
+    # A kill -9 leaves the run folder (boot archive, swap disk: the pages); the next validation
+    # removes it when its owner is gone, and leaves a live one's alone.
+    import time
+    dead, live, ownerless, fresh = (tmp_path / n for n in ("capacity-dead", "capacity-live", "capacity-old", "capacity-new"))
+    for d in (dead, live, ownerless, fresh):
+        d.mkdir()
+        (d / "initrd").write_bytes(b"pages")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (dead / capacity.OWNER).write_text(f"{gone.pid} {capacity._boot_id()}\n")
+    (live / capacity.OWNER).write_text(f"{os.getpid()} {capacity._boot_id()}\n")
+    old = time.time() - 3600
+    os.utime(ownerless, (old, old))
+    capacity.remove_stale_runs(str(tmp_path))
+    assert not dead.exists() and not ownerless.exists()
+    assert live.exists() and fresh.exists()

@@ -7,6 +7,12 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); top=$(cd "$here/../.." && pwd)
 src=${SWAPBENCH_KERNEL_SRC:-}
+# Its C is compiled and run: as root, only from a tree root alone can change (analysis/environment.py).
+if [ -n "$src" ] && [ "$(id -u)" -eq 0 ]; then
+  why=$(/usr/bin/python3 -I -c 'import sys; sys.path.insert(0, sys.argv[1])
+from analysis.environment import untrusted_reason; print(untrusted_reason(sys.argv[2], "cache") or "")' "$top" "$src")
+  [ -z "$why" ] || { echo "FAIL: SWAPBENCH_KERNEL_SRC=$src: $why; as root, code is compiled and run only from a tree root alone can change"; exit 1; }
+fi
 if [ -z "$src" ]; then
   for d in /var/cache/swapbench/kernels/src/*/linux-source-*; do [ -f "$d/lib/lzo/lzo1x_compress.c" ] && src=$d; done
 fi

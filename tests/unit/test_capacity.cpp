@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 #include <lzo/lzo1x.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -321,15 +323,50 @@ TEST(CapacitySource, AProcessThatEndsMidReadIsAnInputError) {
   close(ready[1]);
 }
 
-TEST(CapacityRun, CgroupFolderListsItsProcessesAndTheDocumentIsComplete) {
-  // A folder shaped like a cgroup (cgroup.procs holding this process): only read, as a real one is.
+TEST(CapacityRun, AFolderThatIsNotACgroupIsRefusedWhateverItHolds) {
+  // Issue 19 item 10: any folder with a file named cgroup.procs was taken for a cgroup, and its
+  // list of processes read.
   char tmpl[] = "/tmp/capacity-cg-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;
   { std::ofstream(dir + "/cgroup.procs") << getpid() << "\n"; }
-  EXPECT_EQ(cgroup_pids(dir), std::vector<int>{getpid()});
+  try {
+    cgroup_pids(dir);
+    ADD_FAILURE() << "a folder of " << dir << "'s file system was taken for a cgroup";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir + ": not a cgroup"), std::string::npos) << e.what();
+  }
+  std::remove((dir + "/cgroup.procs").c_str());
+  rmdir(dir.c_str());
+}
+
+TEST(CapacityRun, ARealCgroupListsItsProcesses) {
+  // This process's own cgroup2 folder, only read: /proc/self/cgroup's "0::PATH" under the cgroup2
+  // mount of /proc/self/mountinfo.
+  std::string mount, path, line;
+  {
+    std::ifstream m("/proc/self/mountinfo");
+    while (std::getline(m, line))
+      if (line.find(" - cgroup2 ") != std::string::npos) {
+        std::istringstream in(line);
+        std::string f;
+        for (int i = 0; i < 5 && in >> f; ++i) mount = f;  // the fifth field: the mount point
+        break;
+      }
+  }
+  {
+    std::ifstream c("/proc/self/cgroup");
+    while (std::getline(c, line))
+      if (line.rfind("0::", 0) == 0) path = line.substr(3);
+  }
+  if (mount.empty() || path.empty()) GTEST_SKIP() << "no cgroup2 mount or no cgroup2 membership here";
+  const auto pids = cgroup_pids(mount + (path == "/" ? "" : path));
+  EXPECT_NE(std::find(pids.begin(), pids.end(), getpid()), pids.end()) << mount << path;
+}
+
+TEST(CapacityRun, TheDocumentIsComplete) {
   swapbench::CapacityOptions o;
-  o.cgroups = {dir};
+  o.pids = {getpid()};
   o.sample = 64;
   o.seed = 9;
   o.compressors = {"lzo-rle", "zstd"};
@@ -344,11 +381,34 @@ TEST(CapacityRun, CgroupFolderListsItsProcessesAndTheDocumentIsComplete) {
   EXPECT_EQ(j["pages"]["length"]["lzo-rle"].size(), n);
   EXPECT_EQ(j["pages"]["length"]["zstd"].size(), n);
   EXPECT_FALSE(j["pages"]["length"].contains("lzo"));
-  std::remove((dir + "/cgroup.procs").c_str());
-  EXPECT_THROW(cgroup_pids(dir), InputError);
-  rmdir(dir.c_str());
   swapbench::CapacityOptions none;
   EXPECT_THROW(swapbench::capacity_run(none), InputError);
+}
+
+TEST(CapacityRun, NothingToEstimateIsRefusedNotNan) {
+  // Issue 19 item 10: a 0-byte --file exited 0 printing nan ratios.
+  char tmpl[] = "/tmp/capacity-empty-XXXXXX";
+  const int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  try {
+    open_file(tmpl);
+    ADD_FAILURE() << "an empty file was taken";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(std::string(tmpl) + " is empty: nothing to estimate"), std::string::npos) << e.what();
+  }
+  std::remove(tmpl);
+}
+
+TEST(CapacityRun, AKernelThreadIsNamedAsOne) {
+  // Issue 19 item 10: --pid 2 said "the process ended". kthreadd is PID 2 on every Linux since 2.6.
+  try {
+    open_pid(2);
+    ADD_FAILURE() << "pid 2 was read";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("--pid 2 is a kernel thread (kthreadd): it has no user pages"), std::string::npos)
+        << e.what();
+  }
 }
 
 // kpageflags words by hand (Documentation/admin-guide/mm/pagemap.rst: REFERENCED 2, LRU 5,

@@ -31,17 +31,70 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-std::string ptrace_hint(int pid) {
-  return "pid " + std::to_string(pid) +
-         ": reading its memory needs ptrace read access to it (run as root or with CAP_SYS_PTRACE, or as its "
-         "owner with kernel.yama.ptrace_scope 0)";
-}
-
 std::string comm_of(int pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/comm");
   std::string c;
   std::getline(f, c);
   return c;
+}
+
+// A capability set from /proc/PID/status ("CapEff:", "CapPrm:"), 0 when unreadable.
+uint64_t caps_of(const std::string& pid, const std::string& field) {
+  std::ifstream f("/proc/" + pid + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind(field, 0) == 0) return std::stoull(line.substr(field.size()), nullptr, 16);
+  return 0;
+}
+
+// include/uapi/linux/capability.h, by bit.
+const char* const kCapNames[] = {
+    "cap_chown", "cap_dac_override", "cap_dac_read_search", "cap_fowner", "cap_fsetid", "cap_kill", "cap_setgid",
+    "cap_setuid", "cap_setpcap", "cap_linux_immutable", "cap_net_bind_service", "cap_net_broadcast",
+    "cap_net_admin", "cap_net_raw", "cap_ipc_lock", "cap_ipc_owner", "cap_sys_module", "cap_sys_rawio",
+    "cap_sys_chroot", "cap_sys_ptrace", "cap_sys_pacct", "cap_sys_admin", "cap_sys_boot", "cap_sys_nice",
+    "cap_sys_resource", "cap_sys_time", "cap_sys_tty_config", "cap_mknod", "cap_lease", "cap_audit_write",
+    "cap_audit_control", "cap_setfcap", "cap_mac_override", "cap_mac_admin", "cap_syslog", "cap_wake_alarm",
+    "cap_block_suspend", "cap_audit_read", "cap_perfmon", "cap_bpf", "cap_checkpoint_restore"};
+
+// Why this process may not read pid's memory, and what would let it. As an ordinary user that is
+// ptrace access; as root with CAP_SYS_PTRACE the kernel refused anyway (seen: PID 1 of the dev VM,
+// which holds cap_sys_resource that the VM's root sessions lack), and "run as root" would be wrong:
+// name what is known and that it cannot be read from here.
+std::string ptrace_hint(int pid) {
+  const std::string p = std::to_string(pid);
+  constexpr uint64_t kSysPtrace = 1ull << 19;
+  if (geteuid() != 0 || !(caps_of("self", "CapEff:") & kSysPtrace))
+    return "pid " + p + ": reading its memory needs ptrace read access to it (run as root or with CAP_SYS_PTRACE, or "
+           "as its owner with kernel.yama.ptrace_scope 0)";
+  const uint64_t extra = caps_of(p, "CapPrm:") & ~caps_of("self", "CapEff:");
+  std::string names;
+  for (unsigned b = 0; b < 64; ++b)
+    if (extra & (1ull << b))
+      names += (names.empty() ? "" : ", ") +
+               (b < sizeof kCapNames / sizeof *kCapNames ? std::string(kCapNames[b]) : "capability " + std::to_string(b));
+  return "pid " + p + " (" + comm_of(pid) + "): the kernel refuses this process access to its memory although it runs "
+         "as root with CAP_SYS_PTRACE: " +
+         "the kernel's policy here protects it (a security module, or the process's own settings" +
+         (names.empty() ? std::string("") : "; it holds capabilities this process lacks: " + names) +
+         "); it cannot be sampled from here";
+}
+
+// /proc/PID/stat's state and flags (after the command name, which may hold spaces and parentheses).
+bool stat_of(int pid, char* state, unsigned long* flags) {
+  const std::string s = [&] {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string t;
+    std::getline(f, t);
+    return t;
+  }();
+  const auto close = s.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream in(s.substr(close + 1));
+  std::string skip;
+  in >> *state;
+  for (int i = 0; i < 5; ++i) in >> skip;  // ppid pgrp session tty_nr tpgid
+  return static_cast<bool>(in >> *flags);
 }
 
 }  // namespace
@@ -116,6 +169,17 @@ Source open_pid(int pid) {
   struct stat st;
   if (stat(dir.c_str(), &st) != 0) throw InputError("--pid " + std::to_string(pid) + ": no such process");
   s.label = "pid " + std::to_string(pid) + " (" + comm_of(pid) + ")";
+  char state = 0;
+  unsigned long flags = 0;
+  constexpr unsigned long kPfKthread = 0x00200000;  // include/linux/sched.h PF_KTHREAD
+  if (stat_of(pid, &state, &flags)) {
+    if (flags & kPfKthread)
+      throw InputError("--pid " + std::to_string(pid) + " is a kernel thread (" + comm_of(pid) +
+                       "): it has no user pages; accepted: a user process");
+    if (state == 'Z')
+      throw InputError("--pid " + std::to_string(pid) + " (" + comm_of(pid) +
+                       ") is a zombie: it has ended and its memory is gone; accepted: a running process");
+  }
   std::string maps_text;
   try {
     maps_text = read_text(dir + "/smaps");  // maps plus each mapping's Rss and Swap (MapsEntry)
@@ -177,6 +241,7 @@ Source open_file(const std::string& path) {
   if (stat(path.c_str(), &st) != 0)
     throw InputError("--file " + path + ": " + std::strerror(errno) + "; accepted: a readable regular file");
   if (!S_ISREG(st.st_mode)) throw InputError("--file " + path + ": not a regular file; accepted: a readable regular file");
+  if (st.st_size == 0) throw InputError("--file " + path + " is empty: nothing to estimate; accepted: a file of at least one byte");
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw InputError("--file " + path + ": " + std::strerror(errno) + "; accepted: a readable regular file");
   close(fd);
@@ -225,10 +290,20 @@ Source open_core(const std::string& path) {
   s.kind = "core";
   s.label = s.path = path;
   s.extents = elf_core_loads(path);
+  if (s.extents.empty())
+    throw InputError("--core " + path + " holds no memory (no PT_LOAD segment with contents): nothing to estimate");
   return s;
 }
 
 std::vector<int> cgroup_pids(const std::string& dir) {
+  // A cgroup is a folder of a cgroup (v1) or cgroup2 file system: any other folder may hold a file
+  // named cgroup.procs listing any processes.
+  const std::string accepted = "; accepted: a cgroup folder (v1 or v2), e.g. /sys/fs/cgroup/system.slice/x.service";
+  struct statfs fs;
+  if (statfs(dir.c_str(), &fs) != 0) throw InputError("--cgroup " + dir + ": " + std::strerror(errno) + accepted);
+  const auto magic = static_cast<unsigned long>(fs.f_type);
+  if (magic != CGROUP2_SUPER_MAGIC && magic != CGROUP_SUPER_MAGIC)
+    throw InputError("--cgroup " + dir + ": not a cgroup (its file system is not cgroup or cgroup2)" + accepted);
   std::ifstream f(dir + "/cgroup.procs");
   if (!f) throw InputError("--cgroup " + dir + ": no readable cgroup.procs; accepted: a cgroup folder (v1 or v2), e.g. /sys/fs/cgroup/system.slice/x.service");
   std::vector<int> pids;

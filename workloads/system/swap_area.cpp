@@ -59,8 +59,16 @@ void run_mkswap(const std::string& file, uint64_t bytes) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &pipe);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // The system's own mkswap, never the first one on the caller's PATH: a run as root would start
+  // whatever program of that name another user put in a folder listed earlier.
+  std::string mkswap = "/usr/sbin/mkswap";
+  for (const char* d : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"})
+    if (access((std::string(d) + "mkswap").c_str(), X_OK) == 0) {
+      mkswap = std::string(d) + "mkswap";
+      break;
+    }
   pid_t pid;
-  int rc = posix_spawnp(&pid, "mkswap", &fa, &attr, argv.data(), environ);
+  int rc = posix_spawn(&pid, mkswap.c_str(), &fa, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) throw SystemError(std::string("cannot run mkswap (apt-get install util-linux): ") + std::strerror(rc));
