@@ -528,6 +528,10 @@ def main(args):
     if args.between_runs is not None or args.from_runs:
         if args.between_runs is not None and args.between_runs < 2:
             raise ResultError(f"--between-runs {args.between_runs}: at least 2 runs")
+        runs = [os.path.realpath(p) for p in args.from_runs or []]
+        twice = sorted({p for p in runs if runs.count(p) > 1})
+        if twice:  # one run given twice would pass for two runs that agree perfectly
+            raise ResultError(f"--from-runs: {', '.join(twice)} given more than once; give each run once")
         if args.out:
             check_file(args.out)
         from analysis import between_runs, compare  # compare's threshold rule, for one file per side

@@ -73,6 +73,12 @@ def cases(d):
     yield from (["calibrate", "--from", CALIBRATE, *flags] for flags in (
         ["-k", "0"], ["--experiments", "0"], ["--out", str(d)], ["--out", str(d / "no" / "c.json")],
         ["--out", "/proc/c.json"], ["--metric", "pages_per_second"]))
+    # Issue 19, item 9 (the same class in other options): a calibrations "folder" that is a file or a
+    # device was passed over in silence (default threshold); one run given twice passed for two.
+    yield ["compare", QUICK_A, QUICK_A, "--calibrations", "/dev/zero"]
+    yield ["compare", QUICK_A, QUICK_A, "--calibrations", QUICK_A]
+    yield ["report", QUICK_A, "-o", str(d / "r"), "--calibrations", QUICK_A]
+    yield ["calibrate", "--from-runs", QUICK_A, QUICK_A]
     yield ["calibrate"]  # measuring needs SWAPBENCH_BIN, which is unset here: refused, nothing run
     yield ["calibrate", "--pool", "0"]
     yield ["compare"]

@@ -110,3 +110,29 @@ def test_matrix_bad_run_options_are_exit_2_before_any_fetch(sandbox, extra, says
     run, _ = sandbox
     rc, err = run("matrix", "--kernels", "debian-6.12", *extra)
     assert rc == 2 and says in err, err
+
+
+def test_check_kernel_bad_names_are_exit_2_before_any_fetch(sandbox, tmp_path):
+    run, tmp = sandbox
+    for kernel, says in (("nosuch", "unknown kernel 'nosuch'; defined: "),
+                         ("debian-6.12-source", "is a kernel source (linux-source-6.12), not a built kernel")):
+        rc, err = run("check", "--kernel", kernel)
+        assert rc == 2 and says in err, err
+    defs = tmp / "k.toml"
+    defs.write_text('[kernel.mine]\nsource = "custom"\nimage = "/nonexistent/bzImage"\nconfig = "/nonexistent/.config"\n')
+    rc, err = run("check", "--kernel", "mine", "--definitions", str(defs))
+    assert rc == 2 and "image '/nonexistent/bzImage' does not exist" in err, err
+    rc, err = run("check", "--kernel", "debian-6.12", "--definitions", str(tmp / "none.toml"))
+    assert rc == 2 and "none.toml" in err, err
+
+
+def test_check_kernel_a_fetch_that_fails_is_an_error_exit_1_not_bad_input(monkeypatch, capsys):
+    import argparse
+    from kmatrix import check
+    from kmatrix.defs import KernelError
+
+    def offline(d):
+        raise KernelError("apt-get download linux-image-6.12 failed: Could not resolve 'deb.debian.org'")
+    monkeypatch.setattr(check, "files_for", offline)
+    assert check.main(argparse.Namespace(kernel="debian-6.12", definitions=None)) == 1
+    assert "Could not resolve" in capsys.readouterr().err
