@@ -171,3 +171,19 @@ def test_an_output_fifo_without_a_reader_is_refused_before_the_work(results_env,
                        env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and f"{fifo}: a FIFO with no reader" in p.stderr, p.stderr
     assert "B/A" not in p.stdout  # refused before the comparison, not after it
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as an ordinary user calibrate refuses earlier, for needing root")
+def test_calibrate_options_the_run_would_refuse_are_refused_before_anything_is_made(results_env, tmp_path, capsys,
+                                                                                     monkeypatch):
+    binary = os.environ.get("SWAPBENCH_TEST_BIN") or os.path.join(ROOT, "build", "bench", "swapbench")
+    assert os.access(binary, os.X_OK), f"no suite binary at {binary}: build it or set SWAPBENCH_TEST_BIN"
+    monkeypatch.setenv("SWAPBENCH_BIN", binary)
+    for argv, says in ((["calibrate", "--compressor", "lz5"], "--compressor 'lz5': not a zswap or zram compressor"),
+                       (["calibrate", "--design", "sets", "--pages", "999999999"], "--pages 999999999"),
+                       (["calibrate", "--between-runs", "3", "--compressor", "lz5"], "--compressor 'lz5'")):
+        assert analysis_main(argv) == 2
+        err = capsys.readouterr().err
+        assert says in err, err
+        # nothing made: no calibration folder, no run started
+        assert os.listdir(tmp_path / "results") == [], os.listdir(tmp_path / "results")

@@ -42,6 +42,13 @@ nobody_run "suite race: every set needs root" --suite race
 nobody_run "compressor lzo needs root" --compressor lzo
 nobody_run "no-floors: every other set needs root" --no-floors
 nobody_run "filter 'swapin' matches none of the 1 sets" --filter swapin
+# calibrate measures with the suite: as nobody it is refused before it makes a folder or starts a run.
+(cd / && runuser -u nobody -- env HOME=/ PYTHONPATH="$top" SWAPBENCH_BIN="$bin" SWAPBENCH_RESULTS_DIR="$out" \
+   timeout 120 /usr/bin/python3 -m analysis calibrate) >"$work/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] || { cat "$work/out"; rm -rf "$out"; fail "as nobody, calibrate: exit $rc, expected 2"; }
+grep -q "measuring needs root" "$work/out" || { cat "$work/out"; rm -rf "$out"; fail "calibrate does not say it needs root"; }
+[ -z "$(ls -A "$out")" ] || { ls -lR "$out"; rm -rf "$out"; fail "as nobody, calibrate made something before refusing"; }
 rm -rf "$out"
 pass "non-root: what needs root is refused with exit 2 before anything runs"
 
