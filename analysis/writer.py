@@ -155,7 +155,7 @@ def _write_through(path, data):
         except OSError as e:
             raise OutputError(f"{path}: cannot open for writing ({e.strerror})") from None
     try:
-        view, waited = memoryview(data), 0
+        view, waited, said = memoryview(data), 0, False
         while view:
             try:
                 view = view[os.write(fd, view):]
@@ -164,7 +164,8 @@ def _write_through(path, data):
                 if select.select([], [fd], [], NOTICE_S)[1]:
                     continue
                 waited += NOTICE_S
-                if waited == NOTICE_S:
+                if not said:
+                    said = True
                     print(f"swapbench: waiting for the reader of {path} ({len(data) - len(view)} of {len(data)} "
                           f"bytes written); giving up after {PATIENCE_S} s", file=sys.stderr, flush=True)
                 if waited >= PATIENCE_S:
