@@ -77,6 +77,30 @@ def add_arguments(p):
                    help="with --between-runs: analyse these earlier runs of one kernel instead of measuring")
 
 
+def measuring_problem(args, suite):
+    """ResultError before anything is made or run when a measurement cannot start: no binary, not
+    root, or options the binary's run would refuse (asked of its `list`, which checks them alike)."""
+    binary = os.environ.get("SWAPBENCH_BIN")
+    if not binary:
+        raise ResultError("SWAPBENCH_BIN is not set: run calibrate through ./swapbench calibrate")
+    if os.geteuid() != 0:
+        raise ResultError("measuring needs root (it borrows zswap, a swap file and a memory cgroup): run "
+                          "./swapbench calibrate as root, or analyse an earlier run with --from RUN.json")
+    cmd = [binary, "list", "--suite", suite, "--compressor", args.compressor]
+    if args.pages:
+        cmd += ["--pages", str(args.pages)]
+    if args.pool:
+        cmd += ["--repetitions", str(args.pool)]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ResultError(f"SWAPBENCH_BIN={binary}: cannot run it ({e}); run calibrate through "
+                          "./swapbench calibrate") from None
+    if r.returncode != 0:
+        why = "; ".join(l.removeprefix("swapbench list: ") for l in r.stderr.strip().splitlines() if l.strip())
+        raise ResultError(why or f"{binary} list exited {r.returncode}")
+
+
 def measure(args, run_out):
     binary = environment.from_env("SWAPBENCH_BIN", "program")
     if not binary:
@@ -528,13 +552,21 @@ def main(args):
     if args.between_runs is not None or args.from_runs:
         if args.between_runs is not None and args.between_runs < 2:
             raise ResultError(f"--between-runs {args.between_runs}: at least 2 runs")
+        runs = [os.path.realpath(p) for p in args.from_runs or []]
+        twice = sorted({p for p in runs if runs.count(p) > 1})
+        if twice:  # one run given twice would pass for two runs that agree perfectly
+            raise ResultError(f"--from-runs: {', '.join(twice)} given more than once; give each run once")
         if args.out:
             check_file(args.out)
+        if not args.from_runs:
+            measuring_problem(args, "quick")
         from analysis import between_runs, compare  # compare's threshold rule, for one file per side
         ns = argparse.Namespace(threshold=None, metric=args.metric, calibrations=None)
         return between_runs.main(args, lambda R: compare.within_run_threshold(ns, R))
     if args.out:
         check_file(args.out)
+    if not args.from_run:
+        measuring_problem(args, "calibrate" if args.design == "interleaved" else "calibrate-sets")
     if not (args.from_run and args.out):
         store.prepare_calibrations_dir()
     if args.from_run:

@@ -92,6 +92,12 @@ def check_options(args):
     alpha = getattr(args, "alpha", stats.ALPHA)
     if not 0 < alpha < 1:
         raise ResultError(f"--alpha {alpha}: a significance level in (0, 1), e.g. 0.05")
+    # A folder not made yet holds no calibration (the default threshold applies, and says so); a path
+    # that is something else is a mistake the lookup would otherwise pass over in silence.
+    cal = getattr(args, "calibrations", None)
+    if cal and os.path.exists(cal) and not os.path.isdir(cal):
+        raise ResultError(f"--calibrations {cal}: not a folder; give the folder holding calibration files "
+                          "(default: results/calibration)")
 
 
 def resolve_threshold(args, A, B=None, several=False):

@@ -6,6 +6,7 @@ each command can refuse them by name.
 """
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -194,15 +195,39 @@ def _check_shapes(path, where, block, shapes):
                               f"{'JSON object' if typ is dict else 'JSON list'} (results/SCHEMA.md)")
 
 
+def _kind(mode):
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_regular(path, accepted="a result file (results/*.json)"):
+    """path opened for reading as text, if it is a regular file; ResultError naming what it is
+    otherwise. O_NONBLOCK so that a FIFO cannot hold the open, and the check is on what was opened
+    (fstat), not on the name: /dev/zero would feed json.load for ever, a FIFO would wait for a writer."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except FileNotFoundError:
+        raise ResultError(f"{path}: no such file; give {accepted}") from None
+    except OSError as e:
+        raise ResultError(f"{path}: cannot read ({e.strerror}); give {accepted}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise ResultError(f"{path}: is a folder; give {accepted}")
+        raise ResultError(f"{path}: is {_kind(mode)}, not a regular file; give {accepted}")
+    os.set_blocking(fd, True)
+    return open(fd, encoding="utf-8")
+
+
 def load(path):
     """Reads and checks one result file; raises ResultError naming the file and the problem."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open_regular(path) as f:
             doc = json.load(f)
-    except FileNotFoundError:
-        raise ResultError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ResultError(f"{path}: is a folder; give a result file (results/*.json)") from None
     except OSError as e:
         raise ResultError(f"{path}: cannot read ({e.strerror}); give a readable result file") from None
     except UnicodeDecodeError:

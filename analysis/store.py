@@ -12,7 +12,7 @@ import time
 
 from analysis import environment
 from analysis.errors import OutputError, ResultError
-from analysis.load import load
+from analysis.load import load, open_regular
 from analysis.writer import make_folder
 
 CALIBRATION_SCHEMA = "swapbench-calibration/1"
@@ -57,9 +57,9 @@ def _machine(doc):
 def read_calibration(path):
     """A calibration document, or None when the file is not one (another schema, broken)."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open_regular(path, "a calibration file") as f:  # a FIFO named *.json must not hang compare
             doc = json.load(f)
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, ResultError):
         return None
     if not isinstance(doc, dict) or doc.get("schema") not in CALIBRATION_SCHEMAS or not isinstance(doc.get("date"), str):
         return None
@@ -129,9 +129,9 @@ def find_between_runs(machine, metric="p50", folder=None):
             continue
         path = os.path.join(d, n)
         try:
-            with open(path, encoding="utf-8") as f:
+            with open_regular(path, "a calibration file") as f:
                 doc = json.load(f)
-        except (OSError, UnicodeDecodeError, ValueError):
+        except (OSError, UnicodeDecodeError, ValueError, ResultError):
             continue
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or _machine(doc) != tuple(machine):
             continue

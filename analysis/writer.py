@@ -14,10 +14,14 @@ Folders the user did not name are never created: a missing parent is an error, n
 check_file() and check_folder() find a bad path before a verb does its work; the write functions
 check again, because the path can change in between.
 """
+import errno
 import json
 import os
+import select
 import stat
+import sys
 import tempfile
+import time
 
 from analysis.errors import OutputError
 
@@ -69,6 +73,8 @@ def _plan(path):
     if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) or stat.S_ISFIFO(st.st_mode):
         if not os.access(path, os.W_OK):
             raise OutputError(f"{path}: {kind} not writable by this user")
+        if stat.S_ISFIFO(st.st_mode):
+            _hold_fifo(path)
         return "through", path
     if not stat.S_ISREG(st.st_mode):
         raise OutputError(f"{path}: a {kind}, which analysis does not write; accepted: {ACCEPTED_FILE}")
@@ -111,17 +117,59 @@ def make_folder(path):
         raise OutputError(f"{path}: cannot create the folder ({e.strerror}); accepted: {ACCEPTED_FOLDER}") from None
 
 
+# FIFOs checked by check_file(), by path: their write ends, open until written. A plain open would
+# wait for a reader for ever and silently; O_NONBLOCK says ENXIO instead, and the end stays open
+# because closing it would hand a waiting reader its end of file before the output exists.
+_held = {}
+NOTICE_S = 10       # a line on stderr when a reader has taken nothing for this long
+PATIENCE_S = 600    # and an error after this long without progress
+
+
+def _hold_fifo(path):
+    if path in _held:
+        return
+    # A reader started just before (`cat FIFO & ./swapbench compare ... --json FIFO`) may not have
+    # opened its end yet: it gets two seconds.
+    deadline = time.monotonic() + 2
+    while True:
+        try:
+            _held[path] = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            return
+        except OSError as e:
+            if e.errno == errno.ENXIO and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            if e.errno == errno.ENXIO:
+                raise OutputError(f"{path}: a FIFO with no reader; start its reader first (e.g. cat {path} > out &), "
+                                  f"or give a file; accepted: {ACCEPTED_FILE}") from None
+            raise OutputError(f"{path}: cannot open the FIFO for writing ({e.strerror})") from None
+
+
 def _write_through(path, data):
     # No O_CREAT: if the device or FIFO vanished since the check, fail rather than leave a regular
-    # file in its place. Opening a FIFO waits for a reader, as a shell redirection does.
+    # file in its place.
+    fd = _held.pop(path, None)
+    if fd is None:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as e:
+            raise OutputError(f"{path}: cannot open for writing ({e.strerror})") from None
     try:
-        fd = os.open(path, os.O_WRONLY)
-    except OSError as e:
-        raise OutputError(f"{path}: cannot open for writing ({e.strerror})") from None
-    try:
-        view = memoryview(data)
+        view, waited, said = memoryview(data), 0, False
         while view:
-            view = view[os.write(fd, view):]
+            try:
+                view = view[os.write(fd, view):]
+                waited = 0
+            except BlockingIOError:
+                if select.select([], [fd], [], NOTICE_S)[1]:
+                    continue
+                waited += NOTICE_S
+                if not said:
+                    said = True
+                    print(f"swapbench: waiting for the reader of {path} ({len(data) - len(view)} of {len(data)} "
+                          f"bytes written); giving up after {PATIENCE_S} s", file=sys.stderr, flush=True)
+                if waited >= PATIENCE_S:
+                    raise OutputError(f"{path}: its reader took nothing for {PATIENCE_S} s; output incomplete")
     except OSError as e:
         raise OutputError(f"{path}: cannot write ({e.strerror}); nothing else was changed") from None
     finally:

@@ -109,6 +109,12 @@ int main(int argc, char** argv) {
 
   auto* list = app.add_subcommand("list", "list suites and their sets");
   add_common(list);
+  // As in run, checked the same way: matrix and ab ask list whether a guest run's options are
+  // good before they fetch, build or boot anything.
+  list->add_option("--duration", o.duration_s, "as in run (checked, exit 2 when run would refuse it)");
+  list->add_option("--race-mechanism", o.race_mechanism, "as in run (checked)");
+  list->add_option("--repetitions", o.repetitions, "as in run (checked)");
+  list->add_flag("--thp", o.thp, "as in run");
   auto* check = app.add_subcommand("check", "what can run here, and how to fix what cannot");
   check->add_option("--events", events, "libpfm4 event names to try")->capture_default_str();
   check->add_option("--swap-dir", o.swap_dir, swap_dir_help);

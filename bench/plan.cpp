@@ -1,5 +1,6 @@
 #include "bench/plan.h"
 
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -81,15 +82,52 @@ std::optional<std::string> folder_problem(const std::string& dir, const std::str
   return std::nullopt;
 }
 
+// As an ordinary user only the first-touch floor runs (it borrows nothing). A suite with no such
+// set, or an option that shapes only the other sets, would otherwise run what was not asked (or
+// nothing) and exit 0; the user learns it needs root only by reading the skips.
+void refuse_what_needs_root(const RunOptions& o, const Plan& p) {
+  const std::string why = " needs root (swap areas, zswap parameters, zram devices, cgroups): run it as root";
+  const std::string floor_only = "; as an ordinary user only the first-touch floor runs (./swapbench run)";
+  const std::vector<std::pair<std::string, std::string>> root_only = {
+      {"--backend", join(o.backends)},     {"--compressor", join(o.compressors)}, {"--profile", join(o.profiles)},
+      {"--pattern", join(o.patterns)},     {"--swap-dir", o.swap_dir},            {"--swap-device", o.swap_device},
+      {"--race-mechanism", o.race_mechanism}, {"--fault", o.fault}};
+  for (const auto& [opt, value] : root_only)
+    if (!value.empty()) throw BadInput(opt + " " + value + why + floor_only);
+  if (!p.suite->has(Kind::FloorFirsttouch))
+    throw BadInput("suite " + p.suite->name + ": every set" + why + " (no set of it runs as an ordinary user)");
+  if (!p.floors) throw BadInput("--no-floors: every other set" + why + floor_only);
+}
+
 }  // namespace
 
-std::optional<std::string> output_path_problem(const std::string& path) {
+std::optional<std::string> output_path_problem(const std::string& path, std::shared_ptr<HeldOutput>* hold) {
   if (path.empty()) return "an empty path";
   struct stat st {};
   if (stat(path.c_str(), &st) == 0) {  // follows a symlink: its target is what gets written
     if (S_ISDIR(st.st_mode)) return path + " is a folder; name a file in it, e.g. " + path + "/result.json";
     if (on_kernel_fs(path)) return path + " is a kernel interface (/proc, /sys, ...), not a place for results";
+    if (S_ISSOCK(st.st_mode)) return path + " is a socket; accepted: a file, a device or a FIFO";
     if (access(path.c_str(), W_OK) != 0) return path + " is not writable: " + std::strerror(errno);
+    if (S_ISFIFO(st.st_mode)) {
+      // A plain open would wait for a reader, for ever and silently; O_NONBLOCK says ENXIO instead.
+      // The end is kept open until the result is written: closing it would hand a waiting reader
+      // its end of file, and it would be gone by then.
+      int fd = -1;
+      // A reader started just before (`cat FIFO > r.json & swapbench run --out FIFO`) may not have
+      // opened its end yet: it gets two seconds.
+      for (int tries = 0; tries < 40; ++tries) {
+        fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd >= 0 || errno != ENXIO) break;
+        usleep(50000);
+      }
+      if (fd < 0 && errno == ENXIO)
+        return path + " is a FIFO with no reader; start its reader first (e.g. cat " + path +
+               " > result.json &), or give a file";
+      if (fd < 0) return path + ": cannot open it for writing: " + std::strerror(errno);
+      if (hold) *hold = std::make_shared<HeldOutput>(fd);
+      else ::close(fd);
+    }
     // A regular file is replaced atomically through a temporary file beside it; a device or FIFO is
     // written through and needs nothing more.
     if (S_ISREG(st.st_mode)) {
@@ -98,6 +136,14 @@ std::optional<std::string> output_path_problem(const std::string& path) {
     }
     return std::nullopt;
   }
+  const int err = errno;
+  if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    char target[PATH_MAX];
+    const ssize_t n = readlink(path.c_str(), target, sizeof target - 1);
+    return path + " is a symlink to nothing" + (n > 0 ? " (" + std::string(target, static_cast<size_t>(n)) + ")" : "") +
+           "; remove it or name its target";
+  }
+  if (err != ENOENT) return path + ": " + std::strerror(err);
   return folder_problem(parent_of(path), "the result's folder");
 }
 
@@ -184,7 +230,7 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   const bool default_dir_missing = o.out.empty() && stat(m.results_dir.c_str(), &st) != 0;
   if (!for_list) {
     auto why = default_dir_missing ? folder_problem(parent_of(m.results_dir), "the results folder's parent")
-                                   : output_path_problem(p.out);
+                                   : output_path_problem(p.out, &p.out_held);
     if (why)
       throw BadInput((o.out.empty() ? "result path " : "--out ") + p.out + ": " + *why +
                      (o.out.empty() ? " (give --out FILE)" : ""));
@@ -277,6 +323,7 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
       throw BadInput("--swap-dir " + *why);
     }
   }
+  if (!m.root && !for_list) refuse_what_needs_root(o, p);
   return p;
 }
 

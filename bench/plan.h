@@ -5,12 +5,14 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bench/options.h"
+#include "bench/results.h"
 #include "bench/scenario.h"
 #include "bench/writeback.h"
 
@@ -52,6 +54,7 @@ struct Plan {
   uint64_t swap_bytes = 0;     // the swap area the run needs
   bool swap_exact = false;     // the area is exactly swap_bytes, even on a larger device (SuiteDef::swap_slack_pages)
   std::string out;             // resolved result path
+  std::shared_ptr<HeldOutput> out_held;  // a FIFO given as --out, open since the plan was made
   std::string filter;          // a regular expression the sets' names must match ("": all)
   std::optional<WritebackMech> race_mechanism;  // unset: the first usable one
   bool thp = false;
@@ -75,8 +78,9 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list = false
 // The swap area a run of `pages` pages needs: the region, and room for whatever else swaps meanwhile.
 uint64_t swap_bytes_for(size_t pages);
 
-// A problem with a result path, found before the run (nullopt: writable).
-std::optional<std::string> output_path_problem(const std::string& path);
+// A problem with a result path, found before the run (nullopt: writable). A FIFO must have a reader
+// now; with hold, its write end is kept open there (see HeldOutput).
+std::optional<std::string> output_path_problem(const std::string& path, std::shared_ptr<HeldOutput>* hold = nullptr);
 
 // What the borrowed machine offers (filled after borrowing; `list` uses listing()).
 struct Capabilities {

@@ -76,7 +76,8 @@ int write_result(const Plan& p, const MachineFacts& m, const json& doc) {
   // The default folder is the one thing created without being named: it is where results go.
   if (p.out.rfind(m.results_dir + "/", 0) == 0) mkdir(m.results_dir.c_str(), 0755);
   try {
-    write_json_file(p.out, doc);
+    if (p.out_held) p.out_held->write_and_close(p.out, doc.dump(2) + "\n");
+    else write_json_file(p.out, doc);
     std::cerr << "swapbench: wrote " << p.out << "\n";
     return 0;
   } catch (const std::exception& e) {

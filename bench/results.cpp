@@ -1,6 +1,7 @@
 #include "bench/results.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -28,9 +30,26 @@ namespace {
 
 void write_all(int fd, const std::string& path, const std::string& text) {
   size_t done = 0;
+  int waited = 0;  // seconds without progress
   while (done < text.size()) {
     ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      // A FIFO or terminal that is full: its reader is not reading. Waiting is right (a pager, a
+      // slow consumer), waiting silently or for ever is not.
+      pollfd pfd{fd, POLLOUT, 0};
+      if (poll(&pfd, 1, kStreamNoticeSeconds * 1000) > 0) continue;
+      waited += kStreamNoticeSeconds;
+      if (waited == kStreamNoticeSeconds)
+        std::cerr << "swapbench: waiting for the reader of " << path << " to take the result (" << done << " of "
+                  << text.size() << " bytes written); giving up after " << kStreamPatienceSeconds << " s\n";
+      if (waited < kStreamPatienceSeconds) continue;
+      ::close(fd);
+      throw std::runtime_error("cannot write " + path + ": its reader took nothing for " +
+                               std::to_string(kStreamPatienceSeconds) + " s (" + std::to_string(done) + " of " +
+                               std::to_string(text.size()) + " bytes written)");
+    }
+    if (n > 0) waited = 0;
     if (n <= 0) {
       int err = n < 0 ? errno : EIO;
       ::close(fd);
@@ -50,10 +69,10 @@ void write_output_file(const std::string& path, const std::string& text) {
     if (S_ISDIR(st.st_mode)) throw std::runtime_error("cannot write " + path + ": it is a folder");
     if (!S_ISREG(st.st_mode)) {
       // A device or FIFO: in place, never created, never truncated into a regular file.
-      int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+      int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0 && errno == ENXIO) throw std::runtime_error("cannot write " + path + ": a FIFO with no reader");
       if (fd < 0) cannot_write(path, errno);
-      write_all(fd, path, text);
-      if (::close(fd) != 0) cannot_write(path, errno);
+      HeldOutput(fd).write_and_close(path, text);
       return;
     }
     char real[PATH_MAX];
@@ -84,6 +103,18 @@ void write_output_file(const std::string& path, const std::string& text) {
     ::unlink(tmp.c_str());
     cannot_write(path, err);
   }
+}
+
+HeldOutput::~HeldOutput() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void HeldOutput::write_and_close(const std::string& path, const std::string& text) {
+  if (fd_ < 0) throw std::runtime_error("cannot write " + path + ": already written");
+  const int fd = fd_;
+  fd_ = -1;
+  write_all(fd, path, text);  // closes fd when it throws
+  if (::close(fd) != 0) cannot_write(path, errno);
 }
 
 void write_json_file(const std::string& path, const nlohmann::json& j) { write_output_file(path, j.dump(2) + "\n"); }

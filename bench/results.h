@@ -21,7 +21,29 @@ constexpr int kGbenchSchemaVersion = 1;
 //   place. Renaming over /dev/null as root would replace the device with a regular file.
 // A folder, or a missing parent folder, is an error: nothing is created that was not asked for.
 // Throws std::runtime_error naming the path.
+// A device or FIFO is opened without waiting (O_NONBLOCK: a FIFO without a reader is an error,
+// not a hang) and a reader that takes nothing is waited for visibly: a line on stderr after
+// kStreamNoticeSeconds, an error after kStreamPatienceSeconds without progress.
 void write_output_file(const std::string& path, const std::string& text);
+
+constexpr int kStreamNoticeSeconds = 10;
+constexpr int kStreamPatienceSeconds = 600;
+
+// The write end of a FIFO result path, opened when the plan is checked (so "no reader" is bad
+// input before the run) and held until the result is written: closing it in between would give a
+// waiting reader its end of file.
+class HeldOutput {
+ public:
+  explicit HeldOutput(int fd) : fd_(fd) {}
+  ~HeldOutput();
+  HeldOutput(const HeldOutput&) = delete;
+  HeldOutput& operator=(const HeldOutput&) = delete;
+  // Writes text and closes; throws std::runtime_error naming path as write_output_file does.
+  void write_and_close(const std::string& path, const std::string& text);
+
+ private:
+  int fd_;
+};
 void write_json_file(const std::string& path, const nlohmann::json& j);  // write_output_file of j.dump(2)
 std::string default_results_dir();  // $SWAPBENCH_RESULTS_DIR, else ./results
 std::string utc_stamp(const char* strftime_format);

@@ -98,7 +98,18 @@ int run_command(const RunOptions& o) {
     return 2;
   }
   if (p.suite->model) return recheck_model_command(p, facts);
-  if (!p.root) std::cerr << "swapbench: not root: only benchmarks that change nothing run (as root: ./swapbench run, for all)\n";
+  Expansion x;
+  if (!p.root) {
+    // Nothing to ask the kernel: the sets are known now, and a --filter that leaves none is bad
+    // input before anything runs.
+    try {
+      x = expand(p, Capabilities{});
+    } catch (const BadInput& e) {
+      std::cerr << "swapbench run: " << e.what() << "\n";
+      return 2;
+    }
+    std::cerr << "swapbench: not root: only benchmarks that change nothing run (as root: ./swapbench run, for all)\n";
+  }
 
   Binding bind = pin_current_thread(p.cpu ? *p.cpu : -1);
   try {
@@ -113,7 +124,6 @@ int run_command(const RunOptions& o) {
   const std::vector<std::string> events = usable_events(p.events, ev_bad);
 
   std::unique_ptr<Borrowed> b;
-  Expansion x;
   if (p.root) {
     try {
       b = borrow(p);
@@ -128,8 +138,6 @@ int run_command(const RunOptions& o) {
       std::cerr << "swapbench run: " << e.what() << "\n(nothing was measured; zswap and zram were asked and given back)\n";
       return 2;
     }
-  } else {
-    x = expand(p, Capabilities{});
   }
   const std::vector<Scenario>& scs = x.sets;
 

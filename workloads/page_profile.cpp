@@ -1,8 +1,13 @@
 #include "workloads/page_profile.h"
 
+#include <fcntl.h>
 #include <lz4.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -153,14 +158,34 @@ MeasuredRatio measure_ratio(const uint8_t* pages, size_t count, size_t max_pages
 
 PageProfile::PageProfile(const ProfileSpec& spec) : spec_(spec) {
   if (spec_.kind == ProfileKind::File) {
-    std::ifstream f(spec_.path, std::ios::binary);
-    if (!f) throw std::invalid_argument("profile file '" + spec_.path + "' cannot be read");
+    const std::string accepted = "; accepted: a regular, readable file of at least one page (4096 bytes)";
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat on what was opened, not on the
+    // name, so the file checked is the file read. /dev/zero or /dev/urandom would "read" as endless
+    // pages of no file at all, a FIFO or a terminal would wait for ever.
+    const int fd = ::open(spec_.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+      throw std::invalid_argument("profile file '" + spec_.path + "' cannot be read: " + std::strerror(errno) + accepted);
+    struct stat st {};
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      const std::string what = S_ISDIR(st.st_mode) ? "a folder" : S_ISCHR(st.st_mode) ? "a character device"
+                             : S_ISBLK(st.st_mode) ? "a block device" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file";
+      ::close(fd);
+      throw std::invalid_argument("profile file '" + spec_.path + "' is " + what + accepted);
+    }
     // At most 64 MiB is kept: pages beyond it repeat the file from the start.
-    file_.resize(64u << 20);
-    f.read(reinterpret_cast<char*>(file_.data()), static_cast<std::streamsize>(file_.size()));
-    file_.resize(static_cast<size_t>(f.gcount()));
+    file_.resize(std::min<size_t>(64u << 20, static_cast<size_t>(st.st_size)));
+    size_t got = 0;
+    while (got < file_.size()) {
+      const ssize_t n = ::read(fd, file_.data() + got, file_.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    file_.resize(got);
     if (file_.size() < kPageSize)
-      throw std::invalid_argument("profile file '" + spec_.path + "' is shorter than one page (4096 bytes)");
+      throw std::invalid_argument("profile file '" + spec_.path + "' is shorter than one page" +
+                                  (st.st_size == 0 ? " (empty)" : "") + accepted);
     file_.resize(file_.size() / kPageSize * kPageSize);
   }
   if (spec_.kind == ProfileKind::Ratio) {

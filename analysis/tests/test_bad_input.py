@@ -73,6 +73,12 @@ def cases(d):
     yield from (["calibrate", "--from", CALIBRATE, *flags] for flags in (
         ["-k", "0"], ["--experiments", "0"], ["--out", str(d)], ["--out", str(d / "no" / "c.json")],
         ["--out", "/proc/c.json"], ["--metric", "pages_per_second"]))
+    # Issue 19, item 9 (the same class in other options): a calibrations "folder" that is a file or a
+    # device was passed over in silence (default threshold); one run given twice passed for two.
+    yield ["compare", QUICK_A, QUICK_A, "--calibrations", "/dev/zero"]
+    yield ["compare", QUICK_A, QUICK_A, "--calibrations", QUICK_A]
+    yield ["report", QUICK_A, "-o", str(d / "r"), "--calibrations", QUICK_A]
+    yield ["calibrate", "--from-runs", QUICK_A, QUICK_A]
     yield ["calibrate"]  # measuring needs SWAPBENCH_BIN, which is unset here: refused, nothing run
     yield ["calibrate", "--pool", "0"]
     yield ["compare"]
@@ -126,3 +132,58 @@ def test_an_unreadable_result_is_a_clear_error(run, tmp_path):
     os.chmod(p, 0)
     rc, _, err = run("compare", QUICK_A, p, *NO_CAL)
     assert rc == 2 and "secret.json: cannot read (Permission denied)" in err
+
+
+# Issue 19, item 9: what is not a regular file is refused at once, naming it, never read for ever.
+def test_compare_dev_zero_a_fifo_or_a_folder_is_refused_at_once(results_env, tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+    fifo = tmp_path / "r.json"
+    os.mkfifo(fifo)  # nothing ever writes it: opening it for reading must not wait for a writer
+    for argv, says in ((["compare", "/dev/zero", QUICK_A], "/dev/zero: is a character device, not a regular file"),
+                       (["compare", QUICK_A, str(fifo)], f"{fifo}: is a FIFO, not a regular file"),
+                       (["compare", str(fifo)], f"{fifo}: is a FIFO, not a regular file"),
+                       (["report", "/dev/zero", "-o", str(tmp_path / "r")], "/dev/zero: is a character device"),
+                       (["calibrate", "--from", "/dev/zero"], "/dev/zero: is a character device"),
+                       (["compare", QUICK_A, str(tmp_path), QUICK_A, "--", QUICK_A], "a folder")):
+        p = subprocess.run([sys.executable, "-m", "analysis", *argv], env=env, capture_output=True,
+                           text=True, timeout=60)
+        assert p.returncode == 2 and says in p.stderr and "Traceback" not in p.stderr, (argv, p.stderr)
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_fifo_named_json_in_the_results_folder_is_skipped_not_waited_on(results_env, tmp_path):
+    from analysis import store
+    os.mkfifo(tmp_path / "results" / "stuck.json")
+    cal = tmp_path / "results" / "calibration"
+    cal.mkdir()
+    os.mkfifo(cal / "stuck.json")
+    found, skipped = store.list_results(str(tmp_path / "results"))
+    assert found == [] and any("is a FIFO" in s for s in skipped)
+    assert store.read_calibration(str(cal / "stuck.json")) is None
+    assert store.find_calibration(("h", "c", "a"), folder=str(cal)) is None
+
+
+def test_an_output_fifo_without_a_reader_is_refused_before_the_work(results_env, tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONDONTWRITEBYTECODE="1", MPLBACKEND="Agg")
+    fifo = tmp_path / "out.json"
+    os.mkfifo(fifo)
+    p = subprocess.run([sys.executable, "-m", "analysis", "compare", QUICK_A, QUICK_A, *NO_CAL, "--json", str(fifo)],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and f"{fifo}: a FIFO with no reader" in p.stderr, p.stderr
+    assert "B/A" not in p.stdout  # refused before the comparison, not after it
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as an ordinary user calibrate refuses earlier, for needing root")
+def test_calibrate_options_the_run_would_refuse_are_refused_before_anything_is_made(results_env, tmp_path, capsys,
+                                                                                     monkeypatch):
+    binary = os.environ.get("SWAPBENCH_TEST_BIN") or os.path.join(ROOT, "build", "bench", "swapbench")
+    assert os.access(binary, os.X_OK), f"no suite binary at {binary}: build it or set SWAPBENCH_TEST_BIN"
+    monkeypatch.setenv("SWAPBENCH_BIN", binary)
+    for argv, says in ((["calibrate", "--compressor", "lz5"], "--compressor 'lz5': not a zswap or zram compressor"),
+                       (["calibrate", "--design", "sets", "--pages", "999999999"], "--pages 999999999"),
+                       (["calibrate", "--between-runs", "3", "--compressor", "lz5"], "--compressor 'lz5'")):
+        assert analysis_main(argv) == 2
+        err = capsys.readouterr().err
+        assert says in err, err
+        # nothing made: no calibration folder, no run started
+        assert os.listdir(tmp_path / "results") == [], os.listdir(tmp_path / "results")

@@ -100,3 +100,23 @@ def test_proc_refuses_new_files_even_for_root():
         check_file("/proc/swapbench-test.md")
     with pytest.raises(OutputError, match="cannot create anything in /proc"):
         make_folder("/proc/swapbench-test")
+
+
+def test_a_fifo_whose_reader_takes_nothing_is_waited_on_aloud_then_given_up(tmp_path, monkeypatch, capsys):
+    """Issue 19, item 9: never a silent hang. The reader opens the FIFO with a one-page buffer and
+    never reads (the patience is shortened here from 10 s and 600 s)."""
+    import fcntl
+    from analysis import writer
+    monkeypatch.setattr(writer, "NOTICE_S", 0.2)
+    monkeypatch.setattr(writer, "PATIENCE_S", 0.6)
+    fifo = tmp_path / "stalled"
+    os.mkfifo(fifo)
+    rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        fcntl.fcntl(rfd, fcntl.F_SETPIPE_SZ, 4096)
+        with pytest.raises(OutputError, match="its reader took nothing for 0.6 s"):
+            write_text(fifo, "x" * 100000)
+    finally:
+        os.close(rfd)
+    assert "waiting for the reader of" in capsys.readouterr().err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)

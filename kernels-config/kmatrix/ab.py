@@ -9,9 +9,11 @@ used, each suite's result per side, and each suite's comparison (text and JSON),
 exactly what was compared."""
 import argparse
 import json
+import math
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -137,33 +139,115 @@ def describe_race(r):
     return s
 
 
-def main(a):
+def patch_problem(path):
+    """What makes path no patch file (None: a readable, non-empty unified diff)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as e:
+        return e.strerror
+    if stat.S_ISDIR(st.st_mode):
+        return "a folder, not a patch file"
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a character device" if stat.S_ISCHR(st.st_mode) else "a block device" if stat.S_ISBLK(st.st_mode)
+                else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a special file")
+        return f"{kind}, not a regular file"
+    if st.st_size == 0:
+        return "empty"
+    if not os.access(path, os.R_OK):
+        return "not readable by this user"
+    if not build.patch_files(path):
+        return "names no file (no '--- a/...' '+++ b/...' lines): not a unified diff"
+    return None
+
+
+def _out_problem(folder):
+    """What keeps the A/B run's folder from being made later (None: it can be)."""
+    if os.path.lexists(folder):
+        return f"{folder}: exists; an A/B run never writes into an earlier run's folder (give a new --out, or leave " \
+               "it out for results/ab-<source>-<UTC>)"
+    parent = os.path.dirname(os.path.abspath(folder))
+    if not os.path.isdir(parent):
+        return f"{folder}: cannot make it: its parent {parent} does not exist (only the last folder is made)"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"{folder}: cannot make it: {parent} is not writable by this user"
+    return None
+
+
+def argument_problem(a):
+    """Every argument checked before anything is fetched, unpacked, built or written: a message
+    naming the one that is wrong and what would be accepted, or None."""
     if not a.patch and not a.patch_a:
-        print("swapbench ab: give --patch FILE (B = the source with it; A = the source as it is)", file=sys.stderr)
+        return "give --patch FILE (B = the source with it; A = the source as it is)"
+    for flag, ps in (("--patch-a", a.patch_a), ("--patch", a.patch)):
+        for p in ps:
+            why = patch_problem(p)
+            if why:
+                return f"{flag} {p}: {why}; accepted: a unified diff (-p1, as git diff writes)"
+    suites = [s for s in a.suite.split(",") if s.strip()]
+    if not suites:
+        return f"--suite '{a.suite}': no suite named; accepted: suite names, comma-separated (./swapbench list)"
+    for flag, v, least in (("--boots", a.boots, 1), ("--repetitions", a.repetitions, 1), ("--timeout", a.timeout, 1),
+                           ("--count-boots", a.count_boots, 1), ("--pages", a.pages, 1)):
+        if v is not None and v < least:
+            return f"{flag} {v}: at least {least}"
+    if a.boots > a.repetitions:
+        return f"--boots {a.boots} --repetitions {a.repetitions}: every boot runs at least one repetition; " \
+               "need boots <= repetitions"
+    d = a.max_instructions_delta
+    if d is not None:
+        if not math.isfinite(d) or d < 0:
+            return f"--max-instructions-delta {d:g}: accepted: a number of instructions, 0 or more"
+        if a.no_count:
+            return "--max-instructions-delta with --no-count: the limit is on counted instructions, which " \
+                   "--no-count does not measure; give one"
+    binary = os.environ.get("SWAPBENCH_BIN")
+    if not binary or not os.access(binary, os.X_OK):
+        return "SWAPBENCH_BIN names no executable: run it through ./swapbench ab"
+    for suite in suites:
+        m = argparse.Namespace(suite=suite, backend=a.backend, compressor=a.compressor, duration=a.duration,
+                               race_mechanism=a.race_mechanism, thp=False)
+        why = matrix.run_options_problem(binary, m, a.pages or (None if suite == "race" else AB_PAGES))
+        if why:
+            return f"suite {suite}: {why}"
+    try:
+        build.check_source(a.source)
+    except KernelError as e:
+        return f"--source {e}"
+    return None
+
+
+def main(a):
+    why = argument_problem(a)
+    if why:
+        print(f"swapbench ab: {why} (nothing was fetched or built)", file=sys.stderr)
         return 2
-    for p in a.patch + a.patch_a:
-        if not os.path.isfile(p):
-            print(f"swapbench ab: --patch {p}: no such file", file=sys.stderr)
-            return 2
-    suites = [s for s in a.suite.split(",") if s]
+    suites = [s for s in a.suite.split(",") if s.strip()]
     from analysis.store import results_dir
     t0 = time.monotonic()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    label = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(os.path.normpath(a.source)))
+    out = a.out or os.path.join(results_dir(), f"ab-{label}-{stamp}")
+    why = _out_problem(out)
+    if why:
+        print(f"swapbench ab: --out {why} (nothing was fetched or built)", file=sys.stderr)
+        return 2
     try:
-        src = build.resolve_source(a.source)
-        for side, ps in (("A", a.patch_a), ("B", a.patch)):
-            try:
-                build.check_patches(src, ps)
-            except build.PatchError as e:
-                print(f"swapbench ab: side {side}: {e} (nothing was built)", file=sys.stderr)
-                return 2
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        label = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(os.path.normpath(a.source)))
         try:
-            folder = layout(a.out or os.path.join(results_dir(), f"ab-{label}-{stamp}"), a.patch_a, a.patch)
-        except FileExistsError as e:
-            print(f"swapbench ab: --out {e.filename}: exists; an A/B run never writes into an earlier run's folder "
-                  "(give a new --out, or leave it out for results/ab-<source>-<UTC>)", file=sys.stderr)
+            # A Debian source not yet unpacked has both sides' patches checked against the files
+            # they touch before its full unpack.
+            src = build.resolve_source(a.source, patch_sets=(a.patch_a, a.patch))
+            for side, ps in (("A", a.patch_a), ("B", a.patch)):
+                try:
+                    build.check_patches(src, ps)
+                except build.PatchError as e:
+                    raise build.PatchError(f"side {side}: {e}") from None
+        except build.PatchError as e:
+            print(f"swapbench ab: {e} (nothing was built)", file=sys.stderr)
             return 2
+        try:
+            folder = layout(out, a.patch_a, a.patch)
         except OSError as e:
             print(f"swapbench ab: --out {e.filename}: cannot make it: {e.strerror}", file=sys.stderr)
             return 2

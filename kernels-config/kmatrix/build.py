@@ -6,6 +6,7 @@ API:
         e.g. debian-6.12-source), or the path of a kernel tree (a git checkout, say).
         A Debian source is fetched with apt-get download into <cache>/src/<package>_<version>/ and its
         linux-source-X.Y.tar.xz unpacked there once; that tree stays pristine (nothing writes to it).
+    check_source(spec) -> KernelDef | None       # SourceError for what is no source; nothing fetched
     check_patches(src, patches: list[str]) -> None
         Applies the patches in order to a scratch copy of the files they touch; raises PatchError
         (a KernelError) naming the patch and the hunk that failed. Exact context only (--fuzz=0).
@@ -67,6 +68,10 @@ class PatchError(KernelError):
     """A patch does not apply: which patch, which file, which hunk."""
 
 
+class SourceError(KernelError):
+    """--source names no source: not a definition of one, not a clean kernel tree (bad input)."""
+
+
 @dataclass(frozen=True)
 class Source:
     name: str        # the definition's name, or the tree's folder name
@@ -95,31 +100,79 @@ def _candidate_version(pkg):
     return m.group(1)
 
 
-def _fetch_debian_source(d, cache):
+def _download_tarball(pkg, ver, dest):
+    """The package's linux-source-*.tar.* (apt-get download, dpkg-deb -x) moved into dest; its path."""
+    work = os.path.join(dest, "deb")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    _run(["apt-get", "download", "-q", f"{pkg}={ver}"], f"apt-get download {pkg}={ver}", cwd=work)
+    debs = glob.glob(os.path.join(work, "*.deb"))
+    if len(debs) != 1:
+        raise KernelError(f"apt-get download {pkg}: expected one .deb in {work}, found {len(debs)}")
+    _run(["dpkg-deb", "-x", debs[0], os.path.join(work, "x")], f"dpkg-deb -x {debs[0]}")
+    tars = glob.glob(os.path.join(work, "x", "usr", "src", "linux-source-*.tar.*"))
+    if len(tars) != 1:
+        raise KernelError(f"{pkg}: no single usr/src/linux-source-*.tar.* in the package")
+    tarball = os.path.join(dest, os.path.basename(tars[0]))
+    os.rename(tars[0], tarball)
+    shutil.rmtree(work)  # the .deb beside the tarball would double the cache
+    return tarball
+
+
+def check_patches_in_tarball(tarball, patch_sets, scratch_parent):
+    """Each patch set checked against only the files its patches name, extracted from the source
+    tarball (a few files instead of the whole 1.7 GB tree): PatchError before the full unpack."""
+    files = sorted({f for ps in patch_sets for p in ps for f in patch_files(p)})
+    if not files:
+        return
+    os.makedirs(scratch_parent, exist_ok=True)
+    sparse = tempfile.mkdtemp(dir=scratch_parent, prefix="sparse-")
+    try:
+        # */PATH with * not matching '/': the file under the tarball's one top folder, nowhere deeper.
+        r = subprocess.run(["tar", "-xf", tarball, "-C", sparse, "--wildcards", "--no-wildcards-match-slash",
+                            *[f"*/{f}" for f in files]], capture_output=True, text=True)
+        # A name not in the archive (a file the patch creates, or a wrong path) is for patch to
+        # report; anything else is a damaged tarball.
+        other = [l for l in r.stderr.splitlines()
+                 if l.strip() and "Not found in archive" not in l and "previous errors" not in l]
+        if r.returncode != 0 and other:
+            raise KernelError(f"tar -xf {tarball} (the files the patches touch) failed: {'; '.join(other)[-400:]}; "
+                              f"delete {os.path.dirname(tarball)} to fetch it again")
+        tops = [os.path.join(sparse, t) for t in os.listdir(sparse)]
+        tree = tops[0] if len(tops) == 1 else sparse
+        for ps in patch_sets:
+            check_patches(Source("sparse", tree, "sparse"), ps, scratch_parent)
+    finally:
+        shutil.rmtree(sparse, ignore_errors=True)
+
+
+def _fetch_debian_source(d, cache, patch_sets=()):
     pkg = resolve_package(d)
     ver = _candidate_version(pkg)
     key = f"{pkg}_{ver.replace(':', '_')}"
     root = os.path.join(cache, "src", key)
     if not os.path.exists(os.path.join(root, ".complete")):
+        # The tarball is kept apart until unpacked: a patch that does not apply ends the run before
+        # the unpack, and the next attempt starts from the tarball, not from another download.
+        dl = root + ".download"
+        tarballs = glob.glob(os.path.join(dl, "linux-source-*.tar.*"))
+        if not os.path.exists(os.path.join(dl, ".complete")) or len(tarballs) != 1:
+            shutil.rmtree(dl, ignore_errors=True)
+            os.makedirs(dl)
+            print(f"swapbench: fetching {pkg} {ver} into {dl} (apt-get download; not installed)", file=sys.stderr,
+                  flush=True)
+            tarballs = [_download_tarball(pkg, ver, dl)]
+            open(os.path.join(dl, ".complete"), "w").close()
+        check_patches_in_tarball(tarballs[0], patch_sets, os.path.join(cache, "work"))
         tmp = root + ".partial"
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        print(f"swapbench: fetching {pkg} {ver} into {root} (apt-get download; not installed)", file=sys.stderr,
-              flush=True)
-        _run(["apt-get", "download", "-q", f"{pkg}={ver}"], f"apt-get download {pkg}={ver}", cwd=tmp)
-        debs = glob.glob(os.path.join(tmp, "*.deb"))
-        if len(debs) != 1:
-            raise KernelError(f"apt-get download {pkg}: expected one .deb in {tmp}, found {len(debs)}")
-        _run(["dpkg-deb", "-x", debs[0], os.path.join(tmp, "deb")], f"dpkg-deb -x {debs[0]}")
-        tars = glob.glob(os.path.join(tmp, "deb", "usr", "src", "linux-source-*.tar.*"))
-        if len(tars) != 1:
-            raise KernelError(f"{pkg}: no single usr/src/linux-source-*.tar.* in the package")
-        _run(["tar", "-xf", tars[0], "-C", tmp], f"tar -xf {tars[0]}")
-        shutil.rmtree(os.path.join(tmp, "deb"))  # the tarball and the .deb would double the cache
-        os.unlink(debs[0])
+        print(f"swapbench: unpacking {os.path.basename(tarballs[0])} into {root}", file=sys.stderr, flush=True)
+        _run(["tar", "-xf", tarballs[0], "-C", tmp], f"tar -xf {tarballs[0]}")
         shutil.rmtree(root, ignore_errors=True)
         os.rename(tmp, root)
         open(os.path.join(root, ".complete"), "w").close()
+        shutil.rmtree(dl)
     trees = [p for p in glob.glob(os.path.join(root, "linux-source-*")) if os.path.isdir(p)]
     if len(trees) != 1:
         raise KernelError(f"{root}: expected one linux-source-* folder; delete {root} to fetch again")
@@ -130,10 +183,11 @@ def _tree_source(path):
     tree = os.path.realpath(path)
     for f in ("Makefile", "Kconfig", "mm", "scripts/kconfig/merge_config.sh"):
         if not os.path.exists(os.path.join(tree, f)):
-            raise KernelError(f"{path}: not a kernel tree (no {f})")
+            raise SourceError(f"{path}: not a kernel tree (no {f}); accepted: a clean kernel tree or a source "
+                              f"definition ({', '.join(source_names())})")
     for f in (".config", "include/config"):
         if os.path.exists(os.path.join(tree, f)):
-            raise KernelError(f"{path}: the tree has been configured in place ({f} exists); builds use make O=, "
+            raise SourceError(f"{path}: the tree has been configured in place ({f} exists); builds use make O=, "
                               f"which needs a clean tree (fix: make -C {path} mrproper)")
     key = "dir-" + hashlib.sha256(tree.encode()).hexdigest()[:10]
     version = ""
@@ -145,15 +199,41 @@ def _tree_source(path):
     return Source(os.path.basename(tree), tree, key, "", version)
 
 
-def resolve_source(spec, defs=None, cache=None):
-    """A definition name (source = "debian-source") or a kernel tree's path -> Source."""
+def source_names(defs=None):
+    """The definitions a --source may name (source = "debian-source")."""
+    try:
+        defs = defs if defs is not None else load_defs()
+    except KernelError:
+        return []
+    return [n for n, d in defs.items() if d.source == "debian-source"]
+
+
+def check_source(spec, defs=None):
+    """SourceError unless spec is a clean kernel tree or a debian-source definition; fetches nothing.
+    Returns the definition, or None for a tree."""
     if os.path.isdir(spec):
-        return _tree_source(spec)
-    d = get_def(spec, defs if defs is not None else load_defs())
+        _tree_source(spec)
+        return None
+    defs = defs if defs is not None else load_defs()
+    accepted = f"accepted: a clean kernel tree (a folder) or one of {', '.join(source_names(defs))}"
+    if os.path.lexists(spec):
+        raise SourceError(f"{spec}: not a folder; {accepted}")
+    if spec not in defs:
+        raise SourceError(f"unknown source '{spec}' (no such folder, no such definition in kernels.toml); {accepted}")
+    d = defs[spec]
     if d.source != "debian-source":
-        raise KernelError(f"kernel {spec} is a {d.source} kernel, not a source to build: "
-                          "give a debian-source definition or a kernel tree's path")
-    return _fetch_debian_source(d, cache or cache_dir())
+        raise SourceError(f"kernel {spec} is a {d.source} kernel, not a source to build: {accepted}")
+    return d
+
+
+def resolve_source(spec, defs=None, cache=None, patch_sets=()):
+    """A definition name (source = "debian-source") or a kernel tree's path -> Source. A Debian
+    source not yet unpacked is checked against patch_sets (lists of patches, each applied in order)
+    before its full unpack (check_patches_in_tarball)."""
+    d = check_source(spec, defs)
+    if d is None:
+        return _tree_source(spec)
+    return _fetch_debian_source(d, cache or cache_dir(), patch_sets)
 
 
 # --------------------------------------------------------------------------------------------- patches

@@ -46,16 +46,27 @@ def add_arguments(p):
 
 
 def main(args):
+    # A name or a definitions file that is wrong is bad input (exit 2) before anything is fetched; a
+    # fetch or a config that fails afterwards is an error (exit 1), not the user's input.
     try:
         d = get_def(args.kernel, load_defs(args.definitions) if args.definitions else None)
-        kf = files_for(d)
+        if d.source == "debian-source":
+            raise KernelError(f"kernel {d.name} is a kernel source ({d.package}), not a built kernel: its config "
+                              f"exists once built (./swapbench ab --source {d.name})")
+        # a custom kernel's files are named by its definition: missing ones are the definition's fault
+        kf = files_for(d) if d.source in ("custom", "running") else None
+    except KernelError as e:
+        print(f"swapbench check: {e}", file=sys.stderr)
+        return 2
+    try:
+        kf = kf or files_for(d)
         if not kf.config:
             raise KernelError(f"kernel {d.name}: no config found (/proc/config.gz or /boot/config-{kf.release}); "
                               "fix: modprobe configs, or install the kernel's config file")
         cfg = read_config(kf.config)
     except (KernelError, OSError) as e:
         print(f"swapbench check: {e}", file=sys.stderr)
-        return 2
+        return 1
     rows, comps = evaluate(cfg, load_requirements())
     src = f"{kf.package} {kf.version}".strip() or d.source
     print(f"kernel {d.name}: {kf.release} ({src}); config {kf.config}")

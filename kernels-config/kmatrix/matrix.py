@@ -105,6 +105,60 @@ def _run_args(a, reps, pages=None):
     return " ".join(out)
 
 
+def run_options_problem(binary, a, pages=None):
+    """What the suite binary would refuse of the guests' run options (suite, backend, compressor,
+    pages, duration, race mechanism), asked of it now through `list`, which checks them as run does:
+    its message, or None. Milliseconds here, where a refusal inside a guest costs a fetch and a boot."""
+    args = [binary, "list", "--suite", a.suite]
+    if getattr(a, "thp", False):
+        args.append("--thp")
+    for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or a.pages),
+                    ("--duration", getattr(a, "duration", None)),
+                    ("--race-mechanism", getattr(a, "race_mechanism", None))):
+        if v not in (None, ""):
+            args += [flag, str(v)]
+    try:
+        r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"{binary} list: cannot run it ({e})"
+    if r.returncode == 0:
+        return None
+    lines = [l.removeprefix("swapbench list: ") for l in r.stderr.strip().splitlines() if l.strip()]
+    return "; ".join(lines) or f"{binary} list exited {r.returncode}"
+
+
+def kernels_asked(a, binaries):
+    """The KernelDefs --kernels names, checked before anything is fetched: (defs, None) or (None, why).
+    Every name must be defined, and be a kernel to boot (not the host, not a source to build)."""
+    try:
+        defs = load_defs(a.definitions) if a.definitions else load_defs()
+    except KernelError as e:
+        return None, f"--definitions {e}"
+    bootable = [n for n, d in defs.items() if d.source not in ("running", "debian-source")]
+    accepted = f"accepted: {', '.join(bootable)} (comma-separated; kernels-config/kernels.toml)"
+    names = [k.strip() for k in a.kernels.split(",") if k.strip()]
+    if not names:
+        return None, f"--kernels '{a.kernels}': no kernel named; {accepted}"
+    kernels = []
+    for name in names:
+        d = defs.get(name)
+        if d is None:
+            return None, f"--kernels: unknown kernel '{name}'; {accepted}"
+        if d.source == "running":
+            return None, "--kernels: kernel 'running' is the host itself: measure it with ./swapbench run"
+        if d.source == "debian-source":
+            return None, (f"--kernels: {name} is a kernel source, not a built kernel: build and compare it with "
+                          f"./swapbench ab --source {name}; {accepted}")
+        if not binaries[d.arch] or not os.access(binaries[d.arch], os.X_OK):
+            return None, (f"kernel {name} is {d.arch} and SWAPBENCH_BIN_AARCH64 names no executable: run it through "
+                          "./swapbench matrix (it cross-builds the suite into build-aarch64/)")
+        if d.arch != "amd64" and a.accel == "kvm":
+            return None, (f"--accel kvm: kernel {name} is {d.arch}, emulated (TCG) on this {os.uname().machine} host; "
+                          "use --accel auto or tcg")
+        kernels.append(d)
+    return kernels, None
+
+
 def _ftrace_functions(key="functions"):
     with open(KERNELS_TOML, "rb") as f:
         return tomllib.load(f).get("ftrace", {}).get(key, [])
@@ -383,6 +437,15 @@ def main(a, written_paths=None, crashes=None):
         print(f"swapbench matrix: --repetitions {a.repetitions} --boots {a.boots}: need 1 <= boots <= repetitions",
               file=sys.stderr)
         return 2
+    for flag, v in (("--pages", a.pages), ("--timeout", a.timeout)):
+        if v is not None and v < 1:
+            print(f"swapbench matrix: {flag} {v}: at least 1", file=sys.stderr)
+            return 2
+    kernels, why = kernels_asked(a, binaries)
+    why = why or run_options_problem(binary, a)
+    if why:
+        print(f"swapbench matrix: {why} (nothing was fetched or booted)", file=sys.stderr)
+        return 2
     t_start = time.monotonic()
     out_dir = a.out or results_dir()
     # The folder named by --out (or the results folder) is made now, before any kernel is fetched or
@@ -396,21 +459,6 @@ def main(a, written_paths=None, crashes=None):
     os.makedirs(work, exist_ok=True)
     run_dir = tempfile.mkdtemp(dir=work, prefix="run-")
     try:
-        defs = load_defs(a.definitions) if a.definitions else load_defs()
-        kernels = []
-        for name in [k for k in a.kernels.split(",") if k]:
-            d = get_def(name, defs)
-            if d.source == "running":
-                raise KernelError("kernel 'running' is the host itself: measure it with ./swapbench run")
-            if not binaries[d.arch] or not os.access(binaries[d.arch], os.X_OK):
-                print(f"swapbench matrix: kernel {name} is {d.arch} and SWAPBENCH_BIN_AARCH64 names no executable: "
-                      "run it through ./swapbench matrix (it cross-builds the suite into build-aarch64/)", file=sys.stderr)
-                return 2
-            if d.arch != "amd64" and a.accel == "kvm":
-                print(f"swapbench matrix: --accel kvm: kernel {name} is {d.arch}, emulated (TCG) on this "
-                      f"{os.uname().machine} host; use --accel auto or tcg", file=sys.stderr)
-                return 2
-            kernels.append(d)
         emus = {arch: qemu.emulator(arch) for arch in {d.arch for d in kernels}}
         qv = emus["amd64"].version_line if "amd64" in emus else ""
         prepared = []

@@ -81,15 +81,18 @@ def test_race_summary_adds_up_iterations_and_names_stale_pages_and_crashes(tmp_p
     assert c["operations"] == 0 and "boot 2: the kernel crashed" in text and "zs_map_object" in text
 
 
-def test_an_existing_or_unmakeable_out_folder_is_exit_2_before_any_build(tmp_path, capsys, fake_kernel_tree):
+def test_an_existing_or_unmakeable_out_folder_is_exit_2_before_any_build(tmp_path, capsys, fake_kernel_tree,
+                                                                          monkeypatch):
     import argparse
+    from test_refusals import BIN
+    monkeypatch.setenv("SWAPBENCH_BIN", BIN)  # the suites are checked by the suite's binary first
     tree = fake_kernel_tree
     patch = tmp_path / "p.patch"
     patch.write_text("--- a/mm/zswap.c\n+++ b/mm/zswap.c\n@@ -1,3 +1,3 @@\n line 1\n-line 2\n+LINE 2\n line 3\n")
     p = argparse.ArgumentParser()
     ab.add_arguments(p)
     (tmp_path / "old").mkdir()
-    for out, says in ((tmp_path / "old", "exists"), (tmp_path / "no" / "such", "cannot make it")):
+    for out, says in ((tmp_path / "old", "exists"), (tmp_path / "no" / "such", "does not exist")):
         a = p.parse_args(["--source", str(tree), "--patch", str(patch), "--out", str(out)])
         assert ab.main(a) == 2
         err = capsys.readouterr().err

@@ -135,15 +135,17 @@ def test_build_kernel_merges_the_sources_options_under_the_callers(tmp_path, src
 
 
 def test_a_source_must_be_a_clean_kernel_tree_or_a_source_definition(tmp_path, src):
-    with pytest.raises(KernelError, match="not a kernel tree"):
+    with pytest.raises(build.SourceError, match="not a kernel tree"):
         build.resolve_source(str(tmp_path))
     open(os.path.join(src.tree, ".config"), "w").close()
     with pytest.raises(KernelError, match="configured in place.*make -C .* mrproper"):
         build.resolve_source(src.tree)
     with pytest.raises(KernelError, match="is a debian kernel, not a source"):
         build.resolve_source("debian-6.12")
-    with pytest.raises(KernelError, match="unknown kernel"):
+    with pytest.raises(build.SourceError, match="unknown source 'no-such-kernel'.*debian-6.12-source"):
         build.resolve_source("no-such-kernel")
+    with pytest.raises(build.SourceError, match="not a kernel tree"):
+        build.check_source(str(tmp_path))  # bad input (exit 2 in ab), found without fetching anything
 
 
 def test_a_source_definition_is_not_a_built_kernel():
@@ -243,3 +245,38 @@ def test_each_architecture_gets_its_own_groups_and_the_common_ones():
 def test_an_unknown_architecture_is_refused_before_anything_is_built(tmp_path, src):
     with pytest.raises(KernelError, match="arch 'riscv64': accepted: amd64, arm64"):
         build.build_kernel(src, [], lambda m: None, cache=str(tmp_path), arch="riscv64")
+
+
+def test_a_debian_sources_patch_that_does_not_apply_is_found_before_the_full_unpack(tmp_path, fake_kernel_tree,
+                                                                                    monkeypatch):
+    """Issue 19, item 9: only the files the patches touch come out of the tarball before the check;
+    the 1.7 GB unpack runs only once every patch set applies (here a fake tarball, no network)."""
+    import shutil
+    import subprocess
+    top = tmp_path / "pkg"
+    shutil.copytree(fake_kernel_tree, top / "linux-source-6.12")
+    tarball = tmp_path / "linux-source-6.12.tar.xz"
+    subprocess.run(["tar", "-cJf", str(tarball), "-C", str(top), "linux-source-6.12"], check=True)
+    monkeypatch.setattr(build, "resolve_package", lambda d: "linux-source-6.12")
+    monkeypatch.setattr(build, "_candidate_version", lambda pkg: "6.12.117-1")
+    monkeypatch.setattr(build, "_download_tarball",
+                        lambda pkg, ver, dest: shutil.copy(tarball, os.path.join(dest, tarball.name)))
+    unpacks, real_run = [], build._run
+
+    def spy(cmd, what, **kw):
+        if cmd[:2] == ["tar", "-xf"]:
+            unpacks.append(cmd)
+        return real_run(cmd, what, **kw)
+    monkeypatch.setattr(build, "_run", spy)
+    good = _patch(tmp_path, "good.patch", "line 5", "five")
+    bad = _patch(tmp_path, "bad.patch", "line 5 as it never was", "x")
+    cache = tmp_path / "cache"
+    with pytest.raises(PatchError, match=r"bad\.patch does not apply \(after good\.patch\): .*mm/zswap\.c.*Hunk #1 FAILED"):
+        build.resolve_source("debian-6.12-source", cache=str(cache), patch_sets=([], [good, bad]))
+    assert unpacks == []  # the full unpack never started
+    # the tarball stays for the next attempt; no tree was unpacked
+    assert os.listdir(cache / "src") == ["linux-source-6.12_6.12.117-1.download"]
+    monkeypatch.setattr(build, "_download_tarball", lambda *a: pytest.fail("downloaded again"))
+    src = build.resolve_source("debian-6.12-source", cache=str(cache), patch_sets=([good], []))
+    assert len(unpacks) == 1 and open(os.path.join(src.tree, "mm", "zswap.c")).read() == ZSWAP_C
+    assert os.listdir(cache / "src") == ["linux-source-6.12_6.12.117-1"]

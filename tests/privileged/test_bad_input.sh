@@ -3,9 +3,9 @@ source "$(dirname "$0")/lib.sh"
 state >"$work/before"
 check() {  # expected-substring args...
   local want=$1; shift
-  "$bin" run "$@" --out "$work/x.json" >"$work/out" 2>&1
+  timeout 120 "$bin" run "$@" --out "$work/x.json" >"$work/out" 2>&1
   local rc=$?
-  [ $rc -eq 2 ] || { cat "$work/out"; fail "'$*' exited $rc, expected 2"; }
+  [ $rc -eq 2 ] || { cat "$work/out"; fail "'$*' exited $rc, expected 2 (124: it hung)"; }
   grep -q -- "$want" "$work/out" || { cat "$work/out"; fail "'$*': message lacks '$want'"; }
   [ -f "$work/x.json" ] && fail "'$*' wrote a result"
   echo "ok: $* -> $(head -c 160 "$work/out" | tr '\n' ' ')"
@@ -32,6 +32,14 @@ check "swap-dir /etc/passwd is not a folder" --swap-dir /etc/passwd
 check "swap-dir /nonexistent-swapbench: No such file" --swap-dir /nonexistent-swapbench
 check "swap-device /dev/null is not a block device" --swap-device /dev/null
 check "give one" --swap-dir /var/tmp --swap-device /dev/vda
+# Issue 19, item 9: a profile file is a regular, readable file of a page or more; /dev/zero was
+# taken as endless zero "file" pages, and a FIFO hung the run.
+check "profile file '/dev/zero' is a character device; accepted: a regular, readable file" --profile file:/dev/zero
+check "profile file '$work' is a folder; accepted" --profile "file:$work"
+: >"$work/empty"
+check "profile file '$work/empty' is shorter than one page (empty)" --profile "file:$work/empty"
+mkfifo "$work/profile-fifo"
+check "profile file '$work/profile-fifo' is a FIFO" --profile "file:$work/profile-fifo"
 # --out is checked before the run, not after it (where the results used to be lost).
 checkout() {  # expected-substring out-path
   "$bin" run --pages 64 --repetitions 1 --out "$2" >"$work/out" 2>&1

@@ -34,6 +34,52 @@ wait $reader
 $py -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/from-fifo" || fail "the reader got no result"
 pass "--out FIFO: written through to its reader"
 
+# Issue 19, item 9: a symlink to nothing and a FIFO nobody reads are bad input before the run (they
+# were found after the sets ran, or hung for ever), and a reader that stops reading is waited for
+# aloud, then given up on with the result saved.
+unsaved_before=$(ls "$work"/results/*-unsaved-*.json 2>/dev/null | wc -l)
+ln -s "$work/nowhere/r.json" "$work/dangling.json"
+timeout 120 "$bin" "${small[@]}" --out "$work/dangling.json" >"$work/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] || { cat "$work/out"; fail "--out a dangling symlink exited $rc, expected 2 before the run"; }
+grep -q "dangling.json is a symlink to nothing ($work/nowhere/r.json); remove it or name its target" "$work/out" \
+  || { cat "$work/out"; fail "the dangling symlink is not named"; }
+grep -q " sets x " "$work/out" && { cat "$work/out"; fail "sets ran before the dangling symlink was refused"; }
+[ -L "$work/dangling.json" ] && [ ! -e "$work/nowhere" ] || fail "the dangling symlink or its target changed"
+pass "--out a dangling symlink: exit 2 up front, nothing run"
+
+mkfifo "$work/noreader"
+timeout 60 "$bin" "${small[@]}" --out "$work/noreader" >"$work/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] || { cat "$work/out"; fail "--out a FIFO without a reader exited $rc, expected 2 at once (124: it hung)"; }
+grep -q "noreader is a FIFO with no reader; start its reader first" "$work/out" || { cat "$work/out"; fail "not said"; }
+grep -q " sets x " "$work/out" && { cat "$work/out"; fail "sets ran before the FIFO was refused"; }
+[ -p "$work/noreader" ] || fail "the FIFO was replaced"
+[ "$(ls "$work"/results/*-unsaved-*.json 2>/dev/null | wc -l)" -eq "$unsaved_before" ] || fail "a refused run wrote a result"
+pass "--out a FIFO without a reader: exit 2 at once, nothing run"
+
+# The reader opens the FIFO, shrinks its buffer to one page and never reads: the result cannot fit.
+mkfifo "$work/stalled"
+$py - "$work/stalled" <<'PY' &
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 4096)
+time.sleep(600)
+PY
+stalled=$!
+sleep 1
+"$bin" "${small[@]}" --out "$work/stalled" >"$work/out" 2>&1 &
+runner=$!
+for _ in $(seq 1 180); do grep -q "waiting for the reader of $work/stalled" "$work/out" && break; sleep 1; done
+grep -q "waiting for the reader of $work/stalled to take the result (4096 of [0-9]* bytes written); giving up after 600 s" "$work/out" \
+  || { kill $runner $stalled; cat "$work/out"; fail "a reader that takes nothing is waited on silently"; }
+kill $stalled; wait $stalled 2>/dev/null
+wait $runner
+rc=$?
+[ $rc -eq 1 ] || { cat "$work/out"; fail "the stalled reader's run exited $rc, expected 1"; }
+grep -q "saved as .*-unsaved-.*json instead" "$work/out" || { cat "$work/out"; fail "the result was not saved"; }
+pass "--out a FIFO whose reader stops: said after 10 s; when the reader goes, exit 1 and the result saved"
+
 # `true` exits at once: the summary, written seconds later, meets a pipe with no reader (EPIPE),
 # as `| head -3` does once head has its lines. (head itself can race: a short summary may fit in the
 # pipe's buffer before head exits.)

@@ -110,7 +110,7 @@ TEST(Plan, RaceDurationMustBeAFiniteNumberOfSeconds) {
   }
   RunOptions o = opts("race");
   o.duration_s = "2.5";
-  EXPECT_DOUBLE_EQ(make_plan(o, facts()).duration_s, 2.5);
+  EXPECT_DOUBLE_EQ(make_plan(o, facts(true)).duration_s, 2.5);
 }
 
 TEST(Plan, OptionsASuiteWouldIgnoreAreRefused) {
@@ -176,13 +176,35 @@ TEST(Plan, ResultPathIsCheckedBeforeTheRun) {
   EXPECT_NE(refusal(o, m).find("give --out FILE"), std::string::npos);
 }
 
+// Issue 19, item 9: as an ordinary user only the first-touch floor runs; asking for anything else
+// is exit 2 saying it needs root, not a run of the floor (or of nothing) that exits 0.
+TEST(Plan, WithoutRootWhatNeedsRootIsRefusedNotSkippedInSilence) {
+  RunOptions o = opts();
+  o.backends = {"zram"};
+  EXPECT_EQ(refusal(o).rfind("--backend zram needs root", 0), 0u) << refusal(o);
+  EXPECT_EQ(refusal(o, facts(true)), "");
+  for (const char* suite : {"writeback", "race", "calibrate", "mte", "swapin"})
+    EXPECT_EQ(refusal(opts(suite)).rfind(std::string("suite ") + suite + ": every set needs root", 0), 0u) << suite;
+  o = opts();
+  o.no_floors = true;
+  EXPECT_NE(refusal(o).find("--no-floors: every other set needs root"), std::string::npos);
+  o = opts();
+  o.profiles = {"text"};
+  EXPECT_NE(refusal(o).find("--profile text needs root"), std::string::npos);
+  EXPECT_EQ(refusal(opts()), "");  // the plain run: the floor runs, the rest is skipped with why
+  EXPECT_EQ(refusal(opts("recheck-model")), "");
+  RunOptions l = opts("writeback");
+  EXPECT_NO_THROW(make_plan(l, facts(), true)) << "list shows what a root run would do";
+}
+
 TEST(Plan, SwapPlaceIsCheckedForARootRun) {
   const std::string file = ::testing::TempDir() + "/plan-not-a-folder";
   std::ofstream(file) << "x";
   RunOptions o = opts();
   o.swap_dir = file;
   EXPECT_NE(refusal(o, facts(true)).find("--swap-dir " + file + " is not a folder"), std::string::npos);
-  EXPECT_EQ(refusal(o, facts(false)), "") << "a run that is not root makes no swap area";
+  EXPECT_NE(refusal(o, facts(false)).find("--swap-dir " + file + " needs root"), std::string::npos)
+      << "a run that is not root makes no swap area: the option would do nothing";
   o = opts();
   o.swap_device = "/dev/null";
   EXPECT_NE(refusal(o, facts(true)).find("not a block device"), std::string::npos);
@@ -450,7 +472,7 @@ TEST(Zram, OptionsThatCannotApplyAreRefused) {
   o.swap_dir = "/var/tmp";
   EXPECT_NE(refusal(o).find("--swap-dir does not apply to --backend zram alone"), std::string::npos);
   o.backends = {"zram", "disk"};
-  EXPECT_EQ(refusal(o), "");
+  EXPECT_EQ(refusal(o, facts(true)), "");
   o = opts();
   o.backends = {"zram"};
   Expansion x = expand(make_plan(o, facts(true), true), Capabilities::for_listing(true));
