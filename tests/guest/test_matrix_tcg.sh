@@ -16,7 +16,7 @@ grep -q "swapin-zswap *ok" "$work/check" || { cat "$work/check"; fail "6.1 confi
 
 $py -m kmatrix matrix --kernels debian-6.1,debian-6.12 --backend zswap,disk --compressor lz4,zstd \
   --pages 1024 --repetitions 2 --boots 2 --timeout 400 --out "$work/res" >"$work/out" 2>&1 \
-  || { tail -40 "$work/out"; fail "matrix exited $?"; }
+  || { rc=$?; tail -40 "$work/out"; fail "matrix exited $rc"; }
 expect_state "$work/before" "after the matrix"
 pgrep -f qemu-system >"$work/qemu-after" || true
 diff -q "$work/qemu-before" "$work/qemu-after" >/dev/null || fail "a QEMU process is left: $(cat "$work/qemu-after")"
