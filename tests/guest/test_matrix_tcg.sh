@@ -21,16 +21,7 @@ grep -q "swapin-zswap *ok" "$work/check" || { cat "$work/check"; fail "6.1 confi
 $py -m kmatrix matrix --kernels debian-6.1,debian-6.12 --backend zswap,disk --compressor lz4,zstd \
   --pages 1024 --repetitions 2 --boots 2 --timeout 400 --retry-crash --out "$work/res" >"$work/out" 2>&1
 rc=$?
-if [ $rc -ne 0 ]; then
-  ls "$work"/res/console-*.log >/dev/null 2>&1 && KEEP_WORK=1
-  # Exit 1 is accepted only when every finding printed is a stock kernel's crash whose retry booted.
-  grep '^HARD FAILURE\|^INFRASTRUCTURE FAILURE' "$work/out" >"$work/findings"
-  if [ $rc -ne 1 ] || [ ! -s "$work/findings" ] || grep -qv 'the kernel crashed: .*; its retry booted fine' "$work/findings"; then
-    tail -40 "$work/out"; fail "matrix exited $rc${KEEP_WORK:+ (consoles kept in $work/res)}"
-  fi
-  echo "NOTE: a stock kernel crashed and its boot was retried (recorded in the result; consoles kept in $work/res):"
-  cat "$work/findings"
-fi
+matrix_passed_or_retried $rc "$work/out" || { tail -60 "$work/out"; fail "matrix exited $rc (consoles kept in $work/res)"; }
 expect_state "$work/before" "after the matrix"
 pgrep -f qemu-system >"$work/qemu-after" || true
 diff -q "$work/qemu-before" "$work/qemu-after" >/dev/null || fail "a QEMU process is left: $(cat "$work/qemu-after")"
