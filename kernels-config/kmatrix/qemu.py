@@ -140,6 +140,10 @@ IO_WAIT_FUNCTIONS = ("wbt_wait", "rq_qos_wait", "io_schedule", "io_schedule_time
                      "wait_on_page_writeback", "submit_bio_wait", "blk_mq_get_new_requests", "__blk_mq_alloc_requests")
 
 
+_GENERIC_WAITS = ("io_schedule", "io_schedule_timeout", "bit_wait_io", "folio_wait_bit_common",
+                  "wait_on_page_bit_common", "rq_qos_wait")
+
+
 class Failure:
     """Why a boot gave no result. kind: "kernel" (the guest kernel failed: oops, BUG, KASAN,
     panic, a hung task not waiting for I/O: a finding about the kernel) or "infrastructure" (the
@@ -177,7 +181,9 @@ def classify_failure(rc, lines, timeout_s=None, oom_kills=0, binary=None):
     crash = kernel_crash(lines)
     if crash:
         if "blocked for more than" in crash["what"]:
+            # Named by the most specific wait (wbt_wait, folio_wait_writeback), not io_schedule.
             waits = [f for f in crash["call_trace"] if f in IO_WAIT_FUNCTIONS]
+            waits = [f for f in waits if f not in _GENERIC_WAITS] or waits
             if waits:
                 return Failure("infrastructure",
                                f"an I/O stall, not a kernel failure: {crash['what']} waiting for the emulated disk "

@@ -78,6 +78,7 @@ def test_the_wbt_wait_stall_console_is_an_infrastructure_failure(tmp_path):
                             "the guest wrote no results", str(tmp_path), rc=0, timeout_s=400)
     r = e.value.record
     assert r["kind"] == "infrastructure" and "I/O stall" in r["reason"] and "blocked for more than" in r["reason"]
+    assert "(in folio_wait_writeback;" in r["reason"]
     assert r["console"] == str(tmp_path / "console-boot2-debian-6.12.log") and os.path.getsize(r["console"]) > 1000
     assert "the kernel crashed" not in str(e.value) and "not the kernel's" in str(e.value)
 
