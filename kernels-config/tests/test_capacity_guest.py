@@ -55,3 +55,18 @@ def test_the_capacity_binary_is_required(monkeypatch, tmp_path):
     monkeypatch.setenv("SWAPBENCH_CAPACITY_BIN", str(tmp_path / "missing"))
     with pytest.raises(KernelError, match="no swapbench-capacity binary"):
         capacity.capacity_binary()
+
+
+def test_a_boot_lost_to_the_infrastructure_is_booted_again_once_and_recorded(monkeypatch):
+    from kmatrix import qemu
+    calls = []
+
+    def validate(name, *a):
+        calls.append(name)
+        if name == "stalls" or len(calls) == 1:
+            raise qemu.InfrastructureFailure("stall", {"kind": "infrastructure", "reason": "an I/O stall", "kernel": name})
+        return {"kernel": name, "measured": {}}
+    monkeypatch.setattr(capacity, "validate_in_guest", validate)
+    ok, lost = capacity.validate_in_guests(["debian-6.1", "stalls"], "/nonexistent")
+    assert ok["infrastructure_failures"][0]["reason"] == "an I/O stall" and "skipped" not in ok
+    assert "skipped" in lost and len(lost["infrastructure_failures"]) == 2 and calls.count("stalls") == 2
