@@ -566,11 +566,12 @@ def main(a, written_paths=None, crashes=None, infra=None, hard=None):
         hard.extend(failed)
     for f in failed:
         print(f"HARD FAILURE: {f}")
-    lost = [f for f in infra if not f.get("retry_ok")]
+    # A record whose boot was not booted again (its second attempt) is a boot lost.
+    lost = [f for f in infra if not f.get("retried") and not f.get("retry_ok")]
     for f in infra:
         print(f"{'INFRASTRUCTURE FAILURE' if f in lost else 'infrastructure failure, retried'} (not the kernel's): "
               f"{f['kernel']} boot {f['boot']}: {f['reason']} (console: {f['console']})"
-              + ("; the boot was lost after its retry" if f in lost and f.get("retried") else ""))
+              + ("; the boot is lost" if f in lost else "; booted again fine" if f.get("retry_ok") else "; booted again"))
     return 1 if failed or lost else 0
 
 
