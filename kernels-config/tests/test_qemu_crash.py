@@ -46,6 +46,13 @@ def test_an_oops_is_the_kernels_failure():
     assert f.kind == "kernel" and "zs_map_object" in f.reason and f.crash["rip"] == "zs_map_object"
 
 
+def test_kasan_and_bug_reports_are_the_kernels():
+    for first in ("BUG: KASAN: slab-use-after-free in zswap_load+0x1/0x2", "kernel BUG at mm/zswap.c:1000!",
+                  "Oops: double fault: 0000 [#1] PREEMPT SMP NOPTI"):
+        f = qemu.classify_failure(0, ["[ 11.8] " + first, "[ 11.8] RIP: 0010:kmem_cache_alloc_noprof+0x1/0x2"], 400)
+        assert f.kind == "kernel" and first in f.reason, (first, f.reason)
+
+
 def test_a_hung_task_not_waiting_for_io_is_the_kernels():
     lines = ["[  130.1] INFO: task swapbench:61 blocked for more than 120 seconds.",
              "[  130.2] Call Trace:", "[  130.2]  <TASK>", "[  130.2]  __schedule+0x1/0x2",
