@@ -11,6 +11,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "swapbench-guest: up $(cut -d' ' -f1 /proc/uptime)"
 setting() { cat "/etc/swapbench/$1" 2>/dev/null; }
+# Guest seconds since boot on each step's line: a crash's printk time then says which step it hit.
+up() { cut -d' ' -f1 /proc/uptime; }
 if [ "$(setting mode)" = probe ]; then poweroff -f; fi
 # cgroup v2 with the memory controller for the workload's cgroup (6.12 has no v1 at all).
 mount -t cgroup2 cgroup2 /sys/fs/cgroup && echo +memory > /sys/fs/cgroup/cgroup.subtree_control
@@ -55,8 +57,9 @@ if [ "$(setting mte_gate)" = 1 ]; then
 fi
 export SWAPBENCH_ACCELERATOR="$(setting accel)"
 args="$(setting args)"
-echo "swapbench-guest: run $args"
+echo "swapbench-guest: run at $(up) s: $args"
 ( /bin/swapbench run $args --swap-device /dev/vda --out /results/result.json; echo $? >/results/rc ) 2>&1 | tee /results/log
+echo "swapbench-guest: timed run ended at $(up) s"
 
 funcs="$(setting ftrace)"
 if [ -n "$funcs" ]; then
@@ -78,7 +81,7 @@ if [ -n "$funcs" ]; then
   echo 1 >$t/options/funcgraph-tail
   echo function_graph >$t/current_tracer
   : >$t/trace
-  echo "swapbench-guest: ftrace pass on $(tr '\n' ' ' </results/ftrace-functions)"
+  echo "swapbench-guest: ftrace pass at $(up) s on $(tr '\n' ' ' </results/ftrace-functions)"
   ( /bin/swapbench run $(setting ftrace_args) --swap-device /dev/vda --out /results/ftrace-run.json; echo $? >/results/ftrace-rc ) >/results/ftrace-log 2>&1
   # The empty-call baseline: getppid does next to nothing, so its traced duration is the tracer's own cost.
   /bin/swapbench getppid-loop 20000
@@ -98,7 +101,7 @@ if [ -n "$funcs" ]; then
     echo function_graph >$t/current_tracer
     : >$t/trace
     echo 1 >$t/tracing_on
-    echo "swapbench-guest: ftrace writeback pass on $(tr '\n' ' ' </results/ftrace-wb-functions)"
+    echo "swapbench-guest: ftrace writeback pass at $(up) s on $(tr '\n' ' ' </results/ftrace-wb-functions)"
     ( /bin/swapbench run $(setting ftrace_wb_args) --swap-device /dev/vda --out /results/ftrace-wb-run.json; echo $? >/results/ftrace-wb-rc ) >/results/ftrace-wb-log 2>&1
     /bin/swapbench getppid-loop 20000
     echo 0 >$t/tracing_on

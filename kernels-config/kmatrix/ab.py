@@ -261,7 +261,7 @@ def main(a):
         defs = definitions(kernels, os.path.join(folder, "kernels.toml"), a.arch)
         summary = {"source": a.source, "patches_a": a.patch_a, "patches_b": a.patch, "suites": {},
                    "functions_touched_by_b": touched_functions(a.patch), "kernels": {n: kf.release for n, kf in kernels}}
-        worse, found = [], []
+        worse, found, incomplete = [], [], []
         for suite in suites:
             out = os.path.join(folder, suite)
             m = argparse.Namespace(kernels=",".join(n for n, _ in kernels), suite=suite, repetitions=a.repetitions,
@@ -270,15 +270,20 @@ def main(a):
                                    duration=a.duration, race_mechanism=a.race_mechanism, events="perf::task-clock,perf::major-faults", no_ftrace=True,
                                    no_count=a.no_count, count_only=False, count_boots=a.count_boots, accel="auto",
                                    timeout=a.timeout, out=out, definitions=defs, guest_files=None)
-            written, crashes = [], []
-            rc = matrix.main(m, written, crashes)
+            written, crashes, infra, hard = [], [], [], []
+            rc = matrix.main(m, written, crashes, infra, hard)
             if rc not in (0, 1):
                 return rc
             by_side = {os.path.basename(p)[0]: p for p in written}  # result files start with the kernel's name
-            entry = {"a": by_side.get("A"), "b": by_side.get("B"), "crashes": crashes, "hard_failures": rc == 1}
+            # Only a kernel crash or pages that came back wrong count against a side; a boot lost to the
+            # emulator or the host (infra), or a matrix that stopped on an error, is no finding.
+            entry = {"a": by_side.get("A"), "b": by_side.get("B"), "crashes": crashes, "hard_failures": bool(hard),
+                     "infrastructure": infra}
             summary["suites"][suite] = entry
-            if rc == 1:
+            if hard:
                 found.append(suite)
+            elif rc == 1:
+                incomplete.append(suite)
             if suite == "race" or crashes:
                 entry["race"] = {side: race_summary(by_side.get(side), [c for c in crashes
                                                                        if c["kernel"].startswith(side + "-")])
@@ -313,8 +318,11 @@ def main(a):
     print(f"A/B run folder: {folder} ({summary['wall_seconds']:.0f} s from start to verdict)")
     for suite in found:
         print(f"HARD FAILURE in suite {suite}: a guest kernel crashed or pages came back wrong (above; ab.json)")
+    for suite in incomplete:
+        print(f"INCOMPLETE suite {suite}: the matrix did not finish (an infrastructure failure or an error, above; "
+              "ab.json): not a finding against A or B")
     if worse:
         for suite, r in worse:
             print(f"B worse than --max-instructions-delta {a.max_instructions_delta:g}: {suite} {r['set']} "
                   f"{r['metric']} {r['delta']:+g}")
-    return 1 if worse or found else 0
+    return 1 if worse or found or incomplete else 0

@@ -173,7 +173,9 @@ def validate_in_guest(name, raw_fd, compressors=None, zpools="all", accel="auto"
                 print(f"  {tag} {line}", file=sys.stderr, flush=True)
 
         qemu.install_signal_handlers()
+        oom_before = qemu.host_oom_kills()
         rc, lines, up, wall = qemu.boot(cmd, timeout, show)
+        oom = (qemu.host_oom_kills() or 0) - (oom_before or 0)
         out = os.path.join(run, "out")
         os.makedirs(out)
         x = subprocess.run(["tar", "-xf", res, "-C", out], capture_output=True, text=True)
@@ -186,9 +188,12 @@ def validate_in_guest(name, raw_fd, compressors=None, zpools="all", accel="auto"
         if bad_archive:
             raise KernelError(f"{tag} the guest could not unpack its boot archive (so not the pages either): "
                               f"{bad_archive[0].strip()}")
-        crash = qemu.kernel_crash(lines)
-        if crash:
-            raise KernelError(f"{tag} the guest kernel crashed: {qemu.describe_crash(crash)}")
+        failure = qemu.classify_failure(rc, lines, timeout, oom)
+        if failure and failure.kind == "kernel":
+            raise KernelError(f"{tag} the guest kernel crashed: {failure.reason}")
+        if failure and (rc is None or x.returncode != 0 or not os.path.exists(os.path.join(out, "rc"))):
+            raise qemu.InfrastructureFailure(f"{tag} infrastructure failure, not the kernel's: {failure.reason}",
+                                             dict(failure.record(), kernel=name))
         if rc is None:
             raise KernelError(f"{tag} no result within {timeout} s (QEMU killed); last console lines:\n"
                               + "\n".join(lines[-20:]))
@@ -218,9 +223,22 @@ def validate_in_guests(names, raw_fd, compressors=None, zpools="all", accel="aut
     result) becomes {"kernel", "skipped": why} and the others still run."""
     out = []
     for name in names:
-        try:
-            out.append(validate_in_guest(name, raw_fd, compressors, zpools, accel, timeout, keep))
-        except KernelError as e:
-            _say(f"{name}: not validated: {e}")
-            out.append({"kernel": name, "skipped": str(e)})
+        lost = []  # a boot lost to the emulator or the host is booted again, once, and recorded
+        while True:
+            try:
+                r = validate_in_guest(name, raw_fd, compressors, zpools, accel, timeout, keep)
+                if lost:
+                    r["infrastructure_failures"] = lost
+                out.append(r)
+            except qemu.InfrastructureFailure as e:
+                lost.append(e.record)
+                if len(lost) == 1:
+                    _say(f"{name}: {e}; booting it again, once")
+                    continue
+                _say(f"{name}: not validated: {e}")
+                out.append({"kernel": name, "skipped": str(e), "infrastructure_failures": lost})
+            except KernelError as e:
+                _say(f"{name}: not validated: {e}")
+                out.append({"kernel": name, "skipped": str(e)})
+            break
     return out

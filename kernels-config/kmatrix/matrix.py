@@ -17,6 +17,7 @@ import socket
 import numpy as np
 
 from kmatrix import count, ftrace, initramfs, mte_memory, qemu
+from kmatrix.qemu import InfrastructureFailure
 from kmatrix.defs import KERNELS_TOML, KernelError, cache_dir, files_for, get_def, load_defs, state_cache
 
 DEFAULT_KERNELS = "debian-6.1,debian-6.12"
@@ -54,6 +55,11 @@ def add_arguments(p):
     # Tests only: passed to run in the guest (a damaged page, or for the mte suite a wrong tag, that
     # the checks must name).
     p.add_argument("--test-corrupt-page", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--retry-crash", action="store_true",
+                   help="boot again, once, after a guest kernel crash (for tests whose subject is the suite on a "
+                        "stock kernel): the crash stays in the result's failed_boots, is printed, and still ends "
+                        "in exit 1. Infrastructure failures (emulator I/O stall, QEMU error, host out of memory, "
+                        "timeout without a kernel error) are always retried once and never count as the kernel's")
     p.add_argument("--no-ftrace", action="store_true", help="skip the traced pass (function_graph) in each kernel")
     p.add_argument("--no-count", action="store_true",
                    help="skip the count pass (guest instructions per operation and per function, by a QEMU plugin)")
@@ -175,7 +181,8 @@ def _say(msg):
 
 class GuestCrash(KernelError):
     """A guest's kernel crashed (or hung) during a boot: a finding about the kernel, not a fault of the
-    matrix. record: {"kernel", "boot", "crash": qemu.kernel_crash(), "console": where the whole console is}."""
+    matrix. record: {"kernel", "boot", "kind": "kernel", "reason", "crash": qemu.kernel_crash(),
+    "console": where the whole console is}."""
 
     def __init__(self, msg, record):
         super().__init__(msg)
@@ -192,21 +199,27 @@ class Boot:
         self.trace = None
         # A counted boot: (plugin .so, funcs file, where the plugin writes its reports).
         self.counted = counted
+        self.attempt = 1  # 2: the boot again after a failure (matrix.boot_with_retry)
 
 
-def _failed_boot(tag, b, lines, why, console_dir):
-    """A boot that produced no result: its whole console kept, and a GuestCrash if the kernel crashed,
-    else a KernelError; both name the console's file."""
-    path = os.path.join(console_dir, f"console-boot{b.index}-{b.kernel.name}.log")
+def _failed_boot(tag, b, lines, why, console_dir, rc=None, timeout_s=None, oom_kills=0):
+    """A boot that produced no result: its whole console kept, then a GuestCrash if the kernel failed,
+    an InfrastructureFailure if the emulator or the host did (qemu.classify_failure), else a
+    KernelError; each names the console's file."""
+    name = f"console-boot{b.index}-{b.kernel.name}" + ("-retry" if b.attempt > 1 else "") + ".log"
+    path = os.path.join(console_dir, name)
     try:
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
     except OSError as e:
         path = f"(not kept: {e})"
-    crash = qemu.kernel_crash(lines)
-    if crash:
-        raise GuestCrash(f"{tag} the guest kernel crashed: {qemu.describe_crash(crash)}; console: {path}",
-                         {"kernel": b.kernel.name, "boot": b.index, "crash": crash, "console": path})
+    f = qemu.classify_failure(rc, lines, timeout_s, oom_kills, b.emu.binary)
+    if f:
+        record = dict(f.record(), kernel=b.kernel.name, boot=b.index, attempt=b.attempt, console=path)
+        if f.kind == "kernel":
+            raise GuestCrash(f"{tag} the guest kernel crashed: {f.reason}; console: {path}", record)
+        raise InfrastructureFailure(f"{tag} infrastructure failure, not the kernel's: {f.reason}; console: {path}",
+                                    record)
     tail = "\n".join(lines[-25:])
     raise KernelError(f"{tag} {why}; console: {path}; last console lines:\n{tail}")
 
@@ -250,15 +263,17 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=No
             if line.startswith("[") and "rep" in line or "HARD FAILURE" in line or "swapbench-guest:" in line:
                 print(f"  {tag} {line}", file=sys.stderr, flush=True)
 
+        oom_before = qemu.host_oom_kills()
         rc, lines, up, wall = qemu.boot(cmd, a.timeout, show, env=b.emu.env)
+        oom = (qemu.host_oom_kills() or 0) - (oom_before or 0)
         console_dir = console_dir or d
         if rc is None:
-            _failed_boot(tag, b, lines, f"no result within {a.timeout} s (QEMU killed)", console_dir)
+            _failed_boot(tag, b, lines, f"no result within {a.timeout} s (QEMU killed)", console_dir, rc, a.timeout, oom)
         out = os.path.join(d, "out")
         os.makedirs(out)
         x = subprocess.run(["tar", "-xf", res, "-C", out], capture_output=True, text=True)
         if x.returncode != 0 or not os.path.exists(os.path.join(out, "rc")):
-            _failed_boot(tag, b, lines, f"the guest wrote no results (QEMU exit {rc})", console_dir)
+            _failed_boot(tag, b, lines, f"the guest wrote no results (QEMU exit {rc})", console_dir, rc, a.timeout, oom)
         gate = _mte_gate(out)
         if gate and gate["rc"] not in ("0", "77"):
             raise EmulatorFault(f"{tag} emulator fault, not a kernel result: under {b.emu.version_line} MTE tags "
@@ -352,7 +367,37 @@ def host_machine():
     return {"name": socket.gethostname(), "cpu_model": model}
 
 
-def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=None):
+def boot_with_retry(b, go, crashes, infra, retry_crash=False):
+    """go(): one boot of b. An infrastructure failure is retried once, saying why, and never counts
+    against the kernel. A kernel crash is a finding and is not retried, except with retry_crash (a
+    test whose subject is the suite, not the kernel): then it is retried once, and stays recorded
+    and reported all the same. Records go to crashes / infra; each gets retried and retry_ok. True
+    when the boot gave a result."""
+    while True:
+        try:
+            go()
+        except (GuestCrash, InfrastructureFailure) as e:
+            crash = isinstance(e, GuestCrash)
+            (crashes if crash else infra).append(e.record)
+            _say(f"HARD FAILURE: {e}" if crash else str(e))
+            e.record["retried"] = b.attempt == 1 and (retry_crash or not crash)
+            e.record["retry_ok"] = False
+            if not e.record["retried"]:
+                return False
+            _say(f"[boot {b.index} {b.kernel.name}] booting it again, once: "
+                 + ("--retry-crash (the crash stays in the result and in the exit code)" if crash else
+                    "an infrastructure failure is not the kernel's"))
+            b.attempt += 1
+            continue
+        if b.attempt > 1:
+            for rec in crashes + infra:
+                if rec["kernel"] == b.kernel.name and rec["boot"] == b.index:
+                    rec["retry_ok"] = True
+            b.info["attempt"] = b.attempt
+        return True
+
+
+def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=None, failed_boots=()):
     """One result per kernel from its boots: iteration entries renumbered, each marked with its
     boot; Google Benchmark's per-boot aggregates are dropped (they would be per boot, not per kernel).
     Counted boots give each set its swapbench.exact block; their timings are never used, and with
@@ -370,7 +415,10 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
                     "accelerator_reason": why_accel,
                     "qemu": qemu_ver, "boots": [b.info for b in boots or counted],
                     "host": host_machine(),
-                    "note": "repetitions from several boots, interleaved with the other kernels' boots (A B A B)"}
+                    "note": "repetitions from several boots, interleaved with the other kernels' boots (A B A B)",
+                    # Every boot that gave no result, kept in the result: a kernel crash (a finding,
+                    # even when its retry booted fine) or an infrastructure failure (not the kernel's).
+                    "failed_boots": list(failed_boots)}
     gates = [b.info["mte_gate"] for b in boots or counted if "mte_gate" in b.info]
     if gates:
         sb["matrix"]["mte_gate"] = {"boots": gates, "passed_in_every_boot": all(g["passed"] for g in gates),
@@ -407,11 +455,15 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
     return out
 
 
-def main(a, written_paths=None, crashes=None):
+def main(a, written_paths=None, crashes=None, infra=None, hard=None):
     """written_paths: a list the result files are appended to (for callers such as calibrate --exact);
-    crashes: a list each guest kernel crash's record is appended to (GuestCrash.record). A crash or a
-    hard failure in a guest ends in exit 1 after the other boots ran and every result was written."""
+    crashes: a list each guest kernel crash's record is appended to (GuestCrash.record); infra: the
+    same for boots lost to the emulator or host (InfrastructureFailure.record), never a finding about
+    a kernel; hard: the findings (crashes, pages that came back wrong) as printed. A crash, a hard
+    failure in a guest or a boot lost twice to the infrastructure ends in exit 1 after the other boots
+    ran and every result was written."""
     crashes = crashes if crashes is not None else []
+    infra = infra if infra is not None else []
     failed = []
     from analysis.errors import OutputError
     from analysis.writer import make_folder, write_json
@@ -497,14 +549,11 @@ def main(a, written_paths=None, crashes=None):
             for d, kf, base in prepared:
                 n += 1
                 b = Boot(d, n, rnd + 1, emu=emus[d.arch])
-                try:
-                    run_boot(b, kf, base, accels[d.name][0], a, per_boot[rnd], run_dir,
-                             do_ftrace=(rnd == 0 and not a.no_ftrace), total=total, console_dir=out_dir)
-                except GuestCrash as c:
-                    _say(f"HARD FAILURE: {c}")
-                    crashes.append(c.record)
-                    continue
-                boots[d.name].append(b)
+                if boot_with_retry(b, lambda: run_boot(b, kf, base, accels[d.name][0], a, per_boot[rnd], run_dir,
+                                                       do_ftrace=(rnd == 0 and not a.no_ftrace), total=total,
+                                                       console_dir=out_dir),
+                                   crashes, infra, getattr(a, "retry_crash", False)):
+                    boots[d.name].append(b)
         exact_ctx = {}
         if count_rounds:
             from kmatrix import plugin  # the QEMU plugin is built on first use of the count pass
@@ -527,14 +576,10 @@ def main(a, written_paths=None, crashes=None):
                     n += 1
                     out = os.path.join(run_dir, f"{d.name}-count{n}.jsonl")
                     b = Boot(d, n, rnd + 1, counted=(plugins[d.arch][0], funcs[d.name], out), emu=emus[d.arch])
-                    try:
-                        run_boot(b, kf, base, "tcg", a, per_boot[0], run_dir, do_ftrace=False, total=total,
-                                 console_dir=out_dir)
-                    except GuestCrash as c:
-                        _say(f"HARD FAILURE: {c}")
-                        crashes.append(c.record)
-                        continue
-                    counted[d.name].append(b)
+                    if boot_with_retry(b, lambda: run_boot(b, kf, base, "tcg", a, per_boot[0], run_dir, do_ftrace=False,
+                                                           total=total, console_dir=out_dir),
+                                       crashes, infra, getattr(a, "retry_crash", False)):
+                        counted[d.name].append(b)
         written = []
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         for d, kf, _ in prepared:
@@ -544,7 +589,7 @@ def main(a, written_paths=None, crashes=None):
                 continue  # every boot of it crashed: the crashes say so, there is nothing to merge
             acc, why_acc = accels[d.name]
             doc = merge(boots[d.name], kf, d, acc, why_acc, emus[d.arch].version_line, counted[d.name],
-                        exact_ctx.get(d.name))
+                        exact_ctx.get(d.name), [f for f in crashes + infra if f["kernel"] == d.name])
             path = os.path.join(out_dir, f"{d.name}-{kf.release}-{acc}-{stamp}.json")
             write_json(path, doc)
             written.append((d, kf, path, doc))
@@ -565,10 +610,18 @@ def main(a, written_paths=None, crashes=None):
     print(summary(written, time.monotonic() - t_start))
     for c in crashes:
         failed.append(f"{c['kernel']} boot {c['boot']}: the kernel crashed: {qemu.describe_crash(c['crash'])} "
-                      f"(console: {c['console']})")
+                      f"(console: {c['console']}){'; its retry booted fine' if c.get('retry_ok') else ''}")
+    if hard is not None:
+        hard.extend(failed)
     for f in failed:
         print(f"HARD FAILURE: {f}")
-    return 1 if failed else 0
+    # A record whose boot was not booted again (its second attempt) is a boot lost.
+    lost = [f for f in infra if not f.get("retried") and not f.get("retry_ok")]
+    for f in infra:
+        print(f"{'INFRASTRUCTURE FAILURE' if f in lost else 'infrastructure failure, retried'} (not the kernel's): "
+              f"{f['kernel']} boot {f['boot']}: {f['reason']} (console: {f['console']})"
+              + ("; the boot is lost" if f in lost else "; booted again fine" if f.get("retry_ok") else "; booted again"))
+    return 1 if failed or lost else 0
 
 
 def summary(written, wall):

@@ -132,6 +132,91 @@ def kernel_crash(lines):
     return None
 
 
+# A hung task waiting in one of these waited for the block layer: the guest's disk is QEMU's, so a
+# 120 s wait there is the emulator's (or the host's) I/O standing still. Seen on a 6.1 guest under
+# TCG (2026-12-07): a task blocked 120 s in wbt_wait on a virtio disk write, no kernel error before it.
+IO_WAIT_FUNCTIONS = ("wbt_wait", "rq_qos_wait", "io_schedule", "io_schedule_timeout", "blk_mq_get_tag",
+                     "bit_wait_io", "folio_wait_bit_common", "folio_wait_writeback", "wait_on_page_bit_common",
+                     "wait_on_page_writeback", "submit_bio_wait", "blk_mq_get_new_requests", "__blk_mq_alloc_requests")
+
+
+_GENERIC_WAITS = ("io_schedule", "io_schedule_timeout", "bit_wait_io", "folio_wait_bit_common",
+                  "wait_on_page_bit_common", "rq_qos_wait")
+
+
+class Failure:
+    """Why a boot gave no result. kind: "kernel" (the guest kernel failed: oops, BUG, KASAN,
+    panic, a hung task not waiting for I/O: a finding about the kernel) or "infrastructure" (the
+    emulator or the host failed: an I/O stall of the emulated disk, a QEMU error, QEMU killed, the
+    host out of memory, a timeout with no kernel error on the console: never the kernel's fault).
+    crash: kernel_crash()'s report when the console holds one."""
+
+    def __init__(self, kind, reason, crash=None):
+        self.kind, self.reason, self.crash = kind, reason, crash
+
+    def record(self):
+        return {"kind": self.kind, "reason": self.reason, "crash": self.crash}
+
+
+class InfrastructureFailure(KernelError):
+    """A boot lost to the emulator or the host (classify_failure says which): never a finding about
+    the kernel or a patch; the callers retry it once. record: Failure.record() with where the boot
+    was (kernel, boot, attempt, console)."""
+
+    def __init__(self, msg, record):
+        super().__init__(msg)
+        self.record = record
+
+
+def _qemu_errors(lines, binary):
+    """QEMU's own error lines on the console (it prefixes them with its program name)."""
+    name = os.path.basename(binary or QEMU)
+    return [l.strip() for l in lines if l.startswith(name + ":")]
+
+
+def classify_failure(rc, lines, timeout_s=None, oom_kills=0, binary=None):
+    """A boot without a result, told apart: the kernel's failure or the infrastructure's.
+    rc: QEMU's exit status (None: killed by us on timeout; negative: killed by that signal);
+    oom_kills: how many processes the host's OOM killer ended while QEMU ran."""
+    crash = kernel_crash(lines)
+    if crash:
+        if "blocked for more than" in crash["what"]:
+            # Named by the most specific wait (wbt_wait, folio_wait_writeback), not io_schedule.
+            waits = [f for f in crash["call_trace"] if f in IO_WAIT_FUNCTIONS]
+            waits = [f for f in waits if f not in _GENERIC_WAITS] or waits
+            if waits:
+                return Failure("infrastructure",
+                               f"an I/O stall, not a kernel failure: {crash['what']} waiting for the emulated disk "
+                               f"(in {waits[0]}; call trace: {' < '.join(crash['call_trace'][:6])}), no kernel error "
+                               "before it", crash)
+        return Failure("kernel", describe_crash(crash), crash)
+    if oom_kills:
+        return Failure("infrastructure", f"the host ran out of memory: its OOM killer ended {oom_kills} process(es) "
+                                         f"during the boot (QEMU exit {rc})")
+    errors = _qemu_errors(lines, binary)
+    if errors:
+        return Failure("infrastructure", f"QEMU failed (exit {rc}): {errors[0]}")
+    if rc is not None and rc < 0:
+        return Failure("infrastructure", f"QEMU was killed by signal {-rc} (not by the matrix), no kernel error on "
+                                         "the console")
+    if rc is None:
+        return Failure("infrastructure", f"no result within {timeout_s} s and no kernel error on the console (QEMU "
+                                         "killed): an emulator stall, or a timeout too short for this host")
+    return None
+
+
+def host_oom_kills():
+    """The host's OOM kill count since it booted (/proc/vmstat oom_kill), or None where not kept."""
+    try:
+        with open("/proc/vmstat") as f:
+            for line in f:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def describe_crash(c):
     trace = " < ".join(c["call_trace"][:8])
     return (f"{c['what']}" + (f" at {c['rip']}" if c["rip"] else "")

@@ -78,3 +78,18 @@ def test_a_run_folder_left_by_a_killed_validation_is_removed_by_the_next(tmp_pat
     capacity.remove_stale_runs(str(tmp_path))
     assert not dead.exists() and not ownerless.exists()
     assert live.exists() and fresh.exists()
+
+
+def test_a_boot_lost_to_the_infrastructure_is_booted_again_once_and_recorded(monkeypatch):
+    from kmatrix import qemu
+    calls = []
+
+    def validate(name, *a):
+        calls.append(name)
+        if name == "stalls" or len(calls) == 1:
+            raise qemu.InfrastructureFailure("stall", {"kind": "infrastructure", "reason": "an I/O stall", "kernel": name})
+        return {"kernel": name, "measured": {}}
+    monkeypatch.setattr(capacity, "validate_in_guest", validate)
+    ok, lost = capacity.validate_in_guests(["debian-6.1", "stalls"], "/nonexistent")
+    assert ok["infrastructure_failures"][0]["reason"] == "an I/O stall" and "skipped" not in ok
+    assert "skipped" in lost and len(lost["infrastructure_failures"]) == 2 and calls.count("stalls") == 2

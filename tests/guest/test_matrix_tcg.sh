@@ -14,9 +14,14 @@ $py -m kmatrix check --kernel debian-6.1 >"$work/check" 2>&1 \
   || { cat "$work/check"; fail "check --kernel debian-6.1 from an empty cache"; }
 grep -q "swapin-zswap *ok" "$work/check" || { cat "$work/check"; fail "6.1 config check"; }
 
+# This test's subject is the suite, not Debian's kernels: --retry-crash boots a stock kernel that
+# crashed once more (2026-12-07: 6.12.118 took a double fault in zswap writeback once, see
+# kernels-config/README.md). The crash is never hidden: it stays in the result's failed_boots, the
+# matrix still exits 1, its console is kept (KEEP_WORK) and printed here; a second crash fails.
 $py -m kmatrix matrix --kernels debian-6.1,debian-6.12 --backend zswap,disk --compressor lz4,zstd \
-  --pages 1024 --repetitions 2 --boots 2 --timeout 400 --out "$work/res" >"$work/out" 2>&1 \
-  || { tail -40 "$work/out"; fail "matrix exited $?"; }
+  --pages 1024 --repetitions 2 --boots 2 --timeout 400 --retry-crash --out "$work/res" >"$work/out" 2>&1
+rc=$?
+matrix_passed_or_retried $rc "$work/out" || { tail -60 "$work/out"; fail "matrix exited $rc (consoles kept in $work/res)"; }
 expect_state "$work/before" "after the matrix"
 pgrep -f qemu-system >"$work/qemu-after" || true
 diff -q "$work/qemu-before" "$work/qemu-after" >/dev/null || fail "a QEMU process is left: $(cat "$work/qemu-after")"
@@ -31,6 +36,10 @@ for path in sys.argv[1:]:
     kernels.add(m["kernel"])
     assert sb["accelerator"] in ("tcg", "kvm") and m["accelerator"] == sb["accelerator"], sb["accelerator"]
     assert len(m["boots"]) == 2 and all(b["up_s"] for b in m["boots"]), m["boots"]
+    # A boot lost and booted again is in the result, with why; every one of them was retried fine.
+    for f in m["failed_boots"]:
+        assert f["kind"] in ("kernel", "infrastructure") and f["reason"] and f["retried"] and f["retry_ok"], f
+        print(f"recorded in {path}: boot {f['boot']} {f['kind']} failure, retried: {f['reason']}")
     assert sb["swap_area"]["type"] == "device" and sb["memcg"]["version"] == "v2", (sb["swap_area"], sb["memcg"])
     sets = {}
     for b in d["benchmarks"]:

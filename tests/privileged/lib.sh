@@ -70,6 +70,21 @@ PY
 }
 
 fail() { echo "FAIL: $*"; exit 1; }
+
+# Guest tests whose subject is the suite run the matrix with --retry-crash. Its exit $1 (output in
+# $2) passes if 0, or if 1 and every finding it printed is a stock kernel's crash whose boot, booted
+# again, gave a result: that crash is printed here and stays in the result (failed_boots). Any failed
+# boot keeps the test's folder (KEEP_WORK), where the matrix saved its console.
+matrix_passed_or_retried() {
+  grep '^infrastructure failure, retried' "$2"   # booted again fine: never the kernel's, said all the same
+  [ "$1" -eq 0 ] && return 0
+  KEEP_WORK=1
+  grep '^HARD FAILURE\|^INFRASTRUCTURE FAILURE' "$2" >"$work/findings"
+  [ "$1" -eq 1 ] && [ -s "$work/findings" ] && ! grep -qv 'the kernel crashed: .*; its retry booted fine' "$work/findings" \
+    || return 1
+  echo "NOTE: a stock kernel crashed and was booted again (in the result's failed_boots; consoles kept in $work):"
+  cat "$work/findings"
+}
 pass() { echo "PASS: $*"; }
 
 expect_state() {  # $1 = file with the state before

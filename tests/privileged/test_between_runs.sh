@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 state >"$work/before"
 export SWAPBENCH_BIN="$bin" SWAPBENCH_RESULTS_DIR="$work/results"
 PYTHONPATH="$top" $py -m analysis calibrate --between-runs 2 --pages 128 --pool 3 >"$work/out" 2>"$work/err" \
-  || { cat "$work/out" "$work/err"; fail "calibrate --between-runs exited $?"; }
+  || { rc=$?; cat "$work/out" "$work/err"; fail "calibrate --between-runs exited $rc"; }
 expect_state "$work/before" "after calibrate --between-runs"
 grep -q "between-run A/A on" "$work/out" || { cat "$work/out"; fail "no between-run summary printed"; }
 runs=("$work"/results/calibration/between-*.json)

@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 state >"$work/before"
 export SWAPBENCH_BIN="$bin" SWAPBENCH_RESULTS_DIR="$work/results"
 PYTHONPATH="$top" $py -m analysis calibrate --pages 256 --pool 12 -k 6 --experiments 100 \
-  >"$work/out" 2>"$work/err" || { cat "$work/out" "$work/err"; fail "calibrate exited $?"; }
+  >"$work/out" 2>"$work/err" || { rc=$?; cat "$work/out" "$work/err"; fail "calibrate exited $rc"; }
 expect_state "$work/before" "after calibrate"
 grep -q "A/A false-positive rate" "$work/out" || { cat "$work/out"; fail "no false-positive rate printed"; }
 grep -q "minimum detectable effect" "$work/out" || fail "no minimum detectable effect printed"
@@ -56,7 +56,7 @@ grep -q "calibrated for this machine" "$work/cmp" || { cat "$work/cmp"; fail "co
 
 # The earlier design still runs and is analysed as before.
 PYTHONPATH="$top" $py -m analysis calibrate --design sets --pages 256 --pool 12 -k 5 --experiments 100 \
-  --out "$work/sets.json" >"$work/out2" 2>"$work/err2" || { cat "$work/out2" "$work/err2"; fail "calibrate --design sets exited $?"; }
+  --out "$work/sets.json" >"$work/out2" 2>"$work/err2" || { rc=$?; cat "$work/out2" "$work/err2"; fail "calibrate --design sets exited $rc"; }
 expect_state "$work/before" "after calibrate --design sets"
 $py - "$work/sets.json" <<'PY' || fail "separate-set calibration checks"
 import json, sys

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 state >"$work/before"
 "$bin" run --suite faults --compressor lzo --pages 256 --repetitions 6 --out "$work/f.json" >"$work/out" 2>&1 \
-  || { cat "$work/out"; fail "run --suite faults exited $?"; }
+  || { rc=$?; cat "$work/out"; fail "run --suite faults exited $rc"; }
 expect_state "$work/before" "after the faults suite"
 $py - "$work/f.json" <<'PY' || fail "faults result checks"
 import json, sys

@@ -54,13 +54,13 @@ wait_for_borrow 60 || { kill -9 $pid; cat "$work/run3"; fail "the run never borr
 grep -q "skipped (the machine rebooted since" "$work/run3" || { cat "$work/run3"; fail "the old boot's entry was not skipped"; }
 head -1 $statedir/journal | grep -q "\"pid\":$pid" || fail "the run wrote under another header: $(head -1 $statedir/journal)"
 kill -9 $pid; wait $pid 2>/dev/null
-"$bin" restore >"$work/r6" 2>&1 || { cat "$work/r6"; fail "restore after SIGKILL exited $?"; }
+"$bin" restore >"$work/r6" 2>&1 || { rc=$?; cat "$work/r6"; fail "restore after SIGKILL exited $rc"; }
 grep -q "rebooted since" "$work/r6" && { cat "$work/r6"; fail "this boot's changes were skipped as rebooted"; }
 expect_state "$work/before" "after a stale header, a run and its SIGKILL"
 echo "ok: a run after a stale header gets its own, and is restored in full after SIGKILL"
 
 was=$(cat /proc/sys/vm/swappiness)
-"$bin" "${small[@]}" >"$work/run4" 2>&1 || { cat "$work/run4"; fail "run exited $?"; }
+"$bin" "${small[@]}" >"$work/run4" 2>&1 || { rc=$?; cat "$work/run4"; fail "run exited $rc"; }
 echo $((was + 1)) >/proc/sys/vm/swappiness
 "$bin" "${small[@]}" >"$work/run5" 2>&1
 rc=$?

@@ -12,7 +12,7 @@ kill -9 $pid; wait $pid 2>/dev/null
 state >"$work/killed"
 diff -q "$work/before" "$work/killed" >/dev/null && fail "SIGKILL left nothing changed: this test proves nothing"
 grep -q swapbench "$work/killed" || fail "expected the killed run's swap area or cgroup to be left"
-"$bin" restore >"$work/restore" 2>&1 || { cat "$work/restore"; fail "restore exited $?"; }
+"$bin" restore >"$work/restore" 2>&1 || { rc=$?; cat "$work/restore"; fail "restore exited $rc"; }
 grep -q "restored\|removed\|swapoff" "$work/restore" || { cat "$work/restore"; fail "restore reported nothing"; }
 expect_state "$work/before" "after SIGKILL + swapbench restore"
 [ -f "$work/never.json" ] && fail "a killed run must not leave a result"

@@ -14,7 +14,7 @@ grep -q "rep 1" "$work/out" && fail "a set ran although the result could not be 
 
 # The front door, on a build root made: list and compare-style verbs work, with a note.
 if [ -x "$top/build/bench/swapbench" ] && [ "$(stat -c %u "$top/build")" = 0 ]; then
-  as_nobody "$top/swapbench" list >"$work/out" 2>&1 || { cat "$work/out"; fail "front door list as nobody exited $?"; }
+  as_nobody "$top/swapbench" list >"$work/out" 2>&1 || { rc=$?; cat "$work/out"; fail "front door list as nobody exited $rc"; }
   grep -q "using the binary built there" "$work/out" || { cat "$work/out"; fail "no note about the root-owned build"; }
   grep -q "build failed" "$work/out" && { cat "$work/out"; fail "front door said 'build failed' for a permission problem"; }
   pass "front door as an ordinary user: uses root's build and says so"

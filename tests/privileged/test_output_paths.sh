@@ -14,13 +14,13 @@ grep -q "No space left on device" "$work/out" || { cat "$work/out"; fail "the EN
 ls "$work"/results/*-unsaved-*.json >/dev/null 2>&1 || { cat "$work/out"; fail "the result was lost, not saved under results/"; }
 pass "--out /dev/full: stays a device, exit 1, the result saved as *-unsaved-*.json"
 
-"$bin" "${small[@]}" --out /dev/null >"$work/out" 2>&1 || { cat "$work/out"; fail "--out /dev/null exited $?"; }
+"$bin" "${small[@]}" --out /dev/null >"$work/out" 2>&1 || { rc=$?; cat "$work/out"; fail "--out /dev/null exited $rc"; }
 [ -c /dev/null ] || { mknod -m 666 /dev/null c 1 3; fail "/dev/null is no longer a character device (recreated)"; }
 pass "--out /dev/null: written through, still a device"
 
 echo old >"$work/target.json"
 ln -s "$work/target.json" "$work/link.json"
-"$bin" "${small[@]}" --out "$work/link.json" >"$work/out" 2>&1 || { cat "$work/out"; fail "--out symlink exited $?"; }
+"$bin" "${small[@]}" --out "$work/link.json" >"$work/out" 2>&1 || { rc=$?; cat "$work/out"; fail "--out symlink exited $rc"; }
 [ -L "$work/link.json" ] || fail "the symlink was replaced"
 $py -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/target.json" || fail "the symlink's target holds no result"
 pass "--out symlink: the link stays, its target holds the result"
@@ -28,7 +28,7 @@ pass "--out symlink: the link stays, its target holds the result"
 mkfifo "$work/fifo"
 cat "$work/fifo" >"$work/from-fifo" &
 reader=$!
-"$bin" "${small[@]}" --out "$work/fifo" >"$work/out" 2>&1 || { cat "$work/out"; kill $reader; fail "--out FIFO exited $?"; }
+"$bin" "${small[@]}" --out "$work/fifo" >"$work/out" 2>&1 || { rc=$?; cat "$work/out"; kill $reader; fail "--out FIFO exited $rc"; }
 wait $reader
 [ -p "$work/fifo" ] || fail "the FIFO was replaced"
 $py -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/from-fifo" || fail "the reader got no result"

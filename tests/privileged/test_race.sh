@@ -4,7 +4,7 @@
 # machine is given back after both.
 source "$(dirname "$0")/lib.sh"
 state >"$work/before"
-"$bin" run --suite race --duration 2 --out "$work/r.json" >"$work/out" 2>&1 || { cat "$work/out"; fail "race exited $?"; }
+"$bin" run --suite race --duration 2 --out "$work/r.json" >"$work/out" 2>&1 || { rc=$?; cat "$work/out"; fail "race exited $rc"; }
 expect_state "$work/before" "after the race"
 $py - "$work/r.json" <<'PY' || { cat "$work/out"; fail "race result checks"; }
 import json, sys

@@ -24,7 +24,7 @@ grep -q "/etc/passwd is not a folder" "$work/out" || { cat "$work/out"; fail "--
 cmp -s /etc/passwd "$work/passwd" || fail "/etc/passwd changed"
 "$bin" "${small[@]}" --swap-device /dev/null --out "$work/r.json" >"$work/out" 2>&1 && fail "--swap-device /dev/null accepted"
 grep -q "/dev/null is not a block device" "$work/out" || { cat "$work/out"; fail "--swap-device /dev/null: no clear error"; }
-"$bin" restore >"$work/restore" 2>&1 || { cat "$work/restore"; fail "restore after bad swap input exited $?"; }
+"$bin" restore >"$work/restore" 2>&1 || { rc=$?; cat "$work/restore"; fail "restore after bad swap input exited $rc"; }
 expect_state "$work/before" "after bad --swap-dir / --swap-device"
 echo "ok: bad --swap-dir and --swap-device refused, naming the path"
 

@@ -3,7 +3,7 @@
 source "$(dirname "$0")/lib.sh"
 state >"$work/before"
 run_suite "$work/r.json" --backend zswap,disk --compressor lzo --pages 2048 --repetitions 2 \
-  || { cat "$work/out"; fail "run exited $?"; }
+  || { rc=$?; cat "$work/out"; fail "run exited $rc"; }
 expect_state "$work/before" "after a normal run"
 $py - "$work/r.json" <<'PY' || fail "result checks"
 import json, sys

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 state >"$work/before"
 "$bin" run --suite writeback --compressor lzo --pages 2048 --repetitions 2 --out "$work/r.json" \
-  >"$work/out" 2>&1 || { cat "$work/out"; fail "writeback run exited $?"; }
+  >"$work/out" 2>&1 || { rc=$?; cat "$work/out"; fail "writeback run exited $rc"; }
 expect_state "$work/before" "after the writeback suite"
 $py - "$work/r.json" <<'PY' || { cat "$work/out"; fail "writeback result checks"; }
 import json, sys

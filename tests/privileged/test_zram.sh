@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 state >"$work/before"
 
 run_suite "$work/z.json" --backend zram --pages 1024 --repetitions 2 \
-  || { cat "$work/out"; fail "zram run exited $?"; }
+  || { rc=$?; cat "$work/out"; fail "zram run exited $rc"; }
 expect_state "$work/before" "after a zram run"
 $py - "$work/z.json" <<'PY' || fail "zram result checks"
 import json, sys
@@ -47,7 +47,7 @@ pass "zram swap-in and swap-out valid on every offered compressor; machine resto
 
 # Mixed: each set on its own area (the swap file for zswap and disk, a zram device for zram).
 run_suite "$work/m.json" --backend zswap,disk,zram --compressor lzo --pages 1024 --repetitions 2 --no-floors \
-  || { cat "$work/out"; fail "mixed run exited $?"; }
+  || { rc=$?; cat "$work/out"; fail "mixed run exited $rc"; }
 expect_state "$work/before" "after a mixed run"
 $py - "$work/m.json" <<'PY' || fail "mixed result checks"
 import json, sys
@@ -79,7 +79,7 @@ else
 fi
 
 # check: the zram row names what a device offers (read from a device it makes and removes at once).
-"$bin" check >"$work/check" 2>&1 || { cat "$work/check"; fail "check exited $?"; }
+"$bin" check >"$work/check" 2>&1 || { rc=$?; cat "$work/check"; fail "check exited $rc"; }
 grep -qE "^  zram +ok +.*offered: ${offered//, / }$" "$work/check" || { cat "$work/check"; fail "check's zram row lacks the offered compressors"; }
 grep -qE "^  swapin/zram, swapout/zram +ok" "$work/check" || { cat "$work/check"; fail "check does not say zram sets can run"; }
 expect_state "$work/before" "after check"
