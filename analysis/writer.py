@@ -52,10 +52,33 @@ def _probe_folder(path, folder, accepted=ACCEPTED_FILE):
     os.unlink(tmp)
 
 
+def _foreign_link(path):
+    """As root, a symlink another user owns is not followed (the rule of the kernel's
+    fs.protected_symlinks, applied in every folder): it would let that user aim root's output at
+    any file. Returns why, or None. Every link of the chain is checked."""
+    if os.geteuid() != 0:
+        return None
+    for _ in range(40):  # the kernel's own limit on links followed in one lookup
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISLNK(st.st_mode):
+            return None
+        if st.st_uid != 0:
+            return (f"{path} is a symlink of uid {st.st_uid}'s; a run as root does not follow another user's "
+                    "link (it could aim the output at any file): remove it or name its target")
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+    return f"{path}: more than 40 symlinks in a row"
+
+
 def _plan(path):
     """('through', path) for a device or FIFO, else ('atomic', the real path of the file to replace
     or create). Raises OutputError naming the path."""
     path = os.fspath(path)
+    why = _foreign_link(path)
+    if why:
+        raise OutputError(f"{why}; accepted: {ACCEPTED_FILE}")
     try:
         st = os.stat(path)  # follows symlinks: the target decides
     except FileNotFoundError:

@@ -103,6 +103,7 @@ void refuse_what_needs_root(const RunOptions& o, const Plan& p) {
 
 std::optional<std::string> output_path_problem(const std::string& path, std::shared_ptr<HeldOutput>* hold) {
   if (path.empty()) return "an empty path";
+  if (auto why = foreign_symlink_problem(path)) return why;
   struct stat st {};
   if (stat(path.c_str(), &st) == 0) {  // follows a symlink: its target is what gets written
     if (S_ISDIR(st.st_mode)) return path + " is a folder; name a file in it, e.g. " + path + "/result.json";

@@ -61,9 +61,34 @@ void write_all(int fd, const std::string& path, const std::string& text) {
 
 }  // namespace
 
+std::optional<std::string> foreign_symlink_problem(const std::string& path) {
+  if (geteuid() != 0) return std::nullopt;  // an ordinary user's write cannot reach what it could not write anyway
+  std::string p = path;
+  for (int hops = 0; hops < 40; ++hops) {  // 40: the kernel's own limit on links followed in one lookup
+    struct stat st {};
+    if (lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return std::nullopt;
+    if (st.st_uid != 0)
+      return p + " is a symlink of uid " + std::to_string(st.st_uid) +
+             "'s; a run as root does not follow another user's link (it could aim the result at any file): "
+             "remove it or name its target";
+    char buf[PATH_MAX];
+    const ssize_t n = readlink(p.c_str(), buf, sizeof buf - 1);
+    if (n <= 0) return std::nullopt;  // gone meanwhile: the write that follows finds out
+    std::string next(buf, static_cast<size_t>(n));
+    if (next[0] != '/') {
+      auto slash = p.rfind('/');
+      if (slash != std::string::npos) next = p.substr(0, slash + 1) + next;
+    }
+    p = next;
+  }
+  return path + ": more than 40 symlinks in a row";
+}
+
 void write_output_file(const std::string& path, const std::string& text) {
   if (path.empty()) throw std::runtime_error("cannot write a result: empty path");
   std::string target = path;
+  // Checked again here, not only when the plan was made: the link can be put there during the run.
+  if (auto why = foreign_symlink_problem(path)) throw std::runtime_error("cannot write " + path + ": " + *why);
   struct stat st {};
   if (stat(path.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) throw std::runtime_error("cannot write " + path + ": it is a folder");

@@ -2,6 +2,7 @@
 // reads them) with a versioned `swapbench` block in the context and in every benchmark entry.
 // The schema is documented in results/SCHEMA.md; bump kSchemaVersion on any incompatible change.
 #pragma once
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,12 @@ constexpr int kGbenchSchemaVersion = 1;
 // not a hang) and a reader that takes nothing is waited for visibly: a line on stderr after
 // kStreamNoticeSeconds, an error after kStreamPatienceSeconds without progress.
 void write_output_file(const std::string& path, const std::string& text);
+
+// Why a run as root must not follow the symlink chain at path, or nullopt (not root, no link, or
+// every link in the chain root's). A link another user owns would let them point root's result at
+// any file (/etc/shadow replaced by JSON, mode 0644): the rule of the kernel's
+// fs.protected_symlinks, applied everywhere, not only in sticky folders.
+std::optional<std::string> foreign_symlink_problem(const std::string& path);
 
 constexpr int kStreamNoticeSeconds = 10;
 constexpr int kStreamPatienceSeconds = 600;

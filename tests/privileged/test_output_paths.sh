@@ -80,6 +80,29 @@ rc=$?
 grep -q "saved as .*-unsaved-.*json instead" "$work/out" || { cat "$work/out"; fail "the result was not saved"; }
 pass "--out a FIFO whose reader stops: said after 10 s; when the reader goes, exit 1 and the result saved"
 
+# Issue 19, same class as item 2: a symlink another user planted where root's result goes. Followed,
+# it replaced a root 0600 file with the result (mode 0644). As root it is refused before the run,
+# and the file it points at keeps its content and mode; the same for analysis's outputs.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+chmod 0711 "$work"  # nobody may reach its own folder inside, nothing else
+mkdir "$work/nobodys" && chown nobody "$work/nobodys"
+echo "root:secret-hash:19000::::::" >"$work/rootfile" && chmod 0600 "$work/rootfile"
+runuser -u nobody -- ln -s "$work/rootfile" "$work/nobodys/res.json"
+"$bin" "${small[@]}" --out "$work/nobodys/res.json" >"$work/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] || { cat "$work/out"; fail "--out through nobody's symlink exited $rc, expected 2"; }
+grep -q "another user's link" "$work/out" || { cat "$work/out"; fail "the refusal does not say why"; }
+grep -q "secret-hash" "$work/rootfile" && [ "$(stat -c %a "$work/rootfile")" = 600 ] \
+  || fail "the file behind nobody's link was changed: $(stat -c %a "$work/rootfile") $(head -c 60 "$work/rootfile")"
+PYTHONPATH="$top" $py -m analysis compare "$top/analysis/tests/fixtures/quick-a.json" "$top/analysis/tests/fixtures/quick-a.json" \
+  --json "$work/nobodys/res.json" >"$work/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] || { cat "$work/out"; fail "compare --json through nobody's symlink exited $rc, expected 2"; }
+grep -q "secret-hash" "$work/rootfile" || fail "compare --json wrote through nobody's link"
+ln -s "$work/target.json" "$work/rootlink.json"
+"$bin" "${small[@]}" --out "$work/rootlink.json" >"$work/out" 2>&1 || { rc=$?; cat "$work/out"; fail "--out root's own symlink exited $rc"; }
+pass "--out (run, compare --json) through another user's symlink: exit 2, its target untouched; root's own link still followed"
+
 # `true` exits at once: the summary, written seconds later, meets a pipe with no reader (EPIPE),
 # as `| head -3` does once head has its lines. (head itself can race: a short summary may fit in the
 # pipe's buffer before head exits.)
