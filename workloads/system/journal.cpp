@@ -45,6 +45,7 @@ std::string describe(const JournalEntry& e) {
   if (e.op == "mount") return "unmount " + e.path;
   if (e.op == "mkdir_cgroup") return "remove cgroup " + e.path;
   if (e.op == "zram_device") return "remove zram device " + e.path;
+  if (e.op == "swap_signature") return "zero the swap header swapbench wrote on " + e.path;
   return "undo '" + e.op + "' on " + e.path;
 }
 
@@ -101,6 +102,8 @@ std::string manual_undo(const JournalEntry& e) {
   if (e.op == "mkdir_cgroup")
     return "for t in $(cat " + p + "/cgroup.procs); do echo $t > " + shell_quote(e.extra) + "; done; rmdir " + p;
   if (e.op == "zram_device") return zram_manual_undo(e.path, e.extra);
+  if (e.op == "swap_signature")
+    return "[ \"$(blkid -p -s UUID -o value " + p + ")\" = " + shell_quote(e.extra) + " ] && wipefs -a -t swap " + p;
   return "undo '" + e.op + "' on " + p + " by hand (this swapbench does not know that change)";
 }
 
@@ -314,6 +317,7 @@ std::string Journal::undo_locked(const JournalEntry& e) {
     return "removed cgroup " + e.path;
   }
   if (e.op == "zram_device") return undo_zram_device(ops_, e.path, e.extra);
+  if (e.op == "swap_signature") return erase_swap_signature(ops_, e.path, e.extra);
   throw SystemError("journal entry " + std::to_string(e.id) + " has unknown op '" + e.op + "'");
 }
 
@@ -363,7 +367,8 @@ RestoreResult Journal::restore_all_result() {
   for (auto it = c.pending.rbegin(); it != c.pending.rend(); ++it) {
     const JournalEntry& e = *it;
     try {
-      if (!e.boot_id.empty() && !now.empty() && e.boot_id != now && e.op != "create_file")
+      if (!e.boot_id.empty() && !now.empty() && e.boot_id != now && e.op != "create_file" &&
+          e.op != "swap_signature")
         r.ok.push_back("skipped (the machine rebooted since; the kernel is back to its boot state): " + e.op + " " + e.path);
       else
         r.ok.push_back(undo_locked(e));
