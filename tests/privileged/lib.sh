@@ -14,7 +14,7 @@ state() {
   echo "== sysctl"; echo "page-cluster=$(cat /proc/sys/vm/page-cluster) swappiness=$(cat /proc/sys/vm/swappiness)"
   echo "== cgroups"; find /sys/fs/cgroup -maxdepth 2 -type d -name 'swapbench*' | sort
   echo "== mounts"; awk '$3=="debugfs"||$3=="tracefs"||$3=="cgroup"||$3=="cgroup2"{print $2, $3}' /proc/mounts | sort
-  echo "== files"; ls /var/tmp /var/lib/swapbench/swap 2>/dev/null | grep swapbench || true
+  echo "== files"; find /var/tmp /var/lib/swapbench/swap -maxdepth 1 -name "swapbench*" 2>/dev/null | sort
   echo "== loops"; losetup -a 2>/dev/null | sort
   # Every zram device with what would show it was touched (zram0, the machine's own, included).
   echo "== zram"; for d in /sys/block/zram*; do

@@ -12,15 +12,18 @@ small=(run --backend disk --pages 256 --repetitions 1 --no-floors)
 next=$(cat /proc/sys/kernel/ns_last_pid)
 runuser -u nobody -- bash -c 'for ((i = $1; i < $1 + 400; i++)); do echo precious >/var/tmp/swapbench-$i.swap; done' \
   _ $((next + 1)) || fail "nobody cannot write /var/tmp"
+# Only the files made here (nobody's, of those names) are removed, on every exit.
+remove_taken() { find /var/tmp -maxdepth 1 -name 'swapbench-*.swap' -user nobody -delete; }
+trap 'remove_taken; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 taken() { find /var/tmp -maxdepth 1 -name 'swapbench-*.swap' -user nobody -size -2 | wc -l; }
 [ "$(taken)" -eq 400 ] || fail "the 400 files were not made"
 check_taken() {
   [ "$(taken)" -eq 400 ] || fail "$1: $(taken) of nobody's 400 files are left"
   local changed
-  changed=$(grep -L -x precious /var/tmp/swapbench-*.swap | head -3)
+  changed=$(find /var/tmp -maxdepth 1 -name 'swapbench-*.swap' -user nobody -exec grep -L -x precious {} + | head -3)
   [ -z "$changed" ] || fail "$1: $changed changed"
 }
-"$bin" "${small[@]}" --out "$work/r.json" >"$work/out" 2>&1 || { cat "$work/out"; fail "a run with the names taken: exit $?"; }
+"$bin" "${small[@]}" --out "$work/r.json" >"$work/out" 2>&1 || { rc=$?; cat "$work/out"; fail "a run with the names taken: exit $rc"; }
 check_taken "a run with the names taken"
 $py -c 'import json, sys; a = json.load(open(sys.argv[1]))["context"]["swapbench"]["swap_area"]; print(a["path"])' \
   "$work/r.json" >"$work/path" || fail "no swap_area in the result"
@@ -30,9 +33,9 @@ grep -q "^/var/lib/swapbench/swap/swapbench-[0-9]*-[0-9a-f]\{16\}\.swap$" "$work
   || fail "/var/lib/swapbench/swap is $(stat -c '%a %U %G' /var/lib/swapbench/swap), not 700 root root"
 # --swap-dir /var/tmp (sticky: others cannot replace root's file there) takes a random name too.
 "$bin" "${small[@]}" --swap-dir /var/tmp --out "$work/r.json" >"$work/out" 2>&1 \
-  || { cat "$work/out"; fail "--swap-dir /var/tmp with the names taken: exit $?"; }
+  || { rc=$?; cat "$work/out"; fail "--swap-dir /var/tmp with the names taken: exit $rc"; }
 check_taken "--swap-dir /var/tmp"
-rm -f /var/tmp/swapbench-*.swap
+remove_taken
 expect_state "$work/before" "after runs with the swap file names taken"
 echo "ok: 400 names taken by nobody stop no run and are left as they were; the swap file is in root's 0700 folder"
 
