@@ -101,6 +101,19 @@ mkswap -L theirs "$sdev" >/dev/null || fail "mkswap"
 expect_refused "$sdev" "holds swap (a swap area, label theirs" --swap-device "$sdev"
 echo "ok: a partition table and someone else's swap area refused, named"
 
+# A swap area labelled as the suite's is its own only while a killed run's journal holds its UUID:
+# then the run takes it (its start zeroes the header first); unjournalled, it is someone's copy.
+mkswap -L swapbench -U 6d3c5f1e-0a4b-4c2d-9e8f-7a6b5c4d3e2f "$sdev" >/dev/null || fail "mkswap"
+expect_refused "$sdev" "holds swap (a swap area, label swapbench, UUID 6d3c5f1e-0a4b-4c2d-9e8f-7a6b5c4d3e2f)" \
+  --swap-device "$sdev"
+plant_journal 999999 <<EOF2
+{"id":1,"op":"swap_signature","path":"$sdev","original":"","extra":"6d3c5f1e-0a4b-4c2d-9e8f-7a6b5c4d3e2f","boot":"$(cat /proc/sys/kernel/random/boot_id)"}
+EOF2
+"$bin" "${run[@]}" --swap-device "$sdev" >"$work/out" 2>&1 || { rc=$?; cat "$work/out"; fail "a killed run's own swap area: exit $rc"; }
+grep -q "zeroed the swap header swapbench wrote on $sdev" "$work/out" || { cat "$work/out"; fail "the killed run's header was not zeroed"; }
+[ -z "$(signature "$sdev")" ] || fail "$sdev holds '$(signature "$sdev")' after the run"
+echo "ok: a killed run's journalled swap area is the suite's own (taken, then left blank); an unjournalled copy is refused"
+
 # 3. A device in use is refused even with the override, and stays as it was.
 mount "$ldev" "$work/mnt" && mounted+=("$work/mnt") || fail "mount $ldev"
 expect_refused "$ldev" "$ldev is mounted at $work/mnt (refused even with --swap-device-wipe)" --swap-device "$ldev" --swap-device-wipe
