@@ -389,8 +389,10 @@ std::string erase_swap_signature(const SysOps& ops, const std::string& dev, cons
 }
 
 std::optional<std::string> swap_dir_problem(const std::string& dir, uint64_t bytes) {
-  const std::string fix = std::string(" (fix: --swap-dir a folder of root's on a local disk file system; by default "
-                                      "swap files go to ") + kDefaultSwapDir + ")";
+  // Only a root run makes a swap file; an ordinary user cannot even look into root's folder.
+  const std::string fix = geteuid() != 0 ? " (fix: run as root; only a root run makes a swap file)"
+                                         : std::string(" (fix: --swap-dir a folder of root's on a local disk file "
+                                                       "system; by default swap files go to ") + kDefaultSwapDir + ")";
   // The default folder is made at the run: until then its nearest existing parent is what is checked.
   std::string look = dir;
   struct stat st {};
