@@ -27,11 +27,11 @@ std::unique_ptr<Borrowed> borrow(const Plan& p) {
     std::cerr << "swapbench: zswap's debugfs counters will be missing: " << e.what() << "\n";
   }
   if (p.needs_swap_file() && p.swap_device.empty())
-    b->swap = std::make_unique<SwapAreaGuard>(j, b->ops, p.swap_dir + "/swapbench-" + std::to_string(getpid()) + ".swap",
+    b->swap = std::make_unique<SwapAreaGuard>(j, b->ops, p.swap_dir.empty() ? kDefaultSwapDir : p.swap_dir,
                                               p.swap_bytes);
   else if (p.needs_swap_file())
     b->swap = std::make_unique<SwapAreaGuard>(j, b->ops, p.swap_device, p.swap_bytes, kSwapPriority,
-                                              SwapAreaGuard::Type::Device, p.swap_exact);
+                                              SwapAreaGuard::Type::Device, p.swap_exact, p.swap_device_wipe);
   // zswap is borrowed even for a zram-only run: it must be off under zram sets (else it would take
   // their pages before zram sees them).
   if (zswap_present(b->ops)) {

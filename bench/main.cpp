@@ -12,6 +12,7 @@
 #include "bench/run.h"
 #include "workloads/arch/arm64/mte.h"
 #include "workloads/system/session.h"
+#include "workloads/system/swap_area.h"
 
 namespace {
 
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
   std::vector<std::string> backends, compressors, profiles, patterns, events;
   events = {"cycles:k,instructions:k,cycles:u,instructions:u"};
-  std::string swap_dir_help = "where the run's swap file is created (default /var/tmp)";
+  std::string swap_dir_help = std::string("where the run's swap file is created, with a random name: a folder of root's, "
+                                          "not writable by others unless sticky (default ") + swapbench::kDefaultSwapDir + ")";
 
   auto add_common = [&](CLI::App* c) {
     c->add_option("--suite", o.suite, "quick, full, swapin, writeback, race, calibrate, faults, mte, recheck-model (./swapbench list)")->envname("SWAPBENCH_SUITE")->capture_default_str();
@@ -95,8 +97,13 @@ int main(int argc, char** argv) {
       ->envname("SWAPBENCH_RACE_MECHANISM");
   run->add_option("--test-stale-page", o.test_stale_page, "")->group("");
   run->add_option("--swap-device", o.swap_device,
-                  "swap on this block device instead of a file; it is mkswap'd and its content LOST (for guests)")
+                  "swap on this blank block device instead of a file (a guest's scratch disk); a device holding "
+                  "anything (file system, partition table, RAID, LVM, LUKS, someone's swap) is refused")
       ->envname("SWAPBENCH_SWAP_DEVICE");
+  // No environment twin: a variable left set would destroy whatever the next --swap-device holds.
+  run->add_flag("--swap-device-wipe", o.swap_device_wipe,
+                "DESTROYS DATA: let --swap-device overwrite a device that holds something (every signature on "
+                "it is wiped); a device mounted, swapped on or otherwise in use is still refused");
   run->add_option("--swap-dir", o.swap_dir, swap_dir_help)->envname("SWAPBENCH_SWAP_DIR");
   run->add_flag("--fixed-order", o.fixed_order,
                 "run sets in their declared order, repetitions back to back, instead of randomly interleaved "
@@ -152,7 +159,7 @@ int main(int argc, char** argv) {
 
   if (run->parsed()) return swapbench::run_command(o);
   if (list->parsed()) return swapbench::list_command(o);
-  if (check->parsed()) return swapbench::check_command(o.events, o.swap_dir.empty() ? "/var/tmp" : o.swap_dir);
+  if (check->parsed()) return swapbench::check_command(o.events, o.swap_dir.empty() ? swapbench::kDefaultSwapDir : o.swap_dir);
   if (mte_gate->parsed()) return swapbench::mte_gate_command(mte_pages, std::cout);
   if (getppid_loop->parsed()) {
     for (long i = 0; i < getppid_calls; ++i) syscall(SYS_getppid);

@@ -17,8 +17,9 @@ struct RunOptions {
   std::vector<std::string> events = {"cycles:k", "instructions:k", "cycles:u", "instructions:u"};
   bool events_given = false;
   std::string out;          // "": results/<host>-<kernel>-<UTC>.json
-  std::string swap_dir;     // "": /var/tmp
-  std::string swap_device;  // "": a swap file under swap_dir; else this block device is mkswap'd (guests)
+  std::string swap_dir;     // "": kDefaultSwapDir, root's own folder
+  std::string swap_device;  // "": a swap file under swap_dir; else this blank block device gets a swap header (guests)
+  bool swap_device_wipe = false;  // the device may hold something: it is destroyed
   std::string filter;       // "": every set of the suite
   std::string race_mechanism;  // "": the first writeback mechanism the kernel offers
   bool thp = false;

@@ -195,7 +195,7 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
       {"--backend", !o.backends.empty()}, {"--compressor", !o.compressors.empty()}, {"--profile", !o.profiles.empty()},
       {"--pattern", !o.patterns.empty()}, {"--pages", !o.pages.empty()},       {"--fault", !o.fault.empty()},
       {"--inject-ns", !o.inject_ns.empty()}, {"--duration", !o.duration_s.empty()}, {"--swap-dir", !o.swap_dir.empty()},
-      {"--swap-device", !o.swap_device.empty()}, {"--thp", o.thp}, {"--filter", !o.filter.empty()},            {"--no-floors", o.no_floors},
+      {"--swap-device", !o.swap_device.empty()}, {"--swap-device-wipe", o.swap_device_wipe}, {"--thp", o.thp}, {"--filter", !o.filter.empty()},            {"--no-floors", o.no_floors},
       {"--events", o.events_given}, {"--race-mechanism", !o.race_mechanism.empty()}};
   for (const auto& [opt, yes] : given) {
     if (!yes) continue;
@@ -314,12 +314,16 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   p.swap_bytes = p.swap_exact ? (p.pages + s.swap_slack_pages + 1) * kPageSize : swap_bytes_for(p.pages);
   if (!o.swap_dir.empty() && !o.swap_device.empty())
     throw BadInput("--swap-dir and --swap-device: give one (a swap file in a folder, or a whole block device)");
-  if (!o.swap_dir.empty()) p.swap_dir = o.swap_dir;
+  if (o.swap_device_wipe && o.swap_device.empty())
+    throw BadInput("--swap-device-wipe goes with --swap-device DEVICE (it destroys what is on that device)");
+  p.swap_dir = o.swap_dir.empty() ? kDefaultSwapDir : o.swap_dir;
   p.swap_device = o.swap_device;
+  p.swap_device_wipe = o.swap_device_wipe;
   // Only a root run makes a swap area; checked read-only here so a bad place is exit 2 before any change.
   if (m.root && !for_list && p.needs_swap_file()) {
     if (!p.swap_device.empty()) {
-      if (auto why = swap_device_problem(p.swap_device, p.swap_bytes)) throw BadInput("--swap-device " + *why);
+      if (auto why = swap_device_problem(p.swap_device, p.swap_bytes, p.swap_device_wipe))
+        throw BadInput("--swap-device " + *why);
     } else if (auto why = swap_dir_problem(p.swap_dir, p.swap_bytes)) {
       throw BadInput("--swap-dir " + *why);
     }

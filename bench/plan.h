@@ -49,8 +49,9 @@ struct Plan {
   std::vector<std::string> events;
   uint64_t inject_ns = 0;      // added to every timed fault (on top of a calibration arm's)
   double duration_s = 10;      // the race's time budget
-  std::string swap_dir = "/var/tmp";
+  std::string swap_dir;         // "": kDefaultSwapDir (workloads/system/swap_area.h)
   std::string swap_device;
+  bool swap_device_wipe = false;  // --swap-device-wipe: what is on the device is destroyed
   uint64_t swap_bytes = 0;     // the swap area the run needs
   bool swap_exact = false;     // the area is exactly swap_bytes, even on a larger device (SuiteDef::swap_slack_pages)
   std::string out;             // resolved result path

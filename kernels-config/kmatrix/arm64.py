@@ -36,7 +36,9 @@ BUSYBOX_PACKAGE = "busybox-static:arm64"
 SYSROOT_PACKAGES = ["libbenchmark-dev", "libbenchmark1debian", "libhwloc-dev", "libhwloc15", "libudev1",
                     "libnuma1", "libpfm4-dev", "libpfm4", "libzstd-dev", "libzstd1", "liblz4-dev", "liblz4-1",
                     # capacity (zlib's deflate; liblzo2, which CMakeLists.txt requires at configure time)
-                    "zlib1g-dev", "zlib1g", "liblzo2-dev", "liblzo2-2"]
+                    "zlib1g-dev", "zlib1g", "liblzo2-dev", "liblzo2-2",
+                    # a --swap-device is probed for signatures before a swap header is written on it
+                    "libblkid-dev", "libblkid1"]
 CROSS_LIBDIR = "/usr/aarch64-linux-gnu/lib"
 GUEST_MACHINE = "virt,mte=on"
 GUEST_CPU = "max"

@@ -14,15 +14,17 @@ state() {
   echo "== sysctl"; echo "page-cluster=$(cat /proc/sys/vm/page-cluster) swappiness=$(cat /proc/sys/vm/swappiness)"
   echo "== cgroups"; find /sys/fs/cgroup -maxdepth 2 -type d -name 'swapbench*' | sort
   echo "== mounts"; awk '$3=="debugfs"||$3=="tracefs"||$3=="cgroup"||$3=="cgroup2"{print $2, $3}' /proc/mounts | sort
-  echo "== files"; ls /var/tmp | grep swapbench || true
+  echo "== files"; find /var/tmp /var/lib/swapbench/swap -maxdepth 1 -name "swapbench*" 2>/dev/null | sort
+  echo "== loops"; losetup -a 2>/dev/null | sort
   # Every zram device with what would show it was touched (zram0, the machine's own, included).
   echo "== zram"; for d in /sys/block/zram*; do
     [ -e "$d/diskseq" ] && echo "$(basename "$d") diskseq=$(cat "$d/diskseq") initstate=$(cat "$d/initstate")" \
       "disksize=$(cat "$d/disksize") comp=$(cat "$d/comp_algorithm")"
   done
-  # The lock file and the boot values stay by design (they describe no change); a journal, its
+  # The lock file, the boot values and the swap files' folder stay by design (they describe no
+  # change; the swap files in it are listed above); a journal, its
   # temporary or a retired.log left behind is a run the suite did not finish giving back.
-  echo "== state"; ls /var/lib/swapbench 2>/dev/null | grep -v -x -e lock -e boot-values.json || true
+  echo "== state"; ls /var/lib/swapbench 2>/dev/null | grep -v -x -e lock -e boot-values.json -e swap || true
 }
 
 statedir=/var/lib/swapbench

@@ -1,22 +1,53 @@
-# The swap file: a file that already has its name is never removed (not by the run, not by
-# restore); a bad --swap-dir or --swap-device is refused naming the path, and a file system too
-# small for the swap file is found by its free space, never filled with zeros.
+# The swap file: made with a random name in root's own folder, so names taken in advance by another
+# user neither stop the run nor are touched; a folder others could change is refused; a bad
+# --swap-dir or --swap-device is refused naming the path, and a file system too small for the swap
+# file is found by its free space, never filled with zeros.
 source "$(dirname "$0")/lib.sh"
 state >"$work/before"
 small=(run --backend disk --pages 256 --repetitions 1 --no-floors)
 
-# The run's swap file name is swapbench-<pid>.swap: exec keeps this shell's pid for the run.
-bash -c 'echo precious >/var/tmp/swapbench-$$.swap; echo $$ >'"$work/pid"'; exec "$0" "$@"' "$bin" "${small[@]}" \
-  --out "$work/r.json" >"$work/out" 2>&1
+# Issue 19 item 8: another user took every name the old code could pick for the next 400 runs
+# (/var/tmp/swapbench-<pid>.swap, pid from the next one on); the run must still work, in root's own
+# folder, and leave their files as they are.
+next=$(cat /proc/sys/kernel/ns_last_pid)
+runuser -u nobody -- bash -c 'for ((i = $1; i < $1 + 400; i++)); do echo precious >/var/tmp/swapbench-$i.swap; done' \
+  _ $((next + 1)) || fail "nobody cannot write /var/tmp"
+# Only the files made here (nobody's, of those names) are removed, on every exit.
+remove_taken() { find /var/tmp -maxdepth 1 -name 'swapbench-*.swap' -user nobody -delete; }
+trap 'remove_taken; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+taken() { find /var/tmp -maxdepth 1 -name 'swapbench-*.swap' -user nobody -size -2 | wc -l; }
+[ "$(taken)" -eq 400 ] || fail "the 400 files were not made"
+check_taken() {
+  [ "$(taken)" -eq 400 ] || fail "$1: $(taken) of nobody's 400 files are left"
+  local changed
+  changed=$(find /var/tmp -maxdepth 1 -name 'swapbench-*.swap' -user nobody -exec grep -L -x precious {} + | head -3)
+  [ -z "$changed" ] || fail "$1: $changed changed"
+}
+"$bin" "${small[@]}" --out "$work/r.json" >"$work/out" 2>&1 || { rc=$?; cat "$work/out"; fail "a run with the names taken: exit $rc"; }
+check_taken "a run with the names taken"
+$py -c 'import json, sys; a = json.load(open(sys.argv[1]))["context"]["swapbench"]["swap_area"]; print(a["path"])' \
+  "$work/r.json" >"$work/path" || fail "no swap_area in the result"
+grep -q "^/var/lib/swapbench/swap/swapbench-[0-9]*-[0-9a-f]\{16\}\.swap$" "$work/path" \
+  || fail "the swap file was $(cat "$work/path"), not a random name in /var/lib/swapbench/swap"
+[ "$(stat -c '%a %U %G' /var/lib/swapbench/swap)" = "700 root root" ] \
+  || fail "/var/lib/swapbench/swap is $(stat -c '%a %U %G' /var/lib/swapbench/swap), not 700 root root"
+# --swap-dir /var/tmp (sticky: others cannot replace root's file there) takes a random name too.
+"$bin" "${small[@]}" --swap-dir /var/tmp --out "$work/r.json" >"$work/out" 2>&1 \
+  || { rc=$?; cat "$work/out"; fail "--swap-dir /var/tmp with the names taken: exit $rc"; }
+check_taken "--swap-dir /var/tmp"
+remove_taken
+expect_state "$work/before" "after runs with the swap file names taken"
+echo "ok: 400 names taken by nobody stop no run and are left as they were; the swap file is in root's 0700 folder"
+
+# A folder others may write without the sticky bit could have the swap file replaced before swapon.
+mkdir "$work/open" && chmod 0777 "$work/open"
+"$bin" "${small[@]}" --swap-dir "$work/open" --out "$work/r.json" >"$work/out" 2>&1
 rc=$?
-mine=/var/tmp/swapbench-$(cat "$work/pid").swap
-[ $rc -ne 0 ] || { rm -f "$mine"; fail "the run used a swap file that already existed"; }
-grep -q "cannot create the swap file $mine: File exists" "$work/out" || { cat "$work/out"; rm -f "$mine"; fail "no clear refusal"; }
-"$bin" restore >"$work/restore" 2>&1
-[ "$(cat "$mine" 2>/dev/null)" = precious ] || { cat "$work/out" "$work/restore"; fail "$mine (not the suite's) was removed or changed"; }
-rm -f "$mine"
-expect_state "$work/before" "after a swap file name already taken"
-echo "ok: an existing file of the swap file's name is left alone"
+[ $rc -eq 2 ] || { cat "$work/out"; fail "--swap-dir a folder everyone may write: exit $rc, not 2"; }
+grep -q "$work/open is writable by other users (mode 0777) without the sticky bit" "$work/out" \
+  || { cat "$work/out"; fail "--swap-dir a folder everyone may write: no clear refusal"; }
+[ -z "$(ls -A "$work/open")" ] || fail "something was made in $work/open"
+echo "ok: --swap-dir writable by others without the sticky bit refused (exit 2)"
 
 cp -p /etc/passwd "$work/passwd"
 "$bin" "${small[@]}" --swap-dir /etc/passwd --out "$work/r.json" >"$work/out" 2>&1 && fail "--swap-dir /etc/passwd accepted"
@@ -42,4 +73,4 @@ used_after=$(df --output=used "$work/mnt" | tail -1)
 umount "$work/mnt"
 expect_state "$work/before" "after a swap dir too small"
 echo "ok: not enough free space found before anything was written"
-pass "swap file: never someone else's file, bad places refused with the path, free space checked first"
+pass "swap file: never someone else's file, names taken in advance block nothing, bad places refused with the path, free space checked first"

@@ -217,33 +217,104 @@ TEST_F(JournalTest, OnlyTheFileTheSuiteCreatedIsRemoved) {
   EXPECT_TRUE(has(r.failed, "rm /var/tmp/swapbench-old.swap")) << lines_of(r.lines());
 }
 
-TEST_F(JournalTest, AnExistingSwapFileIsNeverJournalledNorRemoved) {
+// A file already in the swap folder (the names an older swapbench used, taken in advance by another
+// user) is never touched, and cannot stop the run: its file takes a random name beside them.
+TEST_F(JournalTest, ExistingFilesInTheSwapFolderAreLeftAloneAndDoNotBlock) {
   FakeOps ops(root.string());
   Journal j(journal, ops);
-  make_file("/var/tmp/swapbench-3.swap", "precious");
-  EXPECT_THROW(SwapAreaGuard(j, ops, "/var/tmp/swapbench-3.swap", 1 << 20), SystemError);
-  EXPECT_TRUE(j.pending().empty());
-  j.restore_all();
-  std::ifstream f(root / "var/tmp/swapbench-3.swap");
-  std::string content;
-  std::getline(f, content);
-  EXPECT_EQ(content, "precious");
+  for (int pid = 1; pid <= 400; ++pid) make_file("/var/tmp/swapbench-" + std::to_string(pid) + ".swap", "precious");
+  make_file("/var/tmp/swapbench-" + std::to_string(getpid()) + ".swap", "precious");
+  {
+    SwapAreaGuard g(j, ops, "/var/tmp", 1 << 20);
+    EXPECT_EQ(g.path().rfind("/var/tmp/swapbench-" + std::to_string(getpid()) + "-", 0), 0u) << g.path();
+  }
+  for (const auto& e : fs::directory_iterator(root / "var/tmp")) {
+    std::ifstream f(e.path());
+    std::string content;
+    std::getline(f, content);
+    EXPECT_EQ(content, "precious") << e.path();
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(root / "var/tmp"), fs::directory_iterator()), 401);
 }
 
 TEST_F(JournalTest, ASwapFileIsJournalledOnceItExistsAndRemovedAfter) {
   FakeOps ops(root.string());
   Journal j(journal, ops);
+  std::string path;
   {
-    SwapAreaGuard g(j, ops, "/var/tmp/swapbench-4.swap", 1 << 20);
+    SwapAreaGuard g(j, ops, "/var/tmp", 1 << 20);
+    path = g.path();
     auto p = j.pending();
     ASSERT_EQ(p.size(), 2u);
     EXPECT_EQ(p[0].op, "create_file");
+    EXPECT_EQ(p[0].path, path);
     EXPECT_FALSE(p[0].extra.empty()) << "the file's identity is kept";
-    EXPECT_EQ(fs::file_size(root / "var/tmp/swapbench-4.swap"), 1u << 20);
+    EXPECT_EQ(fs::file_size(root.string() + path), 1u << 20);
+    EXPECT_EQ(fs::status(root.string() + path).permissions(), fs::perms::owner_read | fs::perms::owner_write);
+    const int fd = ::open((root.string() + path).c_str(), O_RDONLY);
+    EXPECT_NE(device_signature(fd, path).find("swap (a swap area, label swapbench"), std::string::npos);
+    ::close(fd);
   }
-  EXPECT_FALSE(fs::exists(root / "var/tmp/swapbench-4.swap"));
-  std::vector<std::string> want = {"swapon /var/tmp/swapbench-4.swap 32767", "swapoff /var/tmp/swapbench-4.swap"};
+  EXPECT_FALSE(fs::exists(root.string() + path));
+  std::vector<std::string> want = {"swapon " + path + " 32767", "swapoff " + path};
   EXPECT_EQ(ops.calls, want);
+}
+
+// Another user who may write the folder (no sticky bit) could rename the swap file away and put
+// theirs in its place before swapon; such a folder is refused and nothing is made in it.
+TEST_F(JournalTest, ASwapFolderOthersMayWriteIsRefusedUnlessSticky) {
+  FakeOps ops(root.string());
+  Journal j(journal, ops);
+  fs::create_directories(root / "var/open");
+  fs::permissions(root / "var/open", fs::perms::all);
+  try {
+    SwapAreaGuard g(j, ops, "/var/open", 1 << 20);
+    FAIL() << "a folder writable by everyone was used";
+  } catch (const SystemError& e) {
+    EXPECT_NE(std::string(e.what()).find("is writable by other users (mode 0777) without the sticky bit"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(fs::is_empty(root / "var/open"));
+  EXPECT_TRUE(j.pending().empty());
+  fs::permissions(root / "var/open", fs::perms::all | fs::perms::sticky_bit);
+  SwapAreaGuard g(j, ops, "/var/open", 1 << 20);  // /var/tmp's mode: others cannot replace root's file
+  EXPECT_EQ(g.path().rfind("/var/open/swapbench-", 0), 0u);
+}
+
+// The header the suite wrote on a --swap-device is zeroed by the restore (the device is left blank,
+// so the next run may use it), but only while it is still that header.
+TEST_F(JournalTest, TheSuitesSwapHeaderIsZeroedAndAnyOtherLeftAlone) {
+  FakeOps ops(root.string());
+  fs::create_directories(root / "dev");
+  std::ofstream(root / "dev/vda") << std::string(1 << 20, '\0');
+  std::ofstream(root / "dev/vdb") << std::string(1 << 20, '\0');
+  const std::string ours = new_swap_uuid(), theirs = new_swap_uuid();
+  for (auto [dev, uuid] : {std::pair{"dev/vda", ours}, std::pair{"dev/vdb", theirs}}) {
+    const int fd = ::open((root / dev).c_str(), O_RDWR);
+    write_swap_header(fd, dev, 1 << 20, uuid);
+    ::close(fd);
+  }
+  Journal j(journal, ops);
+  j.record("swap_signature", "/dev/vda", "", ours);
+  j.record("swap_signature", "/dev/vdb", "", ours);  // since taken by someone's own swap area
+  auto r = j.restore_all_result();
+  EXPECT_TRUE(r.success()) << lines_of(r.lines());
+  EXPECT_TRUE(has(r.ok, "zeroed the swap header swapbench wrote on /dev/vda")) << lines_of(r.lines());
+  EXPECT_TRUE(has(r.ok, "left alone: /dev/vdb no longer holds the swap area swapbench made")) << lines_of(r.lines());
+  auto signature = [&](const char* dev) {
+    const int fd = ::open((root / dev).c_str(), O_RDONLY);
+    std::string s = device_signature(fd, dev);
+    ::close(fd);
+    return s;
+  };
+  EXPECT_EQ(signature("dev/vda"), "");
+  EXPECT_NE(signature("dev/vdb").find(theirs), std::string::npos);
+  JournalEntry e;
+  e.op = "swap_signature";
+  e.path = "/dev/vda";
+  e.extra = ours;
+  EXPECT_EQ(manual_undo(e), "[ \"$(blkid -p -s UUID -o value /dev/vda)\" = " + ours + " ] && wipefs -a -t swap /dev/vda");
 }
 
 TEST_F(JournalTest, AValueUnlikeTheBootValueIsWarnedAboutAndStillGivenBack) {

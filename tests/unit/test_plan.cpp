@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "bench/plan.h"
+#include "workloads/system/swap_area.h"
 
 using namespace swapbench;
 
@@ -211,6 +212,21 @@ TEST(Plan, SwapPlaceIsCheckedForARootRun) {
   o.swap_dir = "/var/tmp";
   EXPECT_NE(refusal(o, facts(true)).find("give one"), std::string::npos);
   unlink(file.c_str());
+}
+
+// The override destroys data: alone, it would apply to nothing, and is refused rather than ignored.
+TEST(Plan, SwapDeviceWipeGoesWithASwapDevice) {
+  RunOptions o = opts();
+  o.swap_device_wipe = true;
+  EXPECT_NE(refusal(o, facts(true)).find("--swap-device-wipe goes with --swap-device DEVICE"), std::string::npos);
+  o.swap_device = "/dev/null";
+  EXPECT_NE(refusal(o, facts(true)).find("/dev/null is not a block device"), std::string::npos)
+      << "the override never makes a device of what is not one";
+}
+
+TEST(Plan, SwapFilesGoToRootsOwnFolderByDefault) {
+  EXPECT_EQ(make_plan(opts(), facts(false)).swap_dir, kDefaultSwapDir);
+  EXPECT_EQ(std::string(kDefaultSwapDir), "/var/lib/swapbench/swap");
 }
 
 TEST(Expand, QuickOnTheDevVmInResultOrder) {

@@ -3,10 +3,13 @@
 // hot_remove), by the guard or by the next process after a SIGKILL; a device that is no longer the
 // suite's (another diskseq) is never touched.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "tests/unit/system_fixture.h"
 #include "workloads/kstat.h"
+#include "workloads/system/swap_area.h"
 #include "workloads/system/zram.h"
 
 using namespace swapbench;
@@ -134,6 +137,61 @@ TEST_F(ZramTest, ADeviceIsJournalledWithItsDiskseqAndGivenBackInOrder) {
   EXPECT_EQ(read("/sys/class/zram-control/hot_remove"), "1");
   const std::vector<std::string> want = {"swapon /dev/zram1 32767", "swapoff /dev/zram1"};
   EXPECT_EQ(ops.calls, want);
+}
+
+TEST_F(ZramTest, TheSwapHeaderGoesOnTheBlankDeviceThisRunMade) {
+  FakeZramOps ops(root.string());
+  Journal j(journal, ops);
+  ZramGuard z(j, ops);
+  z.configure("lzo", 1 << 20);
+  const int fd = ::open((root / "dev/zram1").c_str(), O_RDONLY);
+  const std::string found = device_signature(fd, "/dev/zram1");
+  ::close(fd);
+  EXPECT_NE(found.find("swap (a swap area, label swapbench, UUID "), std::string::npos) << found;
+}
+
+// A device that holds anything is not the blank device hot_add made a moment ago: someone else's
+// (a number reused, a device node replaced), and never formatted.
+TEST_F(ZramTest, ADeviceHoldingSomethingIsNotFormatted) {
+  FakeZramOps ops(root.string());
+  Journal j(journal, ops);
+  ZramGuard z(j, ops);
+  const std::string theirs = "0f0e0d0c-0b0a-4908-8706-050403020100";
+  {
+    const int fd = ::open((root / "dev/zram1").c_str(), O_RDWR);
+    write_swap_header(fd, "their swap", 1 << 20, theirs);
+    ::close(fd);
+  }
+  try {
+    z.configure("lzo", 1 << 20);
+    FAIL() << "a device holding a swap area was formatted";
+  } catch (const SystemError& e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/zram1 holds swap (a swap area, label swapbench, UUID " + theirs +
+                                         "), not the blank device this run made: left alone"),
+              std::string::npos)
+        << e.what();
+  }
+  const int fd = ::open((root / "dev/zram1").c_str(), O_RDONLY);
+  EXPECT_NE(device_signature(fd, "/dev/zram1").find(theirs), std::string::npos) << "their header is untouched";
+  ::close(fd);
+}
+
+TEST_F(ZramTest, ADeviceOfAnotherDiskseqIsNotFormatted) {
+  FakeZramOps ops(root.string());
+  Journal j(journal, ops);
+  ZramGuard z(j, ops);
+  write("/sys/block/zram1/diskseq", "32");  // removed and made again by someone else since hot_add
+  try {
+    z.configure("lzo", 1 << 20);
+    FAIL() << "a device of another diskseq was formatted";
+  } catch (const SystemError& e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/zram1 is not the zram device this run made (diskseq 32, made as 31)"),
+              std::string::npos)
+        << e.what();
+  }
+  const int fd = ::open((root / "dev/zram1").c_str(), O_RDONLY);
+  EXPECT_EQ(device_signature(fd, "/dev/zram1"), "");
+  ::close(fd);
 }
 
 TEST_F(ZramTest, ACompressorTheDeviceDoesNotTakeIsAnError) {

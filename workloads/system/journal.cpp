@@ -46,6 +46,7 @@ std::string describe(const JournalEntry& e) {
   if (e.op == "mount") return "unmount " + e.path;
   if (e.op == "mkdir_cgroup") return "remove cgroup " + e.path;
   if (e.op == "zram_device") return "remove zram device " + e.path;
+  if (e.op == "swap_signature") return "zero the swap header swapbench wrote on " + e.path;
   return "undo '" + e.op + "' on " + e.path;
 }
 
@@ -210,6 +211,8 @@ std::string manual_undo(const JournalEntry& e) {
   if (e.op == "mkdir_cgroup")
     return "for t in $(cat " + p + "/cgroup.procs); do echo $t > " + shell_quote(e.extra) + "; done; rmdir " + p;
   if (e.op == "zram_device") return zram_manual_undo(e.path, e.extra);
+  if (e.op == "swap_signature")
+    return "[ \"$(blkid -p -s UUID -o value " + p + ")\" = " + shell_quote(e.extra) + " ] && wipefs -a -t swap " + p;
   return "undo '" + e.op + "' on " + p + " by hand (this swapbench does not know that change)";
 }
 
@@ -452,6 +455,7 @@ std::string Journal::undo_locked(const JournalEntry& e) {
     return "removed cgroup " + e.path;
   }
   if (e.op == "zram_device") return undo_zram_device(ops_, e.path, e.extra);
+  if (e.op == "swap_signature") return erase_swap_signature(ops_, e.path, e.extra);
   throw SystemError("journal entry " + std::to_string(e.id) + " has unknown op '" + e.op + "'");
 }
 

@@ -12,7 +12,9 @@
 // the file created, so a file that later took the same name is never removed), "swapon",
 // "mkdir_cgroup" (extra: the cgroup.procs file its tasks go back to), "mount", "zram_device" (path
 // /dev/zramN, extra: its diskseq, so a device that later took the number is never touched; undone by
-// swapoff, reset, hot_remove: workloads/system/zram.h).
+// swapoff, reset, hot_remove: workloads/system/zram.h), "swap_signature" (path a block device given
+// by --swap-device, extra: the UUID of the swap header the suite wrote; undone by zeroing that header
+// while it is still there, so the device is left blank; kept across a reboot, like a file).
 //
 // Trust: the file lives in the state folder (workloads/system/state_dir.h) and is opened only
 // through it, so a journal that is a link, someone else's, or writable by others is never read.

@@ -1,5 +1,6 @@
-// A swap area the suite creates for itself: a file, mkswap'd, swapped on at the highest priority
-// (32767) so the suite's pages land there even where other swap areas exist; removed afterwards.
+// A swap area the suite creates for itself: a file (or a blank device given up for it) with a swap
+// header the suite writes itself, swapped on at the highest priority (32767) so the suite's pages
+// land there even where other swap areas exist; removed (the device's header zeroed) afterwards.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -26,33 +27,64 @@ std::vector<SwapAreaInfo> read_swaps(const SysOps& ops);
 // keeps for root are never eaten either.
 constexpr uint64_t kSwapDirMargin = 256ull << 20;
 
+// Where swap files go unless --swap-dir says otherwise: a folder of the machine state folder, made
+// 0700 and the run's own, so no other user can take the file's name before the run (an ordinary
+// user could fill /var/tmp with every name the run might pick) or swap the file for another between
+// its creation and swapon (swapped-out pages would then land in a file that user can read).
+constexpr const char* kDefaultSwapDir = "/var/lib/swapbench/swap";
+
+// The label of every swap header the suite writes; with the header's UUID, journalled before the
+// header is written, it tells the suite's own swap area from anyone else's.
+constexpr const char* kSwapLabel = "swapbench";
+
 // Pure, read-only prechecks for a plan made before anything changes. Each returns why `bytes` of
 // swap cannot go there (naming the path and what would fix it), or nothing if it can.
-// A folder for the swap file: missing, not a folder, not writable, a file system that cannot hold
-// swap (tmpfs), or less free than bytes + kSwapDirMargin.
+// A folder for the swap file: missing (the default folder may be: it is made at the run), not a
+// folder, not writable, a folder another user could change (owned by someone other than root, or
+// writable by group or others without the sticky bit, it or a folder above it), a file system that
+// cannot hold swap (tmpfs), or less free than bytes + kSwapDirMargin.
 std::optional<std::string> swap_dir_problem(const std::string& dir, uint64_t bytes);
-// A block device to mkswap: not a block device, already a swap area, in use (mounted, held by
-// device-mapper/md), or smaller than bytes.
-std::optional<std::string> swap_device_problem(const std::string& device, uint64_t bytes);
+// A block device to turn into swap. Refused always: not a block device, a path another user could
+// repoint, in use (a swap area, mounted, held by device-mapper/md/LVM, open exclusively), a partition
+// of a disk in use or a whole disk with a partition in use, smaller than bytes. Refused unless
+// `wipe` (--swap-device-wipe): anything libblkid finds on it (a file system, a partition table,
+// RAID, LVM, LUKS, a swap area that is not one of the suite's journalled ones).
+std::optional<std::string> swap_device_problem(const std::string& device, uint64_t bytes, bool wipe = false);
 
-// mkswap on a file or block device (its output discarded); SystemError when it fails.
-void run_mkswap(const std::string& path, uint64_t bytes = 0);  // bytes > 0: only that much becomes swap
+// What libblkid finds on a device or file (superblocks and partition tables), in words: "" for
+// nothing, else e.g. "an ext4 file system (UUID ...)", "a dos partition table". fd stays open.
+// SystemError when it cannot be read.
+std::string device_signature(int fd, const std::string& name);
+
+// The suite's own mkswap, written through an open fd (never by path, so nothing can be swapped in
+// under the name between the checks and the write): the first page zeroed, then a version-1 swap
+// header for `bytes` (the last page, label kSwapLabel, uuid) and its magic; fsync'd.
+void write_swap_header(int fd, const std::string& name, uint64_t bytes, const std::string& uuid);
+std::string new_swap_uuid();  // random, as 8-4-4-4-12 hex digits
+
+// The undo of a journal "swap_signature" entry: the header the suite wrote on block device `dev`
+// (its UUID `uuid`) is zeroed, so the device is as blank as the suite found it; left alone when the
+// device holds anything else now. Returns what it did; SystemError when it cannot.
+std::string erase_swap_signature(const SysOps& ops, const std::string& dev, const std::string& uuid);
 
 class SwapAreaGuard {
  public:
   enum class Type { File, Device };
-  // File: created, mkswap'd, swapped on, removed after; a file that already has the name is never
-  // touched (refused). Device: an existing block device the caller gives up (a guest's scratch disk):
-  // mkswap'd (its content is lost) and swapped on; swapped off after. `bytes` is what the run needs;
-  // where it does not fit (swap_dir_problem, swap_device_problem) nothing is changed and the
-  // SystemError says why.
-  // exact (Device): mkswap uses only `bytes` of the device, not all of it.
+  // File: `path` is the folder (kDefaultSwapDir is made if missing); the file gets a random name
+  // there (swapbench-<pid>-<random>.swap, O_EXCL: a file already there is never touched, and names
+  // taken in advance cannot stop the run), a swap header, swapon, and is removed after.
+  // Device: an existing block device the caller gives up (a guest's scratch disk): given a swap
+  // header (journalled with its UUID, and zeroed again after, so the device is left blank) and
+  // swapped on; swapped off after. A device holding anything is refused unless `wipe`, which
+  // destroys what is there first. `bytes` is what the run needs; where it does not fit
+  // (swap_dir_problem, swap_device_problem) nothing is changed and the SystemError says why.
+  // exact (Device): the header covers only `bytes` of the device, not all of it.
   SwapAreaGuard(Journal& j, SysOps& ops, std::string path, uint64_t bytes, int priority = kSwapPriority,
-                Type type = Type::File, bool exact = false);
+                Type type = Type::File, bool exact = false, bool wipe = false);
   ~SwapAreaGuard();
   SwapAreaGuard(const SwapAreaGuard&) = delete;
   SwapAreaGuard& operator=(const SwapAreaGuard&) = delete;
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return path_; }  // the swap file or the device
   uint64_t bytes() const { return bytes_; }
   int priority() const { return priority_; }
   Type type() const { return type_; }
@@ -72,8 +104,8 @@ class SwapAreaGuard {
   uint64_t bytes_;
   int priority_;
   Type type_;
-  bool exact_;
-  int file_id_ = 0, swapon_id_ = 0;
+  bool exact_, wipe_;
+  int file_id_ = 0, signature_id_ = 0, swapon_id_ = 0;
   bool active_ = true;
 };
 

@@ -1,6 +1,14 @@
 #include "workloads/system/zram.h"
 
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 
 #include "workloads/system/swap_area.h"
@@ -115,6 +123,39 @@ ZramGuard::ZramGuard(Journal& j, SysOps& ops) : j_(j), ops_(ops) {
 
 ZramGuard::~ZramGuard() { j_.restore(entry_); }
 
+// The header goes only on the device this run made: opened exclusively, still of the diskseq
+// hot_add gave it (asked of the open device, so a number reused since cannot pass), and blank, as
+// a device made a moment ago is. Anything else is someone else's, and left alone.
+void ZramGuard::format_swap(uint64_t disksize) {
+  const std::string node = ops_.at(dev_);
+  const int fd = ::open(node.c_str(), O_RDWR | O_EXCL | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) throw SystemError("cannot open " + dev_ + " to write its swap header: " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw SystemError("cannot stat " + dev_ + ": " + std::strerror(errno));
+  std::string seq;
+  if (S_ISBLK(st.st_mode)) {
+    uint64_t n = 0;
+    if (ioctl(fd, BLKGETDISKSEQ, &n) != 0)
+      throw SystemError("cannot read the diskseq of " + dev_ + ": " + std::strerror(errno) + " (left alone)");
+    seq = std::to_string(n);
+  } else if (ops_.root() == "/") {
+    throw SystemError(dev_ + " is not a block device (left alone)");
+  } else {
+    seq = ops_.read(sys() + "/diskseq");  // a fake root: a file stands in for the device
+  }
+  if (seq != diskseq_)
+    throw SystemError(dev_ + " is not the zram device this run made (diskseq " + seq + ", made as " + diskseq_ +
+                      "): left alone");
+  const std::string found = device_signature(fd, dev_);
+  if (!found.empty())
+    throw SystemError(dev_ + " holds " + found + ", not the blank device this run made: left alone");
+  write_swap_header(fd, dev_, disksize, new_swap_uuid());
+}
+
 std::string ZramGuard::sys() const { return sys_of(id_); }
 
 ZramAlgorithms ZramGuard::algorithms() const { return parse_comp_algorithm(ops_.read(sys() + "/comp_algorithm")); }
@@ -126,7 +167,7 @@ void ZramGuard::configure(const std::string& compressor, uint64_t disksize) {
     const std::string now = algorithms().selected;
     if (now != compressor) throw SystemError(dev_ + " kept compressor " + now + " when given " + compressor);
     ops_.write(sys() + "/disksize", std::to_string(disksize));
-    run_mkswap(ops_.at(dev_));
+    format_swap(disksize);
   });
   compressor_ = compressor;
   disksize_ = disksize;

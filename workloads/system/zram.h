@@ -59,6 +59,7 @@ class ZramGuard {
   Stats stats() const;
 
  private:
+  void format_swap(uint64_t disksize);
   Journal& j_;
   SysOps& ops_;
   int id_ = -1, entry_ = 0;
