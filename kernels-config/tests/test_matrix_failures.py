@@ -92,6 +92,8 @@ def test_an_oops_console_is_a_kernel_crash(tmp_path):
 
 
 def _ab(tmp_path, fake_kernel_tree, monkeypatch, fake_matrix):
+    from test_refusals import BIN
+    monkeypatch.setenv("SWAPBENCH_BIN", BIN)  # ab asks the suite's binary about the suites before anything
     patch = tmp_path / "p.patch"
     patch.write_text("--- a/mm/zswap.c\n+++ b/mm/zswap.c\n@@ -1,3 +1,3 @@\n line 1\n-line 2\n+LINE 2\n line 3\n")
     kf = SimpleNamespace(image="/x/bzImage", modules_dir="/x/m", config="/x/.config", version="6.12+abc", release="r")

@@ -26,7 +26,7 @@ was=$(cat /proc/sys/vm/swappiness)
 
 # What an older swapbench left: the folder 0755, the lock 0644 (anyone could open and hold it).
 mkdir -p $statedir; chmod 0755 $statedir; touch $statedir/lock; chmod 0644 $statedir/lock
-"$bin" "${small[@]}" >"$work/run0" 2>&1 || { cat "$work/run0"; fail "a run on an older swapbench's folder exited $?"; }
+"$bin" "${small[@]}" >"$work/run0" 2>&1 || { rc=$?; cat "$work/run0"; fail "a run on an older swapbench's folder exited $rc"; }
 [ "$(folder)" = "700 root:root" ] || fail "the folder is $(folder) after a run, not 700 root:root"
 [ "$(stat -c %a $statedir/lock)" = 600 ] || fail "the lock is $(stat -c %a $statedir/lock) after a run, not 600"
 echo "ok: a run makes the folder root:root 0700 and its files 0600"
@@ -39,8 +39,8 @@ if kill -0 $holder 2>/dev/null; then fail "nobody holds $statedir/lock"; fi
 wait $holder; rc=$?; holder=
 [ $rc -ne 0 ] || fail "nobody's flock exited 0"
 grep -q "Permission denied" "$work/nobody" || { cat "$work/nobody"; fail "nobody's flock failed for another reason"; }
-"$bin" restore >"$work/r5" 2>&1 || { cat "$work/r5"; fail "restore exited $? after nobody tried the lock"; }
-"$bin" "${small[@]}" >"$work/run5" 2>&1 || { cat "$work/run5"; fail "a run exited $? after nobody tried the lock"; }
+"$bin" restore >"$work/r5" 2>&1 || { rc=$?; cat "$work/r5"; fail "restore exited $rc after nobody tried the lock"; }
+"$bin" "${small[@]}" >"$work/run5" 2>&1 || { rc=$?; cat "$work/run5"; fail "a run exited $rc after nobody tried the lock"; }
 echo "ok: nobody cannot open the lock, so cannot block run or restore"
 
 # Item 2: ln -s /tmp/vp /var/lib/swapbench/lock, then a plain run.
