@@ -18,6 +18,8 @@
 #include "bench/results.h"
 #include "workloads/arch/arm64/mte.h"
 #include "workloads/pmu.h"
+#include "workloads/system/session.h"
+#include "workloads/system/state_dir.h"
 #include "workloads/system/swap_area.h"
 #include "workloads/system/zswap.h"
 
@@ -321,6 +323,14 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   p.swap_device_wipe = o.swap_device_wipe;
   // Only a root run makes a swap area; checked read-only here so a bad place is exit 2 before any change.
   if (m.root && !for_list && p.needs_swap_file()) {
+    // The default swap folder lies inside the state folder: when that is unsafe, its own refusal
+    // (with its fix) is the one to give, not the swap folder's, which names an option never given.
+    if (p.swap_device.empty() && o.swap_dir.empty()) {
+      const StateDirReport sd = inspect_state_dir(kMachineStateDir);
+      if (sd.exists && !sd.safe)
+        throw SystemError(sd.path + " " + sd.problem + "; a root run keeps its lock, journal and swap file there and "
+                          "will not use it (fix: " + sd.fix + ")");
+    }
     if (!p.swap_device.empty()) {
       if (auto why = swap_device_problem(p.swap_device, p.swap_bytes, p.swap_device_wipe))
         throw BadInput("--swap-device " + *why);
