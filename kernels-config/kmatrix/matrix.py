@@ -118,7 +118,8 @@ def run_options_problem(binary, a, pages=None):
     args = [binary, "list", "--suite", a.suite]
     if getattr(a, "thp", False):
         args.append("--thp")
-    for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or a.pages),
+    # ab asks with a namespace of its own, which has no pages for the race (it runs for a duration).
+    for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or getattr(a, "pages", None)),
                     ("--duration", getattr(a, "duration", None)),
                     ("--race-mechanism", getattr(a, "race_mechanism", None))):
         if v not in (None, ""):

@@ -50,6 +50,9 @@ AB = ["ab", "--source", "debian-6.12-source", "--patch", PATCH]
     (["--pages", "-4"], "--pages -4: at least 1"),
     (["--compressor", "lz5"], "--compressor 'lz5': not a zswap or zram compressor"),
     (["--backend", "tape"], "--backend 'tape': accepted: zswap, disk, zram"),
+    # The race runs for a duration, with no --pages: its options are asked of the binary all the
+    # same (this raised AttributeError before any check, and took guest.test_race_caught down).
+    (["--suite", "race", "--duration", "5", "--race-mechanism", "nosuch"], "suite race: "),
 ])
 def test_ab_refuses_a_bad_argument_before_any_fetch(sandbox, extra, says):
     run, _ = sandbox
