@@ -167,6 +167,9 @@ pass "a wrong tag is a hard failure naming page 5, granule 6, the expected and t
 mkdir -p "$work/q72" && chown _apt "$work/q72" 2>/dev/null
 (cd "$work/q72" && apt-get download -q qemu-system-arm >/dev/null 2>&1 && dpkg-deb -x qemu-system-arm_*.deb root) ||
   fail "could not fetch bookworm's qemu-system-arm for the negative gate check"
+# apt-get download needed the folder to be _apt's; a root run starts only a program root alone can
+# change (SWAPBENCH_QEMU_AARCH64 and every folder above it), so it goes back to root.
+chown root:root "$work/q72"
 if SWAPBENCH_QEMU_AARCH64="$work/q72/root/usr/bin/qemu-system-aarch64" "$top/swapbench" matrix "${common[@]}" \
     --backend zswap --out "$work/q72res" >"$work/q72-out" 2>&1; then
   fail "QEMU 7.2 passed the MTE gate"
