@@ -3,8 +3,14 @@ import argparse
 import os
 import sys
 
-from analysis import calibrate, capacity, compare, environment, history, report
-from analysis.errors import OutputError, ResultError
+from analysis import manifest
+
+# Every verb takes its kind, suite and metric names from the manifest as it is imported: a missing
+# one, or one of another version, is bad input (exit 2 naming the file), not a traceback.
+manifest.require("swapbench")
+
+from analysis import calibrate, capacity, compare, environment, history, report  # noqa: E402
+from analysis.errors import OutputError, ResultError  # noqa: E402
 
 EXIT_ERROR = 2  # bad input or an output that cannot be written, as argparse uses for bad flags
 

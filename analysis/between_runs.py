@@ -32,13 +32,15 @@ import time
 
 import numpy as np
 
-from analysis import environment, stats, store
+from analysis import environment, manifest, stats, store
 from analysis.errors import ResultError
 from analysis.load import load
 from analysis.output import table
 from analysis.writer import check_file, write_json
 
-SCHEMA = "swapbench-between-runs/1"
+SCHEMA = store.BETWEEN_RUNS_SCHEMA
+# The runs measured: the suite a user runs and compares.
+SUITE = manifest.load().suite("quick").name
 PAIR_GOAL = 0.95     # share of A/A pairs called within noise (issue 13)
 MIN_RUNS_GOAL = 8    # the goal is stated over all pairs of at least 8 runs
 SHIFT_NS = 400       # the shift that must still be found (issue 13)
@@ -52,7 +54,7 @@ def measure(args, n, stamp):
     paths = []
     for i in range(n):
         out = os.path.join(store.calibrations_dir(), f"between-{stamp}-{i + 1:02d}.json")
-        cmd = [binary, "run", "--suite", "quick", "--compressor", args.compressor, "--out", out]
+        cmd = [binary, "run", "--suite", SUITE, "--compressor", args.compressor, "--out", out]
         if args.pages:
             cmd += ["--pages", str(args.pages)]
         if args.pool:

@@ -21,7 +21,6 @@ Two designs (`--design`):
 The noise threshold stored for `compare` is the 95th percentile of |A'/A - 1| over the A/A
 experiments: what two identical K-repetition sets differ by 19 times out of 20 on this machine.
 """
-import argparse
 import os
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import time
 
 import numpy as np
 
-from analysis import environment, metrics, stats, store
+from analysis import between_runs, environment, manifest, metrics, stats, store
 from analysis.errors import ResultError
 from analysis.load import load
 from analysis.output import fmt_ns, table
@@ -41,7 +40,11 @@ FPR_GOAL = 0.05       # the A/A false-positive rate the issue sets as acceptable
 MDE_GOAL = 0.01       # 1% of the per-fault cost
 WALL_GOAL_S = 120     # within 2 minutes of measurement
 EXPERIMENTS = 400     # resampled experiments per comparison: the rates' standard error is <= 2.5 points
-DEFAULT_K = 10        # the quick suite's repetitions: what a user's compare sees by default
+# The suite each --design measures.
+DESIGN_SUITES = {"interleaved": manifest.load().suite("calibrate").name,
+                 "sets": manifest.load().suite("calibrate-sets").name}
+# What a user's compare sees by default: the repetitions of the suite a user runs.
+DEFAULT_K = manifest.load().suite(between_runs.SUITE).repetitions
 # Bootstrap resamples per experiment: fewer than compare's 4000, because here only the share of
 # hundreds of experiments called slower matters, not one interval's ends to the last 0.1%.
 RESAMPLES = 1000
@@ -51,7 +54,7 @@ def add_arguments(p):
     p.add_argument("--out", metavar="FILE",
                    help="calibration file (default: results/calibration/<host>-<accelerator>-<UTC>.json, "
                         "where compare looks)")
-    p.add_argument("--design", choices=("interleaved", "sets"), default="interleaved",
+    p.add_argument("--design", choices=tuple(DESIGN_SUITES), default="interleaved",
                    help="interleaved (default): arms page by page in one loop, judged on paired ratios; sets: the "
                         "earlier design, arms as separate sets seconds apart (calibrate-sets suite)")
     p.add_argument("--compressor", default="lzo",
@@ -64,7 +67,7 @@ def add_arguments(p):
                    help="repetitions per side of one simulated comparison (default %(default)s, the quick suite's)")
     # The calibrated arms are swap-in sets: only what a swap-in set has can be calibrated.
     p.add_argument("--metric", default="p50", help="as in compare (default p50)",
-                   choices=sorted(n for n in metrics.statistics() if metrics.get(n).applies_to("swapin")))
+                   choices=sorted(n for n in metrics.statistics() if metrics.get(n).applies_to(metrics.SWAPIN)))
     p.add_argument("--experiments", type=int, default=EXPERIMENTS,
                    help="resampled experiments per comparison (default %(default)s)")
     p.add_argument("--from", dest="from_run", metavar="RUN.json",
@@ -105,7 +108,7 @@ def measure(args, run_out):
     binary = environment.from_env("SWAPBENCH_BIN", "program")
     if not binary:
         raise ResultError("SWAPBENCH_BIN is not set: run calibrate through ./swapbench calibrate")
-    suite = "calibrate" if getattr(args, "design", "interleaved") == "interleaved" else "calibrate-sets"
+    suite = DESIGN_SUITES[getattr(args, "design", "interleaved")]
     cmd = [binary, "run", "--suite", suite, "--compressor", args.compressor, "--out", run_out]
     if args.pages:
         cmd += ["--pages", str(args.pages)]
@@ -130,7 +133,7 @@ def _arms(R):
                           "made by ./swapbench run --suite calibrate)")
     arms = {}
     for s in R.sets.values():
-        if s.kind == "swapin":
+        if s.kind == metrics.SWAPIN:
             if s.variant in arms:
                 raise ResultError(f"{R.path}: more than one swap-in set with variant '{s.variant}': "
                                   "calibrate analyses one compressor per run")
@@ -313,7 +316,7 @@ K_LADDER = (6, 8, 10, 15, 20, 30, 40, 60, 80)
 
 def _interleaved_set(R):
     """The one interleaved swap-in set of a calibrate run, checked valid; None if the run has none."""
-    sets = [s for s in R.sets.values() if s.kind == "swapin" and s.variant == "interleaved"]
+    sets = [s for s in R.sets.values() if s.kind == metrics.SWAPIN and s.variant == "interleaved"]
     if not sets:
         return None
     if len(sets) > 1:
@@ -559,14 +562,14 @@ def main(args):
         if args.out:
             check_file(args.out)
         if not args.from_runs:
-            measuring_problem(args, "quick")
-        from analysis import between_runs, compare  # compare's threshold rule, for one file per side
-        ns = argparse.Namespace(threshold=None, metric=args.metric, calibrations=None)
-        return between_runs.main(args, lambda R: compare.within_run_threshold(ns, R))
+            measuring_problem(args, between_runs.SUITE)
+        from analysis import compare  # compare's threshold rule, for one file per side
+        opts = compare.CompareOptions(metric=args.metric)
+        return between_runs.main(args, lambda R: compare.within_run_threshold(opts, R))
     if args.out:
         check_file(args.out)
     if not args.from_run:
-        measuring_problem(args, "calibrate" if args.design == "interleaved" else "calibrate-sets")
+        measuring_problem(args, DESIGN_SUITES[args.design])
     if not (args.from_run and args.out):
         store.prepare_calibrations_dir()
     if args.from_run:

@@ -11,6 +11,8 @@ threshold, a failed check or more instructions counted, 2 an error (bad input, r
 counts from different QEMU versions, CPU models, icount modes or sources).
 """
 import os
+from dataclasses import dataclass, fields
+from typing import Optional
 
 import numpy as np
 
@@ -30,18 +32,39 @@ DEFAULT_THRESHOLD = 0.01
 EXIT_OK, EXIT_REGRESSION, EXIT_ERROR = 0, 1, 2
 
 
+@dataclass(frozen=True)
+class CompareOptions:
+    """The statistical options of a comparison: compare's flags, and what report and calibrate
+    ask of compare. Defaults stated once; the flags take theirs from here."""
+    # The median page: robust to the few slow pages a repetition can catch.
+    metric: str = "p50"
+    threshold: Optional[float] = None   # percent; None: calibrated for the machine, else DEFAULT_THRESHOLD
+    alpha: float = stats.ALPHA
+    force: bool = False
+    ignore_invalid: bool = False
+    calibrations: Optional[str] = None  # None: the store's calibration folder
+
+    @classmethod
+    def from_args(cls, args):
+        """From compare's parsed flags (add_arguments): every field, by name."""
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)})
+
+
+_D = CompareOptions()
+
+
 def add_arguments(p):
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="A.json B.json (one run per side); RUN.json alone: each arm of its page-interleaved sets "
                         "against the base arm, paired; A1.json A2.json ... -- B1.json B2.json ... (several "
                         "runs per side, options before the --); or two folders, each holding one side's runs")
-    p.add_argument("--metric", default="p50", choices=sorted(metrics.statistics()),
-                   help="per-repetition statistic compared (default p50: the median page, robust to the "
+    p.add_argument("--metric", default=_D.metric, choices=sorted(metrics.statistics()),
+                   help="per-repetition statistic compared (default %(default)s: the median page, robust to the "
                         "few slow pages a repetition can catch)")
     p.add_argument("--threshold", type=float, metavar="PCT",
                    help="noise threshold in percent: a change is reported only when the whole interval is "
                         "beyond it (default: this machine's calibrated value, else 1%%)")
-    p.add_argument("--alpha", type=float, default=stats.ALPHA,
+    p.add_argument("--alpha", type=float, default=_D.alpha,
                    help="significance level for Mann-Whitney U (default %(default)s)")
     p.add_argument("--force", action="store_true",
                    help="compare even when the scenarios or the accelerators differ, or the instruction "
@@ -85,30 +108,30 @@ def context_diff(A, B):
     return [(f, str(a), str(b)) for f, a, b in rows]
 
 
-def check_options(args):
-    """Bad values of the statistical flags, before any file is read (compare and report)."""
-    if args.threshold is not None and not 0 <= args.threshold < 100:  # NaN fails too
-        raise ResultError(f"--threshold {args.threshold}: a percentage in [0, 100)")
-    alpha = getattr(args, "alpha", stats.ALPHA)
-    if not 0 < alpha < 1:
-        raise ResultError(f"--alpha {alpha}: a significance level in (0, 1), e.g. 0.05")
+def check_options(opts):
+    """Bad values of the statistical flags (CompareOptions), before any file is read (compare and
+    report)."""
+    if opts.threshold is not None and not 0 <= opts.threshold < 100:  # NaN fails too
+        raise ResultError(f"--threshold {opts.threshold}: a percentage in [0, 100)")
+    if not 0 < opts.alpha < 1:
+        raise ResultError(f"--alpha {opts.alpha}: a significance level in (0, 1), e.g. 0.05")
     # A folder not made yet holds no calibration (the default threshold applies, and says so); a path
     # that is something else is a mistake the lookup would otherwise pass over in silence.
-    cal = getattr(args, "calibrations", None)
+    cal = opts.calibrations
     if cal and os.path.exists(cal) and not os.path.isdir(cal):
         raise ResultError(f"--calibrations {cal}: not a folder; give the folder holding calibration files "
                           "(default: results/calibration)")
 
 
-def resolve_threshold(args, A, B=None, several=False):
+def resolve_threshold(opts, A, B=None, several=False):
     """(relative threshold, where it came from, {set: threshold}). One run per side from separate
     runs: the larger of the within-run threshold and this machine's between-run calibration, where
     one exists: per set where the calibration measured the set (sets drift by different amounts
     between runs: the swap-cache floor more than zswap), else its calibrated set's figure."""
-    t, source = within_run_threshold(args, A)
-    if args.threshold is not None or several or B is None or A.date == B.date:
+    t, source = within_run_threshold(opts, A)
+    if opts.threshold is not None or several or B is None or A.date == B.date:
         return t, source, {}
-    btw = store.find_between_runs(A.machine_key(), args.metric, args.calibrations)
+    btw = store.find_between_runs(A.machine_key(), opts.metric, opts.calibrations)
     if not btw:
         return t, source, {}
     doc, path = btw
@@ -123,12 +146,12 @@ def resolve_threshold(args, A, B=None, several=False):
     return t, source, {}
 
 
-def within_run_threshold(args, A):
+def within_run_threshold(opts, A):
     """(relative threshold, where it came from), for repetitions of one run."""
-    check_options(args)
-    if args.threshold is not None:
-        return args.threshold / 100, f"--threshold {args.threshold}%"
-    cal = store.find_calibration(A.machine_key(), args.metric, args.calibrations)
+    check_options(opts)
+    if opts.threshold is not None:
+        return opts.threshold / 100, f"--threshold {opts.threshold}%"
+    cal = store.find_calibration(A.machine_key(), opts.metric, opts.calibrations)
     if cal:
         doc, path = cal
         return doc["noise_threshold"], (f"calibrated for this machine ({path}, {doc['date']}, "
@@ -194,22 +217,22 @@ def check_side(runs, tag, force, warnings_):
             warnings_.append(msg + " (--force)")
 
 
-def compare(A, B, args, more_a=(), more_b=()):
+def compare(A, B, opts, more_a=(), more_b=()):
     """Returns the comparison document; raises ResultError for what cannot be compared at all.
     A, B: the first run of each side (context, exact counts, checks); more_a, more_b: further runs,
     which make the timed statistics a hierarchical bootstrap over runs (stats.compare_runs)."""
     warnings_, refused, errors = [], [], []
     runs_a, runs_b = [A, *more_a], [B, *more_b]
     several = len(runs_a) > 1 or len(runs_b) > 1
-    check_side(runs_a, "A", args.force, warnings_)
-    check_side(runs_b, "B", args.force, warnings_)
+    check_side(runs_a, "A", opts.force, warnings_)
+    check_side(runs_b, "B", opts.force, warnings_)
     if A.accelerator != B.accelerator:
         msg = (f"accelerators differ: A ran on {A.accelerator}, B on {B.accelerator}; emulated and native "
                "timings are not comparable")
-        if not args.force:
+        if not opts.force:
             raise ResultError(msg + " (--force compares them anyway)")
         warnings_.append(msg + " (--force)")
-    threshold, source, set_threshold = resolve_threshold(args, A, B, several)
+    threshold, source, set_threshold = resolve_threshold(opts, A, B, several)
     common = [n for n in A.sets if all(n in R.sets for R in runs_a + runs_b)]
     if not common:
         raise ResultError(f"no set is in both files: A has {', '.join(list(A.sets)[:4])}...; "
@@ -219,26 +242,26 @@ def compare(A, B, args, more_a=(), more_b=()):
     for n, sa, sb in mism:
         diff = ", ".join(f"{k} {sa[k]} vs {sb[k]}" for k in sa if sa[k] != sb[k])
         msg = f"scenario of {n} differs: {diff}"
-        if not args.force:
+        if not opts.force:
             raise ResultError(msg + " (--force compares them anyway)")
         warnings_.append(msg + " (--force)")
 
     # Exact counts first: counts that cannot be compared refuse the comparison before any work.
-    ex = exact.compare(A, B, common, args.force)
+    ex = exact.compare(A, B, common, opts.force)
     warnings_ += ex["warnings"]
     # Timings from different machines differ by the machines (the dev VM's reference, made on
     # another CPU model, read as 0.45x and 1.43x): not a verdict on the kernel. Exact counts and
     # checks keep their own rules.
     other_machine = machines_differ(runs_a, runs_b)
-    skip_timed = bool(other_machine) and not args.force
+    skip_timed = bool(other_machine) and not opts.force
     if other_machine:
-        if args.force:
+        if opts.force:
             warnings_.append(f"timed figures from different machines ({other_machine}) compared (--force): the "
                              "difference may be the machines', not the kernels'")
         else:
             warnings_.append(f"timed figures not compared: they come from different machines ({other_machine}); "
                              "--force compares them anyway")
-    metric = metrics.get(args.metric)
+    metric = metrics.get(opts.metric)
     rows, checks, few, not_compared, host_differs = [], [], {}, {}, []
     for n in common:
         sa, sb = A.sets[n], B.sets[n]
@@ -261,8 +284,8 @@ def compare(A, B, args, more_a=(), more_b=()):
             for tag, why in bad:
                 refused.append({"set": n, "file": tag, "reason": why})
             continue
-        per_run_a = [R.sets[n].values(args.metric) for R in runs_a]
-        per_run_b = [R.sets[n].values(args.metric) for R in runs_b]
+        per_run_a = [R.sets[n].values(opts.metric) for R in runs_a]
+        per_run_b = [R.sets[n].values(opts.metric) for R in runs_b]
         a, b = np.concatenate(per_run_a), np.concatenate(per_run_b)
         if len(a) < 2 or len(b) < 2:
             refused.append({"set": n, "file": "A" if len(a) < 2 else "B",
@@ -278,9 +301,9 @@ def compare(A, B, args, more_a=(), more_b=()):
             if min(len(v) for v in per_run_a + per_run_b) < 1:
                 refused.append({"set": n, "file": "A or B", "reason": "a run without a repetition of this set"})
                 continue
-            r = stats.compare_runs(per_run_a, per_run_b, thr, args.alpha, higher_is_better=hib)
+            r = stats.compare_runs(per_run_a, per_run_b, thr, opts.alpha, higher_is_better=hib)
         else:
-            r = stats.compare_samples(a, b, thr, args.alpha, higher_is_better=hib)
+            r = stats.compare_samples(a, b, thr, opts.alpha, higher_is_better=hib)
         host = host_ratio([R.sets[n] for R in runs_a], [R.sets[n] for R in runs_b])
         if host is not None and abs(host - 1) > thr:
             host_differs.append((n, host))
@@ -298,7 +321,7 @@ def compare(A, B, args, more_a=(), more_b=()):
                          "and a real change may come out 'within noise' (more: --repetitions 10 in run or matrix)")
     for kind, names in not_compared.items():
         own = metrics.names_for(kind)
-        warnings_.append(f"not compared on {args.metric}: {', '.join(names)}: {kind} sets have no {args.metric} "
+        warnings_.append(f"not compared on {opts.metric}: {', '.join(names)}: {kind} sets have no {opts.metric} "
                          f"(theirs: {', '.join(own) if own else 'none declared in analysis/metrics.py'}"
                          f"{'; checked below' if metrics.checks_for(kind) else ''})")
     if host_differs:
@@ -319,14 +342,14 @@ def compare(A, B, args, more_a=(), more_b=()):
     if skip_timed and not (checks or ex["rows"]):
         raise ResultError(f"nothing to compare: the timed figures come from different machines ({other_machine}) "
                           "and neither file has instruction counts or checks (--force compares the timings anyway)")
-    if refused and not args.ignore_invalid:
+    if refused and not opts.ignore_invalid:
         errors.append("refused sets (invalid or too few repetitions); --ignore-invalid compares the rest")
     status = EXIT_ERROR if errors or not (rows or checks or ex["rows"]) else (
         EXIT_REGRESSION if (any(r["verdict"] == stats.SLOWER for r in rows)
                             or any(c["verdict"] == FAILED for c in checks)
                             or any(exact.is_worse(r) for r in ex["rows"])) else EXIT_OK)
     return {"schema": SCHEMA, "a": {"path": A.path, "label": A.label(), "paths": [R.path for R in runs_a]},
-            "b": {"path": B.path, "label": B.label(), "paths": [R.path for R in runs_b]}, "metric": args.metric,
+            "b": {"path": B.path, "label": B.label(), "paths": [R.path for R in runs_b]}, "metric": opts.metric,
             "scope": (f"between runs: hierarchical bootstrap over {len(runs_a)} run(s) of A and {len(runs_b)} of B, "
                       "then their repetitions" if several
                       else ONE_RUN_SCOPE + ("; the threshold is this machine's between-run spread"
@@ -335,7 +358,7 @@ def compare(A, B, args, more_a=(), more_b=()):
                                             "between-run spread, which compare then uses")),
             "metric_meaning": metric.meaning, "metric_unit": metric.unit, "metric_direction": metric.direction,
             "metric_kind": metric.kind, "threshold": threshold, "threshold_source": source,
-            "alpha": args.alpha, "confidence": stats.CONFIDENCE, "context": context_diff(A, B),
+            "alpha": opts.alpha, "confidence": stats.CONFIDENCE, "context": context_diff(A, B),
             "only_in_a": [n for n in A.sets if n not in B.sets], "only_in_b": [n for n in B.sets if n not in A.sets],
             "rows": rows, "checks": checks, "not_compared": [n for ns in not_compared.values() for n in ns],
             "exact": {k: ex[k] for k in ("rows", "context", "not_compared", "rule")},
@@ -503,13 +526,14 @@ def render_markdown(doc):
 
 
 def main(args):
-    check_options(args)
+    opts = CompareOptions.from_args(args)
+    check_options(opts)
     for path in (args.json, args.markdown):
         if path:
             check_file(path)  # before the work: a bad output path must not cost a comparison
     if len(args.paths) == 1 and getattr(args, "side_b", None) is None and not os.path.isdir(args.paths[0]):
         # One file: the arms of its page-interleaved sets, paired (analysis/paired.py).
-        doc = paired.compare_paired(load(args.paths[0]), args)
+        doc = paired.compare_paired(load(args.paths[0]), opts)
         print(paired.render_text(doc))
         if args.json:
             write_json(args.json, doc)
@@ -518,7 +542,7 @@ def main(args):
         return doc["exit_status"]
     pa, pb = side_paths(args)
     ra, rb = [load(p) for p in pa], [load(p) for p in pb]
-    doc = compare(ra[0], rb[0], args, ra[1:], rb[1:])
+    doc = compare(ra[0], rb[0], opts, ra[1:], rb[1:])
     print(render_text(doc))
     if args.json:
         write_json(args.json, doc)

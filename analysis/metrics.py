@@ -1,5 +1,6 @@
 """The declared table of metrics: what compare, report and history may judge, in which unit, which
-direction is better, whether it is timed or exact, and which kinds of set have it.
+direction is better, whether it is timed or exact, and which kinds of set have it. The binary
+declares them (analysis/manifest.py); this module adds how each is read from a result and shown.
 
 A change's sign means the same everywhere: compare's "slower" is worse in the metric's own
 direction (more ns per page, fewer pages per second written back), "faster" is better.
@@ -8,23 +9,29 @@ kind:
   timed   measured with noise: judged by statistics over repetitions (stats.py)
   exact   a count that does not vary by chance. With `check`, any non-zero value is a failure in
           itself (race: stale_pages), never a statistic. Without it: guest instructions counted
-          by the count pass (issue 10; a set's swapbench.exact block, results/SCHEMA.md), one
-          figure per set and its spread between repetitions and boots, judged by
-          stats.exact_verdict (more / fewer / identical), never merged with a timed verdict.
+          by the count pass (a set's swapbench.exact block, results/SCHEMA.md), one figure per set
+          and its spread between repetitions and boots, judged by stats.exact_verdict (more /
+          fewer / identical), never merged with a timed verdict.
 """
 import math
 from dataclasses import dataclass
 
+from analysis import manifest
 from analysis.errors import ResultError
 from analysis.output import fmt_ns
 
-LOWER, HIGHER = "lower_is_better", "higher_is_better"
-TIMED, EXACT = "timed", "exact"
+LOWER, HIGHER = manifest.DIRECTIONS
+TIMED, EXACT = manifest.METRIC_KINDS
 
-# Set kinds (results/SCHEMA.md, benchmarks[].swapbench.kind). A writeback set's latency is the
-# swap-in of its region afterwards, timed like a swap-in set's.
-FAULT_KINDS = frozenset({"swapin", "swapout", "floor_swapcache", "floor_firsttouch", "writeback"})
-MODEL_KINDS = frozenset({"recheck_model"})  # a model's entries hold only the mean (ns per lookup)
+_M = manifest.load()
+# Set kinds (results/SCHEMA.md, benchmarks[].swapbench.kind), as the binary declares them. A
+# writeback set's latency is the swap-in of its region afterwards, timed like a swap-in set's.
+FAULT_KINDS = _M.kinds_where(fault=True)
+MODEL_KINDS = _M.kinds_where(model=True)  # a model's entries hold only the mean (ns per lookup)
+# The kinds the analysis reads by their role (report's summary lines, calibrate's arms): looked up
+# in the manifest, so a kind renamed in C++ stops every verb here with the name, not as an empty report.
+SWAPIN, SWAPOUT, FLOOR_SWAPCACHE, WRITEBACK, RACE = (
+    _M.kind(n).name for n in ("swapin", "swapout", "floor_swapcache", "writeback", "race"))
 
 
 @dataclass(frozen=True)
@@ -37,9 +44,9 @@ class Metric:
     meaning: str
     path: tuple            # where a repetition's swapbench block holds it; () for Google Benchmark's real_time
     check: bool = False    # exact count where any non-zero is a failure
-    # Exact counts (issue 10) only: where the set's spread between repetitions is (in the swapbench
-    # block; () when the block declares none), and how one plugin report line gives the figure of
-    # one repetition: (numerator path, denominator path or ()).
+    # Exact counts only: where the set's spread between repetitions is (in the swapbench block; ()
+    # when the block declares none), and how one plugin report line gives the figure of one
+    # repetition: (numerator path, denominator path or ()).
     spread: tuple = ()
     per_rep: tuple = ()
 
@@ -113,62 +120,64 @@ def fmt_count(v):
     return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.4g}"
 
 
-def _latency(name, meaning):
-    return Metric(name, "ns", LOWER, TIMED, FAULT_KINDS, meaning, ("latency_ns", name))
-
-
-METRICS = {m.name: m for m in (
-    _latency("p50", "median per-page latency of the repetition"),
-    _latency("p90", "90th percentile per-page latency"),
-    _latency("p99", "99th percentile per-page latency"),
-    _latency("p999", "99.9th percentile per-page latency"),
-    Metric("mean", "ns", LOWER, TIMED, FAULT_KINDS | MODEL_KINDS,
-           "mean per-page latency (Google Benchmark's real_time)", ()),
-    _latency("min", "fastest page of the repetition"),
-    Metric("pages_per_second", "pages/s", HIGHER, TIMED, frozenset({"writeback"}),
-           "pages written back per second while writeback ran", ("writeback", "pages_per_second")),
-    Metric("ns_per_written_back_page", "ns", LOWER, TIMED, frozenset({"writeback"}),
-           "writeback time per written-back page", ("writeback", "ns_per_written_back_page")),
-    Metric("stale_pages", "pages", LOWER, EXACT, frozenset({"race"}),
-           "pages read back with an old generation's data during the writeback race", ("stale_pages",),
-           check=True),
-)}
-
-# Exact instruction counts of the count pass (issue 10): one figure per set in its swapbench.exact
-# block, from operations marked in the benchmark (each fault, page-out, writeback trigger). Lower is
-# better: fewer instructions for the same work. Writeback sets count their triggers.
-EXACT_KINDS = FAULT_KINDS
+# The count pass's block in a set's swapbench block (kmatrix/count.py writes it): one figure per set
+# from operations marked in the benchmark (each fault, page-out, writeback trigger). Lower is better:
+# fewer instructions for the same work. Writeback sets count their triggers.
 EXACT_BLOCK = "exact"
-FUNCTION_PREFIX = "functions."
-FUNCTION_FIGURES = ("instructions_per_call", "calls_per_op")
+# Per function figure: where its spread is, and how one repetition's plugin report gives it.
+_FUNCTION_READING = {
+    "instructions_per_call": lambda f: ((EXACT_BLOCK, "functions", f, "spread_per_call"),
+                                        (("functions", f, "instructions"), ("functions", f, "calls"))),
+    "calls_per_op": lambda f: ((), (("functions", f, "calls"), ("ops",))),
+}
+# A family's placeholder as help and errors show it: a counter for timed families, a function for
+# the count pass's.
+_SHOWN_AS = {TIMED: "EVENT", EXACT: "FUNC"}
 
-for _m in (
-    Metric("kernel_instructions_per_op", "instructions/op", LOWER, EXACT, EXACT_KINDS,
-           "guest kernel instructions per operation (median over operations, median over repetitions)",
-           (EXACT_BLOCK, "kernel_instructions_per_op", "median"), spread=(EXACT_BLOCK, "spread", "kernel_median_per_op"),
-           per_rep=(("kernel", "median"), ())),
-    Metric("user_instructions_per_op", "instructions/op", LOWER, EXACT, EXACT_KINDS,
-           "guest user instructions per operation between the markers (median, median over repetitions)",
-           (EXACT_BLOCK, "user_instructions_per_op", "median"), spread=(EXACT_BLOCK, "spread", "user_median_per_op"),
-           per_rep=(("user", "median"), ())),
-):
-    METRICS[_m.name] = _m
+
+def _exact_reading(d):
+    """(spread, per_rep) of a count-pass metric, from where its figure sits in the exact block: a
+    total per operation exact.WHO_instructions_per_op.median has its spread at
+    exact.spread.WHO_median_per_op and per repetition WHO.median; a function's figure as
+    _FUNCTION_READING says."""
+    p = d.path
+    if len(p) == 4 and p[:2] == (EXACT_BLOCK, "functions") and p[3] in _FUNCTION_READING:
+        return _FUNCTION_READING[p[3]](p[2])
+    if len(p) == 3 and p[0] == EXACT_BLOCK and p[1].endswith("_instructions_per_op"):
+        who = p[1].removesuffix("_instructions_per_op")
+        return (EXACT_BLOCK, "spread", f"{who}_median_per_op"), ((who, p[2]), ())
+    raise manifest.ManifestError(f"{_M.path}: metric {d.name}: an exact count at {'.'.join(p)}, which "
+                                 "analysis/metrics.py cannot read from the count pass's block")
+
+
+def _metric(d):
+    spread, per_rep = _exact_reading(d) if d.kind == EXACT and not d.check else ((), ())
+    return Metric(d.name, d.unit, d.direction, d.kind, d.set_kinds, d.meaning, d.path, d.check, spread, per_rep)
+
+
+METRICS = {d.name: _metric(d) for d in _M.metrics if not d.family}
+# Families: one metric per counter (pmu.EVENT) or per kernel function the count pass lists.
+FAMILIES = tuple(d for d in _M.metrics if d.family)
+for _d in FAMILIES:
+    if _d.kind == EXACT:
+        _metric(_d.filled("f"))  # an exact family this module cannot read fails at load, not mid-compare
+_FUNCTION_FAMILIES = {d.path[3]: d for d in FAMILIES if d.path[:2] == (EXACT_BLOCK, "functions")}
+FUNCTION_FIGURES = tuple(_FUNCTION_FAMILIES)
+if not _FUNCTION_FAMILIES:
+    raise manifest.ManifestError(f"{_M.path}: declares no family of per-function counts (exact.functions); "
+                                 f"regenerate it with {manifest.REGENERATE}")
+FUNCTION_PREFIX = next(iter(_FUNCTION_FAMILIES.values())).name.partition(manifest.PLACEHOLDER)[0]
+# The kinds whose sets carry counters per page (the pmu.EVENT family): report's counters plot.
+COUNTER_KINDS = frozenset().union(*(d.set_kinds for d in FAMILIES if d.path[:1] == ("pmu",)))
 
 
 def function_metric(func, figure):
     """functions.FUNC.instructions_per_call (own instructions per call, callees excluded) or
     functions.FUNC.calls_per_op, of a kernel function the count pass lists."""
-    if figure == "instructions_per_call":
-        return Metric(f"{FUNCTION_PREFIX}{func}.{figure}", "instructions/call", LOWER, EXACT, EXACT_KINDS,
-                      f"{func}'s own instructions per call (callees excluded)",
-                      (EXACT_BLOCK, "functions", func, "instructions_per_call"),
-                      spread=(EXACT_BLOCK, "functions", func, "spread_per_call"),
-                      per_rep=(("functions", func, "instructions"), ("functions", func, "calls")))
-    if figure == "calls_per_op":
-        return Metric(f"{FUNCTION_PREFIX}{func}.{figure}", "calls/op", LOWER, EXACT, EXACT_KINDS,
-                      f"calls of {func} per operation", (EXACT_BLOCK, "functions", func, "calls_per_op"),
-                      per_rep=(("functions", func, "calls"), ("ops",)))
-    raise ResultError(f"unknown function figure '{figure}'; accepted: {', '.join(FUNCTION_FIGURES)}")
+    d = _FUNCTION_FAMILIES.get(figure)
+    if d is None:
+        raise ResultError(f"unknown function figure '{figure}'; accepted: {', '.join(FUNCTION_FIGURES)}")
+    return _metric(d.filled(func))
 
 
 def exact():
@@ -176,25 +185,20 @@ def exact():
     return [n for n, m in METRICS.items() if m.counted]
 
 
-# Counters per page, from libpfm4 (benchmarks[].swapbench.pmu): fewer events per page is better,
-# and multiplexing makes them noisy like a time.
-PMU_PREFIX = "pmu."
+def _shown(kind):
+    return [d.name.replace(manifest.PLACEHOLDER, _SHOWN_AS[kind]) for d in FAMILIES if d.kind == kind]
 
 
 def get(name):
     """The metric of that name (pmu.EVENT for any counter); ResultError names the accepted ones."""
     if name in METRICS:
         return METRICS[name]
-    if name.startswith(PMU_PREFIX) and len(name) > len(PMU_PREFIX):
-        return Metric(name, "per page", LOWER, TIMED, FAULT_KINDS - {"writeback"},
-                      f"libpfm4 event {name[len(PMU_PREFIX):]} per page", ("pmu", name[len(PMU_PREFIX):]))
-    if name.startswith(FUNCTION_PREFIX):
-        func, _, figure = name[len(FUNCTION_PREFIX):].rpartition(".")
-        if func and figure in FUNCTION_FIGURES:
-            return function_metric(func, figure)
-    raise ResultError(f"unknown metric '{name}'; accepted: {', '.join(statistics())}, or {PMU_PREFIX}EVENT; "
-                      f"exact: {', '.join(exact())}, {FUNCTION_PREFIX}FUNC.instructions_per_call, "
-                      f"{FUNCTION_PREFIX}FUNC.calls_per_op")
+    for d in FAMILIES:
+        part = d.member(name)
+        if part is not None:
+            return _metric(d.filled(part))
+    raise ResultError(f"unknown metric '{name}'; accepted: {', '.join(statistics())}, or {', '.join(_shown(TIMED))}; "
+                      f"exact: {', '.join(exact() + _shown(EXACT))}")
 
 
 def statistics():

@@ -1,5 +1,6 @@
 """Small shared pieces: number formatting, aligned tables, short set labels. Files are written by
 analysis/writer.py."""
+from analysis import manifest
 
 
 def fmt_ns(ns):
@@ -34,7 +35,7 @@ def markdown_table(header, rows):
     return "\n".join(out)
 
 
-KIND_SHORT = {"swapin": "in", "swapout": "out", "floor_swapcache": "floor-cache", "floor_firsttouch": "floor-touch"}
+KIND_SHORT = {k.name: k.short for k in manifest.load().kinds.values()}
 
 
 def short_labels(ids):

@@ -49,14 +49,14 @@ def arm_values(s, metric):
     return arms, v
 
 
-def compare_paired(R, args):
-    """The comparison document of one file's interleaved sets."""
+def compare_paired(R, opts):
+    """The comparison document of one file's interleaved sets, under compare.CompareOptions opts."""
     sets = interleaved_sets(R)
     if not sets:
         raise ResultError(f"{R.path}: one file compares the arms of its page-interleaved sets, and it has none "
                           "(./swapbench run --suite calibrate makes one); to compare two runs give A.json B.json")
-    threshold = args.threshold / 100 if args.threshold is not None else 0.0
-    source = (f"--threshold {args.threshold}%" if args.threshold is not None else
+    threshold = opts.threshold / 100 if opts.threshold is not None else 0.0
+    source = (f"--threshold {opts.threshold}%" if opts.threshold is not None else
               "0: the arms share the host's speed, so the test's level is the false-positive rate "
               "(./swapbench calibrate measures it on the twin arm)")
     rows, refused, warnings_ = [], [], []
@@ -65,23 +65,23 @@ def compare_paired(R, args):
         if why:
             refused.append({"set": s.name, "file": R.path, "reason": why})
             continue
-        arms, vals = arm_values(s, args.metric)
+        arms, vals = arm_values(s, opts.metric)
         n = vals.shape[0]
         if n < MIN_REPS:
             warnings_.append(f"{s.name}: {n} repetitions; fewer than {MIN_REPS} give no 95% interval, so every arm "
                              "is within noise")
         for j in range(1, len(arms)):
-            t = stats.paired_ratio_test(vals[:, j] / vals[:, 0], threshold, args.alpha)
+            t = stats.paired_ratio_test(vals[:, j] / vals[:, 0], threshold, opts.alpha)
             rows.append({"set": s.name, "base": arms[0]["label"], "arm": arms[j]["label"],
                          "inject_ns_base": arms[0]["inject_ns"], "inject_ns_arm": arms[j]["inject_ns"], "reps": n,
                          "median_base": float(np.median(vals[:, 0])), "median_arm": float(np.median(vals[:, j])),
                          "ratio": float(t["ratio"]), "median_ratio": float(t["median_ratio"]),
                          "ci_low": float(t["ci_low"]), "ci_high": float(t["ci_high"]), "p": float(t["p"]),
                          "verdict": str(t["verdict"])})
-    m = metrics.get(args.metric)
+    m = metrics.get(opts.metric)
     slower = any(r["verdict"] == stats.SLOWER for r in rows)
-    return {"schema": SCHEMA, "path": R.path, "metric": args.metric, "metric_meaning": m.meaning,
-            "threshold": threshold, "threshold_source": source, "alpha": args.alpha,
+    return {"schema": SCHEMA, "path": R.path, "metric": opts.metric, "metric_meaning": m.meaning,
+            "threshold": threshold, "threshold_source": source, "alpha": opts.alpha,
             "test": ("per repetition, the arm's metric over the base arm's; Wilcoxon signed-rank test of the log "
                      "ratios against 0 (exact) and the Hodges-Lehmann estimate with its 95% interval "
                      "(stats.paired_ratio_test); slower/faster when p < alpha and the interval is beyond the "

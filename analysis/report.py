@@ -1,7 +1,6 @@
 """`./swapbench report RESULTS... -o DIR`: DIR/index.html (self-contained: the plots are embedded)
 plus the same plots as PNG files beside it. With two or more results, every later one is also
 compared against the first (the base) with compare's statistics."""
-import argparse
 import base64
 import html
 import os
@@ -19,8 +18,8 @@ def add_arguments(p):
     p.add_argument("results", nargs="+", metavar="RESULT.json", help="result files; the first is the A/B base")
     p.add_argument("-o", "--out", required=True, metavar="DIR",
                    help="folder for index.html and the PNGs: an existing one, or a new one whose parent exists")
-    p.add_argument("--metric", default="p50", choices=sorted(metrics.statistics()),
-                   help="for the A/B chart (default p50)")
+    p.add_argument("--metric", default=compare.CompareOptions.metric, choices=sorted(metrics.statistics()),
+                   help="for the A/B chart (default %(default)s)")
     p.add_argument("--threshold", type=float, metavar="PCT", help="as in compare")
     p.add_argument("--calibrations", metavar="DIR", help="as in compare")
     p.add_argument("--force", action="store_true", help="as in compare: A/B across accelerators or scenarios")
@@ -45,7 +44,7 @@ def _median(s, metric="p50"):
 def summary_lines(R):
     """Plain statements, each one readable off a plot in the report."""
     out = []
-    sw, _ = _valid_sets(R, {"swapin"})
+    sw, _ = _valid_sets(R, {metrics.SWAPIN})
     sw = [s for s in sw if not s.variant]
     z = sorted([s for s in sw if s.backend == "zswap"], key=_median)
     d = [s for s in sw if s.backend == "disk"]
@@ -58,22 +57,22 @@ def summary_lines(R):
         out.append(f"disk swap-in p50 {fmt_ns(_median(d[0]))}: {_median(d[0]) / _median(z[0]):.1f}x the "
                    f"zswap-{z[0].compressor} fault; at p99 {fmt_ns(_median(d[0], 'p99'))} against "
                    f"{fmt_ns(_median(z[0], 'p99'))}.")
-    so, _ = _valid_sets(R, {"swapout"})
+    so, _ = _valid_sets(R, {metrics.SWAPOUT})
     so = sorted(so, key=_median)
     if so:
         out.append("swap-out p50 per page: " + ", ".join(f"{s.backend}{'-' + s.compressor if s.compressor != 'none' else ''} "
                                                         f"{fmt_ns(_median(s))}" for s in so) +
                    " (disk only submits the write; zswap and zram compress synchronously).")
-    fl = {s.kind: s for s in _valid_sets(R, {"floor_swapcache", "floor_firsttouch"})[0]}
-    if z and "floor_swapcache" in fl:
-        f = _median(fl["floor_swapcache"])
+    fl = _valid_sets(R, {metrics.FLOOR_SWAPCACHE})[0]
+    if z and fl:
+        f = _median(fl[-1])
         out.append(f"a swap-cache hit (minor fault) costs {fmt_ns(f)}: the zswap-{z[0].compressor} fault spends "
                    f"{fmt_ns(_median(z[0]) - f)} more (the zswap load; the report cannot split it further).")
-    wb, _ = _valid_sets(R, {"writeback"})
+    wb, _ = _valid_sets(R, {metrics.WRITEBACK})
     for s in wb:
         out.append(f"writeback by {s.variant} ({s.compressor}): {_median(s, 'pages_per_second'):,.0f} pages/s; the "
                    f"written-back pages came back from disk at p50 {fmt_ns(_median(s))}.")
-    for s in (x for x in R.sets.values() if x.kind == "race"):
+    for s in (x for x in R.sets.values() if x.kind == metrics.RACE):
         r = s.reps[0].sb
         out.append(f"race ({s.variant}): {r.get('operations', 0):,} free/reuse cycles with {r.get('writebacks', 0):,} pages "
                    f"written back; {_checks(s)}.")
@@ -151,7 +150,7 @@ def build(results, out, args):
         if summ:
             parts.append("<h3>Summary</h3><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in summ) + "</ul>")
         parts.append("<h3>Sets</h3>" + _sets_table(R))
-        fault_sets, _ = _valid_sets(R, {"swapin", "floor_swapcache", "floor_firsttouch", "writeback"})
+        fault_sets, _ = _valid_sets(R, metrics.FAULT_KINDS - {metrics.SWAPOUT})
         if fault_sets:
             name = f"{tag}-cdf.png"
             add(plots.latency_cdf(fault_sets, os.path.join(out, name), f"fault latency CDF - {title}"), name,
@@ -159,13 +158,13 @@ def build(results, out, args):
             name = f"{tag}-hist.png"
             add(plots.latency_histograms(fault_sets, os.path.join(out, name), f"fault latency - {title}"), name,
                 "latency histograms")
-        so, _ = _valid_sets(R, {"swapout"})
+        so, _ = _valid_sets(R, {metrics.SWAPOUT})
         if so:
             name = f"{tag}-swapout.png"
             add(plots.swapout_cost(so, os.path.join(out, name), f"swap-out cost - {title}"), name,
                 "swap-out cost per backend and compressor")
         parts += exact_tables(R)
-        all_ok, _ = _valid_sets(R, {"swapin", "swapout", "floor_swapcache", "floor_firsttouch"})
+        all_ok, _ = _valid_sets(R, metrics.COUNTER_KINDS)
         name = f"{tag}-counters.png"
         add(plots.counters_per_fault(all_ok, os.path.join(out, name), f"counters per page - {title}"), name,
             "counters per fault")
@@ -180,14 +179,20 @@ def build(results, out, args):
     return written
 
 
+def compare_options(args):
+    """What report asks of compare: its flags, and every valid set compared (invalid ones are listed
+    in the report, never plotted)."""
+    return compare.CompareOptions(metric=args.metric, threshold=args.threshold, force=args.force,
+                                  ignore_invalid=True, calibrations=args.calibrations)
+
+
 def ab_and_matrix(results, out, args, written):
     """Every result against the base: an A/B chart each, and one matrix of sets x results."""
     metric = metrics.get(args.metric)
     bi = args.base - 1
     A = results[bi]
     parts = [f"<h2>Against result {args.base} ({html.escape(A.label())})</h2>"]
-    cargs = argparse.Namespace(metric=args.metric, threshold=args.threshold, alpha=stats.ALPHA, force=args.force,
-                               ignore_invalid=True, calibrations=args.calibrations)
+    cargs = compare_options(args)
     docs = {}
     for j, B in enumerate(results, start=1):
         if j - 1 == bi:
@@ -358,7 +363,7 @@ def ftrace_section(results):
 
 
 def main(args):
-    compare.check_options(args)
+    compare.check_options(compare_options(args))
     if not 1 <= args.base <= len(args.results):
         raise ResultError(f"--base {args.base}: between 1 and {len(args.results)} (the number of results)")
     check_folder(args.out)  # before the work: a bad -o must not cost the plots

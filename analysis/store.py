@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-from analysis import environment
+from analysis import environment, manifest
 from analysis.errors import OutputError, ResultError
 from analysis.load import load, open_regular
 from analysis.writer import make_folder
@@ -18,6 +18,8 @@ from analysis.writer import make_folder
 CALIBRATION_SCHEMA = "swapbench-calibration/1"
 # /2: the interleaved design (analysis/calibrate.py); noise_threshold means the same in both.
 CALIBRATION_SCHEMAS = (CALIBRATION_SCHEMA, "swapbench-calibration/2")
+# analysis/between_runs.py writes these; the store finds them.
+BETWEEN_RUNS_SCHEMA = "swapbench-between-runs/1"
 
 
 def results_dir():
@@ -32,14 +34,18 @@ def calibrations_dir(folder=None):
 
 def list_results(folder=None):
     """Every swapbench result under folder (default: the results folder), recursively, in path
-    order, and the .json files skipped with why (a calibration, notes, a broken file)."""
+    order, and the .json files skipped with why (a calibration, notes, a broken file). The binary's
+    manifest, checked in beside the results, is not a result and not worth a mention."""
     found, skipped = [], []
+    own = os.path.realpath(manifest.PATH)
     for root, dirs, files in os.walk(folder or results_dir()):
         dirs.sort()
         for n in sorted(files):
             if not n.endswith(".json"):
                 continue
             p = os.path.join(root, n)
+            if os.path.realpath(p) == own:
+                continue
             try:
                 found.append(load(p))
             except ResultError as e:
@@ -117,7 +123,6 @@ def prepare_calibrations_dir(folder=None):
 def find_between_runs(machine, metric="p50", folder=None):
     """The newest between-run calibration (analysis/between_runs.py) of `metric` on `machine`:
     (doc, path), or None."""
-    from analysis.between_runs import SCHEMA  # here, not at the top: between_runs imports store
     best = None
     d = calibrations_dir(folder)
     try:
@@ -133,7 +138,7 @@ def find_between_runs(machine, metric="p50", folder=None):
                 doc = json.load(f)
         except (OSError, UnicodeDecodeError, ValueError, ResultError):
             continue
-        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or _machine(doc) != tuple(machine):
+        if not isinstance(doc, dict) or doc.get("schema") != BETWEEN_RUNS_SCHEMA or _machine(doc) != tuple(machine):
             continue
         if doc.get("metric") != metric or not isinstance(doc.get("between_run_threshold"), (int, float)):
             continue

@@ -3,7 +3,13 @@ PYTHONPATH): `check --kernel NAME` and `matrix`."""
 import argparse
 import sys
 
-from kmatrix import ab, calibrate_exact, check, matrix
+from analysis import manifest
+
+# The matrix takes its suites' guest sizes from the manifest as it is imported: a missing one, or
+# one of another version, is bad input (exit 2 naming the file), not a traceback.
+manifest.require("swapbench")
+
+from kmatrix import ab, calibrate_exact, check, config, matrix  # noqa: E402
 
 EXAMPLES = {
     "check": """examples:
@@ -36,7 +42,7 @@ def _front_door_helpers(argv):
     from kmatrix.defs import KernelError, load_defs
     if argv[0] == "arches":
         p = argparse.ArgumentParser(add_help=False)
-        p.add_argument("--kernels", default=matrix.DEFAULT_KERNELS)
+        p.add_argument("--kernels", default=config.DEFAULT_KERNELS)
         p.add_argument("--definitions")
         p.add_argument("--arch")  # ab: the architecture it builds for
         a, _ = p.parse_known_args(argv[1:])

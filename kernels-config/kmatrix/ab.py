@@ -7,7 +7,6 @@ exact table (instructions per call and per operation) beside the timed one (emul
 Everything of one A/B run goes into one folder: the patches as given, the kernel definitions
 used, each suite's result per side, and each suite's comparison (text and JSON), so a reader sees
 exactly what was compared."""
-import argparse
 import json
 import math
 import os
@@ -18,12 +17,29 @@ import subprocess
 import sys
 import time
 
+from analysis import manifest
+from analysis.metrics import RACE
 from kmatrix import build, matrix, qemu
+from kmatrix.config import MatrixConfig
 from kmatrix.defs import KernelError
 
-DEFAULT_SUITES = "quick,writeback"
+DEFAULT_SUITES = ",".join(manifest.load().suite(n).name for n in ("quick", "writeback"))
 # Pages per set unless asked: a quarter of the quick suite's, so that four boots per side stay short.
-AB_PAGES = 2048
+AB_PAGES = manifest.load().suite("quick").pages // 4
+_D = MatrixConfig()
+
+
+def suite_pages(suite, asked):
+    """Pages per set of a suite in ab's guests: as asked, else AB_PAGES, except for a suite that
+    sizes its own region (the race: it runs for a duration)."""
+    s = manifest.load().suites.get(suite)
+    return asked or (None if s is not None and s.guest_pages is None else AB_PAGES)
+
+
+def _races(suite):
+    """Whether the suite provokes the writeback race (its figures are summarised per side)."""
+    s = manifest.load().suites.get(suite)
+    return s is not None and RACE in s.kinds
 
 
 def add_arguments(p):
@@ -35,9 +51,11 @@ def add_arguments(p):
     p.add_argument("--patch-a", action="append", default=[], metavar="FILE",
                    help="A = the source with this patch (repeat; default: A is the source as it is)")
     p.add_argument("--suite", default=DEFAULT_SUITES, help=f"suites, comma-separated (default {DEFAULT_SUITES})")
-    p.add_argument("--boots", type=int, default=2, help="timed boots per side (default %(default)s)")
-    p.add_argument("--repetitions", type=int, default=2, help="repetitions per set and side (default %(default)s)")
-    p.add_argument("--count-boots", type=int, default=2, help="counted boots per side (default %(default)s)")
+    p.add_argument("--boots", type=int, default=_D.boots, help="timed boots per side (default %(default)s)")
+    p.add_argument("--repetitions", type=int, default=_D.repetitions,
+                   help="repetitions per set and side (default %(default)s)")
+    p.add_argument("--count-boots", type=int, default=_D.count_boots,
+                   help="counted boots per side (default %(default)s)")
     p.add_argument("--no-count", action="store_true", help="timed boots only (no exact verdict)")
     p.add_argument("--backend", help="as in run (default: the suite's)")
     p.add_argument("--compressor", help="as in run (default: every compressor the guest kernel accepts)")
@@ -51,7 +69,7 @@ def add_arguments(p):
                    help="the architecture the kernels are built for and booted as (default amd64; arm64: "
                         "cross-compiled, booted under qemu-system-aarch64 -M virt,mte=on; counted by a plugin "
                         "built for that QEMU)")
-    p.add_argument("--timeout", type=int, default=900, help="hard limit per boot in seconds (default %(default)s)")
+    p.add_argument("--timeout", type=int, default=_D.timeout, help="hard limit per boot in seconds (default %(default)s)")
     p.add_argument("--out", metavar="DIR", help="the A/B run's folder (default: results/ab-<source>-<UTC>)")
 
 
@@ -118,7 +136,7 @@ def race_summary(result_path, crashes):
             doc = json.load(f)
         for e in doc.get("benchmarks", []):
             sb = e.get("swapbench", {})
-            if sb.get("kind") != "race" or e.get("run_type") == "aggregate":
+            if sb.get("kind") != RACE or e.get("run_type") == "aggregate":
                 continue
             race = sb.get("race", {})
             for k in ("operations", "writebacks", "stale_pages"):
@@ -206,9 +224,9 @@ def argument_problem(a):
     if not binary or not os.access(binary, os.X_OK):
         return "SWAPBENCH_BIN names no executable: run it through ./swapbench ab"
     for suite in suites:
-        m = argparse.Namespace(suite=suite, backend=a.backend, compressor=a.compressor, duration=a.duration,
-                               race_mechanism=a.race_mechanism, thp=False)
-        why = matrix.run_options_problem(binary, m, a.pages or (None if suite == "race" else AB_PAGES))
+        m = MatrixConfig(suite=suite, backend=a.backend, compressor=a.compressor, duration=a.duration,
+                         race_mechanism=a.race_mechanism, pages=suite_pages(suite, a.pages))
+        why = matrix.run_options_problem(binary, m)
         if why:
             return f"suite {suite}: {why}"
     try:
@@ -264,14 +282,13 @@ def main(a):
         worse, found, incomplete = [], [], []
         for suite in suites:
             out = os.path.join(folder, suite)
-            m = argparse.Namespace(kernels=",".join(n for n, _ in kernels), suite=suite, repetitions=a.repetitions,
-                                   boots=a.boots, backend=a.backend, compressor=a.compressor,
-                                   pages=a.pages or (None if suite == "race" else AB_PAGES),
-                                   duration=a.duration, race_mechanism=a.race_mechanism, events="perf::task-clock,perf::major-faults", no_ftrace=True,
-                                   no_count=a.no_count, count_only=False, count_boots=a.count_boots, accel="auto",
-                                   timeout=a.timeout, out=out, definitions=defs, guest_files=None)
+            m = MatrixConfig(kernels=",".join(n for n, _ in kernels), suite=suite, repetitions=a.repetitions,
+                             boots=a.boots, backend=a.backend, compressor=a.compressor,
+                             pages=suite_pages(suite, a.pages), duration=a.duration,
+                             race_mechanism=a.race_mechanism, no_ftrace=True, no_count=a.no_count,
+                             count_boots=a.count_boots, timeout=a.timeout, out=out, definitions=defs)
             written, crashes, infra, hard = [], [], [], []
-            rc = matrix.main(m, written, crashes, infra, hard)
+            rc = matrix.run(m, written, crashes, infra, hard)
             if rc not in (0, 1):
                 return rc
             by_side = {os.path.basename(p)[0]: p for p in written}  # result files start with the kernel's name
@@ -284,7 +301,7 @@ def main(a):
                 found.append(suite)
             elif rc == 1:
                 incomplete.append(suite)
-            if suite == "race" or crashes:
+            if _races(suite) or crashes:
                 entry["race"] = {side: race_summary(by_side.get(side), [c for c in crashes
                                                                        if c["kernel"].startswith(side + "-")])
                                  for side in "AB"}

@@ -6,18 +6,22 @@ with exactly its N more user instructions per fault and no kernel difference."""
 import argparse
 import sys
 
+from analysis import manifest
 from kmatrix import matrix
+from kmatrix.config import MatrixConfig
 
+SUITE = manifest.load().suite("calibrate-exact")
+_D = MatrixConfig()
 ARMS = {"twin": 0, "plus8insn": 8, "plus64insn": 64, "plus512insn": 512}
 
 
 def add_arguments(p):
     p.add_argument("--kernel", default="debian-6.12", help="kernel from kernels.toml (default %(default)s)")
-    p.add_argument("--count-boots", type=int, default=2,
-                   help="counted boots (default 2: the A/A comparison spans boots)")
+    p.add_argument("--count-boots", type=int, default=_D.count_boots,
+                   help="counted boots (default %(default)s: the A/A comparison spans boots)")
     p.add_argument("--compressor", default="lzo", help="zswap compressor in the guest (default %(default)s)")
     p.add_argument("--out", metavar="DIR", help="where the result goes (default: results/)")
-    p.add_argument("--timeout", type=int, default=900, help="hard limit per boot in seconds (default %(default)s)")
+    p.add_argument("--timeout", type=int, default=_D.timeout, help="hard limit per boot in seconds (default %(default)s)")
 
 
 def _arm(e):
@@ -67,12 +71,11 @@ def main(a):
     if a.count_boots < 1:
         print(f"swapbench calibrate --exact: --count-boots {a.count_boots}: at least 1", file=sys.stderr)
         return 2
-    m = argparse.Namespace(kernels=a.kernel, suite="calibrate-exact", repetitions=2, boots=1, backend="zswap",
-                           compressor=a.compressor, pages=1024, duration=None, events="perf::task-clock", no_ftrace=True,
-                           no_count=False, count_only=True, count_boots=a.count_boots, accel="tcg",
-                           timeout=a.timeout, out=a.out, definitions=None, guest_files=None)
+    m = MatrixConfig(kernels=a.kernel, suite=SUITE.name, repetitions=SUITE.repetitions, boots=1, backend="zswap",
+                     compressor=a.compressor, pages=SUITE.pages, events="perf::task-clock", no_ftrace=True,
+                     count_only=True, count_boots=a.count_boots, accel="tcg", timeout=a.timeout, out=a.out)
     written = []
-    rc = matrix.main(m, written)
+    rc = matrix.run(m, written)
     if rc != 0:
         return rc
     import json

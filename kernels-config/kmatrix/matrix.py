@@ -3,7 +3,6 @@ works, TCG otherwise), repetitions interleaved by boot (A B A B ...), one result
 
 Nothing on the host changes: kernels are unpacked into a cache, the guest swaps on its own virtio
 disk, and every system change the suite makes happens inside the guest."""
-import argparse
 import os
 import shutil
 import subprocess
@@ -11,117 +10,53 @@ import sys
 import tempfile
 import time
 import tomllib
+from dataclasses import replace
 
 import socket
 
 import numpy as np
 
+from analysis import manifest
 from kmatrix import count, ftrace, initramfs, mte_memory, qemu
+# The verb's flags (add_arguments) and their defaults are MatrixConfig's, in kmatrix/config.py.
+from kmatrix.config import LARGEST_GUEST_PAGES, MatrixConfig, add_arguments, default_pages  # noqa: F401
 from kmatrix.qemu import InfrastructureFailure
 from kmatrix.defs import KERNELS_TOML, KernelError, cache_dir, files_for, get_def, load_defs, state_cache
 
-DEFAULT_KERNELS = "debian-6.1,debian-6.12"
 # Guest size: 1 GiB holds the quick suite's 32 MiB region twice over plus the initramfs (~40 MiB).
 MEM_MB = 1024
 # One vCPU: under TCG, switching ftrace tracers with -smp 2 soft-locked 3 of 7 boots of 6.1
 # (../shared/notes/guests.md), and the timed run does not need a second CPU.
 SMP = 1
+# The traced pass: the swap-in suite, so the traced functions see swap-in faults and the stores that
+# set them up, then the writeback suite's mechanisms.
+TRACE_SUITE = manifest.load().suite("swapin").name
+TRACE_WRITEBACK_SUITE = manifest.load().suite("writeback").name
 
 
-def add_arguments(p):
-    p.add_argument("--kernels", default=DEFAULT_KERNELS,
-                   help=f"comma-separated names from kernels-config/kernels.toml (default {DEFAULT_KERNELS})")
-    p.add_argument("--suite", default="quick", help="suite run in every guest (default quick)")
-    # Defaults sized for TCG, where a fault costs 10-30x native: two kernels' quick suite at 16 MiB
-    # and 2 repetitions take about 4 minutes here. For verdicts, raise --repetitions (compare warns
-    # below 9) and give it the time.
-    p.add_argument("--repetitions", type=int, default=2,
-                   help="repetitions per set and kernel, over all boots (default 2)")
-    p.add_argument("--boots", type=int, default=2,
-                   help="boots per kernel; repetitions are split over them, kernels alternating A B A B "
-                        "(default 2: boot-to-boot variation enters the statistics)")
-    p.add_argument("--backend", help="as in run (default: the suite's)")
-    p.add_argument("--compressor", help="as in run (default: every compressor the guest kernel accepts)")
-    p.add_argument("--duration", type=float, help="as in run: the race suite's seconds (default: run's)")
-    p.add_argument("--race-mechanism", help="as in run: how the race suite forces writeback (default: run's)")
-    p.add_argument("--pages", type=int,
-                   help=f"as in run (default {GUEST_PAGES}, half the quick suite's: emulated faults are slow; "
-                        f"{MTE_GUEST_PAGES} for the mte suites, whose tags are emulated too; the race suite keeps "
-                        "its own small region)")
-    p.add_argument("--thp", action="store_true",
-                   help="as in run: transparent huge pages for the region (the mte suite's THP case on arm64)")
-    p.add_argument("--events", default="perf::task-clock,perf::major-faults",
-                   help="counters (default: software events; TCG guests have no hardware PMU)")
-    # Tests only: passed to run in the guest (a damaged page, or for the mte suite a wrong tag, that
-    # the checks must name).
-    p.add_argument("--test-corrupt-page", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--retry-crash", action="store_true",
-                   help="boot again, once, after a guest kernel crash (for tests whose subject is the suite on a "
-                        "stock kernel): the crash stays in the result's failed_boots, is printed, and still ends "
-                        "in exit 1. Infrastructure failures (emulator I/O stall, QEMU error, host out of memory, "
-                        "timeout without a kernel error) are always retried once and never count as the kernel's")
-    p.add_argument("--no-ftrace", action="store_true", help="skip the traced pass (function_graph) in each kernel")
-    p.add_argument("--no-count", action="store_true",
-                   help="skip the count pass (guest instructions per operation and per function, by a QEMU plugin)")
-    p.add_argument("--count-only", action="store_true",
-                   help="only the count pass: no timed boots (the result's sets carry counts, not timings)")
-    # Two counted boots per kernel: the exact metric's claim is that counts repeat from boot to boot,
-    # and the spread between boots is what a difference must exceed to count.
-    p.add_argument("--count-boots", type=int, default=2,
-                   help="counted boots per kernel (default 2: the boot-to-boot spread is part of the verdict)")
-    p.add_argument("--accel", default="auto", choices=["auto", "kvm", "tcg"],
-                   help="auto: KVM if a probe guest boots under it, else TCG")
-    p.add_argument("--timeout", type=int, default=900, help="hard limit per boot in seconds (default %(default)s)")
-    p.add_argument("--out", metavar="DIR", help="one result file per kernel (default: results/)")
-    p.add_argument("--definitions", metavar="FILE",
-                   help="kernel definitions (default: kernels-config/kernels.toml); e.g. your own build as "
-                        "source = \"custom\"")
-    p.add_argument("--guest-files", metavar="DIR",
-                   help="also keep each boot's raw guest files (console log, dmesg, ftrace trace) under DIR")
-
-
-# Pages per set in guests unless asked: half the quick suite's 8192, as emulated faults are slow. Not
-# for the race suite: a race is provoked only in a small region, and that suite sizes its own.
-GUEST_PAGES = 4096
-# The MTE suites: under TCG every granule's tag (256 per page) is set and read back in emulation, over
-# 44 sets on 6.12 (each compressor, zram and disk, tagged and untagged, in and out). At 4096 pages the
-# two-kernel arm64 matrix took 13 minutes here (2026-12-06); 1024 keeps it under the 8 the issue set,
-# and tag checks and per-call counts need no more (0 wrong of 3,145,728 granules at 1024 pages).
-MTE_GUEST_PAGES = 1024
-MTE_SUITES = ("mte", "mte-writeback")
-
-
-def default_pages(suite):
-    """Pages per set when --pages is not given; None: the suite sizes its own region (race)."""
-    if suite == "race":
-        return None
-    return MTE_GUEST_PAGES if suite in MTE_SUITES else GUEST_PAGES
-
-
-def _run_args(a, reps, pages=None):
+def _run_args(a, reps):
+    """The guest's run options of MatrixConfig a, for reps repetitions."""
     out = ["--suite", a.suite, "--repetitions", str(reps), "--events", a.events]
-    if getattr(a, "thp", False):
+    if a.thp:
         out.append("--thp")
-    for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or a.pages),
-                    ("--duration", getattr(a, "duration", None)),
-                    ("--race-mechanism", getattr(a, "race_mechanism", None)),
-                    ("--test-corrupt-page", getattr(a, "test_corrupt_page", None))):
+    for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", a.pages),
+                    ("--duration", a.duration), ("--race-mechanism", a.race_mechanism),
+                    ("--test-corrupt-page", a.test_corrupt_page)):
         if v not in (None, ""):
             out += [flag, str(v)]
     return " ".join(out)
 
 
-def run_options_problem(binary, a, pages=None):
-    """What the suite binary would refuse of the guests' run options (suite, backend, compressor,
-    pages, duration, race mechanism), asked of it now through `list`, which checks them as run does:
-    its message, or None. Milliseconds here, where a refusal inside a guest costs a fetch and a boot."""
+def run_options_problem(binary, a):
+    """What the suite binary would refuse of MatrixConfig a's run options in the guests (suite,
+    backend, compressor, pages, duration, race mechanism), asked of it now through `list`, which
+    checks them as run does: its message, or None. Milliseconds here, where a refusal inside a guest
+    costs a fetch and a boot."""
     args = [binary, "list", "--suite", a.suite]
-    if getattr(a, "thp", False):
+    if a.thp:
         args.append("--thp")
-    # ab asks with a namespace of its own, which has no pages for the race (it runs for a duration).
-    for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", pages or getattr(a, "pages", None)),
-                    ("--duration", getattr(a, "duration", None)),
-                    ("--race-mechanism", getattr(a, "race_mechanism", None))):
+    for flag, v in (("--backend", a.backend), ("--compressor", a.compressor), ("--pages", a.pages),
+                    ("--duration", a.duration), ("--race-mechanism", a.race_mechanism)):
         if v not in (None, ""):
             args += [flag, str(v)]
     try:
@@ -231,7 +166,7 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=No
     tag = f"[{'count ' if b.counted else ''}boot {b.index}/{total} {b.kernel.name} {accel}]"
     d = tempfile.mkdtemp(dir=work, prefix=f"boot{b.index}-")
     try:
-        pages = a.pages or GUEST_PAGES  # the swap disk's size; the race suite's region is smaller
+        pages = a.pages or LARGEST_GUEST_PAGES  # the swap disk's size; the race suite's region is smaller
         swap = os.path.join(d, "swap.img")
         res = os.path.join(d, "results.img")
         _sparse(swap, max(256, 2 * pages * 4096 // (1 << 20) + 160))
@@ -245,11 +180,11 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=No
         if do_ftrace:
             settings["ftrace"] = " ".join(_ftrace_functions())
             # zswap only: one path per traced function, so each distribution is one thing
-            settings["ftrace_args"] = ("--suite swapin --backend zswap --compressor lzo --pages 1024 "
+            settings["ftrace_args"] = (f"--suite {TRACE_SUITE} --backend zswap --compressor lzo --pages 1024 "
                                        "--repetitions 1 --events perf::task-clock")
             settings["ftrace_wb"] = " ".join(_ftrace_functions("writeback_functions"))
-            settings["ftrace_wb_args"] = ("--suite writeback --compressor lzo --pages 1024 --repetitions 1 "
-                                          "--events perf::task-clock")
+            settings["ftrace_wb_args"] = (f"--suite {TRACE_WRITEBACK_SUITE} --compressor lzo --pages 1024 "
+                                          "--repetitions 1 --events perf::task-clock")
         initrd = initramfs.build_boot(base, settings, os.path.join(d, "initrd.cpio.gz"))
         if b.counted:
             so, funcs, plugin_out = b.counted
@@ -456,8 +391,13 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
     return out
 
 
-def main(a, written_paths=None, crashes=None, infra=None, hard=None):
-    """written_paths: a list the result files are appended to (for callers such as calibrate --exact);
+def main(args):
+    """The matrix verb: its flags (add_arguments) as one MatrixConfig, run."""
+    return run(MatrixConfig.from_args(args))
+
+
+def run(a, written_paths=None, crashes=None, infra=None, hard=None):
+    """One matrix run of MatrixConfig a. written_paths: a list the result files are appended to (for callers such as calibrate --exact);
     crashes: a list each guest kernel crash's record is appended to (GuestCrash.record); infra: the
     same for boots lost to the emulator or host (InfrastructureFailure.record), never a finding about
     a kernel; hard: the findings (crashes, pages that came back wrong) as printed. A crash, a hard
@@ -479,7 +419,7 @@ def main(a, written_paths=None, crashes=None, infra=None, hard=None):
     # arm64 kernel is asked for.
     binaries = {"amd64": binary, "arm64": environment.from_env("SWAPBENCH_BIN_AARCH64", "program", "")}
     if a.pages is None:
-        a.pages = default_pages(a.suite)
+        a = replace(a, pages=default_pages(a.suite))
     if a.no_count and a.count_only:
         print("swapbench matrix: --no-count and --count-only: give one", file=sys.stderr)
         return 2
@@ -553,7 +493,7 @@ def main(a, written_paths=None, crashes=None, infra=None, hard=None):
                 if boot_with_retry(b, lambda: run_boot(b, kf, base, accels[d.name][0], a, per_boot[rnd], run_dir,
                                                        do_ftrace=(rnd == 0 and not a.no_ftrace), total=total,
                                                        console_dir=out_dir),
-                                   crashes, infra, getattr(a, "retry_crash", False)):
+                                   crashes, infra, a.retry_crash):
                     boots[d.name].append(b)
         exact_ctx = {}
         if count_rounds:
@@ -579,7 +519,7 @@ def main(a, written_paths=None, crashes=None, infra=None, hard=None):
                     b = Boot(d, n, rnd + 1, counted=(plugins[d.arch][0], funcs[d.name], out), emu=emus[d.arch])
                     if boot_with_retry(b, lambda: run_boot(b, kf, base, "tcg", a, per_boot[0], run_dir, do_ftrace=False,
                                                            total=total, console_dir=out_dir),
-                                       crashes, infra, getattr(a, "retry_crash", False)):
+                                       crashes, infra, a.retry_crash):
                         counted[d.name].append(b)
         written = []
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -627,6 +567,7 @@ def main(a, written_paths=None, crashes=None, infra=None, hard=None):
 
 def summary(written, wall):
     from analysis.load import load
+    from analysis.metrics import SWAPIN
     from analysis.output import fmt_ns, table
     rows = []
     for d, kf, path, doc in written:
@@ -634,7 +575,7 @@ def summary(written, wall):
         boot = [b["up_s"] for b in doc["context"]["swapbench"]["matrix"]["boots"] if b["up_s"]]
         cells = []
         for s in R.sets.values():
-            if s.kind == "swapin" and s.variant in ("", "untagged", "mte-tagged"):
+            if s.kind == SWAPIN and s.variant in ("", "untagged", "mte-tagged"):
                 why = s.invalid_reason()
                 cells.append(f"{s.backend}{'-' + s.compressor if s.backend in ('zswap', 'zram') else ''}"
                              f"{' ' + s.variant if s.variant else ''} "
@@ -642,7 +583,7 @@ def summary(written, wall):
         exact = []
         for e in doc["benchmarks"]:
             x, k = e["swapbench"].get("exact"), e["swapbench"].get("kind")
-            if x and x.get("kernel_instructions_per_op") and k == "swapin" and e["repetition_index"] == 0:
+            if x and x.get("kernel_instructions_per_op") and k == SWAPIN and e["repetition_index"] == 0:
                 v = e["swapbench"].get("variant") if e["swapbench"].get("variant") in ("untagged", "mte-tagged") else ""
                 exact.append(f"{e['swapbench']['backend']}"
                              f"{'-' + e['swapbench']['compressor'] if e['swapbench']['backend'] in ('zswap', 'zram') else ''}"

@@ -93,14 +93,14 @@ def test_matrix_passes_thp_to_the_guest_suite_only_when_asked():
     from kmatrix import matrix
     p = argparse.ArgumentParser()
     matrix.add_arguments(p)
-    plain = matrix._run_args(p.parse_args(["--suite", "mte"]), 1)
-    thp = matrix._run_args(p.parse_args(["--suite", "mte", "--thp"]), 1)
+    plain = matrix._run_args(matrix.MatrixConfig.from_args(p.parse_args(["--suite", "mte"])), 1)
+    thp = matrix._run_args(matrix.MatrixConfig.from_args(p.parse_args(["--suite", "mte", "--thp"])), 1)
     assert "--thp" not in plain.split() and thp.split().count("--thp") == 1
 
 
 def test_pages_per_set_default_by_suite():
     # The MTE suites emulate every granule's tag under TCG: a smaller region keeps the two-kernel
     # arm64 matrix within its time goal; the race suite sizes its own region.
-    assert matrix.default_pages("mte") == matrix.default_pages("mte-writeback") == matrix.MTE_GUEST_PAGES == 1024
-    assert matrix.default_pages("quick") == matrix.default_pages("writeback") == matrix.GUEST_PAGES == 4096
+    assert matrix.default_pages("mte") == matrix.default_pages("mte-writeback") == 1024
+    assert matrix.default_pages("quick") == matrix.default_pages("writeback") == 4096
     assert matrix.default_pages("race") is None

@@ -98,7 +98,7 @@ def _ab(tmp_path, fake_kernel_tree, monkeypatch, fake_matrix):
     patch.write_text("--- a/mm/zswap.c\n+++ b/mm/zswap.c\n@@ -1,3 +1,3 @@\n line 1\n-line 2\n+LINE 2\n line 3\n")
     kf = SimpleNamespace(image="/x/bzImage", modules_dir="/x/m", config="/x/.config", version="6.12+abc", release="r")
     monkeypatch.setattr(build, "build_kernel", lambda *a, **k: kf)
-    monkeypatch.setattr(matrix, "main", fake_matrix)
+    monkeypatch.setattr(matrix, "run", fake_matrix)
     p = argparse.ArgumentParser()
     ab.add_arguments(p)
     out = tmp_path / "run"
@@ -108,6 +108,9 @@ def _ab(tmp_path, fake_kernel_tree, monkeypatch, fake_matrix):
 
 def test_ab_never_counts_an_infrastructure_failure_against_a_side(tmp_path, fake_kernel_tree, monkeypatch, capsys):
     def fake_matrix(m, written, crashes, infra, hard):
+        # ab asks the matrix with its typed configuration: its own sizes, no traced pass.
+        assert isinstance(m, matrix.MatrixConfig) and m.suite in ab.DEFAULT_SUITES.split(",")
+        assert (m.pages, m.no_ftrace, m.no_count) == (ab.AB_PAGES, True, True)
         infra.append({"kind": "infrastructure", "reason": "an I/O stall", "kernel": "B-abc", "boot": 2,
                       "console": "c", "retried": False, "retry_ok": False})
         return 1

@@ -1,0 +1,97 @@
+"""The binary's manifest (results/manifest.json) as the analysis reads it: the names every verb
+takes from it, and the refusals of a manifest it cannot use."""
+import copy
+import json
+import subprocess
+import sys
+
+import pytest
+
+from analysis import manifest, metrics, output
+
+ROOT = manifest.os.path.dirname(manifest.os.path.dirname(manifest.PATH))
+
+
+def _doc():
+    with open(manifest.PATH) as f:
+        return json.load(f)
+
+
+def _write(tmp_path, doc, name="manifest.json"):
+    p = tmp_path / name
+    p.write_text(json.dumps(doc))
+    return str(p)
+
+
+def test_the_checked_in_manifest_gives_the_kinds_suites_and_metrics():
+    m = manifest.load()
+    assert metrics.FAULT_KINDS == m.kinds_where(fault=True) and metrics.SWAPIN in metrics.FAULT_KINDS
+    assert metrics.MODEL_KINDS == m.kinds_where(model=True)
+    assert output.KIND_SHORT == {k.name: k.short for k in m.kinds.values()}
+    assert list(metrics.METRICS) == [d.name for d in m.metrics if not d.family]
+    assert m.suite("race").guest_pages is None  # the race sizes its own region
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda d: d.update(manifest_version=2), "manifest_version is 2; this analysis reads 1"),
+    (lambda d: d.pop("manifest_version"), "manifest_version is None"),
+    (lambda d: d["kinds"][0].pop("short"), "kinds[0] has no 'short'"),
+    (lambda d: d["suites"][0].update(guest_pages="4096"), "suites[0].guest_pages is '4096', not int or null"),
+    (lambda d: d["suites"][0]["kinds"].append("usemem"), "suites[0].kinds names usemem, not a declared kind"),
+    (lambda d: d["metrics"][0].update(direction="up"), "metrics[0].direction is 'up'; accepted: lower_is_better"),
+    (lambda d: d["metrics"][0].update(set_kinds=["nope"]), "metrics[0].set_kinds names nope"),
+    (lambda d: d["kinds"].append(copy.deepcopy(d["kinds"][0])), "kind swapin declared more than once"),
+    (lambda d: d.update(kinds={}), "'kinds' is not a list of objects"),
+])
+def test_a_manifest_it_cannot_use_is_refused_naming_the_file(tmp_path, change, says):
+    doc = _doc()
+    change(doc)
+    path = _write(tmp_path, doc)
+    with pytest.raises(manifest.ManifestError) as e:
+        manifest.load(path)
+    assert path in str(e.value) and says in str(e.value)
+
+
+def test_a_missing_manifest_names_the_command_that_makes_it(tmp_path):
+    path = str(tmp_path / "none.json")
+    with pytest.raises(manifest.ManifestError) as e:
+        manifest.load(path)
+    assert f"{path}: missing" in str(e.value) and manifest.REGENERATE in str(e.value)
+
+
+def test_a_name_python_relies_on_must_be_declared():
+    with pytest.raises(manifest.ManifestError) as e:
+        manifest.load().kind("usemem")
+    assert "declares no kind 'usemem'" in str(e.value) and "swapin" in str(e.value)
+
+
+def _python(code, *argv, cwd=ROOT):
+    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=cwd,
+                          env=dict(manifest.os.environ, PYTHONPATH=f"{ROOT}/kernels-config:{ROOT}"))
+
+
+@pytest.mark.parametrize("verbs", ["analysis", "kmatrix"])
+def test_every_verb_refuses_a_missing_or_other_version_manifest_with_exit_2(tmp_path, verbs):
+    other = _write(tmp_path, dict(_doc(), manifest_version=99), "other.json")
+    for path, says in ((str(tmp_path / "gone.json"), "missing"), (other, "manifest_version is 99")):
+        r = _python(f"import analysis.manifest as m, runpy, sys; m.PATH = {path!r}; sys.argv[0] = 'x'; "
+                    f"runpy.run_module({verbs!r}, run_name='__main__')", "compare", "a.json", "b.json")
+        assert r.returncode == 2 and f"swapbench: {path}: {says}" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_kind_and_a_suite_added_to_the_manifest_reach_the_analysis_and_the_matrix(tmp_path):
+    # What adding a kind in C++ asks of Python: nothing but the regenerated manifest.
+    doc = _doc()
+    doc["kinds"].append({"name": "usemem", "short": "usemem", "description": "d", "privileged": True,
+                         "fault": True, "model": False, "threads": True})
+    doc["suites"].append(dict(doc["suites"][0], name="standard", kinds=["usemem"], guest_pages=512))
+    for m in doc["metrics"]:
+        if "swapin" in m["set_kinds"]:
+            m["set_kinds"].append("usemem")
+    path = _write(tmp_path, doc)
+    r = _python(f"import analysis.manifest as m; m.PATH = {path!r}\n"
+                "from analysis import metrics, output\nfrom kmatrix import matrix\n"
+                "print(metrics.get('p50').applies_to('usemem'), 'usemem' in metrics.FAULT_KINDS, "
+                "output.KIND_SHORT['usemem'], matrix.default_pages('standard'))")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "True", "usemem", "512"]
