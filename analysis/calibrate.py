@@ -563,9 +563,9 @@ def main(args):
             check_file(args.out)
         if not args.from_runs:
             measuring_problem(args, between_runs.SUITE)
-        from analysis import compare  # compare's threshold rule, for one file per side
-        opts = compare.CompareOptions(metric=args.metric)
-        return between_runs.main(args, lambda R: compare.within_run_threshold(opts, R))
+        from analysis import compare_options  # compare's threshold rule, for one file per side
+        opts = compare_options.CompareOptions(metric=args.metric)
+        return between_runs.main(args, lambda R: compare_options.within_run_threshold(opts, R))
     if args.out:
         check_file(args.out)
     if not args.from_run:

@@ -50,7 +50,7 @@ def arm_values(s, metric):
 
 
 def compare_paired(R, opts):
-    """The comparison document of one file's interleaved sets, under compare.CompareOptions opts."""
+    """The comparison document of one file's interleaved sets, under compare_options.CompareOptions opts."""
     sets = interleaved_sets(R)
     if not sets:
         raise ResultError(f"{R.path}: one file compares the arms of its page-interleaved sets, and it has none "

@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from analysis import compare, exact, metrics, plots, stats
+from analysis.compare_options import CompareOptions, check_options
 from analysis.errors import ResultError
 from analysis.load import load
 from analysis.output import fmt_ns
@@ -18,7 +19,7 @@ def add_arguments(p):
     p.add_argument("results", nargs="+", metavar="RESULT.json", help="result files; the first is the A/B base")
     p.add_argument("-o", "--out", required=True, metavar="DIR",
                    help="folder for index.html and the PNGs: an existing one, or a new one whose parent exists")
-    p.add_argument("--metric", default=compare.CompareOptions.metric, choices=sorted(metrics.statistics()),
+    p.add_argument("--metric", default=CompareOptions.metric, choices=sorted(metrics.statistics()),
                    help="for the A/B chart (default %(default)s)")
     p.add_argument("--threshold", type=float, metavar="PCT", help="as in compare")
     p.add_argument("--calibrations", metavar="DIR", help="as in compare")
@@ -182,8 +183,8 @@ def build(results, out, args):
 def compare_options(args):
     """What report asks of compare: its flags, and every valid set compared (invalid ones are listed
     in the report, never plotted)."""
-    return compare.CompareOptions(metric=args.metric, threshold=args.threshold, force=args.force,
-                                  ignore_invalid=True, calibrations=args.calibrations)
+    return CompareOptions(metric=args.metric, threshold=args.threshold, force=args.force, ignore_invalid=True,
+                          calibrations=args.calibrations)
 
 
 def ab_and_matrix(results, out, args, written):
@@ -363,7 +364,7 @@ def ftrace_section(results):
 
 
 def main(args):
-    compare.check_options(compare_options(args))
+    check_options(compare_options(args))
     if not 1 <= args.base <= len(args.results):
         raise ResultError(f"--base {args.base}: between 1 and {len(args.results)} (the number of results)")
     check_folder(args.out)  # before the work: a bad -o must not cost the plots
