@@ -70,7 +70,7 @@ def _pages_help():
     mte = sorted({_SUITES[n].guest_pages for n in MTE_SUITES})
     return (f"as in run (default: the suite's guest size, {q.guest_pages} for {DEFAULT_SUITE}, half its {q.pages}: "
             f"emulated faults are slow; {', '.join(map(str, mte))} for {', '.join(MTE_SUITES)}, whose tags are "
-            f"emulated too; {', '.join(own)} keep their own small region)")
+            f"emulated too; none for {', '.join(own)}: they size their own region or take no --pages)")
 
 
 def add_arguments(p):
