@@ -66,12 +66,16 @@ def build_parser():
     return p
 
 
-def main(argv=None):
+def main(argv=None, capacity_guests=None):
+    """capacity_guests: the validator that boots `capacity --validate --kernels` guests, handed in by
+    kernels-config/kmatrix (analysis never imports it); without one, --kernels is refused."""
     p = build_parser()
     argv, side_b = compare.split_sides(sys.argv[1:] if argv is None else argv)
     args = p.parse_args(argv)  # bad flags: argparse prints usage and exits 2, our error status
     if args.verb == "compare":
         args.side_b = side_b
+    if args.verb == "capacity":
+        args.main = capacity.with_guests(capacity_guests)
     try:
         environment.check_all()  # a root run's programs and folders, before anything happens
         return args.main(args)

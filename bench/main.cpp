@@ -9,6 +9,7 @@
 
 #include "bench/check.h"
 #include "bench/environment.h"
+#include "bench/mte_memory.h"
 #include "bench/run.h"
 #include "workloads/arch/arm64/mte.h"
 #include "workloads/system/session.h"
@@ -137,6 +138,9 @@ int main(int argc, char** argv) {
   auto* mte_gate = app.add_subcommand("mte-selftest", "");
   mte_gate->add_option("--pages", mte_pages)->check(CLI::Range(1, 65536));
   mte_gate->group("");
+  // The matrix: the saved tags' memory over every boot's sets, by the run's own rule (bench/mte_memory.h).
+  auto* tag_memory = app.add_subcommand("mte-tag-memory", "");
+  tag_memory->group("");
 
   try {
     app.parse(argc, argv);
@@ -161,6 +165,7 @@ int main(int argc, char** argv) {
   if (list->parsed()) return swapbench::list_command(o);
   if (check->parsed()) return swapbench::check_command(o.events, o.swap_dir.empty() ? swapbench::kDefaultSwapDir : o.swap_dir);
   if (mte_gate->parsed()) return swapbench::mte_gate_command(mte_pages, std::cout);
+  if (tag_memory->parsed()) return swapbench::mte_tag_memory_command(std::cin, std::cout, std::cerr);
   if (getppid_loop->parsed()) {
     for (long i = 0; i < getppid_calls; ++i) syscall(SYS_getppid);
     return 0;

@@ -1,10 +1,11 @@
-// The memory the kernel spends on saved MTE tags (issue 12, item 5): while a tagged page is swapped
+// The memory the kernel spends on saved MTE tags: while a tagged page is swapped
 // out its tags live in a 128-byte kmalloc object (mte_allocate_tag_storage) held in an xarray keyed
 // by the swap entry (radix_tree_node slabs). Measured, not assumed: the slab caches as they stand
 // around a region's push-out, in tagged and in untagged sets alike; the difference between the two
 // per page is what the tags cost (kmatrix/mte_memory.py; the method and its error: results/SCHEMA.md).
 #pragma once
 #include <cstdint>
+#include <iosfwd>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,11 +47,20 @@ PushoutReading read_pushout();
 // Writes sb["slab_swapped_out"] (slab_delta) and sb["pushout_vmstat"] (the counters' change).
 void record_pushout(const PushoutReading& before, const PushoutReading& after, nlohmann::json& sb);
 
-// The tags' memory per swapped page from one run's swap-in sets (their swapbench blocks, each with
-// "valid" set): per backend (and compressor), the tagged sets' slab gain per page minus the
-// untagged sets', medians over valid repetitions, with half the sum of the two ranges as the error.
-// null when no set recorded readable slab readings. A native run writes it into its context; a
-// matrix recomputes it over every boot (kmatrix/mte_memory.py, the same rule).
-nlohmann::json mte_tag_memory(const std::vector<const nlohmann::json*>& sets);
+// The tags' memory per swapped page from swap-in sets of the mte suite (their swapbench blocks): per
+// backend (and compressor), the tagged sets' slab gain per page minus the untagged sets', medians
+// over the readings that count, with half the sum of the two ranges as the error. A reading counts
+// when it is readable, has pages, and its set is marked valid; a set without the `valid` flag does
+// not count (nothing proved it). null when no such set recorded a slab reading.
+// The one implementation: a native run writes it into its context (Run); a matrix pools every
+// boot's sets and asks the suite's binary for it (Boots: `swapbench mte-tag-memory`, which adds
+// the readings left out, with why, and how many were not shrunk).
+enum class TagMemoryScope { Run, Boots };
+nlohmann::json mte_tag_memory(const std::vector<const nlohmann::json*>& sets,
+                              TagMemoryScope scope = TagMemoryScope::Run);
+
+// `swapbench mte-tag-memory`: {"benchmarks": [entries with a swapbench block]} on `in`, the Boots
+// figure (or null) on `out`. Exit 0, or 2 with one line on `err` for input that is not that.
+int mte_tag_memory_command(std::istream& in, std::ostream& out, std::ostream& err);
 
 }  // namespace swapbench

@@ -3,7 +3,7 @@ zsmalloc and zbud): hand-computed pools for six pages, the 6.1 counters, the tol
 allocator, and how refused allocators are shown."""
 import pytest
 
-from analysis import capacity
+from analysis.capacity import validation, validation_report
 
 
 def doc():
@@ -42,7 +42,7 @@ def test_61_allocators_by_hand():
     #   PAGE_SIZE: zs_malloc -EINVAL, counted reject_alloc_fail.
     measured = {"runs": [run("zbud", 2 * 4096, 5, same=2, poor=1), run("z3fold", 2 * 4096, 5, same=2, poor=1),
                          run("zsmalloc", 4 * 4096, 5, same=2, alloc_fail=1)]}
-    rows = by_alloc(capacity.compare_validation(doc(), measured, (6, 1), None))
+    rows = by_alloc(validation.compare_validation(doc(), measured, (6, 1), None))
     assert set(rows) == {"zbud", "z3fold", "zsmalloc"}
     for a, r in rows.items():
         assert r["counts_exact"], (a, r["figures"])
@@ -55,9 +55,9 @@ def test_61_allocators_by_hand():
 
 def test_61_counts_that_differ_are_caught():
     # The kernel refusing nothing where the model rejects one page: not exact.
-    (r,) = capacity.compare_validation(doc(), {"runs": [run("zbud", 2 * 4096, 6, same=2)]}, (6, 1), None)
+    (r,) = validation.compare_validation(doc(), {"runs": [run("zbud", 2 * 4096, 6, same=2)]}, (6, 1), None)
     assert not r["counts_exact"]
-    assert capacity._verdict(r) == "DIFFER"
+    assert validation.verdict(r) == "DIFFER"
 
 
 def test_612_zbud_without_header_and_zero_pages_outside():
@@ -65,7 +65,7 @@ def test_612_zbud_without_header_and_zero_pages_outside():
     # (20 bytes, 1 chunk). zbud without the header: 20 + 1000 share a page, 1000 + 3000 (16 + 47 =
     # 63 chunks) share the second: 2 pages.
     measured = {"runs": [run("zbud", 2 * 4096, 4, poor=1, zero=1)]}
-    (r,) = capacity.compare_validation(doc(), measured, (6, 12), 8)
+    (r,) = validation.compare_validation(doc(), measured, (6, 12), 8)
     assert r["counts_exact"], r["figures"]
     assert r["figures"]["pool_bytes"]["predicted"] == 2 * 4096
     assert r["figures"]["same_pages"]["measured"] is None  # 6.12 has no same-filled entries
@@ -77,20 +77,20 @@ def test_pool_tolerance_per_allocator(alloc, off, within):
     # A kernel pool 2% below the model's is outside the stated 1%; 0.5% is inside.
     pred = {"zsmalloc": 4 * 4096, "zbud": 2 * 4096, "z3fold": 2 * 4096}[alloc]
     measured = {"runs": [run(alloc, pred / off, 5, same=2)]}
-    (r,) = capacity.compare_validation(doc(), measured, (6, 1), None)
+    (r,) = validation.compare_validation(doc(), measured, (6, 1), None)
     assert r["counts_exact"]
     assert r["pool_error"] == pytest.approx(off - 1, abs=1e-4)
     assert r["pool_within_tolerance"] is within
-    text = capacity.render_validation([r], {}, "a guest")
+    text = validation_report.render_validation([r], {}, "a guest")
     assert ("within ±1%" if within else "OUTSIDE ±1%") in text
 
 
 def test_a_run_without_zpool_is_zsmalloc_and_refusals_carry_a_fix():
     r = run("zsmalloc", 4 * 4096, 5, same=2, alloc_fail=1)
     del r["zpool"]  # a host run of an older suite, or 6.18+ (no zpool parameter)
-    (row,) = capacity.compare_validation(doc(), {"runs": [r]}, (6, 1), None)
+    (row,) = validation.compare_validation(doc(), {"runs": [r]}, (6, 1), None)
     assert row["allocator"] == "zsmalloc" and row["counts_exact"]
-    text = capacity.render_validation([row], {"842": "Invalid argument"}, "kernel X in a guest (TCG)",
+    text = validation_report.render_validation([row], {"842": "Invalid argument"}, "kernel X in a guest (TCG)",
                                       {"z3fold": "No such file or directory"})
     assert "through kernel X in a guest (TCG)" in text
     assert "allocator z3fold not validated" in text and "fix: " in text.split("allocator z3fold")[1]
@@ -101,10 +101,10 @@ def test_rejected_pages_are_what_went_to_the_swap_device():
     # Debian 6.1: a page whose compressed length exceeds PAGE_SIZE fails compression, counted by no
     # zswap counter; it is written to the swap device all the same (pswpout).
     zd = {"reject_compress_poor": 1, "reject_alloc_fail": 0}
-    assert capacity._rejected(zd, {"pswpout": 4}) == 4
+    assert validation.rejected_pages(zd, {"pswpout": 4}) == 4
     # Without vmstat's pswpout: every reject counter the kernel has.
-    assert capacity._rejected({"reject_compress_poor": 1, "reject_compress_fail": 2, "reject_alloc_fail": 1}, {}) == 4
-    assert capacity._rejected({}, {}) is None
+    assert validation.rejected_pages({"reject_compress_poor": 1, "reject_compress_fail": 2, "reject_alloc_fail": 1}, {}) == 4
+    assert validation.rejected_pages({}, {}) is None
 
 
 def test_zram_compressors_not_offered_are_named_with_the_fix(capsys):
@@ -112,7 +112,7 @@ def test_zram_compressors_not_offered_are_named_with_the_fix(capsys):
     d = doc()
     d["pages"]["length"].update({"lzo": [12, 20, 1000, 1000, 3000, 5000], "lzo-rle": [12, 20, 1000, 1000, 3000, 5000]})
     measured = {"runs": [], "zram_runs": [], "zram_offered": ["lz4", "lz4hc", "zstd", "deflate"]}
-    v = capacity.validation_block(d, measured, (6, 12), 8, "a guest")
+    v = validation_report.validation_block(d, measured, (6, 12), 8, "a guest")
     assert set(v["zram_not_offered"]) == {"lzo", "lzo-rle"}
     assert "CONFIG_ZRAM_BACKEND_LZO " in v["zram_not_offered"]["lzo-rle"]
     out = capsys.readouterr().out
@@ -121,18 +121,13 @@ def test_zram_compressors_not_offered_are_named_with_the_fix(capsys):
 
 @pytest.mark.parametrize("argv,says", [
     (["--file", "/etc/hostname", "--kernels", "debian-6.12"], "--kernels: accepted with --validate only"),
-    (["--file", "/etc/hostname", "--validate", "--kernels", "debian-9.9"], "--kernels debian-9.9: accepted:"),
-    (["--file", "/etc/hostname", "--validate", "--kernels", "running"], "--kernels running: accepted:"),
-    (["--file", "/etc/hostname", "--validate", "--kernels", ","], "accepted: names from kernels-config"),
-    (["--file", "/etc/hostname", "--validate", "--kernels", "debian-6.1", "--zpool", "zbud,slab"], "--zpool zbud,slab"),
+    (["--file", "/etc/hostname", "--validate", "--kernels", "debian-6.12"], "--kernels: accepted through ./swapbench"),
 ])
-def test_guest_validation_bad_input_exits_2_before_sampling(argv, says, capsys, monkeypatch):
+def test_kernels_without_a_guest_validator_exit_2_before_sampling(argv, says, capsys, monkeypatch):
+    # python3 -m analysis has no way to boot guests (kmatrix hands one in): refused, nothing sampled.
     from analysis.__main__ import main as analysis_main
-    # Nothing may be sampled or booted: a sampler that fails loudly if it is reached.
     monkeypatch.setenv("SWAPBENCH_CAPACITY_BIN", "/nonexistent/swapbench-capacity")
     assert analysis_main(["capacity", *argv]) == 2
     err = capsys.readouterr().err
     assert says in err, err
-    if "--kernels debian-9.9" in says:
-        assert "debian-6.1," in err and "debian-6.12" in err  # what would be accepted, named
     assert len(err.strip().splitlines()) == 1, err

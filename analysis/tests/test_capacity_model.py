@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from analysis import capacity
-from analysis import capacity_model as cm
+from analysis.capacity import coldness, cost, estimate, fleet, host, pages, report, validation, validation_report
+from analysis.capacity import model as cm
 from analysis.__main__ import main as analysis_main
 
 
@@ -141,7 +141,7 @@ def fixture_doc(mode="sample"):
 
 
 def test_estimate_scales_by_strata_and_intervals_collapse_when_pages_are_identical():
-    res = capacity.estimate(fixture_doc(), (6, 12), bootstrap=50)
+    res = estimate.estimate(fixture_doc(), (6, 12), bootstrap=50)
     row = next(r for r in res["rows"] if r["backend"] == "zswap")
     e = row["estimate"]
     assert e["stored_pages"] == pytest.approx(1000)
@@ -164,7 +164,7 @@ def test_estimate_interval_covers_truth_on_a_mixed_population():
     doc = {"swapbench_capacity": {"schema_version": 1, "kind": "pages"}, "sampling": {"mode": "sample", "seed": 1},
            "sources": [{"population_pages": 20000, "sampled_pages": 2000}],
            "pages": {"count": 2000, "stratum": [0] * 2000, "class": [2] * 2000, "length": {"lz4": sample.tolist()}}}
-    res = capacity.estimate(doc, (6, 12), bootstrap=200)
+    res = estimate.estimate(doc, (6, 12), bootstrap=200)
     row = next(r for r in res["rows"] if r["backend"] == "zswap")
     truth = cm.ZsmallocTable((6, 12)).pool_pages(pop)[0] * 4096
     lo, hi = row["ci95"]["pool_bytes"]
@@ -191,7 +191,7 @@ def test_zram_uses_its_own_zstd_lengths_from_612():
     doc = fixture_doc("all")
     doc["pages"]["length"] = {"zstd": [1000] * 4 + [5, 5], "zstd-zram": [500] * 4 + [5, 5]}
     for version, expect in (((6, 12), 500), ((6, 1), 1000)):
-        res = capacity.estimate(doc, version, bootstrap=0)
+        res = estimate.estimate(doc, version, bootstrap=0)
         names = {r["compressor"] for r in res["rows"]}
         assert names == {"zstd"}  # the variant is not a compressor of its own
         zram = next(r for r in res["rows"] if r["backend"] == "zram")
@@ -206,16 +206,16 @@ def test_kernel_cost_from_the_newest_suite_result_of_the_host(tmp_path):
     fixtures = Path(__file__).parent / "fixtures"
     shutil.copy(fixtures / "quick-a.json", tmp_path / "quick-a.json")
     (tmp_path / "not-a-result.json").write_text(json.dumps(fixture_doc()))  # skipped, not an error
-    path, cost = capacity.kernel_cost(str(tmp_path), "vm", "6.18.44-fc-v669")
+    path, kcost = cost.kernel_cost(str(tmp_path), "vm", "6.18.44-fc-v669")
     assert path.endswith("quick-a.json")
-    assert "lzo" in cost and cost["lzo"]["swapin_ns"] > 0 and cost["lzo"]["swapout_ns"] > 0
-    assert capacity.kernel_cost(str(tmp_path), "another-host", "6.18.44-fc-v669") == (None, {})
+    assert "lzo" in kcost and kcost["lzo"]["swapin_ns"] > 0 and kcost["lzo"]["swapout_ns"] > 0
+    assert cost.kernel_cost(str(tmp_path), "another-host", "6.18.44-fc-v669") == (None, {})
     doc = {"cost": {"per_compressor": {"lzo": {"compress_ns": {"p50": 4000, "p90": 5000},
                                                "decompress_ns": {"p50": 2000, "p90": 3000}}},
                     "loadavg_at_end": "0.1"}}
-    text = capacity.render_cost(doc, path, cost, 1000)
+    text = cost.render_cost(doc, path, kcost, 1000)
     # 1000 pages/s x (kernel swap-in + swap-out per page) in CPUs.
-    expect = 1000 * (cost["lzo"]["swapin_ns"] + cost["lzo"]["swapout_ns"]) / 1e9
+    expect = 1000 * (kcost["lzo"]["swapin_ns"] + kcost["lzo"]["swapout_ns"]) / 1e9
     assert f"{expect:.3f}" in text
 
 
@@ -232,7 +232,7 @@ def test_fleet_merge_adds_estimates_and_variances(tmp_path, capsys):
         p = tmp_path / f"h{i}.json"
         p.write_text(json.dumps(pred(s, lo, hi, 1000.0)))
         paths.append(str(p))
-    m = capacity.merge_fleet([capacity.load_prediction(p) for p in paths])
+    m = fleet.merge_fleet([pages.load_prediction(p) for p in paths])
     t = m["rows"][0]["totals"]["saved_bytes"]
     assert t["estimate"] == 300.0
     # half-widths 20 and 30: sqrt(20^2 + 30^2) = 36.06 around the sum
@@ -255,9 +255,9 @@ def test_model_reproduces_what_the_kernel_stored(name):
     for incompressible pages) and its pool_total_size to the byte."""
     from pathlib import Path
     here = Path(__file__).parent / "fixtures" / "capacity"
-    doc = capacity.load_pages(here / f"{name}-pages.json")
+    doc = pages.load_pages(here / f"{name}-pages.json")
     measured = json.loads((here / f"{name}-validation-6.18.json").read_text())
-    rows = capacity.compare_validation(doc, measured, (6, 18), 8)
+    rows = validation.compare_validation(doc, measured, (6, 18), 8)
     assert {r["compressor"] for r in rows} == {"lzo", "lzo-rle", "deflate"}
     for r in rows:
         assert r["counts_exact"], r
@@ -266,7 +266,7 @@ def test_model_reproduces_what_the_kernel_stored(name):
         raw = {r["compressor"]: r["figures"]["incompressible_pages"]["measured"] for r in rows}
         assert raw == {"lzo": 685, "lzo-rle": 687, "deflate": 512}
     # The same pages under 6.1's rules would keep the zero pages in zswap (same-filled entries).
-    rows61 = capacity.compare_validation(doc, measured, (6, 1), 4)
+    rows61 = validation.compare_validation(doc, measured, (6, 1), 4)
     assert not rows61[0]["counts_exact"]
 
 
@@ -274,10 +274,10 @@ def test_pool_limit_flags_rows_over_it():
     rows = [{"compressor": "lzo", "backend": "zswap", "allocator": "zsmalloc", "estimate": {"pool_bytes": 300.0}},
             {"compressor": "zstd", "backend": "zswap", "allocator": "zsmalloc", "estimate": {"pool_bytes": 100.0}},
             {"compressor": "lzo", "backend": "zram", "allocator": "zsmalloc", "estimate": {"pool_bytes": 900.0}}]
-    pl = capacity.pool_limit(1000, 20, rows)
+    pl = host.pool_limit(1000, 20, rows)
     assert pl["limit_bytes"] == 200
     assert pl["over"] == ["lzo/zsmalloc"]  # zram has no such limit
-    assert capacity.pool_limit(None, 20, rows)["over"] == []
+    assert host.pool_limit(None, 20, rows)["over"] == []
 
 
 def zram_doc():
@@ -298,7 +298,7 @@ def test_zram_validation_counts_and_bytes_by_hand():
             "mm_stat_delta": {"orig_data_size": 5 * 4096, "same_pages": 1, "huge_pages": 2,
                               "compr_data_size": 4096 + 1000 + 1000 + 4096, "mem_used_total": mem_used},
             "vmstat_delta": {"pswpout": 5, "swpout_zero": 1}, "memcg_delta": {"swap": 6 * 4096}}
-    rows = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [good]}, (6, 18), 8)
+    rows = validation.compare_zram_validation(zram_doc(), {"zram_runs": [good]}, (6, 18), 8)
     (r,) = rows
     assert r["counts_exact"] and r["bytes_within_tolerance"], r
     assert r["figures"]["stored_pages"] == {"predicted": 5, "measured": 5}
@@ -308,20 +308,20 @@ def test_zram_validation_counts_and_bytes_by_hand():
     # One raw page the kernel compressed after all, bytes 2% off, another process's page in the device.
     bad = json.loads(json.dumps(good))
     bad["mm_stat_delta"].update(huge_pages=1, compr_data_size=int(10192 * 1.02))
-    (r,) = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [bad]}, (6, 18), 8)
+    (r,) = validation.compare_zram_validation(zram_doc(), {"zram_runs": [bad]}, (6, 18), 8)
     assert not r["counts_exact"] and not r["bytes_within_tolerance"]
     bad["vmstat_delta"]["pswpout"] = 7
-    (r,) = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [bad]}, (6, 18), 8)
+    (r,) = validation.compare_zram_validation(zram_doc(), {"zram_runs": [bad]}, (6, 18), 8)
     assert r["foreign_pages_swapped_meanwhile"] == 2
-    assert capacity.not_judged(r) == "other processes stored 2 pages meanwhile"
+    assert validation.not_judged(r) == "other processes stored 2 pages meanwhile"
     # Pages MADV_PAGEOUT left resident never reached zram: the counts are then not held to the model.
     res = json.loads(json.dumps(good))
     res["mm_stat_delta"]["orig_data_size"] = 3 * 4096
     res["resident_after"] = 2
-    (r,) = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [res]}, (6, 18), 8)
-    assert not r["counts_exact"] and capacity.not_judged(r) == "2 pages stayed resident after page-out"
-    assert "2 pages stayed resident" in capacity.render_zram_validation([r], None)
-    text = capacity.render_zram_validation(rows, None)
+    (r,) = validation.compare_zram_validation(zram_doc(), {"zram_runs": [res]}, (6, 18), 8)
+    assert not r["counts_exact"] and validation.not_judged(r) == "2 pages stayed resident after page-out"
+    assert "2 pages stayed resident" in validation_report.render_zram_validation([r], None)
+    text = validation_report.render_zram_validation(rows, None)
     assert "exact" in text and "lz4" in text
     # mkswap's header page already in the device. Compressed to 60 bytes it is in another class
     # (60 + 8 -> 80) with a zspage of its own the region does not grow: the same mem_used. At 1000
@@ -329,13 +329,13 @@ def test_zram_validation_counts_and_bytes_by_hand():
     # region adds only its two raw pages.
     hdr = json.loads(json.dumps(good))
     hdr["mm_stat_before"] = {"orig_data_size": 4096, "compr_data_size": 60, "same_pages": 0, "huge_pages": 0}
-    (r,) = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [hdr]}, (6, 18), 8)
+    (r,) = validation.compare_zram_validation(zram_doc(), {"zram_runs": [hdr]}, (6, 18), 8)
     assert r["figures"]["mem_used_bytes"]["predicted"] == mem_used
     hdr["mm_stat_before"]["compr_data_size"] = 1000
-    (r,) = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [hdr]}, (6, 18), 8)
+    (r,) = validation.compare_zram_validation(zram_doc(), {"zram_runs": [hdr]}, (6, 18), 8)
     assert r["figures"]["mem_used_bytes"]["predicted"] == 2 * 4096  # only the two raw pages
     # Under 6.1's rules the zero page would be in zram (same_pages): not what 6.18 did.
-    (r61,) = capacity.compare_zram_validation(zram_doc(), {"zram_runs": [good]}, (6, 1), 4)
+    (r61,) = validation.compare_zram_validation(zram_doc(), {"zram_runs": [good]}, (6, 1), 4)
     assert not r61["counts_exact"]
 
 
@@ -343,19 +343,19 @@ def test_cpu_per_page_kernel_or_user_space_and_at_a_rate():
     doc = {"cost": {"per_compressor": {"lzo": {"compress_ns": {"p50": 3000}, "decompress_ns": {"p50": 1000}}}}}
     kcost = {"zswap": {"lzo": {"swapin_ns": 5000, "swapin_ns_ci95": [4000, 6000],
                                "swapout_ns": 7000, "swapout_ns_ci95": [6000, 8000]}}, "zram": {}}
-    k = capacity.per_page_cpu(doc, kcost, "zswap", "lzo")
+    k = cost.per_page_cpu(doc, kcost, "zswap", "lzo")
     assert k["ns"] == 12000 and k["ns_ci95"] == [10000, 14000] and k["source"].startswith("kernel")
-    u = capacity.per_page_cpu(doc, kcost, "zram", "lzo")
+    u = cost.per_page_cpu(doc, kcost, "zram", "lzo")
     assert u["ns"] == 4000 and u["source"].startswith("user-space")
-    assert capacity.per_page_cpu(doc, kcost, "zram", "zstd") is None
+    assert cost.per_page_cpu(doc, kcost, "zram", "zstd") is None
     row = {"estimate": {"kept_out_pages": 1000.0}, "ci95": {"kept_out_pages": [900.0, 1100.0]}}
-    c = capacity.cpu_at_rate(k, row, rate=1000)
+    c = cost.cpu_at_rate(k, row, rate=1000)
     assert c["cpus"] == pytest.approx(0.012) and c["cpus_ci95"] == pytest.approx([0.010, 0.014])
     # 60% of 1000 kept-out pages per minute = 10 pages/s; its interval follows the kept-out one.
-    c = capacity.cpu_at_rate(k, row, share=60)
+    c = cost.cpu_at_rate(k, row, share=60)
     assert c["rate_pages_per_s"] == pytest.approx(10) and c["rate_ci95"] == pytest.approx([9, 11])
     assert c["cpus_ci95"] == pytest.approx([9 * 10000e-9, 11 * 14000e-9])
-    assert capacity.cpu_at_rate(k, row) is None
+    assert cost.cpu_at_rate(k, row) is None
 
 
 def test_fleet_cpu_totals_add_hosts_and_name_hosts_without_a_rate(tmp_path, capsys):
@@ -370,16 +370,16 @@ def test_fleet_cpu_totals_add_hosts_and_name_hosts_without_a_rate(tmp_path, caps
         return {"swapbench_capacity": {"schema_version": 1, "kind": "prediction"}, "host_memory_bytes": 1000.0,
                 "rows": [row]}
     docs = [pred((0.012, [0.010, 0.014])), pred((0.020, [0.017, 0.023]))]
-    m = capacity.merge_fleet(docs)
+    m = fleet.merge_fleet(docs)
     # half-widths 0.002 and 0.003: sqrt(0.002^2 + 0.003^2) = 0.0036056 around the sum
     assert m["rows"][0]["cpus"]["estimate"] == pytest.approx(0.032)
     assert m["rows"][0]["cpus"]["ci95"] == pytest.approx([0.032 - 0.0036056, 0.032 + 0.0036056], abs=1e-6)
     docs.append(pred(None))
-    m = capacity.merge_fleet(docs, names=["a", "b", "c"])
+    m = fleet.merge_fleet(docs, names=["a", "b", "c"])
     assert "cpus" not in m["rows"][0] and m["hosts_without_cpu"] == ["c"]
-    assert "no swap-in rate for c" in capacity.render_fleet(m)
+    assert "no swap-in rate for c" in fleet.render_fleet(m)
     # A rate given to the merge serves hosts without one: 1000 pages/s x 12 us = 0.012 CPUs.
-    m = capacity.merge_fleet(docs, rate=1000, names=["a", "b", "c"])
+    m = fleet.merge_fleet(docs, rate=1000, names=["a", "b", "c"])
     assert m["rows"][0]["cpus"]["estimate"] == pytest.approx(0.044)
     paths = []
     for i, d in enumerate(docs):
@@ -398,7 +398,7 @@ THIS_KERNEL_CONFIG = {"CONFIG_HAVE_ARCH_SOFT_DIRTY": "y", "CONFIG_DAMON": "y", "
 
 def test_coldness_offer_on_this_kernel_and_the_lru_split():
     exists = {"/sys/kernel/mm/damon/admin"}.__contains__
-    offer = capacity.coldness_offer(THIS_KERNEL_CONFIG, exists)
+    offer = coldness.coldness_offer(THIS_KERNEL_CONFIG, exists)
     present = {w["name"]: w["present"] for w in offer["ways"]}
     assert present == {"soft-dirty": False, "idle page tracking": False, "DAMON (virtual addresses)": False,
                        "DAMON (physical addresses)": True}
@@ -406,16 +406,16 @@ def test_coldness_offer_on_this_kernel_and_the_lru_split():
     doc = fixture_doc()
     # Source 0 (weight 250): two pages inactive, one active, one referenced-inactive; source 1 unknown.
     doc["coldness"] = {"available": True, "lru_gen_enabled": "0x0000", "state": [3, 1, 2, 1, 0, 0]}
-    cold = np.isin(doc["coldness"]["state"], capacity.COLD_CODES)
-    rows = capacity.estimate(doc, (6, 12), bootstrap=20, subset=cold, backends=[("zswap", "zsmalloc")])["rows"]
+    cold = np.isin(doc["coldness"]["state"], coldness.COLD_CODES)
+    rows = estimate.estimate(doc, (6, 12), bootstrap=20, subset=cold, backends=[("zswap", "zsmalloc")])["rows"]
     assert len(rows) == 1 and rows[0]["estimate"]["stored_pages"] == pytest.approx(500)
-    text = capacity.render_coldness(offer, doc, rows)
+    text = coldness.render_coldness(offer, doc, rows)
     assert "soft-dirty absent (CONFIG_MEM_SOFT_DIRTY)" in text and "idle page tracking absent" in text
     assert "inactive 24.8%" in text and "active 49.5%" in text  # 250 and 500 of 1010 pages
     doc["coldness"] = {"available": False, "why_not": "/proc/kpageflags: Permission denied", "state": [0] * 6}
-    assert "not available here: /proc/kpageflags: Permission denied" in capacity.render_coldness(offer, doc, [])
+    assert "not available here: /proc/kpageflags: Permission denied" in coldness.render_coldness(offer, doc, [])
     doc["coldness"] = {"available": True, "lru_gen_enabled": "0x0007", "state": [3] * 6}
-    assert "multi-gen LRU is on" in capacity.render_coldness(offer, doc, [])
+    assert "multi-gen LRU is on" in coldness.render_coldness(offer, doc, [])
 
 
 def test_model_reproduces_what_zram_stored():
@@ -428,9 +428,9 @@ def test_model_reproduces_what_zram_stored():
     with every count and the pool (mem_used_total) still exact."""
     from pathlib import Path
     here = Path(__file__).parent / "fixtures" / "capacity"
-    doc = capacity.load_pages(here / "python-heap-zram-2048-pages.json")
+    doc = pages.load_pages(here / "python-heap-zram-2048-pages.json")
     measured = json.loads((here / "python-heap-zram-2048-validation-6.18.json").read_text())
-    rows = capacity.compare_zram_validation(doc, measured, (6, 18), 8)
+    rows = validation.compare_zram_validation(doc, measured, (6, 18), 8)
     assert {r["compressor"] for r in rows} == {"lzo-rle", "lzo", "lz4"}
     for r in rows:
         assert r["counts_exact"], r
@@ -443,7 +443,7 @@ def test_model_reproduces_what_zram_stored():
         assert r["left_after_free_bytes"] == 0
     # Without the header object the lz4 pool would be off: its zspage is shared with region objects.
     assert any(r["mm_stat_before"]["mem_used_total"] > 0 for r in measured["zram_runs"])
-    zs = capacity.compare_validation(doc, measured, (6, 18), 8)
+    zs = validation.compare_validation(doc, measured, (6, 18), 8)
     assert all(r["counts_exact"] for r in zs)
 
 
@@ -454,8 +454,8 @@ def test_kernel_cost_per_backend_with_intervals_from_repetitions(tmp_path):
     import shutil
     from pathlib import Path
     shutil.copy(Path(__file__).parent / "fixtures" / "zram-lzo.json", tmp_path / "zram-lzo.json")
-    _, zswap = capacity.kernel_cost(str(tmp_path), "vm", "6.18.44-fc-v657")
-    _, zram = capacity.kernel_cost(str(tmp_path), "vm", "6.18.44-fc-v657", "zram")
+    _, zswap = cost.kernel_cost(str(tmp_path), "vm", "6.18.44-fc-v657")
+    _, zram = cost.kernel_cost(str(tmp_path), "vm", "6.18.44-fc-v657", "zram")
     assert set(zswap) == set(zram) == {"lzo"}
     assert zram["lzo"]["swapin_ns"] != zswap["lzo"]["swapin_ns"]  # different sets, different figures
     for c in (zswap["lzo"], zram["lzo"]):
@@ -463,15 +463,15 @@ def test_kernel_cost_per_backend_with_intervals_from_repetitions(tmp_path):
             lo, hi = c[f"{k}_ci95"]
             assert lo <= c[k] <= hi and lo < hi
     doc = {"cost": {"per_compressor": {"lzo": {"compress_ns": {"p50": 3000}, "decompress_ns": {"p50": 1000}}}}}
-    k = capacity.per_page_cpu(doc, {"zswap": zswap, "zram": zram}, "zram", "lzo")
+    k = cost.per_page_cpu(doc, {"zswap": zswap, "zram": zram}, "zram", "lzo")
     assert k["ns"] == zram["lzo"]["swapin_ns"] + zram["lzo"]["swapout_ns"] and k["source"].startswith("kernel zram")
 
 
 def test_figures_of_nothing_print_no_nan():
     # Issue 19 item 10's class: every page rejected (random pages) left a pool of 0 predicted and
     # 0 measured, printed "+nan% OUTSIDE"; a sample with no data page printed nan ratios.
-    assert capacity._rel_error(0, 0) == 0.0
-    assert capacity._rel_error(4096, 0) == float("inf")
-    assert capacity._rel_error(5, None) != capacity._rel_error(5, None)  # no kernel figure: not a number
-    assert capacity._pct(float("nan")) == "-" and capacity._pct(0.0) == "+0.000%"
-    assert capacity._ratio(float("nan")) == "-" and capacity._ratio(2.5) == "2.50"
+    assert validation._rel_error(0, 0) == 0.0
+    assert validation._rel_error(4096, 0) == float("inf")
+    assert validation._rel_error(5, None) != validation._rel_error(5, None)  # no kernel figure: not a number
+    assert report.pct(float("nan")) == "-" and report.pct(0.0) == "+0.000%"
+    assert report.ratio(float("nan")) == "-" and report.ratio(2.5) == "2.50"

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from analysis import capacity, environment
+from analysis import environment
+from analysis.capacity import sampler
 from analysis.errors import ResultError
 
 root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to make files of another owner (run as root)")
@@ -68,7 +69,7 @@ def test_from_env_as_root_refuses_with_the_variable_named(tree, monkeypatch):
     os.chown(tree / "prog", NOBODY, NOBODY)
     monkeypatch.setenv("SWAPBENCH_CAPACITY_BIN", str(tree / "prog"))
     with pytest.raises(ResultError, match=r"SWAPBENCH_CAPACITY_BIN=.*belongs to nobody.*unset SWAPBENCH_CAPACITY_BIN"):
-        capacity.sampler_binary()
+        sampler.sampler_binary()
     with pytest.raises(ResultError, match="SWAPBENCH_CAPACITY_BIN"):
         environment.check_all()
 
@@ -81,13 +82,13 @@ def test_the_sampler_beside_another_users_suite_binary_is_refused(tree, monkeypa
     os.chown(tree / "dir" / "swapbench-capacity", NOBODY, NOBODY)
     monkeypatch.setenv("SWAPBENCH_BIN", str(tree / "dir" / "swapbench"))
     with pytest.raises(ResultError, match="the sampler beside it: .*belongs to nobody"):
-        capacity.sampler_binary()
+        sampler.sampler_binary()
 
 
 def test_as_an_ordinary_user_the_value_is_taken(monkeypatch):
     monkeypatch.setenv("SWAPBENCH_CAPACITY_BIN", "/tmp/anything")
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert capacity.sampler_binary() == "/tmp/anything"
+    assert sampler.sampler_binary() == "/tmp/anything"
 
 
 def test_search_path_for_root_keeps_only_roots_folders(capsys):

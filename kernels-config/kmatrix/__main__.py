@@ -1,5 +1,6 @@
 """Kernel verbs of ./swapbench (run as: /usr/bin/python3 -m kmatrix VERB ..., with kernels-config/ on
-PYTHONPATH): `check --kernel NAME` and `matrix`."""
+PYTHONPATH): `check --kernel NAME`, `matrix`, `ab`, `calibrate-exact`, and `capacity` (analysis's
+verb with the guests' validator)."""
 import argparse
 import sys
 
@@ -68,6 +69,11 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("arches", "cross-sysroot"):
         return _front_door_helpers(argv)
+    if argv and argv[0] == "capacity":
+        # analysis's verb, with this side's guest validator handed in for --validate --kernels.
+        from analysis.__main__ import main as analysis_main
+        from kmatrix import capacity
+        return analysis_main(argv, capacity_guests=capacity)
     p = argparse.ArgumentParser(prog="swapbench")
     sub = p.add_subparsers(dest="verb", required=True)
     for name, mod, text in (("check", check, "what each benchmark can do on a kernel, from its config"),

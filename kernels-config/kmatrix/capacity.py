@@ -3,7 +3,8 @@ pages (in a memfd written by swapbench-capacity --save-pages-fd) travel into eac
 archive; the guest runs swapbench-capacity --validate on them with every compressor its kernel
 accepts and every zswap allocator it offers, swapping on its own virtio disk, and returns the
 kernel's figures as JSON. Nothing on the host changes (no root needed); the model's prediction
-for exactly those pages, by the guest kernel's version, is analysis/capacity.py's.
+for exactly those pages, by the guest kernel's version, is analysis/capacity/'s: this module is the
+validator `python3 -m kmatrix capacity` hands to it (check_kernels, validate_in_guests).
 
 The guest's /init is kernels-config/guest-init.sh in its `capacity` mode; /bin/swapbench in these
 guests is swapbench-capacity (initramfs.build_base copies whichever binary it is given)."""
@@ -14,8 +15,11 @@ import subprocess
 import sys
 import tempfile
 
+from analysis.capacity.sampler import sampler_binary
+from analysis.errors import ResultError
 from kmatrix import initramfs, qemu
-from kmatrix.defs import KernelError, cache_dir, files_for, get_def, load_defs, read_config, state_cache
+from kmatrix.defs import KernelError, cache_dir, files_for, get_def, load_defs, read_config
+from kmatrix.matrix import choose_accel
 
 # 1 GiB, as the matrix: the pages arrive in the guest's RAM (its root file system) and are copied into
 # a region of the same size, so up to ~100k pages (400 MiB) fit with the pool beside them.
@@ -31,12 +35,27 @@ def _say(msg):
 
 
 def capacity_binary():
-    """swapbench-capacity as analysis/capacity.py finds it (one rule, with its checks for root)."""
-    from analysis.capacity import sampler_binary
+    """swapbench-capacity as analysis/capacity/ finds it (one rule, with its checks for root)."""
     b = sampler_binary()
     if not os.access(b, os.X_OK):
         raise KernelError(f"{b}: no swapbench-capacity binary (run through ./swapbench capacity, which builds it)")
     return b
+
+
+def check_kernels(text):
+    """Every --kernels name defined and bootable here, before anything is sampled (ResultError: exit 2)."""
+    names = [k for k in text.split(",") if k]
+    try:
+        defs = load_defs()
+    except KernelError as e:
+        raise ResultError(f"--kernels: {e}") from None
+    # Not "running" (the host: --validate without --kernels), not another architecture (no cross
+    # build of the sampler), not "debian-source" (a kernel build first: ./swapbench ab's business).
+    bootable = sorted(n for n, d in defs.items() if d.source not in ("running", "debian-source") and d.arch == "amd64")
+    bad = [k for k in names if k not in bootable]
+    if not names or bad:
+        raise ResultError(f"--kernels {','.join(bad) or repr(text)}: accepted: names from kernels-config/kernels.toml "
+                          f"that boot as amd64 guests: {', '.join(bootable)}")
 
 
 def guest_args(compressors=None, zpools="all"):
@@ -116,13 +135,44 @@ def remove_stale_runs(work):
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _accelerator(want, kf, base, work):
-    """As the matrix chooses: KVM only where a probe guest boots under it (remembered per host)."""
-    def probe():
-        initrd = initramfs.build_boot(base, {"mode": "probe"}, os.path.join(work, "probe.cpio.gz"))
-        rc, lines, up, _ = qemu.boot(qemu.command("kvm", kf.image, initrd, [], 512, 1, qemu.APPEND), 60)
-        return up is not None
-    return qemu.choose_accel(want, lambda: qemu.cached_probe(state_cache(), qemu.qemu_version(), probe))
+def _guest_result(name, tag, run, res, boot, keep):
+    """The guest's --validate JSON from its results disk, or the failure classified: a kernel
+    crash or no result (KernelError), or the emulator's or host's (qemu.InfrastructureFailure)."""
+    rc, lines, timeout, oom = boot
+    out = os.path.join(run, "out")
+    os.makedirs(out)
+    x = subprocess.run(["tar", "-xf", res, "-C", out], capture_output=True, text=True)
+    console = "\n".join(lines)
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        with open(os.path.join(keep, f"console-{name}.log"), "w") as f:
+            f.write(console + "\n")
+    bad_archive = [l for l in lines if "Initramfs unpacking failed" in l]
+    if bad_archive:
+        raise KernelError(f"{tag} the guest could not unpack its boot archive (so not the pages either): "
+                          f"{bad_archive[0].strip()}")
+    failure = qemu.classify_failure(rc, lines, timeout, oom)
+    if failure and failure.kind == "kernel":
+        raise KernelError(f"{tag} the guest kernel crashed: {failure.reason}")
+    if failure and (rc is None or x.returncode != 0 or not os.path.exists(os.path.join(out, "rc"))):
+        raise qemu.InfrastructureFailure(f"{tag} infrastructure failure, not the kernel's: {failure.reason}",
+                                         dict(failure.record(), kernel=name))
+    if rc is None:
+        raise KernelError(f"{tag} no result within {timeout} s (QEMU killed); last console lines:\n"
+                          + "\n".join(lines[-20:]))
+    if x.returncode != 0 or not os.path.exists(os.path.join(out, "rc")):
+        raise KernelError(f"{tag} the guest wrote no results (QEMU exit {rc}); last console lines:\n"
+                          + "\n".join(lines[-20:]))
+    guest_rc = open(os.path.join(out, "rc")).read().strip()
+    if guest_rc != "0" or not os.path.exists(os.path.join(out, "result.json")):
+        log = open(os.path.join(out, "log"), errors="replace").read()[-3000:] \
+            if os.path.exists(os.path.join(out, "log")) else ""
+        raise KernelError(f"{tag} swapbench-capacity --validate exited {guest_rc} in the guest:\n{log}")
+    with open(os.path.join(out, "result.json")) as f:
+        measured = json.load(f)
+    if keep:
+        shutil.copy(os.path.join(out, "result.json"), os.path.join(keep, f"validation-{name}.json"))
+    return measured
 
 
 def validate_in_guest(name, raw_fd, compressors=None, zpools="all", accel="auto", timeout=600, keep=None):
@@ -151,7 +201,7 @@ def validate_in_guest(name, raw_fd, compressors=None, zpools="all", accel="auto"
     try:
         with open(os.path.join(run, OWNER), "w") as f:
             f.write(f"{os.getpid()} {_boot_id()}\n")
-        acc, why = _accelerator(accel, kf, base, run)
+        acc, why = choose_accel(accel, kf, base, run, qemu.qemu_version())
         swap, res = os.path.join(run, "swap.img"), os.path.join(run, "results.img")
         for path, mib in ((swap, pages * 4096 // (1 << 20) * 2 + SWAP_MARGIN_MIB), (res, 64)):
             with open(path, "wb") as f:
@@ -176,39 +226,7 @@ def validate_in_guest(name, raw_fd, compressors=None, zpools="all", accel="auto"
         oom_before = qemu.host_oom_kills()
         rc, lines, up, wall = qemu.boot(cmd, timeout, show)
         oom = (qemu.host_oom_kills() or 0) - (oom_before or 0)
-        out = os.path.join(run, "out")
-        os.makedirs(out)
-        x = subprocess.run(["tar", "-xf", res, "-C", out], capture_output=True, text=True)
-        console = "\n".join(lines)
-        if keep:
-            os.makedirs(keep, exist_ok=True)
-            with open(os.path.join(keep, f"console-{name}.log"), "w") as f:
-                f.write(console + "\n")
-        bad_archive = [l for l in lines if "Initramfs unpacking failed" in l]
-        if bad_archive:
-            raise KernelError(f"{tag} the guest could not unpack its boot archive (so not the pages either): "
-                              f"{bad_archive[0].strip()}")
-        failure = qemu.classify_failure(rc, lines, timeout, oom)
-        if failure and failure.kind == "kernel":
-            raise KernelError(f"{tag} the guest kernel crashed: {failure.reason}")
-        if failure and (rc is None or x.returncode != 0 or not os.path.exists(os.path.join(out, "rc"))):
-            raise qemu.InfrastructureFailure(f"{tag} infrastructure failure, not the kernel's: {failure.reason}",
-                                             dict(failure.record(), kernel=name))
-        if rc is None:
-            raise KernelError(f"{tag} no result within {timeout} s (QEMU killed); last console lines:\n"
-                              + "\n".join(lines[-20:]))
-        if x.returncode != 0 or not os.path.exists(os.path.join(out, "rc")):
-            raise KernelError(f"{tag} the guest wrote no results (QEMU exit {rc}); last console lines:\n"
-                              + "\n".join(lines[-20:]))
-        guest_rc = open(os.path.join(out, "rc")).read().strip()
-        if guest_rc != "0" or not os.path.exists(os.path.join(out, "result.json")):
-            log = open(os.path.join(out, "log"), errors="replace").read()[-3000:] \
-                if os.path.exists(os.path.join(out, "log")) else ""
-            raise KernelError(f"{tag} swapbench-capacity --validate exited {guest_rc} in the guest:\n{log}")
-        with open(os.path.join(out, "result.json")) as f:
-            measured = json.load(f)
-        if keep:
-            shutil.copy(os.path.join(out, "result.json"), os.path.join(keep, f"validation-{name}.json"))
+        measured = _guest_result(name, tag, run, res, (rc, lines, timeout, oom), keep)
         return {"kernel": name, "release": kf.release, "package": kf.package, "package_version": kf.version,
                 "accelerator": acc, "accelerator_reason": why, "qemu": qemu.qemu_version(),
                 "chain_size": chain_size(read_config(kf.config)), "boot_wall_s": wall, "init_up_s": up,

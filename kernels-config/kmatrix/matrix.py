@@ -391,6 +391,21 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
     return out
 
 
+def kvm_probe(kf, base, work):
+    """Whether a guest of this kernel (its files kf, its base archive) boots under KVM within 60 s:
+    a /dev/kvm that opens is not proof (qemu.choose_accel)."""
+    initrd = initramfs.build_boot(base, {"mode": "probe"}, os.path.join(work, "probe.cpio.gz"))
+    cmd = qemu.command("kvm", kf.image, initrd, [], 512, 1, qemu.APPEND)
+    rc, lines, up, _ = qemu.boot(cmd, 60)
+    return up is not None
+
+
+def choose_accel(want, kf, base, work, qemu_version):
+    """--accel for amd64 guests: KVM only where kvm_probe boots (remembered per host kernel and QEMU)."""
+    return qemu.choose_accel(want, lambda: qemu.cached_probe(state_cache(), qemu_version,
+                                                             lambda: kvm_probe(kf, base, work)))
+
+
 def main(args):
     """The matrix verb: its flags (add_arguments) as one MatrixConfig, run."""
     return run(MatrixConfig.from_args(args))
@@ -464,14 +479,7 @@ def run(a, written_paths=None, crashes=None, infra=None, hard=None):
 
         native = [p for p in prepared if p[0].arch == "amd64"]
 
-        def probe():
-            d, kf, base = native[0]
-            initrd = initramfs.build_boot(base, {"mode": "probe"}, os.path.join(run_dir, "probe.cpio.gz"))
-            cmd = qemu.command("kvm", kf.image, initrd, [], 512, 1, qemu.APPEND)
-            rc, lines, up, _ = qemu.boot(cmd, 60)
-            return up is not None
-
-        accel, why = (qemu.choose_accel(a.accel, lambda: qemu.cached_probe(state_cache(), qv, probe)) if native
+        accel, why = (choose_accel(a.accel, native[0][1], native[0][2], run_dir, qv) if native
                       else ("tcg", "no native kernel asked for"))
         # Another architecture's guest is emulated whatever this host offers.
         accels = {d.name: (accel, why) if d.arch == "amd64" else

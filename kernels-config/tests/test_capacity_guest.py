@@ -3,6 +3,8 @@ and the boot archive carrying the pages (unpacked with cpio as the kernel would)
 import os
 import subprocess
 
+import pytest
+
 from kmatrix import capacity
 
 
@@ -23,7 +25,7 @@ def test_chain_size_from_config():
 
 
 def test_pages_archive_holds_the_pages_byte_for_byte(tmp_path):
-    # The pages arrive in a memfd (analysis/capacity.py) and go straight into the archive.
+    # The pages arrive in a memfd (analysis/capacity/) and go straight into the archive.
     raw = os.memfd_create("pages")
     data = bytes(range(256)) * 32 + os.urandom(4096) + b"odd"  # not a multiple of 4: the padding
     os.write(raw, data)
@@ -93,3 +95,23 @@ def test_a_boot_lost_to_the_infrastructure_is_booted_again_once_and_recorded(mon
     ok, lost = capacity.validate_in_guests(["debian-6.1", "stalls"], "/nonexistent")
     assert ok["infrastructure_failures"][0]["reason"] == "an I/O stall" and "skipped" not in ok
     assert "skipped" in lost and len(lost["infrastructure_failures"]) == 2 and calls.count("stalls") == 2
+
+
+@pytest.mark.parametrize("argv,says", [
+    (["--file", "/etc/hostname", "--kernels", "debian-6.12"], "--kernels: accepted with --validate only"),
+    (["--file", "/etc/hostname", "--validate", "--kernels", "debian-9.9"], "--kernels debian-9.9: accepted:"),
+    (["--file", "/etc/hostname", "--validate", "--kernels", "running"], "--kernels running: accepted:"),
+    (["--file", "/etc/hostname", "--validate", "--kernels", ","], "accepted: names from kernels-config"),
+    (["--file", "/etc/hostname", "--validate", "--kernels", "debian-6.1", "--zpool", "zbud,slab"], "--zpool zbud,slab"),
+])
+def test_guest_validation_bad_input_exits_2_before_sampling(argv, says, capsys, monkeypatch):
+    # ./swapbench capacity runs through kmatrix, which checks --kernels before anything is sampled.
+    from kmatrix.__main__ import main as kmatrix_main
+    # Nothing may be sampled or booted: a sampler that fails loudly if it is reached.
+    monkeypatch.setenv("SWAPBENCH_CAPACITY_BIN", "/nonexistent/swapbench-capacity")
+    assert kmatrix_main(["capacity", *argv]) == 2
+    err = capsys.readouterr().err
+    assert says in err, err
+    if "--kernels debian-9.9" in says:
+        assert "debian-6.1," in err and "debian-6.12" in err  # what would be accepted, named
+    assert len(err.strip().splitlines()) == 1, err

@@ -1,5 +1,5 @@
 // Compares, on constructed pages and the pages of files given as arguments:
-// - the lzo/lzo-rle port (workloads/capacity/kernel_lzo.cpp) with the kernel's own
+// - the lzo/lzo-rle port (bench/capacity/kernel_lzo.cpp) with the kernel's own
 //   lib/lzo/lzo1x_compress.c compiled in user space, byte for byte;
 // - the deflate lengths capacity takes from user-space zlib (page_codec.cpp) with the kernel's
 //   lib/zlib_deflate driven as crypto/deflate.c does.
@@ -10,8 +10,8 @@
 #include <random>
 #include <vector>
 
-#include "workloads/capacity/kernel_lzo.h"
-#include "workloads/capacity/page_codec.h"
+#include "bench/capacity/kernel_lzo.h"
+#include "bench/capacity/page_codec.h"
 
 extern "C" int lzo1x_1_compress(const unsigned char*, size_t, unsigned char*, size_t*, void*);
 extern "C" int lzorle1x_1_compress(const unsigned char*, size_t, unsigned char*, size_t*, void*);

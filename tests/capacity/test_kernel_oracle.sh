@@ -29,8 +29,8 @@ for f in deflate deftree; do
   gcc -O2 -w -include "$here/shim/kernel_shim.h" -I"$work" -I"$here/shim" -c "$src/lib/zlib_deflate/$f.c" -o "$work/z$f.o"
 done
 gcc -O2 -w -include "$here/shim/kernel_shim.h" -I"$work" -I"$here/shim" -c "$here/kernel_deflate.c" -o "$work/kd.o"
-g++ -O2 -std=c++20 -I"$top" "$here/oracle_main.cpp" "$top/workloads/capacity/kernel_lzo.cpp" \
-  "$top/workloads/capacity/page_codec.cpp" "$work/k.o" "$work/kd.o" "$work/zdeflate.o" "$work/zdeftree.o" \
+g++ -O2 -std=c++20 -I"$top" "$here/oracle_main.cpp" "$top/bench/capacity/kernel_lzo.cpp" \
+  "$top/bench/capacity/page_codec.cpp" "$work/k.o" "$work/kd.o" "$work/zdeflate.o" "$work/zdeftree.o" \
   $(pkg-config --libs zlib liblz4 libzstd) -o "$work/oracle"
 echo "kernel source: $src"
 "$work/oracle" /usr/bin/bash /usr/lib/x86_64-linux-gnu/libc.so.6 "${@}"

@@ -23,7 +23,7 @@ r.shuffle(pages)
 open(sys.argv[1], "wb").write(b"".join(pages))
 PY
 start=$(date +%s)
-$py -m analysis capacity --file "$work/pages.bin" --all --bootstrap 0 --validate --kernels debian-6.1 \
+$py -m kmatrix capacity --file "$work/pages.bin" --all --bootstrap 0 --validate --kernels debian-6.1 \
   --guest-timeout 300 --json "$work/pred.json" >"$work/out" 2>&1 || { rc=$?; tail -60 "$work/out"; fail "capacity exited $rc"; }
 echo "capacity --validate in the 6.1 guest took $(( $(date +%s) - start )) s"
 expect_state "$work/before" "after the 6.1 capacity guest"

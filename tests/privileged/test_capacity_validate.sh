@@ -44,13 +44,13 @@ SWAPBENCH_CAPACITY_BIN="$cap" PYTHONPATH="$top" $py -m analysis capacity --pid $
 cat "$work/out" | tail -14
 $py - "$work/pred.json" <<'PY' || fail "prediction and kernel disagree"
 import json, sys
-from analysis import capacity
+from analysis.capacity import validation
 v = json.load(open(sys.argv[1]))["validation"]
 assert v["rows"], "no compressor validated"
 for r in v["rows"]:
     f = r["figures"]
-    if capacity.not_judged(r):
-        print(f"{r['compressor']}: {capacity.not_judged(r)}: not judged")
+    if validation.not_judged(r):
+        print(f"{r['compressor']}: {validation.not_judged(r)}: not judged")
         continue
     assert r["counts_exact"], (r["compressor"], f)
     assert f["stored_pages"]["measured"] > 3000, f
@@ -63,8 +63,8 @@ else:
 for r in v["zram_rows"]:
     f = r["figures"]
     assert r["left_after_free_bytes"] == 0, ("the device kept pages after the region was freed", r)
-    if capacity.not_judged(r):
-        print(f"zram {r['compressor']}: {capacity.not_judged(r)}: not judged")
+    if validation.not_judged(r):
+        print(f"zram {r['compressor']}: {validation.not_judged(r)}: not judged")
         continue
     assert r["counts_exact"], ("zram", r["compressor"], f)
     assert f["stored_pages"]["measured"] > 3000, f

@@ -12,10 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench/capacity.h"
-#include "workloads/capacity/kernel_lzo.h"
-#include "workloads/capacity/page_codec.h"
-#include "workloads/capacity/page_source.h"
+#include "bench/capacity/capacity.h"
+#include "bench/capacity/kernel_lzo.h"
+#include "bench/capacity/page_codec.h"
+#include "bench/capacity/page_source.h"
 
 using namespace swapbench::capacity;
 

@@ -174,3 +174,40 @@ TEST(MteMemory, TagMemoryPerPageFromTaggedMinusUntagged) {
   nlohmann::json other{{"kind", "swapin"}, {"variant", ""}};
   EXPECT_TRUE(swapbench::mte_tag_memory({&other}).is_null());
 }
+
+// One rule for a run and a matrix: a set whose block has no `valid` flag was never proved, so its
+// reading does not count (the matrix's figure names it among the readings left out).
+TEST(MteMemory, ASetWithoutValidDoesNotCountInEitherScope) {
+  auto set = [](const char* variant, double kmalloc) {
+    return nlohmann::json{{"kind", "swapin"}, {"variant", variant}, {"backend", "disk"}, {"pages", 10},
+                          {"valid", true},
+                          {"slab_swapped_out",
+                           {{"readable", true}, {"shrunk", true}, {"kmalloc_128_bytes", kmalloc},
+                            {"radix_tree_node_bytes", 0}, {"all_caches_bytes", kmalloc}, {"meminfo_slab_bytes", 0}}}};
+  };
+  std::vector<nlohmann::json> sets = {set("mte-tagged", 1280), set("mte-tagged", 99990), set("untagged", 0)};
+  sets[1].erase("valid");  // would move the tagged median to (128 + 9999) / 2 if it counted
+  std::vector<const nlohmann::json*> ptrs;
+  for (const auto& s : sets) ptrs.push_back(&s);
+  for (auto scope : {swapbench::TagMemoryScope::Run, swapbench::TagMemoryScope::Boots}) {
+    auto m = swapbench::mte_tag_memory(ptrs, scope);
+    EXPECT_DOUBLE_EQ(m["per_backend"]["disk"]["saved_tags_bytes_per_page"].get<double>(), 128.0);
+    EXPECT_EQ(m["per_backend"]["disk"]["kmalloc_128_bytes"]["repetitions"], nlohmann::json({1, 1}));
+  }
+  auto boots = swapbench::mte_tag_memory(ptrs, swapbench::TagMemoryScope::Boots);
+  EXPECT_EQ(boots["skipped"], nlohmann::json({"a set without a valid flag (nothing proved it)"}));
+  EXPECT_EQ(boots["readings_without_shrink"], 0);
+  EXPECT_FALSE(swapbench::mte_tag_memory(ptrs).contains("skipped"));  // a run's result keeps its keys
+}
+
+// `swapbench mte-tag-memory`: entries on standard input, the figure on standard output.
+TEST(MteMemory, CommandReadsEntriesAndRefusesOtherInput) {
+  std::istringstream bad("[1, 2]");
+  std::ostringstream out, err;
+  EXPECT_EQ(swapbench::mte_tag_memory_command(bad, out, err), 2);
+  EXPECT_NE(err.str().find("benchmarks"), std::string::npos) << err.str();
+  std::istringstream none(R"({"benchmarks": [{"swapbench": {"kind": "swapout"}}]})");
+  std::ostringstream out2;
+  EXPECT_EQ(swapbench::mte_tag_memory_command(none, out2, err), 0);
+  EXPECT_EQ(out2.str(), "null\n");
+}

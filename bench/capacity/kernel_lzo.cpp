@@ -1,4 +1,4 @@
-#include "workloads/capacity/kernel_lzo.h"
+#include "bench/capacity/kernel_lzo.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "bench/capacity.h"
+#include "bench/capacity/capacity.h"
 
 #include <fcntl.h>
 #include <sys/sysinfo.h>
@@ -12,8 +12,8 @@
 #include <map>
 
 #include "bench/results.h"
-#include "workloads/capacity/page_codec.h"
-#include "workloads/capacity/page_source.h"
+#include "bench/capacity/page_codec.h"
+#include "bench/capacity/page_source.h"
 
 namespace swapbench {
 namespace {

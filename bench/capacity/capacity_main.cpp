@@ -1,4 +1,4 @@
-// swapbench-capacity: the page sampler behind `./swapbench capacity` (analysis/capacity.py calls
+// swapbench-capacity: the page sampler behind `./swapbench capacity` (analysis/capacity/ calls
 // it, then models the pool). Usable alone: it writes the per-page lengths JSON.
 #include <CLI/CLI.hpp>
 
@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <iostream>
 
-#include "bench/capacity.h"
-#include "bench/capacity_validate.h"
+#include "bench/capacity/capacity.h"
+#include "bench/capacity/capacity_validate.h"
 #include "bench/results.h"
-#include "workloads/capacity/page_source.h"
+#include "bench/capacity/page_source.h"
 #include "workloads/system/sysroot.h"
 
 int main(int argc, char** argv) {
@@ -38,7 +38,7 @@ Exit status: 0 ok, 1 a failure (a compressor did not round-trip), 2 bad input.)"
   app.add_option("--out", o.out, "result file (default stdout)");
   app.add_option("--save-pages", o.save_pages, "also write the sampled pages, raw, in record order (for --validate): "
                                                "a new file, mode 0600 (they are the process's memory)");
-  app.add_option("--save-pages-fd", o.save_pages_fd, "the same into this open descriptor (analysis/capacity.py "
+  app.add_option("--save-pages-fd", o.save_pages_fd, "the same into this open descriptor (analysis/capacity/ "
                                                      "passes a memfd: the pages never reach a file system)")
       ->check(CLI::NonNegativeNumber);
   std::string validate;

@@ -3,7 +3,7 @@
 // MADV_PAGEOUT through zswap once per compressor the kernel accepts; the debugfs and vmstat
 // deltas are what the kernel stored. The machine is borrowed through bench/borrow (journalled
 // guards: swap file, zswap parameters, cgroup) and given back. The prediction for exactly these
-// pages, and the comparison, are analysis/capacity.py's.
+// pages, and the comparison, are analysis/capacity/'s.
 #pragma once
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "workloads/capacity/page_source.h"
+#include "bench/capacity/page_source.h"
 
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -15,7 +15,7 @@
 #include <set>
 #include <sstream>
 
-#include "workloads/capacity/page_codec.h"
+#include "bench/capacity/page_codec.h"
 
 namespace swapbench::capacity {
 namespace {

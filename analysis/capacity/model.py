@@ -1,6 +1,6 @@
 """What the kernel would store for a set of pages: the rules of zswap and zram per kernel version
 and the allocators' packing (zsmalloc exactly, zbud and z3fold by simulation in arrival order), applied
-to per-page compressed lengths (bench/capacity.cpp's output).
+to per-page compressed lengths (bench/capacity/capacity.cpp's output).
 
 Every rule is read from the kernel source (6.1.192 and 6.12.117 trees, cited per constant);
 rules for later kernels come from dated kernel changes and are marked so in RULE_SOURCES. Pure

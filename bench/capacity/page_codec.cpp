@@ -1,4 +1,4 @@
-#include "workloads/capacity/page_codec.h"
+#include "bench/capacity/page_codec.h"
 
 #include <cstring>
 #include <stdexcept>
@@ -8,7 +8,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "workloads/capacity/kernel_lzo.h"
+#include "bench/capacity/kernel_lzo.h"
 
 namespace swapbench::capacity {
 

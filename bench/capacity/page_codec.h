@@ -2,7 +2,7 @@
 // to be compressed) and its compressed length under each compressor, with the settings the
 // kernel's crypto API (zswap) and zram use. Lengths are raw compressor output; what a kernel
 // version does with a length (store, store raw, reject) is the allocator model's business
-// (analysis/capacity_model.py), because it changes between versions and the sizes do not.
+// (analysis/capacity/model.py), because it changes between versions and the sizes do not.
 #pragma once
 #include <cstdint>
 #include <memory>

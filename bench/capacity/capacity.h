@@ -1,8 +1,8 @@
 // capacity: what compressed swap would store for real pages. Samples pages from processes,
-// cgroups, files and core dumps (workloads/capacity/page_source.h), classifies and compresses
+// cgroups, files and core dumps (bench/capacity/page_source.h), classifies and compresses
 // each with every compressor as the kernel would (page_codec.h), times compression and
 // decompression per page, and writes a versioned JSON of per-page lengths that
-// analysis/capacity_model.py turns into pool sizes per kernel version and allocator.
+// analysis/capacity/model.py turns into pool sizes per kernel version and allocator.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "bench/capacity_validate.h"
+#include "bench/capacity/capacity_validate.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,7 +15,7 @@
 #include "bench/borrow.h"
 #include "bench/plan.h"
 #include "bench/results.h"
-#include "workloads/capacity/page_source.h"
+#include "bench/capacity/page_source.h"
 #include "workloads/kstat.h"
 #include "workloads/region.h"
 
@@ -227,7 +227,7 @@ nlohmann::json capacity_validate(const std::string& raw_pages, const ValidateOpt
 
   // zram: one fresh device per compressor it offers (bench/borrow made and journalled them), the
   // only swap area on while its run pages out, zswap off so no page stops short of it. A fresh
-  // device holds only mkswap's header page (its mm_stat_before; analysis/capacity.py counts the
+  // device holds only mkswap's header page (its mm_stat_before; analysis/capacity/ counts the
   // header's object into the pool), so mm_stat's change over the page-out is what these pages cost.
   nlohmann::json zruns = nlohmann::json::array();
   if (b->zswap && b->zswap->get("enabled") != "N") b->zswap->set("enabled", "N");
