@@ -96,7 +96,8 @@ void PageSet::sample_host(SetRun& run, std::vector<double>& host_ref) {
 void PageSet::record_zram(SetRun& run, const Stats& pre, const Stats& stored) {
   if (!run.runner.zram()) return;
   json& z = run.sb["zram"];
-  for (auto& [k, val] : zram_footprint(pre, stored).items()) z[k] = val;
+  const json footprint = zram_footprint(pre, stored);  // named: items() of a temporary would dangle
+  for (const auto& [k, val] : footprint.items()) z[k] = val;
   json dev = json::object();
   for (const auto& [k, val] : stored)
     if (k.rfind("mm_stat.", 0) == 0) dev[k.substr(8)] = val;
