@@ -57,7 +57,7 @@ const std::vector<SuiteDef>& suites() {
        .kinds = {"swapin"}, .backends = {"zswap", "disk"}, .profiles = {"ratio2"}, .patterns = {"random"},
        .pages = 8192, .repetitions = 10},
       // writeback: the region stored in zswap, then written back to disk by each mechanism the
-      // kernel offers (bench/writeback_sets.cpp), then faulted back in; 32 MiB like quick, 5
+      // kernel offers (bench/kinds/writeback.cpp), then faulted back in; 32 MiB like quick, 5
       // repetitions (writeback is slow: a disk write per page).
       {.name = "writeback",
        .description = "zswap writeback forced by every mechanism the kernel offers, then swap-in of the written-back pages",
