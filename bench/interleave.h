@@ -4,7 +4,7 @@
 // per-repetition variance on the dev VM) then moves every arm alike and cancels in their ratio.
 //
 // Pure logic here (the assignment of visits to arms, the per-arm figures and the paired statistic);
-// the timed loop that uses it is Runner::run_timed_set (set_runner.cpp).
+// the timed loop that uses it is PageSet::time_faults (bench/kinds/page_set.cpp).
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>

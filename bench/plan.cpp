@@ -15,8 +15,8 @@
 #include <fstream>
 #include <regex>
 
+#include "bench/kind.h"
 #include "bench/results.h"
-#include "workloads/arch/arm64/mte.h"
 #include "workloads/pmu.h"
 #include "workloads/system/session.h"
 #include "workloads/system/state_dir.h"
@@ -96,7 +96,11 @@ void refuse_what_needs_root(const RunOptions& o, const Plan& p) {
       {"--race-mechanism", o.race_mechanism}, {"--fault", o.fault}};
   for (const auto& [opt, value] : root_only)
     if (!value.empty()) throw BadInput(opt + " " + value + why + floor_only);
-  if (!p.suite->has(Kind::FloorFirsttouch))
+  const bool any_unprivileged = std::any_of(p.suite->kinds.begin(), p.suite->kinds.end(), [](const std::string& k) {
+    const SetKind* kind = kind_or_null(k);
+    return kind && !kind->info.privileged;
+  });
+  if (!any_unprivileged)
     throw BadInput("suite " + p.suite->name + ": every set" + why + " (no set of it runs as an ordinary user)");
   if (!p.floors) throw BadInput("--no-floors: every other set" + why + floor_only);
 }
@@ -178,21 +182,12 @@ MachineFacts read_machine_facts() {
 
 bool Plan::has(Backend b) const { return std::count(backends.begin(), backends.end(), b) > 0; }
 
-Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
-  Plan p;
-  try {
-    p.suite = &find_suite(o.suite);
-  } catch (const std::invalid_argument& e) {
-    throw BadInput(e.what());
-  }
-  const SuiteDef& s = *p.suite;
-  p.root = m.root;
-  p.command_line = o.command_line;
-  p.test_corrupt_page = o.test_corrupt_page;
-  p.test_stale_page = o.test_stale_page;
+namespace {
 
-  // Options a suite would silently ignore are refused: a user who asks for --pages on the model
-  // would otherwise believe the figures depend on it.
+// Options a suite would silently ignore are refused: a user who asks for --pages on the model
+// would otherwise believe the figures depend on it. An option a kind declares applies only to a
+// suite holding that kind.
+void refuse_options_the_suite_ignores(const RunOptions& o, const SuiteDef& s) {
   std::vector<std::pair<std::string, bool>> given = {
       {"--backend", !o.backends.empty()}, {"--compressor", !o.compressors.empty()}, {"--profile", !o.profiles.empty()},
       {"--pattern", !o.patterns.empty()}, {"--pages", !o.pages.empty()},       {"--fault", !o.fault.empty()},
@@ -204,41 +199,62 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
     if (s.model)
       throw BadInput(opt + " does not apply to suite " + s.name +
                      " (a user-space model that borrows nothing; it takes --cpu, --repetitions and --out)");
-    if (opt == "--duration" && !s.has(Kind::Race))
-      throw BadInput("--duration applies only to the race suite (--suite race), not to suite " + s.name);
-    if (opt == "--race-mechanism" && !s.has(Kind::Race))
-      throw BadInput("--race-mechanism applies only to the race suite (--suite race), not to suite " + s.name);
+    std::string refusal;
+    bool taken = false;
+    for (const SetKind* k : kinds())
+      for (const auto& [flag, why] : k->info.options)
+        if (flag == opt) {
+          taken = taken || s.has(k->info.name);
+          if (refusal.empty()) refusal = why;
+        }
+    if (!refusal.empty() && !taken) {
+      const auto at = refusal.find("{suite}");
+      if (at != std::string::npos) refusal.replace(at, 7, s.name);
+      throw BadInput(opt + " " + refusal);
+    }
     if (opt == "--fault" && std::any_of(s.arms.begin(), s.arms.end(), [](const CalibrationArm& a) { return a.write_fault; }))
       throw BadInput("--fault: suite " + s.name + " times read and write faults as arms of one loop; it takes no --fault");
-    if (opt == "--inject-ns" && !s.has(Kind::Swapin))
-      throw BadInput("--inject-ns adds a delay to timed swap-in faults; suite " + s.name + " has none");
   }
+}
 
-  if (!o.cpu.empty()) {
-    std::string ok;
-    for (int c : m.cpus) ok += (ok.empty() ? "" : ",") + std::to_string(c);
-    char* end = nullptr;
-    errno = 0;
-    const long long cpu = std::strtoll(o.cpu.c_str(), &end, 10);
-    if (*end != '\0' || errno || !std::count(m.cpus.begin(), m.cpus.end(), cpu))
-      throw BadInput("--cpu " + o.cpu + ": no such CPU (or not one this process may use); accepted: " + ok);
-    p.cpu = static_cast<int>(cpu);
-  }
-  p.repetitions = o.repetitions.empty() ? s.repetitions : static_cast<int>(parse_whole("--repetitions", o.repetitions, 1, 100000));
+bool suite_swaps_to(const SuiteDef& s, Backend b) {
+  for (const auto& name : s.kinds)
+    if (const SetKind* k = kind_or_null(name))
+      if (std::count(k->info.backends.begin(), k->info.backends.end(), b)) return true;
+  return false;
+}
+
+std::optional<int> parse_cpu(const RunOptions& o, const MachineFacts& m) {
+  if (o.cpu.empty()) return std::nullopt;
+  std::string ok;
+  for (int c : m.cpus) ok += (ok.empty() ? "" : ",") + std::to_string(c);
+  char* end = nullptr;
+  errno = 0;
+  const long long cpu = std::strtoll(o.cpu.c_str(), &end, 10);
+  if (*end != '\0' || errno || !std::count(m.cpus.begin(), m.cpus.end(), cpu))
+    throw BadInput("--cpu " + o.cpu + ": no such CPU (or not one this process may use); accepted: " + ok);
+  return static_cast<int>(cpu);
+}
+
+void resolve_out(const RunOptions& o, const MachineFacts& m, bool for_list, Plan& p) {
+  const SuiteDef& s = *p.suite;
   // The model's results are not timings of the kernel: their name says so.
   p.out = o.out.empty() ? m.results_dir + "/" + m.host + "-" + m.release + (s.model ? "-" + s.name : "") + "-" + m.utc + ".json"
                         : o.out;
   // The default folder is created at the end of the run when missing; only its parent must exist.
   struct stat st {};
   const bool default_dir_missing = o.out.empty() && stat(m.results_dir.c_str(), &st) != 0;
-  if (!for_list) {
-    auto why = default_dir_missing ? folder_problem(parent_of(m.results_dir), "the results folder's parent")
-                                   : output_path_problem(p.out, &p.out_held);
-    if (why)
-      throw BadInput((o.out.empty() ? "result path " : "--out ") + p.out + ": " + *why +
-                     (o.out.empty() ? " (give --out FILE)" : ""));
-  }
-  if (s.model) return p;
+  if (for_list) return;
+  auto why = default_dir_missing ? folder_problem(parent_of(m.results_dir), "the results folder's parent")
+                                 : output_path_problem(p.out, &p.out_held);
+  if (why)
+    throw BadInput((o.out.empty() ? "result path " : "--out ") + p.out + ": " + *why +
+                   (o.out.empty() ? " (give --out FILE)" : ""));
+}
+
+// What is run: the mechanism, the filter, backends, compressors, profiles and patterns.
+void parse_selection(const RunOptions& o, Plan& p) {
+  const SuiteDef& s = *p.suite;
   if (!o.race_mechanism.empty()) {
     for (auto m : {WritebackMech::MemcgZswapMax, WritebackMech::ShrinkerReclaim, WritebackMech::PoolLimit})
       if (to_string(m) == o.race_mechanism) p.race_mechanism = m;
@@ -253,20 +269,20 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
     }
     p.filter = o.filter;
   }
-
   for (const auto& b : o.backends.empty() ? s.backends : o.backends) {
     if (b == "zswap") p.backends.push_back(Backend::Zswap);
     else if (b == "disk") p.backends.push_back(Backend::Disk);
     else if (b == "zram") p.backends.push_back(Backend::Zram);
     else throw BadInput("--backend '" + b + "': accepted: zswap, disk, zram");
   }
-  if (p.has(Backend::Zram) && !s.has(Kind::Swapin) && !s.has(Kind::Swapout))
-  {
-    std::string ok;
+  if (p.has(Backend::Zram) && !suite_swaps_to(s, Backend::Zram)) {
+    std::string ok, where;
     for (const auto& t : suites())
-      if (t.has(Kind::Swapin) || t.has(Kind::Swapout)) ok += (ok.empty() ? "" : ", ") + t.name;
-    throw BadInput("--backend zram: suite " + s.name + " has no swap-in or swap-out sets (its sets are zswap's); "
-                   "accepted with --suite " + ok);
+      if (suite_swaps_to(t, Backend::Zram)) ok += (ok.empty() ? "" : ", ") + t.name;
+    for (Backend b : {Backend::Zswap, Backend::Disk})
+      if (suite_swaps_to(s, b)) where += (where.empty() ? "" : " and ") + to_string(b);
+    throw BadInput("--backend zram: suite " + s.name + " has no sets that swap to zram (its sets swap to " + where +
+                   "); accepted with --suite " + ok);
   }
   if (!p.needs_swap_file() && (!o.swap_dir.empty() || !o.swap_device.empty()))
     throw BadInput(std::string(o.swap_dir.empty() ? "--swap-device" : "--swap-dir") +
@@ -288,6 +304,10 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   } catch (const std::invalid_argument& e) {
     throw BadInput(e.what());
   }
+}
+
+// How the sets run: faults, floors, THP, order, counters, injected delay, the race's duration.
+void parse_shaping(const RunOptions& o, Plan& p) {
   if (!o.fault.empty() && o.fault != "read" && o.fault != "write")
     throw BadInput("--fault '" + o.fault + "': accepted: read, write");
   p.write_faults = o.fault == "write";
@@ -301,7 +321,11 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   p.events = o.events;
   if (!o.inject_ns.empty()) p.inject_ns = static_cast<uint64_t>(parse_whole("--inject-ns", o.inject_ns, 0, 1000000000));
   if (!o.duration_s.empty()) p.duration_s = parse_seconds("--duration", o.duration_s, 0.1, 86400);
+}
 
+// The region's pages against the memory there is, and the swap area they need.
+void size_the_run(const RunOptions& o, const MachineFacts& m, Plan& p) {
+  const SuiteDef& s = *p.suite;
   p.pages = o.pages.empty() ? s.pages : static_cast<size_t>(parse_whole("--pages", o.pages, 1, UINT32_MAX));
   const uint64_t want = 2ull * p.pages * kPageSize;
   if (static_cast<double>(want) > kSafeMemShare * static_cast<double>(m.mem_available)) {
@@ -314,6 +338,9 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   p.swap_exact = s.swap_slack_pages > 0;
   // + 1: mkswap's header page holds no slot.
   p.swap_bytes = p.swap_exact ? (p.pages + s.swap_slack_pages + 1) * kPageSize : swap_bytes_for(p.pages);
+}
+
+void check_swap_place(const RunOptions& o, const MachineFacts& m, bool for_list, Plan& p) {
   if (!o.swap_dir.empty() && !o.swap_device.empty())
     throw BadInput("--swap-dir and --swap-device: give one (a swap file in a folder, or a whole block device)");
   if (o.swap_device_wipe && o.swap_device.empty())
@@ -322,22 +349,46 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   p.swap_device = o.swap_device;
   p.swap_device_wipe = o.swap_device_wipe;
   // Only a root run makes a swap area; checked read-only here so a bad place is exit 2 before any change.
-  if (m.root && !for_list && p.needs_swap_file()) {
-    // The default swap folder lies inside the state folder: when that is unsafe, its own refusal
-    // (with its fix) is the one to give, not the swap folder's, which names an option never given.
-    if (p.swap_device.empty() && o.swap_dir.empty()) {
-      const StateDirReport sd = inspect_state_dir(kMachineStateDir);
-      if (sd.exists && !sd.safe)
-        throw SystemError(sd.path + " " + sd.problem + "; a root run keeps its lock, journal and swap file there and "
-                          "will not use it (fix: " + sd.fix + ")");
-    }
-    if (!p.swap_device.empty()) {
-      if (auto why = swap_device_problem(p.swap_device, p.swap_bytes, p.swap_device_wipe))
-        throw BadInput("--swap-device " + *why);
-    } else if (auto why = swap_dir_problem(p.swap_dir, p.swap_bytes)) {
-      throw BadInput("--swap-dir " + *why);
-    }
+  if (!m.root || for_list || !p.needs_swap_file()) return;
+  // The default swap folder lies inside the state folder: when that is unsafe, its own refusal
+  // (with its fix) is the one to give, not the swap folder's, which names an option never given.
+  if (p.swap_device.empty() && o.swap_dir.empty()) {
+    const StateDirReport sd = inspect_state_dir(kMachineStateDir);
+    if (sd.exists && !sd.safe)
+      throw SystemError(sd.path + " " + sd.problem + "; a root run keeps its lock, journal and swap file there and "
+                        "will not use it (fix: " + sd.fix + ")");
   }
+  if (!p.swap_device.empty()) {
+    if (auto why = swap_device_problem(p.swap_device, p.swap_bytes, p.swap_device_wipe))
+      throw BadInput("--swap-device " + *why);
+  } else if (auto why = swap_dir_problem(p.swap_dir, p.swap_bytes)) {
+    throw BadInput("--swap-dir " + *why);
+  }
+}
+
+}  // namespace
+
+Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
+  Plan p;
+  try {
+    p.suite = &find_suite(o.suite);
+  } catch (const std::invalid_argument& e) {
+    throw BadInput(e.what());
+  }
+  const SuiteDef& s = *p.suite;
+  p.root = m.root;
+  p.command_line = o.command_line;
+  p.test_corrupt_page = o.test_corrupt_page;
+  p.test_stale_page = o.test_stale_page;
+  refuse_options_the_suite_ignores(o, s);
+  p.cpu = parse_cpu(o, m);
+  p.repetitions = o.repetitions.empty() ? s.repetitions : static_cast<int>(parse_whole("--repetitions", o.repetitions, 1, 100000));
+  resolve_out(o, m, for_list, p);
+  if (s.model) return p;
+  parse_selection(o, p);
+  parse_shaping(o, p);
+  size_the_run(o, m, p);
+  check_swap_place(o, m, for_list, p);
   if (!m.root && !for_list) refuse_what_needs_root(o, p);
   return p;
 }
@@ -350,180 +401,97 @@ Capabilities Capabilities::for_listing(bool root) {
 }
 
 namespace {
-Scenario set_of(Kind k, Backend b, const std::string& compressor, const ProfileSpec& prof, Pattern pat) {
-  Scenario s;
-  s.kind = k;
-  s.backend = b;
-  s.compressor = compressor;
-  s.profile = prof;
-  s.pattern = pat;
-  return s;
+
+struct Compressors {
+  std::vector<std::string> zswap, zram;  // each compressing backend's, in the order its sets run
+};
+
+// The compressors each compressing backend runs with; a backend missing here is a skip.
+Compressors resolve_compressors(const Plan& p, const Capabilities& c, Expander& x) {
+  const bool zswap = p.has(Backend::Zswap), zram = p.has(Backend::Zram);
+  const bool resolved = x.resolved();
+  Compressors out;
+  if (zswap && resolved && !c.zswap)
+    x.skip("*/zswap/*", "zswap is not in this kernel (no /sys/module/zswap)", "use a kernel with CONFIG_ZSWAP=y");
+  if (zram && resolved && !c.zram)
+    x.skip("*/zram/*", c.zram_reason, "modprobe zram, or a kernel with CONFIG_ZRAM (./swapbench check)");
+  const bool zswap_on = zswap && (!resolved || c.zswap), zram_on = zram && (!resolved || c.zram);
+  if (!resolved) {
+    if (zswap) out.zswap = p.compressors.empty() ? std::vector<std::string>{"(every accepted)"} : p.compressors;
+    if (zram) out.zram = p.compressors.empty() ? std::vector<std::string>{"(every offered)"} : p.compressors;
+    return out;
+  }
+  if (p.compressors.empty()) {
+    if (zswap_on) out.zswap = c.accepted;
+    if (zram_on) out.zram = c.zram_offered;
+    return out;
+  }
+  // A name runs on every compressing backend of the run that takes it; refused by one, that
+  // backend's sets are skipped with why; refused by all, it is bad input naming what each takes.
+  for (const auto& name : p.compressors) {
+    const bool z = zswap_on && std::count(c.accepted.begin(), c.accepted.end(), name);
+    const bool r = zram_on && std::count(c.zram_offered.begin(), c.zram_offered.end(), name);
+    auto why = c.refused.find(name);
+    const std::string zswap_no = "this kernel refuses it" + (why != c.refused.end() ? " (" + why->second + ")" : "") +
+                                 "; it accepts: " + join(c.accepted) + " (load it with modprobe " + name +
+                                 ", or use a kernel built with its CONFIG_CRYPTO_ option)";
+    const std::string zram_no = "zram here does not offer it; a zram device offers: " + join(c.zram_offered) +
+                                " (its comp_algorithm; a kernel built with CONFIG_ZRAM_BACKEND_" + name +
+                                " or its crypto option offers more)";
+    if (!z && !r) {
+      if (zswap_on && zram_on) throw BadInput("--compressor " + name + ": zswap: " + zswap_no + "; zram: " + zram_no);
+      if (zswap_on) throw BadInput("--compressor " + name + ": " + zswap_no);
+      if (zram_on) throw BadInput("--compressor " + name + ": " + zram_no);
+      continue;  // neither backend is here at all: skipped above
+    }
+    if (z) out.zswap.push_back(name);
+    else if (zswap_on) x.skip("*/zswap/" + name + "/*", "zswap: " + zswap_no, "modprobe " + name);
+    if (r) out.zram.push_back(name);
+    else if (zram_on) x.skip("*/zram/" + name + "/*", "zram: " + zram_no, "--compressor one it offers");
+  }
+  return out;
 }
+
+// Where one profile's sets go, in the order results list them: zswap by compressor, then zram (a
+// device per compressor), then disk.
+std::vector<SetSite> sites_of(const Plan& p, const Compressors& comps, const ProfileSpec& prof) {
+  std::vector<SetSite> sites;
+  for (const auto* list : {&comps.zswap, &comps.zram})
+    for (const auto& comp : *list)
+      sites.push_back({list == &comps.zswap ? Backend::Zswap : Backend::Zram, comp, prof, comp == list->front()});
+  if (p.has(Backend::Disk)) sites.push_back({Backend::Disk, "none", prof, true});
+  return sites;
+}
+
 }  // namespace
 
 Expansion expand(const Plan& p, const Capabilities& c) {
   const SuiteDef& suite = *p.suite;
-  Expansion x;
-  const std::string fix_root = "run as root: ./swapbench run";
-  auto add_plain = [&](Scenario sc) {
-    sc.pages = p.pages;
-    // Swap-out has no faults and the first-touch floor always writes: neither takes --fault.
-    sc.write_faults = p.write_faults && sc.kind != Kind::Swapout && sc.kind != Kind::FloorFirsttouch;
-    if (sc.privileged() && !c.root && !c.listing)
-      x.skipped.push_back({sc.name(), "needs root (swap areas, zswap parameters, cgroups)", fix_root});
-    else x.sets.push_back(sc);
-  };
-  // The mte suite: the set on untagged memory, then tagged where this CPU and kernel have MTE.
-  std::string no_mte;
-  const bool mte = suite.mte_pairs && (c.listing || mte_available(&no_mte));
-  auto add_one = [&](Scenario sc) {
-    if (!suite.mte_pairs) return add_plain(sc);
-    sc.tagging = Tagging::Untagged;
-    add_plain(sc);
-    sc.tagging = Tagging::Tagged;
-    if (mte) return add_plain(sc);
-    x.skipped.push_back({sc.name(), no_mte, "run it on an arm64 CPU with MTE, or in a guest: ./swapbench matrix "
-                                            "--kernels debian-6.12-arm64 --suite mte"});
-  };
-  // Calibration arms multiply the timed fault sets only: swap-out and the floors have no injected
-  // delay to vary. An interleaving suite makes its arms one set instead, timed in one loop.
-  auto add_swapin = [&](Scenario sc) {
-    if (suite.interleave_arms) {
-      sc.arm = {"interleaved", 0};
-      sc.interleaved = suite.arms;
-      return add_one(sc);
-    }
-    for (const auto& a : suite.arms) {
-      sc.arm = a;
-      add_one(sc);
-    }
-  };
-  const bool zswap = p.has(Backend::Zswap), disk = p.has(Backend::Disk), zram = p.has(Backend::Zram);
-  const bool resolved = c.root && !c.listing;
-  std::vector<std::string> comps, zram_comps;
-  if (zswap && resolved && !c.zswap)
-    x.skipped.push_back({"*/zswap/*", "zswap is not in this kernel (no /sys/module/zswap)", "use a kernel with CONFIG_ZSWAP=y"});
-  if (zram && resolved && !c.zram)
-    x.skipped.push_back({"*/zram/*", c.zram_reason, "modprobe zram, or a kernel with CONFIG_ZRAM (./swapbench check)"});
-  const bool zswap_on = zswap && (!resolved || c.zswap), zram_on = zram && (!resolved || c.zram);
-  if (!resolved) {
-    if (zswap) comps = p.compressors.empty() ? std::vector<std::string>{"(every accepted)"} : p.compressors;
-    if (zram) zram_comps = p.compressors.empty() ? std::vector<std::string>{"(every offered)"} : p.compressors;
-  } else if (p.compressors.empty()) {
-    if (zswap_on) comps = c.accepted;
-    if (zram_on) zram_comps = c.zram_offered;
-  } else {
-    // A name runs on every compressing backend of the run that takes it; refused by one, that
-    // backend's sets are skipped with why; refused by all, it is bad input naming what each takes.
-    for (const auto& name : p.compressors) {
-      const bool z = zswap_on && std::count(c.accepted.begin(), c.accepted.end(), name);
-      const bool r = zram_on && std::count(c.zram_offered.begin(), c.zram_offered.end(), name);
-      auto why = c.refused.find(name);
-      const std::string zswap_no = "this kernel refuses it" + (why != c.refused.end() ? " (" + why->second + ")" : "") +
-                                   "; it accepts: " + join(c.accepted) + " (load it with modprobe " + name +
-                                   ", or use a kernel built with its CONFIG_CRYPTO_ option)";
-      const std::string zram_no = "zram here does not offer it; a zram device offers: " + join(c.zram_offered) +
-                                  " (its comp_algorithm; a kernel built with CONFIG_ZRAM_BACKEND_" + name +
-                                  " or its crypto option offers more)";
-      if (!z && !r) {
-        if (zswap_on && zram_on) throw BadInput("--compressor " + name + ": zswap: " + zswap_no + "; zram: " + zram_no);
-        if (zswap_on) throw BadInput("--compressor " + name + ": " + zswap_no);
-        if (zram_on) throw BadInput("--compressor " + name + ": " + zram_no);
-        continue;  // neither backend is here at all: skipped above
-      }
-      if (z) comps.push_back(name);
-      else if (zswap_on) x.skipped.push_back({"*/zswap/" + name + "/*", "zswap: " + zswap_no, "modprobe " + name});
-      if (r) zram_comps.push_back(name);
-      else if (zram_on) x.skipped.push_back({"*/zram/" + name + "/*", "zram: " + zram_no, "--compressor one it offers"});
-    }
+  Expansion out;
+  Expander x(p, c, out);
+  const Compressors comps = resolve_compressors(p, c, x);
+  std::vector<const SetKind*> per_site, floors;
+  for (const auto& name : suite.kinds) {
+    const SetKind& k = find_kind(name);
+    (k.info.floor ? floors : per_site).push_back(&k);
   }
-  // Writeback and race sets need a mechanism; listed unresolved until the kernel is asked.
-  std::vector<const WritebackMechanism*> usable;
-  for (const auto& m : c.writeback)
-    if (m.ok) usable.push_back(&m);
-  const bool memcg_ok = !resolved || c.memcg;
-  for (const auto& prof : p.profiles) {
-    for (const auto& comp : comps) {
-      if (suite.has(Kind::Swapin))
-        for (auto pat : p.patterns) add_swapin(set_of(Kind::Swapin, Backend::Zswap, comp, prof, pat));
-      if (suite.has(Kind::Swapout)) add_one(set_of(Kind::Swapout, Backend::Zswap, comp, prof, Pattern::Sequential));
-      // One race per compressor asked for; by default only the first the kernel accepts (lzo where
-      // it is there): the race is about slots and writeback, not compression.
-      if (suite.has(Kind::Race) && (!p.compressors.empty() || comp == comps.front())) {
-        Scenario sc = set_of(Kind::Race, Backend::Zswap, comp, prof, p.patterns.front());
-        if (resolved && p.race_mechanism) {
-          // Asked for by name: used if the kernel offers it, else bad input naming why not.
-          for (const auto& m : c.writeback)
-            if (m.id == *p.race_mechanism && !m.ok)
-              throw BadInput("--race-mechanism " + m.name + ": not possible here: " + m.reason + " (fix: " + m.fix + ")");
-          sc.mechanism = *p.race_mechanism;
-          add_one(sc);
-        } else if (!resolved) add_one(sc);
-        else if (usable.empty())
-          x.skipped.push_back({sc.name() + "/none", "no way to force writeback here, so no race to provoke",
-                               "see ./swapbench run --suite writeback for each mechanism's reason"});
-        else {
-          // The race needs writeback in another task than the racing thread: memory.zswap.max makes
-          // the racer's own stores write back (synchronously, so the racer sleeps through its own
-          // window and nothing races it; measured on 6.12 with race-window + no-recheck: 0 of 2,929
-          // writebacks raced in 30 s, while shrinker_reclaim crashed the kernel within a second).
-          // So: the shrinker run by the pressure thread's memory.reclaim, then the pool limit's
-          // shrink worker (a kworker), the memcg limit last.
-          const WritebackMech order[] = {WritebackMech::ShrinkerReclaim, WritebackMech::PoolLimit,
-                                         WritebackMech::MemcgZswapMax};
-          for (auto want : order)
-            if (!sc.mechanism)
-              for (const auto* m : usable)
-                if (m->id == want) sc.mechanism = want;
-          if (!sc.mechanism) sc.mechanism = usable.front()->id;
-          add_one(sc);
-        }
-      }
-      if (suite.has(Kind::Writeback)) {
-        Scenario sc = set_of(Kind::Writeback, Backend::Zswap, comp, prof, p.patterns.front());
-        if (!resolved) add_one(sc);
-        for (const auto& m : resolved ? c.writeback : std::vector<WritebackMechanism>{}) {
-          sc.mechanism = m.id;
-          if (m.ok) add_one(sc);
-          else x.skipped.push_back({sc.name(), "writeback by " + m.name + " is not possible here: " + m.reason, m.fix});
-        }
-      }
-    }
-    // zram after disk: a device per compressor, and no floor of its own (a zram swap-in skips the
-    // swap cache, so the swap-cache floor is the disk one).
-    for (const auto& comp : zram_comps) {
-      if (suite.has(Kind::Swapin))
-        for (auto pat : p.patterns) add_swapin(set_of(Kind::Swapin, Backend::Zram, comp, prof, pat));
-      if (suite.has(Kind::Swapout)) add_one(set_of(Kind::Swapout, Backend::Zram, comp, prof, Pattern::Sequential));
-    }
-    if (disk && suite.has(Kind::Swapin)) {
-      for (auto pat : p.patterns) {
-        Scenario sc = set_of(Kind::Swapin, Backend::Disk, "none", prof, pat);
-        if (memcg_ok) add_swapin(sc);
-        else
-          x.skipped.push_back({sc.name(), "no memory cgroup to push pages out of the swap cache: " + c.memcg_reason,
-                               "see ./swapbench check"});
-      }
-    }
-    if (disk && suite.has(Kind::Swapout)) add_one(set_of(Kind::Swapout, Backend::Disk, "none", prof, Pattern::Sequential));
-  }
-  if (p.floors && !p.profiles.empty()) {
-    if (disk && suite.has(Kind::FloorSwapcache))
-      add_one(set_of(Kind::FloorSwapcache, Backend::Disk, "none", p.profiles.front(), p.patterns.front()));
-    if (suite.has(Kind::FloorFirsttouch))
-      add_one(set_of(Kind::FloorFirsttouch, Backend::None, "none", ProfileSpec{ProfileKind::Zero, 2.0, ""}, Pattern::Sequential));
-  }
+  for (const auto& prof : p.profiles)
+    for (const SetSite& at : sites_of(p, comps, prof))
+      for (const SetKind* k : per_site)
+        if (std::count(k->info.backends.begin(), k->info.backends.end(), at.backend)) k->expand(x, at);
+  if (p.floors && !p.profiles.empty())
+    for (const SetKind* k : floors) k->expand(x, SetSite{Backend::None, "none", p.profiles.front(), true});
   if (!p.filter.empty()) {
     // As Google Benchmark's --benchmark_filter: a set runs when the regular expression matches
     // anywhere in its name.
     const std::regex re(p.filter);
-    const size_t before = x.sets.size();
-    std::erase_if(x.sets, [&](const Scenario& sc) { return !std::regex_search(sc.name(), re); });
-    if (x.sets.empty() && before > 0)
+    const size_t before = out.sets.size();
+    std::erase_if(out.sets, [&](const Scenario& sc) { return !std::regex_search(sc.name(), re); });
+    if (out.sets.empty() && before > 0)
       throw BadInput("--filter '" + p.filter + "' matches none of the " + std::to_string(before) + " sets of suite " +
                      suite.name + " (./swapbench list --suite " + suite.name + " shows them)");
   }
-  return x;
+  return out;
 }
 
 }  // namespace swapbench

@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "bench/borrow.h"
+#include "bench/kind.h"
 #include "bench/mte_memory.h"
 #include "bench/overhead.h"
 #include "bench/plan.h"
@@ -147,7 +148,7 @@ int run_command(const RunOptions& o) {
             << " pages each, " << (p.fixed_order ? "in a fixed order" : "interleaved") << "; CPU " << bind.cpu << "\n";
   for (const auto& sc : scs) {
     benchmark::RegisterBenchmark(sc.name().c_str(), [&runner, sc](benchmark::State& st) { runner.run_set(st, sc); })
-        ->Iterations(static_cast<benchmark::IterationCount>(sc.kind == Kind::Race ? 1 : sc.pages))
+        ->Iterations(static_cast<benchmark::IterationCount>(find_kind(sc.kind).iterations(sc)))
         ->Repetitions(p.repetitions)
         ->UseManualTime()
         ->Unit(benchmark::kNanosecond);

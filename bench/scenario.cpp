@@ -1,21 +1,11 @@
 #include "bench/scenario.h"
 
+#include "bench/kind.h"
+
 #include <algorithm>
 #include <stdexcept>
 
 namespace swapbench {
-
-std::string to_string(Kind k) {
-  switch (k) {
-    case Kind::Swapin: return "swapin";
-    case Kind::Swapout: return "swapout";
-    case Kind::FloorSwapcache: return "floor_swapcache";
-    case Kind::FloorFirsttouch: return "floor_firsttouch";
-    case Kind::Writeback: return "writeback";
-    case Kind::Race: return "race";
-  }
-  return "?";
-}
 
 std::string to_string(Tagging t) {
   switch (t) {
@@ -26,25 +16,26 @@ std::string to_string(Tagging t) {
   return "?";
 }
 
+bool Scenario::privileged() const { return find_kind(kind).info.privileged; }
+
 std::string Scenario::name() const {
-  std::string n = to_string(kind) + "/" + to_string(backend) + "/" + compressor + "/" + profile.name() + "/" +
+  std::string n = kind + "/" + to_string(backend) + "/" + compressor + "/" + profile.name() + "/" +
                   to_string(pattern);
   if (write_faults) n += "/write";
-  if (kind == Kind::Writeback || kind == Kind::Race) {
+  const std::string& unresolved = find_kind(kind).info.unresolved_mechanism;
+  if (!unresolved.empty()) {
     // The mte-writeback suite runs each mechanism on untagged and on tagged memory: both in the name.
     if (mechanism) return n + "/" + to_string(*mechanism) + (tagging != Tagging::None ? "/" + to_string(tagging) : "");
-    return n + (kind == Kind::Race ? "/(the first writeback mechanism the kernel offers)"
-                                   : "/(each mechanism the kernel offers)");
+    return n + "/" + unresolved;
   }
   if (tagging != Tagging::None) n += "/" + to_string(tagging);
   return arm.label.empty() ? n : n + "/" + arm.label;
 }
 
-bool SuiteDef::has(Kind k) const { return std::count(kinds.begin(), kinds.end(), k) > 0; }
+bool SuiteDef::has(const std::string& kind) const { return std::count(kinds.begin(), kinds.end(), kind) > 0; }
 
 const std::vector<SuiteDef>& suites() {
-  using K = Kind;
-  const std::vector<Kind> timed_and_floors = {K::Swapin, K::Swapout, K::FloorSwapcache, K::FloorFirsttouch};
+  const std::vector<std::string> timed_and_floors = {"swapin", "swapout", "floor_swapcache", "floor_firsttouch"};
   static const std::vector<SuiteDef> s = {
       // quick: one compressible profile (2:1, about what zswap sees from typical anonymous memory),
       // random order (no readahead or prefetch luck), 32 MiB: large enough for a stable p99,
@@ -63,21 +54,21 @@ const std::vector<SuiteDef>& suites() {
       // swapin: only the timed faults, no swap-out sets and no floors: what the guests' ftrace pass
       // runs, so the traced functions see swap-in faults and the stores that set them up, nothing else.
       {.name = "swapin", .description = "swap-in only (zswap + disk), ratio2, random, 32 MiB, 10 repetitions",
-       .kinds = {K::Swapin}, .backends = {"zswap", "disk"}, .profiles = {"ratio2"}, .patterns = {"random"},
+       .kinds = {"swapin"}, .backends = {"zswap", "disk"}, .profiles = {"ratio2"}, .patterns = {"random"},
        .pages = 8192, .repetitions = 10},
       // writeback: the region stored in zswap, then written back to disk by each mechanism the
-      // kernel offers (bench/writeback_sets.cpp), then faulted back in; 32 MiB like quick, 5
+      // kernel offers (bench/kinds/writeback.cpp), then faulted back in; 32 MiB like quick, 5
       // repetitions (writeback is slow: a disk write per page).
       {.name = "writeback",
        .description = "zswap writeback forced by every mechanism the kernel offers, then swap-in of the written-back pages",
-       .kinds = {K::Writeback}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"},
+       .kinds = {"writeback"}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"},
        .pages = 8192, .repetitions = 5},
       // race: slots freed and reused while writeback runs, every page's generation checked
       // (bench/race.h). 1 MiB: the racer touches the page being written back within a 1-2 ms window
       // only if the region is small; 32 spare slots: below the kernels' slot-cache threshold (128 per
       // CPU), so a freed slot is reused by the next store. One repetition of --duration seconds.
       {.name = "race", .description = "the zswap writeback race provoked under a stale-data detector, for --duration seconds",
-       .kinds = {K::Race}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 256,
+       .kinds = {"race"}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 256,
        .repetitions = 1, .swap_slack_pages = 32},
       // calibrate: what `./swapbench calibrate` measures. The quick suite's zswap swap-in as one set
       // of eight page-interleaved arms (bench/interleave.h): the base, an identical twin (A/A: how
@@ -89,7 +80,7 @@ const std::vector<SuiteDef>& suites() {
       {.name = "calibrate",
        .description = "zswap swap-in, ratio2, random: A, its A/A twin, and A + 10/25/50/100/200/400 ns per fault, "
                       "page-interleaved in one loop",
-       .kinds = {K::Swapin}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 8192,
+       .kinds = {"swapin"}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 8192,
        .repetitions = 160,
        .arms = {{"", 0}, {"twin", 0}, {"inject10ns", 10}, {"inject25ns", 25}, {"inject50ns", 50},
                 {"inject100ns", 100}, {"inject200ns", 200}, {"inject400ns", 400}},
@@ -100,7 +91,7 @@ const std::vector<SuiteDef>& suites() {
       {.name = "calibrate-sets",
        .description = "zswap swap-in, ratio2, random: A, its A/A twin, and A + 25/50/100/200/400 ns per fault, "
                       "as separate sets interleaved per repetition",
-       .kinds = {K::Swapin}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 8192,
+       .kinds = {"swapin"}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 8192,
        .repetitions = 40,
        .arms = {{"", 0}, {"twin", 0}, {"inject25ns", 25}, {"inject50ns", 50}, {"inject100ns", 100},
                 {"inject200ns", 200}, {"inject400ns", 400}}},
@@ -110,7 +101,7 @@ const std::vector<SuiteDef>& suites() {
       // the quick suite's pages; 20 repetitions: the paired ratio needs few (issue 13's calibration).
       {.name = "faults",
        .description = "swap-in by a read fault vs by a write fault, page-interleaved in one loop (zswap + disk)",
-       .kinds = {K::Swapin}, .backends = {"zswap", "disk"}, .profiles = {"ratio2"}, .patterns = {"random"},
+       .kinds = {"swapin"}, .backends = {"zswap", "disk"}, .profiles = {"ratio2"}, .patterns = {"random"},
        .pages = 8192, .repetitions = 20, .arms = {{.label = ""}, {.label = "write", .write_fault = true}},
        .interleave_arms = true},
       // calibrate-exact: what `./swapbench calibrate --exact` runs in counted guests. zswap swap-in
@@ -119,7 +110,7 @@ const std::vector<SuiteDef>& suites() {
       // 1024 pages, 2 repetitions: counts do not need many samples, and a counted TCG fault is slow.
       {.name = "calibrate-exact",
        .description = "zswap swap-in with 0 (twice), 8, 64, 512 known user instructions in every counted fault",
-       .kinds = {K::Swapin}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 1024,
+       .kinds = {"swapin"}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 1024,
        .repetitions = 2,
        .arms = {{"", 0, 0}, {"twin", 0, 0}, {"plus8insn", 0, 8}, {"plus64insn", 0, 64}, {"plus512insn", 0, 512}},
        .known_work = true},
@@ -131,7 +122,7 @@ const std::vector<SuiteDef>& suites() {
       // slot at once on swap-in, where the seed-004 bug lost tags.
       {.name = "mte",
        .description = "arm64 MTE: tagged vs untagged swap-in and swap-out (zswap, zram, disk), every tag checked, 16 MiB",
-       .kinds = {K::Swapin, K::Swapout}, .backends = {"zswap", "zram", "disk"}, .profiles = {"ratio2"},
+       .kinds = {"swapin", "swapout"}, .backends = {"zswap", "zram", "disk"}, .profiles = {"ratio2"},
        .patterns = {"random"}, .pages = 4096, .repetitions = 10, .mte_pairs = true},
       // mte-writeback: the writeback suite's sets on untagged and on MTE-tagged memory (arm64 with
       // MTE): tagged pages stored in zswap, written back to disk by each mechanism the kernel offers,
@@ -139,13 +130,13 @@ const std::vector<SuiteDef>& suites() {
       // disk write, and tagged faults under TCG are slow.
       {.name = "mte-writeback",
        .description = "arm64 MTE: zswap writeback (every mechanism) of tagged vs untagged pages, then swap-in from disk, every tag checked",
-       .kinds = {K::Writeback}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"},
+       .kinds = {"writeback"}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"},
        .pages = 2048, .repetitions = 3, .mte_pairs = true},
       // recheck-model: user space only (bench/recheck_model.h). 3 repetitions: each is already
       // Google Benchmark's adaptive iteration count over 0.2 s.
       {.name = "recheck-model",
        .description = "a user-space model of the writeback recheck's lookup (rbtree+spinlock, xarray locked and lock-free)",
-       .repetitions = 3, .model = true},
+       .kinds = {"recheck_model"}, .repetitions = 3, .model = true},
   };
   return s;
 }

@@ -12,9 +12,6 @@
 
 namespace swapbench {
 
-enum class Kind { Swapin, Swapout, FloorSwapcache, FloorFirsttouch, Writeback, Race };
-std::string to_string(Kind k);
-
 // One arm of a calibration run: a busy-wait added inside each timed fault, and a label that keeps
 // two sets of the same scenario apart (the A/A twin). The plain arm is {"", 0}.
 struct CalibrationArm {
@@ -36,7 +33,7 @@ enum class Tagging { None, Untagged, Tagged };
 std::string to_string(Tagging t);  // "", "untagged", "mte-tagged"
 
 struct Scenario {
-  Kind kind = Kind::Swapin;
+  std::string kind = "swapin";  // a registered kind's name (bench/kind.h)
   Backend backend = Backend::Zswap;
   std::string compressor = "none";
   ProfileSpec profile;
@@ -51,7 +48,7 @@ struct Scenario {
   // Writeback and race sets: how writeback is forced. Unset only in `list` without root, where
   // the kernel has not been asked yet.
   std::optional<WritebackMech> mechanism;
-  bool privileged() const { return kind != Kind::FloorFirsttouch; }
+  bool privileged() const;  // its kind borrows the machine
   // "swapin/zswap/lzo/ratio2/random": kind/backend/compressor/profile/pattern[/write][/arm or mechanism]
   // (Google Benchmark style, so its tools can filter on any part).
   std::string name() const;
@@ -61,7 +58,9 @@ struct Scenario {
 // repetitions by default. Declared with designated initializers so each field says what it is.
 struct SuiteDef {
   std::string name, description;
-  std::vector<Kind> kinds;  // the set kinds it holds (floors can be left out with --no-floors)
+  // The kinds of set it holds, by name (bench/kinds/); each profile's sets come in this order, the
+  // floors after all of them. Floors can be left out with --no-floors.
+  std::vector<std::string> kinds;
   std::vector<std::string> backends, profiles, patterns;
   size_t pages = 0;
   int repetitions = 0;
@@ -81,7 +80,7 @@ struct SuiteDef {
   // swap map (6.1 and 6.12 switch their per-CPU slot caches off below 128 free slots per CPU,
   // include/linux/swap_slots.h), so a slot freed by a swapin is the next store's slot.
   size_t swap_slack_pages = 0;
-  bool has(Kind k) const;
+  bool has(const std::string& kind) const;
 };
 const std::vector<SuiteDef>& suites();
 const SuiteDef& find_suite(const std::string& name);  // throws std::invalid_argument listing the suites

@@ -1,6 +1,6 @@
 // The Runner times sets: one SetRecord per repetition of each set, with its proof of path, stamps
-// and counters. Internal to bench/ (set_runner.cpp: swap-in, swap-out and the floors;
-// writeback_sets.cpp: the writeback and race sets).
+// and counters. It drives a set's kind (bench/kind.h, bench/kinds/) through its phases, and offers
+// the kinds the services they share. Internal to bench/.
 #pragma once
 #include <benchmark/benchmark.h>
 
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/borrow.h"
+#include "bench/kind.h"
 #include "bench/plan.h"
 #include "bench/scenario.h"
 #include "workloads/histogram.h"
@@ -25,8 +26,6 @@ namespace swapbench {
 
 using nlohmann::json;
 
-// memory.zswap.max for the memcg writeback mechanism (writeback_sets.cpp says why this size).
-uint64_t zswap_max_bytes(size_t pages);
 // A repetition's host reference samples (workloads/host_ref.h) as its result block; null if none.
 json host_ref_json(std::vector<double> ns);
 
@@ -48,27 +47,33 @@ class Runner {
   bool hard_failure = false;
   int total_runs = 0;
 
+  // One repetition of one set: its kind's phases, in order, between begin() and finish().
   void run_set(benchmark::State& st, const Scenario& sc);
 
- private:
-  void run_timed_set(benchmark::State& st, const Scenario& sc);
-  void run_writeback_set(benchmark::State& st, const Scenario& sc);
-  void run_race_set(benchmark::State& st, const Scenario& sc);
-  SetRecord begin(const Scenario& sc);
-  void finish(benchmark::State& st, SetRecord& rec, Verdict& v, std::vector<uint64_t>& samples, size_t k,
-              const StatDelta& d, CounterGroup& pmu, uint64_t resident_before);
+  // What the kinds' phases share.
+  const PageProfile& profile(const ProfileSpec& s);
+  uint64_t generation(const SetRecord& rec) const;  // set_runner.cpp says why it is not a counter
+  uint64_t inject_ns(const Scenario& sc) const { return sc.arm.inject_ns + p_.inject_ns; }
+  StatSnapshot snapshot() const;
+  const std::vector<std::string>& events() const { return events_; }  // the run's usable --events
+  ZramGuard* zram() const { return zram_; }  // the device the current set swaps to (zram sets), else null
+  json evict_swapcache(Region& r);
   void check_stamps(Region& r, const PageProfile& prof, uint64_t gen, SetRecord& rec);
   // The mte suite's tagged sets (workloads/arch/arm64/mte.h): tags set before the fill, and every
   // granule's tag checked after swap-in; the gate runs once per process before the first.
   void tag_region(Region& r, uint64_t gen);
   void check_tags(Region& r, uint64_t gen, SetRecord& rec);
-  bool mte_gate_passed_ = false;
-  const PageProfile& profile(const ProfileSpec& s);
-  StatSnapshot snapshot() const;
-  json evict_swapcache(Region& r);
+  // A page came back wrong: the run exits 1, and stderr says where at once.
+  void report_hard_failure(SetRecord& rec, const std::string& what, const std::vector<std::string>& details);
+
+ private:
+  SetRecord begin(const Scenario& sc);
   void configure(const Scenario& sc, json& sb);
-  uint64_t inject_ns(const Scenario& sc) const { return sc.arm.inject_ns + p_.inject_ns; }
-  uint64_t generation(const SetRecord& rec) const;  // set_runner.cpp says why it is not a counter
+  void time_set(SetPhases& phases, SetRun& run, benchmark::State& st);
+  void judge(benchmark::State& st, SetRun& run);
+  void record_figures(SetRun& run);
+  void report_progress(const SetRun& run);
+  void finish(benchmark::State& st, SetRun& run);
 
   const Plan& p_;
   Borrowed* b_;
@@ -77,7 +82,8 @@ class Runner {
   std::map<std::string, int> reps_done_;
   int runs_done_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  ZramGuard* zram_ = nullptr;  // the device the current set swaps to (zram sets), else null
+  ZramGuard* zram_ = nullptr;
+  bool mte_gate_passed_ = false;
 };
 
 }  // namespace swapbench

@@ -6,6 +6,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "bench/kind.h"
 #include "bench/outliers.h"
 
 namespace swapbench {
@@ -79,18 +80,12 @@ void print_summary(const std::vector<Scenario>& scs, const std::vector<SetRecord
     }
     // Invalid sets never enter the summary figures.
     std::string a = p50.empty() ? "-" : fmt_ns(median(p50)), b = p99.empty() ? "-" : fmt_ns(median(p99));
+    const SetKind& kind = find_kind(sc.kind);
     for (const auto& r : recs) {
       if (r.sc.name() != sc.name() || !note.empty()) continue;
-      if (sc.kind == Kind::Race && r.sb.contains("race")) {
-        a = b = "-";  // the race times nothing per page
-        note = std::to_string(r.sb["operations"].get<uint64_t>()) + " free/reuse cycles, " +
-               std::to_string(r.sb["writebacks"].get<uint64_t>()) + " pages written back, " +
-               std::to_string(r.sb["stale_pages"].get<uint64_t>()) + " stale";
-      } else if (sc.kind == Kind::Writeback && r.valid && r.sb.contains("writeback")) {
-        note = "swap-in after writeback; " + std::to_string(r.sb["writeback"]["written_back"].get<uint64_t>()) +
-               " written back at " + std::to_string(static_cast<long>(r.sb["writeback"]["pages_per_second"].get<double>())) +
-               " pages/s";
-      }
+      bool figures = true;
+      note = kind.summary_note(r, figures);
+      if (!figures) a = b = "-";
     }
     const auto& sn = noise["sets"][sc.name()];
     const std::string outl = std::to_string(sn["outliers_p50"]["mild"].get<size_t>()) + "m " +

@@ -1,6 +1,8 @@
 // Forcing zswap writeback: which mechanisms the running kernel offers, found by feature (never by
 // version number), each with why it is or is not usable here and what would fix it.
 #pragma once
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,5 +31,8 @@ struct WritebackFeatures {
 
 // In the order of preference: synchronous and deterministic first.
 std::vector<WritebackMechanism> writeback_mechanisms(const WritebackFeatures& f);
+
+// memory.zswap.max for the memcg mechanism, for a region of `pages` pages (writeback.cpp says why).
+uint64_t zswap_max_bytes(size_t pages);
 
 }  // namespace swapbench

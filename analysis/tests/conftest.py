@@ -51,7 +51,7 @@ MATRIX_612 = os.path.join(FIXTURES, "matrix-debian-6.12-tcg.json")
 
 def add_writeback_and_race(doc, rate=50000.0, stale=0):
     """Adds a writeback set (pages_per_second from `rate` up, one step per repetition) and a race set
-    with `stale` stale pages, shaped as bench/writeback_sets.cpp writes them, built from the zswap
+    with `stale` stale pages, shaped as bench/kinds/race.cpp writes them, built from the zswap
     swap-in set's entries: no fixture of the suite has them yet."""
     its = iterations(doc, ZSWAP_LZO)
     for i, b in enumerate(its):
