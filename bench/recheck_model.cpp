@@ -244,7 +244,7 @@ int recheck_model_command(const Plan& p, const MachineFacts& m) {
     size_t n = std::stoull(gb.substr(gb.find("entries:") + 8));
     const std::string name = gb + "/threads:" + std::to_string(r.threads);
     double ns = r.GetAdjustedRealTime();
-    json sb = {{"kind", "recheck_model"}, {"model", true}, {"form", form}, {"entries", n},
+    json sb = {{"kind", kRecheckModelKind}, {"model", true}, {"form", form}, {"entries", n},
                {"lookers", r.threads}, {"valid", true}, {"invalid_reason", nullptr},
                {"ns_per_lookup", ns}, {"latency_ns", {{"mean", ns}}},
                {"note", "a user-space model of the recheck's lookup, not the kernel's code"}};

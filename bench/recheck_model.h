@@ -28,6 +28,9 @@ class RecheckIndex {
   virtual bool still_current(uint64_t offset, const ModelEntry* e) const = 0;
 };
 
+// The set kind its result entries carry (swapbench.kind): a model, not a kernel path.
+inline constexpr const char* kRecheckModelKind = "recheck_model";
+
 std::unique_ptr<RecheckIndex> make_index(const std::string& form);  // rbtree, xa_lock, xa_rcu
 extern const std::vector<std::string> kRecheckForms;
 

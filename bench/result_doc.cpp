@@ -10,6 +10,7 @@
 
 #include "bench/plan.h"
 #include "bench/results.h"
+#include "bench/version.h"
 
 namespace swapbench {
 
@@ -53,6 +54,9 @@ json result_document(const json& gbench_context, const json& sb_context, const j
   }
   json sb = sb_context;
   sb["schema_version"] = kSchemaVersion;
+  // Which build measured it: a figure that moved between two runs is traced to its code.
+  sb["version"] = version();
+  sb["commit"] = commit();
   sb["kernel"] = kernel_json();
   sb["accelerator"] = detect_accelerator();
   ctx["swapbench"] = sb;

@@ -66,10 +66,11 @@ const std::vector<SuiteDef>& suites() {
       // race: slots freed and reused while writeback runs, every page's generation checked
       // (bench/race.h). 1 MiB: the racer touches the page being written back within a 1-2 ms window
       // only if the region is small; 32 spare slots: below the kernels' slot-cache threshold (128 per
-      // CPU), so a freed slot is reused by the next store. One repetition of --duration seconds.
+      // CPU), so a freed slot is reused by the next store. One repetition of --duration seconds. In a guest
+      // too it keeps this small region: a race is provoked only in a small one.
       {.name = "race", .description = "the zswap writeback race provoked under a stale-data detector, for --duration seconds",
        .kinds = {"race"}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"}, .pages = 256,
-       .repetitions = 1, .swap_slack_pages = 32},
+       .repetitions = 1, .guest_pages = std::nullopt, .swap_slack_pages = 32},
       // calibrate: what `./swapbench calibrate` measures. The quick suite's zswap swap-in as one set
       // of eight page-interleaved arms (bench/interleave.h): the base, an identical twin (A/A: how
       // often identical arms look different) and the base with 10..400 ns busy-waited inside every
@@ -123,7 +124,7 @@ const std::vector<SuiteDef>& suites() {
       {.name = "mte",
        .description = "arm64 MTE: tagged vs untagged swap-in and swap-out (zswap, zram, disk), every tag checked, 16 MiB",
        .kinds = {"swapin", "swapout"}, .backends = {"zswap", "zram", "disk"}, .profiles = {"ratio2"},
-       .patterns = {"random"}, .pages = 4096, .repetitions = 10, .mte_pairs = true},
+       .patterns = {"random"}, .pages = 4096, .repetitions = 10, .guest_pages = kMteGuestPages, .mte_pairs = true},
       // mte-writeback: the writeback suite's sets on untagged and on MTE-tagged memory (arm64 with
       // MTE): tagged pages stored in zswap, written back to disk by each mechanism the kernel offers,
       // faulted back from disk, every tag checked. 8 MiB and 3 repetitions: a written-back page costs a
@@ -131,12 +132,12 @@ const std::vector<SuiteDef>& suites() {
       {.name = "mte-writeback",
        .description = "arm64 MTE: zswap writeback (every mechanism) of tagged vs untagged pages, then swap-in from disk, every tag checked",
        .kinds = {"writeback"}, .backends = {"zswap"}, .profiles = {"ratio2"}, .patterns = {"random"},
-       .pages = 2048, .repetitions = 3, .mte_pairs = true},
+       .pages = 2048, .repetitions = 3, .guest_pages = kMteGuestPages, .mte_pairs = true},
       // recheck-model: user space only (bench/recheck_model.h). 3 repetitions: each is already
-      // Google Benchmark's adaptive iteration count over 0.2 s.
+      // Google Benchmark's adaptive iteration count over 0.2 s. It takes no --pages, in a guest either.
       {.name = "recheck-model",
        .description = "a user-space model of the writeback recheck's lookup (rbtree+spinlock, xarray locked and lock-free)",
-       .kinds = {"recheck_model"}, .repetitions = 3, .model = true},
+       .kinds = {"recheck_model"}, .repetitions = 3, .guest_pages = std::nullopt, .model = true},
   };
   return s;
 }

@@ -54,6 +54,14 @@ struct Scenario {
   std::string name() const;
 };
 
+// Guests' default pages per set: half the quick suite's 8192, as emulated faults are slow.
+inline constexpr size_t kGuestPages = 4096;
+// The MTE suites in guests: under TCG every granule's tag (256 per page) is set and read back in
+// emulation, over 44 sets on 6.12 (each compressor, zram and disk, tagged and untagged, in and out).
+// At 4096 pages a two-kernel arm64 matrix took 13 minutes on a 2-vCPU machine; 1024 keeps it under
+// 8, and the tag checks and per-call counts need no more (0 wrong of 3,145,728 granules at 1024).
+inline constexpr size_t kMteGuestPages = 1024;
+
 // A suite is data: which set kinds, backends, profiles and patterns, how many pages and
 // repetitions by default. Declared with designated initializers so each field says what it is.
 struct SuiteDef {
@@ -64,6 +72,9 @@ struct SuiteDef {
   std::vector<std::string> backends, profiles, patterns;
   size_t pages = 0;
   int repetitions = 0;
+  // Pages per set in a guest (`./swapbench matrix`, ab) unless --pages is given; none: the guest run
+  // passes no --pages and the suite's own pages apply.
+  std::optional<size_t> guest_pages = kGuestPages;
   std::vector<CalibrationArm> arms = {{}};  // every swap-in set is made once per arm
   // The arms are instead one swap-in set, timed page-interleaved (Scenario::interleaved), named
   // ".../interleaved"; the first arm is the base.

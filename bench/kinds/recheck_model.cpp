@@ -10,7 +10,7 @@ class RecheckModel : public SetKind {
  public:
   RecheckModel()
       : SetKind({.name = "recheck_model",
-                 .short_name = "model",
+                 .short_name = "recheck_model",
                  .description = "a user-space model of the writeback recheck's lookup (rbtree+spinlock, xarray locked and lock-free)",
                  .privileged = false,
                  .fault = false,

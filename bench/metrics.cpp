@@ -1,0 +1,78 @@
+#include "bench/metrics.h"
+
+#include "bench/kind_info.h"
+#include "bench/scenario.h"
+
+namespace swapbench {
+
+std::string to_string(Direction d) { return d == Direction::LowerIsBetter ? "lower_is_better" : "higher_is_better"; }
+
+std::string to_string(MetricKind k) { return k == MetricKind::Timed ? "timed" : "exact"; }
+
+namespace {
+
+using Kinds = std::vector<std::string>;
+
+Kinds plus(Kinds a, const Kinds& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+Kinds minus(Kinds a, const std::string& drop) {
+  std::erase(a, drop);
+  return a;
+}
+
+MetricDef latency(const std::string& name, const std::string& meaning) {
+  return {.name = name, .unit = "ns", .set_kinds = fault_kind_names(), .path = {"latency_ns", name}, .meaning = meaning};
+}
+
+// Exact instruction counts of the count pass: one figure per set in its swapbench.exact block, from
+// operations marked in the benchmark (each fault, page-out, writeback trigger). Fewer instructions
+// for the same work is better. Writeback sets count their triggers.
+MetricDef counted(const std::string& name, const std::string& unit, std::vector<std::string> path,
+                  const std::string& meaning, bool family = false) {
+  return {.name = name, .unit = unit, .kind = MetricKind::Exact, .set_kinds = fault_kind_names(),
+          .path = std::move(path), .meaning = meaning, .family = family};
+}
+
+}  // namespace
+
+const std::vector<MetricDef>& metrics() {
+  static const std::vector<MetricDef> table = [] {
+    const std::string writeback = to_string(Kind::Writeback);
+    return std::vector<MetricDef>{
+        latency("p50", "median per-page latency of the repetition"),
+        latency("p90", "90th percentile per-page latency"),
+        latency("p99", "99th percentile per-page latency"),
+        latency("p999", "99.9th percentile per-page latency"),
+        {.name = "mean", .unit = "ns", .set_kinds = plus(fault_kind_names(), model_kind_names()),
+         .path = {},  // Google Benchmark's real_time
+         .meaning = "mean per-page latency (Google Benchmark's real_time)"},
+        latency("min", "fastest page of the repetition"),
+        {.name = "pages_per_second", .unit = "pages/s", .direction = Direction::HigherIsBetter,
+         .set_kinds = {writeback}, .path = {"writeback", "pages_per_second"},
+         .meaning = "pages written back per second while writeback ran"},
+        {.name = "ns_per_written_back_page", .unit = "ns", .set_kinds = {writeback},
+         .path = {"writeback", "ns_per_written_back_page"}, .meaning = "writeback time per written-back page"},
+        {.name = "stale_pages", .unit = "pages", .kind = MetricKind::Exact, .set_kinds = {to_string(Kind::Race)},
+         .path = {"stale_pages"}, .check = true,
+         .meaning = "pages read back with an old generation's data during the writeback race"},
+        counted("kernel_instructions_per_op", "instructions/op", {"exact", "kernel_instructions_per_op", "median"},
+                "guest kernel instructions per operation (median over operations, median over repetitions)"),
+        counted("user_instructions_per_op", "instructions/op", {"exact", "user_instructions_per_op", "median"},
+                "guest user instructions per operation between the markers (median, median over repetitions)"),
+        counted("functions.{}.instructions_per_call", "instructions/call",
+                {"exact", "functions", "{}", "instructions_per_call"},
+                "{}'s own instructions per call (callees excluded)", true),
+        counted("functions.{}.calls_per_op", "calls/op", {"exact", "functions", "{}", "calls_per_op"},
+                "calls of {} per operation", true),
+        // Counters per page, from libpfm4 (swapbench.pmu): multiplexing makes them noisy like a time.
+        {.name = "pmu.{}", .unit = "per page", .set_kinds = minus(fault_kind_names(), writeback), .path = {"pmu", "{}"},
+         .meaning = "libpfm4 event {} per page", .family = true},
+    };
+  }();
+  return table;
+}
+
+}  // namespace swapbench
