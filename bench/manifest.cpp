@@ -41,9 +41,7 @@ json backends_json() {
 json suites_json() {
   json out = json::array();
   for (const auto& s : suites()) {
-    json kinds = json::array();
-    for (Kind k : s.kinds) kinds.push_back(to_string(k));
-    out.push_back({{"name", s.name}, {"description", s.description}, {"kinds", kinds}, {"backends", s.backends},
+    out.push_back({{"name", s.name}, {"description", s.description}, {"kinds", s.kinds}, {"backends", s.backends},
                    {"profiles", s.profiles}, {"patterns", s.patterns}, {"pages", s.pages},
                    {"repetitions", s.repetitions},
                    {"guest_pages", s.guest_pages ? json(*s.guest_pages) : json(nullptr)}, {"mte", s.mte_pairs},

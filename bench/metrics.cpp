@@ -40,7 +40,7 @@ MetricDef counted(const std::string& name, const std::string& unit, std::vector<
 
 const std::vector<MetricDef>& metrics() {
   static const std::vector<MetricDef> table = [] {
-    const std::string writeback = to_string(Kind::Writeback);
+    const std::string writeback = "writeback", race = "race";
     return std::vector<MetricDef>{
         latency("p50", "median per-page latency of the repetition"),
         latency("p90", "90th percentile per-page latency"),
@@ -55,7 +55,7 @@ const std::vector<MetricDef>& metrics() {
          .meaning = "pages written back per second while writeback ran"},
         {.name = "ns_per_written_back_page", .unit = "ns", .set_kinds = {writeback},
          .path = {"writeback", "ns_per_written_back_page"}, .meaning = "writeback time per written-back page"},
-        {.name = "stale_pages", .unit = "pages", .kind = MetricKind::Exact, .set_kinds = {to_string(Kind::Race)},
+        {.name = "stale_pages", .unit = "pages", .kind = MetricKind::Exact, .set_kinds = {race},
          .path = {"stale_pages"}, .check = true,
          .meaning = "pages read back with an old generation's data during the writeback race"},
         counted("kernel_instructions_per_op", "instructions/op", {"exact", "kernel_instructions_per_op", "median"},
