@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The front door as an ordinary user on a copy of the checkout that was never built: the analysis
 # verbs work without the C++ packages or a build, --help never builds or installs, routing reads
-# options rather than substrings, --version without a build says so. As root (CI) it runs as nobody
-# (setpriv), so that what an ordinary user meets is what is tested.
+# options rather than substrings, --version without a build says so; and the skip summary of
+# `./swapbench test`. As root (CI) it runs as nobody (setpriv), so that what an ordinary user meets
+# is what is tested.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/swapbench-door.XXXXXX)
@@ -51,6 +52,12 @@ done
 no_build "--help"
 echo "ok: every verb's --help, nothing built"
 
+as_user "$door" test --preset debug -L unit >"$work/out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "accepted: release, asan-ubsan, tsan" "$work/out" || { cat "$work/out"; fail "test --preset debug: exit $rc"; }
+no_build "test --preset debug"
+echo "ok: test --preset with an unknown build is refused up front"
+
 # Routing by option, not substring: --kernel goes to the kernel checker, --kernels does not.
 as_user "$door" check --kernel debian-6.12 --help >"$work/out" 2>&1
 grep -q "usage: swapbench check" "$work/out" || { cat "$work/out"; fail "check --kernel --help is not the kernel checker's"; }
@@ -68,3 +75,32 @@ rc=$?
 [ $rc -eq 1 ] && grep -q "not built yet" "$work/out" || { cat "$work/out"; fail "--version without a build: exit $rc"; }
 no_build "--version"
 echo "ok: --version without a build says so"
+
+# The summary `./swapbench test` ends with: every skip, whole tests and those inside a pytest file.
+cat >"$work/junit.xml" <<'XML'
+<testsuite tests="4" failures="0" skipped="2">
+  <testcase name="privileged.test_x" status="notrun"><skipped message="SKIP_RETURN_CODE=77"/>
+    <system-out>SKIP: needs root (fix: run ./swapbench test as root)
+</system-out></testcase>
+  <testcase name="StateDir.X" status="notrun"><skipped message="SKIP_REGULAR_EXPRESSION_MATCHED"/>
+    <system-out>[ RUN      ] StateDir.X
+tests/unit/test_state_dir.cpp:131: Skipped
+needs root to give the folder to nobody (run the unit tests as root)
+[  SKIPPED ] StateDir.X (0 ms)
+</system-out></testcase>
+  <testcase name="kernels-config.test_patches" status="run"><system-out>..ss
+SKIPPED [2] kernels-config/tests/test_patches.py:150: no pristine 6.1 tree: add one
+2 passed, 2 skipped in 0.1s
+</system-out></testcase>
+  <testcase name="unit.passed" status="run"><system-out>ok</system-out></testcase>
+</testsuite>
+XML
+/usr/bin/python3 "$top/tests/skips.py" "$work/junit.xml" >"$work/out" 2>&1 || { cat "$work/out"; fail "skips.py: exit $?"; }
+for want in "skipped privileged.test_x: SKIP: needs root (fix: run ./swapbench test as root)" \
+            "skipped StateDir.X: needs root to give the folder to nobody (run the unit tests as root)" \
+            "skipped 2 in kernels-config.test_patches: kernels-config/tests/test_patches.py:150: no pristine 6.1 tree" \
+            "skips: 2 whole tests and 2 tests inside test files did not run"; do
+  grep -qF "$want" "$work/out" || { cat "$work/out"; fail "the skip summary lacks: $want"; }
+done
+grep -q "unit.passed" "$work/out" && { cat "$work/out"; fail "a test that ran was listed as skipped"; }
+echo "ok: the test summary lists each skip with its reason and counts them"
