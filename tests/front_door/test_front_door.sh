@@ -45,7 +45,9 @@ echo "ok: list names only the missing C++ package"
 
 # --help of every verb: exit 0, nothing built or installed.
 for v in test build run list check restore compare report history capacity calibrate matrix ab; do
-  as_user "$door" "$v" --help >"$work/out" 2>&1 || { cat "$work/out"; fail "$v --help: exit $?"; }
+  as_user "$door" "$v" --help >"$work/out" 2>&1
+  rc=$?
+  [ $rc -eq 0 ] || { cat "$work/out"; fail "$v --help: exit $rc"; }
   grep -q "configuring\|installing\|apt-get install -y" "$work/out" && { cat "$work/out"; fail "$v --help built or installed"; }
   [ -s "$work/out" ] || fail "$v --help printed nothing"
 done
@@ -95,7 +97,9 @@ SKIPPED [2] kernels-config/tests/test_patches.py:150: no pristine 6.1 tree: add 
   <testcase name="unit.passed" status="run"><system-out>ok</system-out></testcase>
 </testsuite>
 XML
-/usr/bin/python3 "$top/tests/skips.py" "$work/junit.xml" >"$work/out" 2>&1 || { cat "$work/out"; fail "skips.py: exit $?"; }
+/usr/bin/python3 "$top/tests/skips.py" "$work/junit.xml" >"$work/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { cat "$work/out"; fail "skips.py: exit $rc"; }
 for want in "skipped privileged.test_x: SKIP: needs root (fix: run ./swapbench test as root)" \
             "skipped StateDir.X: needs root to give the folder to nobody (run the unit tests as root)" \
             "skipped 2 in kernels-config.test_patches: kernels-config/tests/test_patches.py:150: no pristine 6.1 tree" \
