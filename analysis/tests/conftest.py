@@ -3,6 +3,10 @@ derive a changed copy of one in a temporary folder for the tests that need a bad
 import copy
 import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 
 import pytest
 
@@ -40,6 +44,44 @@ def run(capsys):
         out = capsys.readouterr()
         return rc, out.out, out.err
     return call
+
+
+NOBODY = 65534
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class OrdinaryUser:
+    """An ordinary user, for what permission bits refuse: the user running the tests when that is
+    not root; as root (CI runs the tests as root), nobody, through setpriv. Without this, root would
+    skip those tests, since permission bits refuse root nothing, and CI would never run them."""
+
+    def __init__(self):
+        self.root = os.geteuid() == 0
+        self.folder = tempfile.mkdtemp(prefix="swapbench-user-")  # not tmp_path: root's is 0700
+        self.own(self.folder)
+
+    def own(self, path):
+        """path made the user's (it is already when the tests run as an ordinary user)."""
+        if self.root:
+            os.chown(path, NOBODY, NOBODY)
+
+    def run(self, argv):
+        """argv run as the user, from /, in a clean environment with analysis/ importable."""
+        if self.root:
+            argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", *argv]
+        env = {"PATH": "/usr/bin:/bin", "HOME": self.folder, "PYTHONPATH": ROOT, "PYTHONDONTWRITEBYTECODE": "1",
+               "MPLBACKEND": "Agg"}
+        return subprocess.run([str(a) for a in argv], cwd="/", env=env, capture_output=True, text=True, timeout=120)
+
+    def python(self, *args):
+        return self.run([sys.executable, *args])
+
+
+@pytest.fixture
+def ordinary_user():
+    user = OrdinaryUser()
+    yield user
+    shutil.rmtree(user.folder, ignore_errors=True)
 
 
 def iterations(doc, name):

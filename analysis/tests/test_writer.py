@@ -85,14 +85,18 @@ def test_report_creates_the_folder_it_was_given_but_not_its_parents(run, tmp_pat
     assert rc == 0 and (tmp_path / "new" / "index.html").is_file()
 
 
-def test_a_read_only_file_is_refused_not_replaced(tmp_path):
-    (tmp_path / "x.json").write_text("kept")
-    os.chmod(tmp_path / "x.json", 0o444)
-    if os.access(tmp_path / "x.json", os.W_OK):
-        pytest.skip("running as root: permission bits refuse nothing")
-    with pytest.raises(OutputError, match="not writable"):
-        write_text(tmp_path / "x.json", "new")
-    assert (tmp_path / "x.json").read_text() == "kept"
+def test_a_read_only_file_is_refused_not_replaced(ordinary_user):
+    """The user's own file in the user's own folder, mode 0444: refused, though the folder would
+    let an atomic rename replace it."""
+    p = os.path.join(ordinary_user.folder, "x.json")
+    with open(p, "w", encoding="utf-8") as f:
+        f.write("kept")
+    ordinary_user.own(p)
+    os.chmod(p, 0o444)
+    r = ordinary_user.python("-c", "import sys\nfrom analysis.errors import OutputError\nfrom analysis.writer import write_text\n"
+                             "try:\n    write_text(sys.argv[1], 'new')\nexcept OutputError as e:\n    sys.exit(f'refused: {e}')", p)
+    assert r.returncode == 1 and "refused: " in r.stderr and "not writable" in r.stderr, r.stderr
+    assert open(p, encoding="utf-8").read() == "kept"
 
 
 def test_proc_refuses_new_files_even_for_root():

@@ -39,8 +39,19 @@ EXAMPLES = {
 def _front_door_helpers(argv):
     """Two questions ./swapbench asks before building: `arches MATRIX-ARGS` (the architectures of
     the kernels a matrix would boot, one a line; a name it does not know is left for the matrix to
-    refuse) and `cross-sysroot` (the arm64 libraries unpacked for the cross build; prints the path)."""
+    refuse) and `cross-sysroot` (the arm64 libraries unpacked for the cross build; prints the path);
+    and one the tests ask: `source-files SOURCE PATH...` (those files of a Debian kernel source,
+    fetched into the kernel cache if need be; prints the tree's path; source_files.py)."""
     from kmatrix.defs import KernelError, load_defs
+    if argv[0] == "source-files":
+        from analysis.errors import ResultError
+        from kmatrix.source_files import source_files
+        try:
+            print(source_files(argv[1], argv[2:]))
+        except (KernelError, ResultError) as e:
+            print(f"swapbench: {e}", file=sys.stderr)
+            return 1
+        return 0
     if argv[0] == "arches":
         p = argparse.ArgumentParser(add_help=False)
         p.add_argument("--kernels", default=config.DEFAULT_KERNELS)
@@ -67,7 +78,7 @@ def _front_door_helpers(argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in ("arches", "cross-sysroot"):
+    if argv and argv[0] in ("arches", "cross-sysroot", "source-files"):
         return _front_door_helpers(argv)
     if argv and argv[0] == "capacity":
         # analysis's verb, with this side's guest validator handed in for --validate --kernels.

@@ -1,7 +1,7 @@
 """The kernel patches in kernels-config/patches: headers, the files they touch, well-formed hunks, the
-known delta. No network and no kernel tree needed; with SWAPBENCH_KSRC_6_1 / SWAPBENCH_KSRC_6_12
-pointing at unpacked Debian trees the dry-runs (each patch alone and the documented combinations)
-run too, otherwise they are skipped with that hint."""
+known delta. No network and no kernel tree needed; with SWAPBENCH_KERNEL_SRC naming unpacked Debian
+trees (separated by ':'; each series takes the tree whose Makefile says it) the dry-runs (each patch
+alone and the documented combinations) run too, otherwise they are skipped with that hint."""
 import os
 import re
 import shutil
@@ -138,11 +138,24 @@ def test_known_delta_adds_exactly_the_stated_instruction_count_and_nothing_else(
     assert files == ["mm/zswap.c"] and len(hunks) == 1 and "zswap_load(" in hunks[0][0]
 
 
+def series_of(tree):
+    """'6.12' from a kernel tree's Makefile (VERSION, PATCHLEVEL), None when it has none."""
+    try:
+        with open(os.path.join(tree, "Makefile"), encoding="utf-8", errors="replace") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    v = re.search(r"^VERSION = (\d+)", head, re.M)
+    p = re.search(r"^PATCHLEVEL = (\d+)", head, re.M)
+    return f"{v.group(1)}.{p.group(1)}" if v and p else None
+
+
 def _tree(series):
-    root = os.environ.get("SWAPBENCH_KSRC_" + series.replace(".", "_"))
+    trees = [t for t in os.environ.get("SWAPBENCH_KERNEL_SRC", "").split(":") if t]
+    root = next((t for t in trees if series_of(t) == series), None)
     if not root or not os.path.isfile(os.path.join(root, "mm", "zswap.c")):
-        pytest.skip(f"no pristine {series} tree: set SWAPBENCH_KSRC_{series.replace('.', '_')} to an unpacked "
-                    f"linux-source-{series} {DEBIAN_VERSION[series]} (its mm/ is enough)")
+        pytest.skip(f"no pristine {series} tree: add an unpacked linux-source-{series} {DEBIAN_VERSION[series]} "
+                    f"(its Makefile and mm/ are enough) to SWAPBENCH_KERNEL_SRC (trees separated by ':')")
     if not shutil.which("patch"):
         pytest.skip("patch(1) not installed: apt-get install patch")
     return root

@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
 # capacity's lengths against the kernel's own compressors: lib/lzo/lzo1x_compress.c (byte for byte
 # against our lzo/lzo-rle port) and lib/zlib_deflate (lengths against user-space zlib with the
-# kernel's parameters), from the kernel sources the suite keeps (SWAPBENCH_KERNEL_SRC overrides),
-# compiled in user space with a shim, on constructed pages and real files' pages.
-# Exit 77 (skip) when no kernel source is there.
+# kernel's parameters), compiled in user space with a shim, on constructed pages and real files' pages.
+# The kernel source: the first tree of SWAPBENCH_KERNEL_SRC (trees separated by ':') that has lib/lzo;
+# else Debian's 6.12 source from the kernel cache, fetched there (only these files) when no earlier
+# run left it (kernels-config/kmatrix/source_files.py). Never a skip: no source is a failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); top=$(cd "$here/../.." && pwd)
-src=${SWAPBENCH_KERNEL_SRC:-}
-# Its C is compiled and run: as root, only from a tree root alone can change (analysis/environment.py).
-if [ -n "$src" ] && [ "$(id -u)" -eq 0 ]; then
-  why=$(/usr/bin/python3 -I -c 'import sys; sys.path.insert(0, sys.argv[1])
+need=(lib/lzo lib/zlib_deflate include/linux/zlib.h include/linux/zconf.h include/linux/zutil.h)
+src=""
+if [ -n "${SWAPBENCH_KERNEL_SRC:-}" ]; then
+  IFS=: read -ra trees <<<"$SWAPBENCH_KERNEL_SRC"
+  for t in "${trees[@]}"; do [ -f "$t/lib/lzo/lzo1x_compress.c" ] && { src=$t; break; }; done
+  [ -n "$src" ] || { echo "FAIL: SWAPBENCH_KERNEL_SRC=$SWAPBENCH_KERNEL_SRC: no tree there has lib/lzo/lzo1x_compress.c (unset it to fetch Debian's 6.12 source)"; exit 1; }
+  # Its C is compiled and run: as root, only from a tree root alone can change (analysis/environment.py).
+  if [ "$(id -u)" -eq 0 ]; then
+    why=$(/usr/bin/python3 -I -c 'import sys; sys.path.insert(0, sys.argv[1])
 from analysis.environment import untrusted_reason; print(untrusted_reason(sys.argv[2], "cache") or "")' "$top" "$src")
-  [ -z "$why" ] || { echo "FAIL: SWAPBENCH_KERNEL_SRC=$src: $why; as root, code is compiled and run only from a tree root alone can change"; exit 1; }
+    [ -z "$why" ] || { echo "FAIL: SWAPBENCH_KERNEL_SRC=$src: $why; as root, code is compiled and run only from a tree root alone can change"; exit 1; }
+  fi
+else
+  src=$(PYTHONPATH="$top/kernels-config:$top" /usr/bin/python3 -m kmatrix source-files debian-6.12-source "${need[@]}") \
+    || { echo "FAIL: no kernel source: Debian's linux-source-6.12 could not be fetched (see above; or set SWAPBENCH_KERNEL_SRC=DIR)"; exit 1; }
 fi
-if [ -z "$src" ]; then
-  for d in /var/cache/swapbench/kernels/src/*/linux-source-*; do [ -f "$d/lib/lzo/lzo1x_compress.c" ] && src=$d; done
-fi
-if [ -z "$src" ] || [ ! -f "$src/lib/lzo/lzo1x_compress.c" ] || [ ! -f "$src/lib/zlib_deflate/deflate.c" ]; then
-  echo "skip: no kernel source with lib/lzo (set SWAPBENCH_KERNEL_SRC=DIR, or fetch one: ./swapbench matrix does)"; exit 77
-fi
+for f in "${need[@]}"; do
+  [ -e "$src/$f" ] || { echo "FAIL: $src has no $f"; exit 1; }
+done
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/linux"
 for h in module kernel unaligned lzo bitrev init string; do echo '#include "kernel_shim.h"' > "$work/linux/$h.h"; done

@@ -77,6 +77,33 @@ TEST_F(SessionTest, TheRealMachineHasOneStateFolder) {
   EXPECT_FALSE(fs::exists(state())) << "refused before anything was made";
 }
 
+// The ordinary user's answers, checked as nobody when the tests run as root (as CI runs them), so
+// that the branches above for a user who is not root are not left to whoever runs the tests so.
+TEST(StateDir, AnOrdinaryUserMayNameItsOwnFolder) {
+  int status = in_child([] {
+    if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0) _exit(2);
+    setenv("SWAPBENCH_STATE_DIR", "/tmp/elsewhere", 1);
+    _exit(state_dir() == "/tmp/elsewhere" ? 0 : 3);
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST_F(SessionTest, TheRealMachineNeedsRootForAnOrdinaryUser) {
+  std::string dir = state();
+  int status = in_child([&] {
+    if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0) _exit(2);
+    SysOps real;
+    try {
+      Session s(real, dir);
+    } catch (const SystemError& e) {
+      _exit(std::string(e.what()).find("needs root") != std::string::npos ? 0 : 3);
+    }
+    _exit(4);
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(fs::exists(dir)) << "refused before anything was made";
+}
+
 TEST_F(SessionTest, RestoreWithoutRootSaysSoPlainly) {
   int status = in_child([] {
     if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0) _exit(2);
