@@ -11,6 +11,7 @@
 #include "bench/environment.h"
 #include "bench/run.h"
 #include "workloads/arch/arm64/mte.h"
+#include "workloads/crash_report.h"
 #include "workloads/system/session.h"
 #include "workloads/system/swap_area.h"
 
@@ -52,6 +53,8 @@ int main(int argc, char** argv) {
   // A closed stdout (`swapbench run | head`) must not kill a run that has the machine borrowed:
   // the write fails with EPIPE instead, and is reported (run.cpp check_stdout).
   signal(SIGPIPE, SIG_IGN);
+  // A crash anywhere says where (stderr: a guest's log and console), so one seen once can be found.
+  swapbench::install_crash_report();
   CLI::App app{"swapbench: what the Linux swap path costs - swap-in, swap-out, zswap, zram - measured on real swap"};
   app.footer(kExamples);
   app.require_subcommand(1);
@@ -137,6 +140,9 @@ int main(int argc, char** argv) {
   auto* mte_gate = app.add_subcommand("mte-selftest", "");
   mte_gate->add_option("--pages", mte_pages)->check(CLI::Range(1, 65536));
   mte_gate->group("");
+  // Tests only: dies of a SIGSEGV on purpose, to show the crash report says where.
+  auto* crash_selftest = app.add_subcommand("crash-selftest", "");
+  crash_selftest->group("");
 
   try {
     app.parse(argc, argv);
@@ -161,6 +167,7 @@ int main(int argc, char** argv) {
   if (list->parsed()) return swapbench::list_command(o);
   if (check->parsed()) return swapbench::check_command(o.events, o.swap_dir.empty() ? swapbench::kDefaultSwapDir : o.swap_dir);
   if (mte_gate->parsed()) return swapbench::mte_gate_command(mte_pages, std::cout);
+  if (crash_selftest->parsed()) swapbench::crash_on_purpose();
   if (getppid_loop->parsed()) {
     for (long i = 0; i < getppid_calls; ++i) syscall(SYS_getppid);
     return 0;

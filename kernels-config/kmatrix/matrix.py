@@ -16,7 +16,7 @@ import socket
 
 import numpy as np
 
-from kmatrix import count, ftrace, initramfs, mte_memory, qemu
+from kmatrix import count, crash, ftrace, initramfs, mte_memory, qemu
 from kmatrix.qemu import InfrastructureFailure
 from kmatrix.defs import KERNELS_TOML, KernelError, cache_dir, files_for, get_def, load_defs, state_cache
 
@@ -284,8 +284,11 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=No
         # Exit 1 with a result is the suite's hard failure (a page came back wrong): a finding, kept
         # and reported at the end; anything else without a result is the matrix's failure.
         if guest_rc not in ("0", "1") or not os.path.exists(os.path.join(out, "result.json")):
-            log = open(os.path.join(out, "log"), errors="replace").read()[-3000:]
-            raise KernelError(f"{tag} the suite exited {guest_rc} in the guest:\n{log}")
+            log = open(os.path.join(out, "log"), errors="replace").read()
+            binaries = [os.environ.get("SWAPBENCH_BIN"), os.environ.get("SWAPBENCH_BIN_AARCH64")]
+            dmesg = os.path.join(out, "dmesg")
+            dmesg = open(dmesg, errors="replace").read() if os.path.exists(dmesg) else ""
+            raise KernelError(crash.suite_failure(tag, guest_rc, log, binaries, dmesg))
         b.hard_failure = guest_rc == "1"
         if a.guest_files:
             shutil.copytree(out, os.path.join(a.guest_files, f"boot{b.index}-{b.kernel.name}"), dirs_exist_ok=True)
