@@ -217,10 +217,17 @@ void write_crash_report(int sig, const siginfo_t* info, const void* ucontext) no
 void install_crash_report() {
   prepare_crash_report();
 #ifndef SWAPBENCH_CRASH_SANITIZED
+  // The main thread's overflow of its stack faults with no stack left to report on: give the
+  // handler one of its own (a Session then keeps this one instead of setting up another).
+  alignas(16) static char alt[64 * 1024];
+  stack_t st{};
+  st.ss_sp = alt;
+  st.ss_size = sizeof alt;
+  sigaltstack(&st, nullptr);
   struct sigaction sa {};
   sa.sa_sigaction = on_crash_signal;
   sigemptyset(&sa.sa_mask);
-  // SA_ONSTACK: used when a Session has set up an alternate stack (a stack overflow's SIGSEGV).
+  // SA_ONSTACK: the alternate stack above (a stack overflow's SIGSEGV).
   sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_ONSTACK;
   for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) sigaction(sig, &sa, nullptr);
 #endif

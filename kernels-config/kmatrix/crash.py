@@ -2,6 +2,7 @@
 frames inside the binary named: the guest runs a copy of the host's binary, so `addr2line` on the
 host's file turns each swapbench+OFFSET into a function. Which host file is the guest's is decided
 by the build ID the report prints, never assumed: a wrong binary would name wrong functions."""
+import os
 import re
 import subprocess
 
@@ -9,6 +10,12 @@ BEGIN = "swapbench: crash report:"
 END = "swapbench: end of crash report"
 _FRAME = re.compile(r"^swapbench:\s+#(\d+) swapbench\+(0x[0-9a-f]+)")
 _BUILD_ID = re.compile(r"build ID ([0-9a-f]+)")
+
+
+def guest_binaries():
+    """The host files a guest's binary is a copy of: the suite's build for amd64 guests, the
+    cross-built one for arm64 guests (the matrix's SWAPBENCH_BIN and SWAPBENCH_BIN_AARCH64)."""
+    return [os.environ.get("SWAPBENCH_BIN"), os.environ.get("SWAPBENCH_BIN_AARCH64")]
 
 
 def reports(text):

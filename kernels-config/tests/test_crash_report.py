@@ -77,3 +77,20 @@ def test_a_report_cut_short_is_kept_and_said():
     [r] = crash.reports("noise\n" + crash.BEGIN + " SIGBUS (Bus error)\nswapbench:   #0 swapbench+0x10 [0x10]\n")
     assert r[0].startswith(crash.BEGIN) and "the rest of the report was not written" in r[-1]
     assert crash.explain("no report here\n", [None]) == ""
+
+
+@needs_bin
+def test_a_boot_without_results_shows_the_suites_crash_named(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from kmatrix import matrix
+    from kmatrix.defs import KernelError
+    _, err = _crash()
+    monkeypatch.setenv("SWAPBENCH_BIN", BIN)
+    lines = ["swapbench-guest: run at 3.1 s: --suite race"] + err.splitlines() + ["swapbench-guest: done"] * 40
+    b = matrix.Boot(SimpleNamespace(name="debian-6.12"), 1, 1)
+    with pytest.raises(KernelError) as e:
+        matrix._failed_boot("[boot 1/1]", b, lines, "the guest wrote no results", str(tmp_path), rc=0, timeout_s=400)
+    msg = str(e.value)
+    assert "the suite crashed first, frames named on the host:\n" + crash.BEGIN in msg, msg
+    assert "<- swapbench::(anonymous namespace)::read_unmapped()" in msg, msg
