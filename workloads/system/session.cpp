@@ -136,8 +136,11 @@ void restore_after_death() noexcept {
 
 void on_crash(int sig, siginfo_t* info, void* ucontext) {
   g_exit_requested = true;
-  write_crash_report(sig, info, ucontext);  // first, while the crashed state is still as it was
+  // The restore first: the report walks a stack that may be what the crash broke, and a fault
+  // inside it ends the process at once (SA_RESETHAND). The restore waits for the process to be
+  // gone, so the report still describes the state the crash left.
   restore_after_death();
+  write_crash_report(sig, info, ucontext);
   // SA_RESETHAND has put the default action back; raised again (blocked until this handler
   // returns), it ends the process even for a SIGSEGV sent by kill, which would not fault again.
   raise(sig);
