@@ -167,6 +167,9 @@ void Cli::add_hidden() {
   // The matrix: the saved tags' memory over every boot's sets, by the run's own rule (bench/mte_memory.h).
   tag_memory = app.add_subcommand("mte-tag-memory", "");
   tag_memory->group("");
+  // Tests only: dies of a SIGSEGV on purpose, to show the crash report says where.
+  crash_selftest = app.add_subcommand("crash-selftest", "");
+  crash_selftest->group("");
 }
 
 void Cli::finish() {

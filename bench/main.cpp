@@ -14,6 +14,7 @@
 #include "bench/result_doc.h"
 #include "bench/run.h"
 #include "workloads/arch/arm64/mte.h"
+#include "workloads/crash_report.h"
 #include "workloads/system/session.h"
 #include "workloads/system/swap_area.h"
 
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   // A closed stdout (`swapbench run | head`) must not kill a run that has the machine borrowed:
   // the write fails with EPIPE instead, and is reported (run.cpp check_stdout).
   signal(SIGPIPE, SIG_IGN);
+  // A crash anywhere says where (stderr: a guest's log and console), so one seen once can be found.
+  swapbench::install_crash_report();
   swapbench::Cli cli;
   CLI::App& app = cli.app;
   swapbench::RunOptions& o = cli.o;
@@ -49,6 +52,7 @@ int main(int argc, char** argv) {
   if (cli.check->parsed())
     return swapbench::check_command(o.events, o.swap_dir.empty() ? swapbench::kDefaultSwapDir : o.swap_dir);
   if (cli.mte_gate->parsed()) return swapbench::mte_gate_command(cli.mte_pages, std::cout);
+  if (cli.crash_selftest->parsed()) swapbench::crash_on_purpose();
   if (cli.tag_memory->parsed()) return swapbench::mte_tag_memory_command(std::cin, std::cout, std::cerr);
   if (cli.getppid_loop->parsed()) {
     for (long i = 0; i < cli.getppid_calls; ++i) syscall(SYS_getppid);

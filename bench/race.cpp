@@ -1,5 +1,6 @@
 #include "bench/race.h"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -66,10 +67,13 @@ RaceResult run_race(const RaceConfig& cfg, const PageProfile& prof, RaceHooks& h
   std::atomic<uint64_t> cycles{0};
   std::string pressure_error;
   std::thread pressure([&] {
-    if (cfg.writeback_cpu >= 0) pin_current_thread(cfg.writeback_cpu);
-    // An exception escaping a thread ends the process without giving the machine back: the first
-    // failure to change a setting stops the pressure and the race, and is reported.
+    // Named, so a crash report (workloads/crash_report.h) says which of the two threads crashed.
+    pthread_setname_np(pthread_self(), "sb-writeback");
+    // An exception escaping a thread ends the process without giving the machine back (terminate,
+    // an abort): the first failure, pinning included, stops the pressure and the race, and is
+    // reported.
     try {
+      if (cfg.writeback_cpu >= 0) pin_current_thread(cfg.writeback_cpu);
       while (!stop.load(std::memory_order_relaxed)) {
         hooks.pressure_on();
         std::this_thread::sleep_for(kPressureOn);

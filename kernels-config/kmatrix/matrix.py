@@ -17,7 +17,7 @@ import socket
 import numpy as np
 
 from analysis import manifest
-from kmatrix import count, ftrace, initramfs, mte_memory, qemu
+from kmatrix import count, crash, ftrace, initramfs, mte_memory, qemu
 # The verb's flags (add_arguments) and their defaults are MatrixConfig's, in kmatrix/config.py.
 from kmatrix.config import LARGEST_GUEST_PAGES, MatrixConfig, add_arguments, default_pages  # noqa: F401
 from kmatrix.qemu import InfrastructureFailure
@@ -157,7 +157,9 @@ def _failed_boot(tag, b, lines, why, console_dir, rc=None, timeout_s=None, oom_k
         raise InfrastructureFailure(f"{tag} infrastructure failure, not the kernel's: {f.reason}; console: {path}",
                                     record)
     tail = "\n".join(lines[-25:])
-    raise KernelError(f"{tag} {why}; console: {path}; last console lines:\n{tail}")
+    report = crash.explain("\n".join(lines), crash.guest_binaries())
+    raise KernelError(f"{tag} {why}; console: {path}; last console lines:\n{tail}"
+                      + (f"\n{tag} the suite crashed first, frames named on the host:\n{report}" if report else ""))
 
 
 def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=None):
@@ -219,8 +221,10 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=No
         # Exit 1 with a result is the suite's hard failure (a page came back wrong): a finding, kept
         # and reported at the end; anything else without a result is the matrix's failure.
         if guest_rc not in ("0", "1") or not os.path.exists(os.path.join(out, "result.json")):
-            log = open(os.path.join(out, "log"), errors="replace").read()[-3000:]
-            raise KernelError(f"{tag} the suite exited {guest_rc} in the guest:\n{log}")
+            log = open(os.path.join(out, "log"), errors="replace").read()
+            dmesg = os.path.join(out, "dmesg")
+            dmesg = open(dmesg, errors="replace").read() if os.path.exists(dmesg) else ""
+            raise KernelError(crash.suite_failure(tag, guest_rc, log, crash.guest_binaries(), dmesg))
         b.hard_failure = guest_rc == "1"
         if a.guest_files:
             shutil.copytree(out, os.path.join(a.guest_files, f"boot{b.index}-{b.kernel.name}"), dirs_exist_ok=True)

@@ -12,7 +12,7 @@ if ! $py -c 'from kmatrix import plugin, defs; plugin.ensure_plugin(defs.cache_d
 fi
 
 $py -m kmatrix calibrate-exact --kernel debian-6.12 --out "$work/res" >"$work/cal" 2>&1 \
-  || { rc=$?; tail -30 "$work/cal"; fail "calibrate --exact exited $rc"; }
+  || { rc=$?; tail -80 "$work/cal"; fail "calibrate --exact exited $rc"; }
 [ "$(grep -c ' exactly$' "$work/cal")" -eq 4 ] || { tail -12 "$work/cal"; fail "not every known delta found exactly"; }
 $py - "$work"/res/*.json <<'PY' || fail "calibration result checks"
 import json, sys
@@ -28,7 +28,7 @@ PY
 pass "calibrate --exact: +8/+64/+512 found exactly, the twin identical, per-call counts identical across boots"
 
 $py -m kmatrix matrix --kernels debian-6.12 --count-only --count-boots 1 --suite race --duration 1 --pages 512 \
-  --repetitions 1 --boots 1 --out "$work/race" >"$work/race.out" 2>&1 || { rc=$?; tail -30 "$work/race.out"; fail "race count pass exited $rc"; }
+  --repetitions 1 --boots 1 --out "$work/race" >"$work/race.out" 2>&1 || { rc=$?; tail -80 "$work/race.out"; fail "race count pass exited $rc"; }
 grep -q "no instruction counts for debian-6.12 race/.*the report counted no operation" "$work/race.out" \
   || { tail -12 "$work/race.out"; fail "a set without markers is not reported as uncounted"; }
 expect_state "$work/before" "after the count pass"

@@ -1,6 +1,7 @@
 # Every signal whose default action ends the process restores the machine first and exits with
 # 128+signal; SIGPIPE (`run | head`) does not end a run with the machine changed; a crash (here a
-# SIGSEGV sent from outside) dies of its signal and a restore started for it gives the machine back.
+# SIGSEGV sent from outside) reports itself, dies of its signal, and a restore started for it gives the
+# machine back.
 source "$(dirname "$0")/lib.sh"
 ulimit -c 0
 state >"$work/before"
@@ -32,6 +33,10 @@ kill -s SEGV $pid; wait $pid; rc=$?
 [ $rc -eq 139 ] || { cat "$work/segv"; fail "SIGSEGV: exit status $rc, expected 139 (death by the signal)"; }
 wait_for_state "$work/before" 60 || { cat "$work/segv"; expect_state "$work/before" "60 s after a SIGSEGV"; }
 grep -q "crashed" "$work/segv" || { cat "$work/segv"; fail "SIGSEGV: the crash and its restore are not said"; }
+# The crash report comes first and says the signal was sent, not a fault (so no address to chase).
+grep -q "crash report: SIGSEGV .*(SI_USER: sent by a process (kill), not a fault) from PID $$" "$work/segv" &&
+  grep -q "^swapbench:   #0 " "$work/segv" && grep -q "end of crash report" "$work/segv" \
+  || { cat "$work/segv"; fail "SIGSEGV: no crash report (signal, sender, backtrace)"; }
 echo "ok: SIGSEGV -> 139, restored by the restore it started"
 [ -f "$work/never.json" ] && fail "an interrupted run must not leave a result"
 pass "terminating signals restore and exit 128+sig; SIGPIPE does not end a run; a crash is restored"

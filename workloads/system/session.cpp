@@ -15,6 +15,8 @@
 #include <ctime>
 #include <iostream>
 
+#include "workloads/crash_report.h"
+
 // Sanitizer builds end a process from inside the sanitizer (report, then exit): its death callback
 // is the one place left to have the machine restored.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -132,9 +134,13 @@ void restore_after_death() noexcept {
                 : "\nswapbench: crashed and could not start a restore: run ./swapbench restore as root\n");
 }
 
-void on_crash(int sig) {
+void on_crash(int sig, siginfo_t* info, void* ucontext) {
   g_exit_requested = true;
+  // The restore first: the report walks a stack that may be what the crash broke, and a fault
+  // inside it ends the process at once (SA_RESETHAND). The restore waits for the process to be
+  // gone, so the report still describes the state the crash left.
   restore_after_death();
+  write_crash_report(sig, info, ucontext);
   // SA_RESETHAND has put the default action back; raised again (blocked until this handler
   // returns), it ends the process even for a SIGSEGV sent by kill, which would not fault again.
   raise(sig);
@@ -156,10 +162,11 @@ void arm_crash_restore(int lock_fd) {
     g_own_alt_stack = sigaltstack(&st, nullptr) == 0;
   }
   g_lock_fd = lock_fd;
+  prepare_crash_report();
   struct sigaction sa {};
-  sa.sa_handler = on_crash;
+  sa.sa_sigaction = on_crash;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
+  sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_ONSTACK;
   for (size_t i = 0; i < sizeof kCrashSignals / sizeof kCrashSignals[0]; ++i)
     sigaction(kCrashSignals[i], &sa, &g_old_crash[i]);
 #ifdef SWAPBENCH_DEATH_CALLBACK
