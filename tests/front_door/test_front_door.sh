@@ -12,6 +12,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 copy="$work/checkout"
 mkdir "$copy"
 tar -C "$top" --exclude='./build*' --exclude='./results/*.json' --exclude='__pycache__' -cf - . | tar -C "$copy" -xf -
+# The manifest is the one result-folder file the analysis needs: generated, checked in, no build.
+cp "$top/results/manifest.json" "$copy/results/"
 # A package no Debian has, in the C++ group only: the verbs that need no build must not ask for it.
 sed -i 's/^\[build\]$/[build]\nswapbench-no-such-package/' "$copy/cmake/debian-packages.txt"
 grep -qx swapbench-no-such-package "$copy/cmake/debian-packages.txt" || fail "could not plant the package"
