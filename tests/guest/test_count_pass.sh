@@ -27,8 +27,14 @@ print("per call, identical over", plain["repetitions"], "repetitions in 2 boots:
 PY
 pass "calibrate --exact: +8/+64/+512 found exactly, the twin identical, per-call counts identical across boots"
 
+# --retry-crash: this test's subject is the count pass, not Debian's kernel. Debian's 6.12 under TCG
+# took a double fault in zswap writeback's bio allocation in 2 of 46 such boots, with an exception
+# frame whose flags hold reserved bits (the emulator's doing, as far as it shows); the crash stays in
+# the result and in the matrix's exit code, and is printed here.
 $py -m kmatrix matrix --kernels debian-6.12 --count-only --count-boots 1 --suite race --duration 1 --pages 512 \
-  --repetitions 1 --boots 1 --out "$work/race" >"$work/race.out" 2>&1 || { rc=$?; tail -80 "$work/race.out"; fail "race count pass exited $rc"; }
+  --repetitions 1 --boots 1 --retry-crash --out "$work/race" >"$work/race.out" 2>&1
+rc=$?
+matrix_passed_or_retried $rc "$work/race.out" || { tail -80 "$work/race.out"; fail "race count pass exited $rc"; }
 grep -q "no instruction counts for debian-6.12 race/.*the report counted no operation" "$work/race.out" \
   || { tail -12 "$work/race.out"; fail "a set without markers is not reported as uncounted"; }
 expect_state "$work/before" "after the count pass"
