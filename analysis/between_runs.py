@@ -41,9 +41,9 @@ from analysis.writer import check_file, write_json
 SCHEMA = store.BETWEEN_RUNS_SCHEMA
 # The runs measured: the suite a user runs and compares.
 SUITE = manifest.load().suite("quick").name
-PAIR_GOAL = 0.95     # share of A/A pairs called within noise (issue 13)
+PAIR_GOAL = 0.95     # share of A/A pairs called within noise (the calibration's goal)
 MIN_RUNS_GOAL = 8    # the goal is stated over all pairs of at least 8 runs
-SHIFT_NS = 400       # the shift that must still be found (issue 13)
+SHIFT_NS = 400       # the shift that must still be found (the calibration's goal)
 
 
 def measure(args, n, stamp):

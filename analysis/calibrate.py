@@ -2,7 +2,7 @@
 cry wolf?
 
 Two designs (`--design`):
-- interleaved (default; issue 13): the `calibrate` suite's one zswap swap-in set times eight arms
+- interleaved (default): the `calibrate` suite's one zswap swap-in set times eight arms
   page by page in one loop (bench/interleave.h): A, an identical twin A' and A + 10/25/50/100/200/400
   ns busy-waited inside every timed fault. Each repetition gives per arm the paired ratio (its p50
   over A's, within the repetition), from which the host's drift has cancelled. Experiments of K
@@ -306,7 +306,7 @@ def _render_tail(lines, doc, path, mde_label, mde_rule, mde_none, wall_note, goa
 
 
 
-# ---- the interleaved design (issue 13) -------------------------------------------------------
+# ---- the interleaved design -------------------------------------------------------------------
 
 PAIRED_SCHEMA = "swapbench-calibration/2"
 # Repetitions per experiment tried when searching the fewest that meet the goal: from the fewest

@@ -4,7 +4,7 @@ First what differs between the two runs (kernel, compressor, zpool, CPU, pinning
 parameters, accelerator), then per set present in both: medians over repetitions, B/A with a 95%
 bootstrap interval, the Mann-Whitney U p-value and a verdict in the metric's own direction
 (analysis/metrics.py); sets with a check (race: stale pages) are checked whatever the metric.
-When both files carry instruction counts (swapbench.exact, issue 10), a second table follows with
+When both files carry instruction counts (swapbench.exact), a second table follows with
 their own rule (analysis/exact.py): more / fewer instructions or identical, beside the timed
 verdicts, never merged with them. Exit status: 0 no regression, 1 a set slower beyond the
 threshold, a failed check or more instructions counted, 2 an error (bad input, refused sets,
@@ -88,7 +88,7 @@ SIDE_FIELDS = (("kernel", lambda R: R.kernel), ("accelerator", lambda R: R.accel
                ("kernel config", lambda R: R.sb.get("kernel", {}).get("config_fnv1a64", "")))
 
 ONE_RUN_SCOPE = ("one run per side: the verdict covers within-run noise only (the repetitions of one run share its "
-                 "host's state); separate runs on a shared host can differ by far more (the dev VM: 40%). Give "
+                 "host's state); separate runs on a shared host can differ by far more (40% seen on a cloud VM). Give "
                  "several runs per side (A1.json A2.json ... -- B1.json ...) for a between-run verdict")
 
 
@@ -171,8 +171,8 @@ def compare(A, B, opts, more_a=(), more_b=()):
     # Exact counts first: counts that cannot be compared refuse the comparison before any work.
     ex = exact.compare(A, B, common, opts.force)
     warnings_ += ex["warnings"]
-    # Timings from different machines differ by the machines (the dev VM's reference, made on
-    # another CPU model, read as 0.45x and 1.43x): not a verdict on the kernel. Exact counts and
+    # Timings from different machines differ by the machines (a reference run made on another
+    # CPU model read as 0.45x and 1.43x): not a verdict on the kernel. Exact counts and
     # checks keep their own rules.
     other_machine = machines_differ(runs_a, runs_b)
     skip_timed = bool(other_machine) and not opts.force
@@ -259,7 +259,7 @@ def compare(A, B, opts, more_a=(), more_b=()):
                          "8 or more runs per side give a between-run verdict worth its name")
     if source.startswith("calibrated") and A.date != B.date and not several:
         warnings_.append("A and B are separate runs; the calibrated threshold measures noise within one run. On a "
-                         "shared host separate runs can differ far more (the dev VM: the same kernel's zswap "
+                         "shared host separate runs can differ far more (on a cloud VM, the same kernel's zswap "
                          "swap-in 40% slower an hour later): check with two runs of the same kernel first")
     if skip_timed and not (checks or ex["rows"]):
         raise ResultError(f"nothing to compare: the timed figures come from different machines ({other_machine}) "

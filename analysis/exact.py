@@ -1,4 +1,4 @@
-"""Exact instruction counts (issue 10) in compare, report and history: the swapbench.exact block each
+"""Exact instruction counts in compare, report and history: the swapbench.exact block each
 set carries after the count pass (results/SCHEMA.md), what must match for two of them to be
 comparable, and the rows of an exact comparison. The metrics are declared in analysis/metrics.py
 (kind "exact"); the verdict rule is stats.exact_verdict. Nothing here touches a timed figure:
@@ -111,7 +111,7 @@ def is_worse(r):
 
 def compare(A, B, common, force):
     """The exact part of compare: {rows, context, only_in_a, only_in_b, not_compared, warnings}.
-    Both without exact blocks: empty rows and nothing said (the comparison is as before issue 10)."""
+    Both without exact blocks: empty rows and nothing said (the comparison is the timed one alone)."""
     ba, bb = blocks(A), blocks(B)
     out = {"rows": [], "context": [], "not_compared": [], "warnings": [],
            "rule": ("exact counts, no statistics: 'more'/'fewer' when B - A exceeds the larger spread between "

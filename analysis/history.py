@@ -28,7 +28,7 @@ def add_arguments(p):
 
 def collect(results, set_name, metric):
     """(rows, refused): rows of dicts per result holding a valid set_name, oldest first. An exact
-    metric (instructions counted, issue 10) is read from the set's exact block, whatever its
+    metric (instructions counted) is read from the set's exact block, whatever its
     timings' validity (the counts come from boots of their own), and grouped by what the counts
     depend on (QEMU version, CPU model, icount, source), not by the machine that ran QEMU."""
     rows, refused = [], []

@@ -158,7 +158,7 @@ class Result:
     def timing_machine(self):
         """(host name, CPU model) of the machine whose CPU ran the timed loops, None where unknown.
         A guest's own CPU model is QEMU's ("QEMU TCG CPU"), the same on every host: its timings
-        belong to the host it ran on (matrix.host, recorded since issue 13; older guest results
+        belong to the host it ran on (matrix.host; guest results older than that field
         carry none)."""
         m = self.sb.get("matrix")
         if m is not None:

@@ -1,5 +1,5 @@
 """`compare RUN.json` (one file): the arms of each page-interleaved set against its base arm, judged
-on the paired ratios (issue 13). Arms of one interleaved set were timed page by page in one loop,
+on the paired ratios. Arms of one interleaved set were timed page by page in one loop,
 so they saw the same host speed; each repetition's ratio (arm over base) is free of the drift that
 separates two sets or two runs, and the question is one-sample: is its centre 1? Two files are
 never paired: their sets ran at different times, so compare A.json B.json stays unpaired.

@@ -146,7 +146,7 @@ def exact_verdict(a, b, spread_a=0.0, spread_b=0.0):
     return IDENTICAL
 
 
-# Paired ratios (issue 13): arms of one page-interleaved set share the host's speed, so each
+# Paired ratios: arms of one page-interleaved set share the host's speed, so each
 # repetition yields a ratio (arm p50 / base p50) from which drift has cancelled; the question is
 # then one-sample: is the ratios' centre 1?
 def signed_rank_null(n):

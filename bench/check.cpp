@@ -179,7 +179,7 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
     std::getline(f, tracers);
   }
   bool fg = tracers.find("function_graph") != std::string::npos;
-  row("ftrace function_graph", {fg, fg ? "available" : tracefs ? "tracers here: " + tracers + " (attribution runs in guests: issue 4)"
+  row("ftrace function_graph", {fg, fg ? "available" : tracefs ? "tracers here: " + tracers + " (per-call kernel durations: ./swapbench matrix traces them in its guests)"
                                                                : "tracefs not mounted (fix: mount -t tracefs nodev /sys/kernel/tracing)"});
   std::string why;
   bool mte = mte_available(&why);

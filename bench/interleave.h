@@ -1,7 +1,7 @@
-// Page-interleaved arms (issue 13 item 1): arms of one set that differ only in what the process
-// controls (today the injected delay) are timed in ONE loop over one region, page by page, so every
-// arm sees the same host speed within microseconds; the host's drift over seconds (56% of the
-// per-repetition variance on the dev VM) then moves every arm alike and cancels in their ratio.
+// Page-interleaved arms: arms of one set that differ only in what the process controls (today the
+// injected delay) are timed in ONE loop over one region, page by page, so every arm sees the same
+// host speed within microseconds; the host's drift over seconds (56% of the per-repetition variance
+// on a 2-vCPU cloud VM) then moves every arm alike and cancels in their ratio.
 //
 // Pure logic here (the assignment of visits to arms, the per-arm figures and the paired statistic);
 // the timed loop that uses it is PageSet::time_faults (bench/kinds/page_set.cpp).

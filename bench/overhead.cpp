@@ -13,7 +13,7 @@ LatencySummary resident_loop(uint64_t inject_ns) {
   r.page(0)[0] = 1;
   std::vector<uint64_t> s(100000);
   // Unmarked: START/STOP here would count 100000 resident loads into the first set's report of a
-  // counted guest. On hardware the two markers are NOPs: on the dev VM this loop's p50 was 20 ns
+  // counted guest. On hardware the markers are NOPs: on a 2-vCPU cloud VM this loop's p50 was 20 ns
   // with and without them (40 interleaved blocks each), below the clock's resolution to tell.
   for (auto& x : s) x = r.timed_fault(0, false, 0, inject_ns, Region::Marks::Off);
   return summarize(s);

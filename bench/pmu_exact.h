@@ -1,4 +1,4 @@
-// On a host with a hardware PMU, the exact metric's figure from libpfm4 (issue 10, part 6):
+// On a host with a hardware PMU, the exact metric's figure from libpfm4:
 // instructions:k per fault under the same metric name as a counted guest's
 // (swapbench.exact.kernel_instructions_per_op), with its source, so compare treats host and guest
 // counts alike but never mixes the two (the source is one of the fields that must match).

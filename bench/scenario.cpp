@@ -99,7 +99,8 @@ const std::vector<SuiteDef>& suites() {
       // faults: what a write fault on a swapped-out page costs against a read fault, both in one
       // page-interleaved loop (bench/interleave.h), so host drift cancels from their ratio;
       // `./swapbench compare RUN.json` judges the pair. zswap (every accepted compressor) and disk,
-      // the quick suite's pages; 20 repetitions: the paired ratio needs few (issue 13's calibration).
+      // the quick suite's pages; 20 repetitions: the paired ratio needs few (the interleaved
+      // calibration's finding).
       {.name = "faults",
        .description = "swap-in by a read fault vs by a write fault, page-interleaved in one loop (zswap + disk)",
        .kinds = {"swapin"}, .backends = {"zswap", "disk"}, .profiles = {"ratio2"}, .patterns = {"random"},
@@ -120,7 +121,8 @@ const std::vector<SuiteDef>& suites() {
       // stamp is checked. arm64 with MTE only (natively, or ./swapbench matrix --kernels
       // debian-6.12-arm64 --suite mte); elsewhere the tagged sets are skipped with the reason. 16 MiB:
       // a tagged fault under TCG costs tens of microseconds. zram too: a synchronous device frees the
-      // slot at once on swap-in, where the seed-004 bug lost tags.
+      // slot at once on swap-in, where tags were lost when arch_swap_restore() ran after swap_free():
+      // they were restored after their saved copy had been freed.
       {.name = "mte",
        .description = "arm64 MTE: tagged vs untagged swap-in and swap-out (zswap, zram, disk), every tag checked, 16 MiB",
        .kinds = {"swapin", "swapout"}, .backends = {"zswap", "zram", "disk"}, .profiles = {"ratio2"},

@@ -26,7 +26,7 @@ struct CalibrationArm {
   bool write_fault = false;
 };
 
-// The mte suite (arm64, issue 12): every set twice, on ordinary memory (Untagged) and on a PROT_MTE
+// The mte suite (arm64 MTE): every set twice, on ordinary memory (Untagged) and on a PROT_MTE
 // region with a random tag per 16-byte granule (Tagged), interleaved in one run; None elsewhere.
 // The sets and their checks live in workloads/arch/arm64/mte.h.
 enum class Tagging { None, Untagged, Tagged };

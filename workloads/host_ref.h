@@ -2,7 +2,7 @@
 // sample timer between faults (outside every timed window), every kHostRefEvery pages. Its time
 // varies only with how fast this vCPU runs (steal, a busy hyperthread sibling, frequency), never
 // with the kernel under test, so a set whose loop ran 10% slower than the run's median ran on a
-// 10% slower host. (The dev VM: the same loop's speed varied up to 10x between 3 ms samples.)
+// 10% slower host. (On a 2-vCPU cloud VM the same loop's speed varied up to 10x between 3 ms samples.)
 #pragma once
 #include <cstdint>
 
@@ -10,7 +10,7 @@
 
 namespace swapbench {
 
-// 1024 dependent steps: about 1.2 us on the dev VM. Long against the clock's granularity: the
+// 1024 dependent steps: about 1.2 us on a 2.6 GHz AMD EPYC VM. Long against the clock's granularity: the
 // fenced TSC reads there advance in 10 ns steps (26 ticks at 2.6 GHz), so a 300 ns loop (256
 // steps, tried first) could only say 290 or 300, 3% apart; at 1.2 us a step is 0.8%. Every 128
 // pages: about 0.2% of a zswap swap-in set's time, outside every timed window.

@@ -2,8 +2,9 @@
 // runs, found read-only and recorded. The proof of path reads machine-wide counters (vmstat's
 // zswpout, pswpout, zswpwb), so their page-outs land in a set's deltas: a set then fails its proof
 // with a count above the region's, and the result should say who else was paging out.
-// The dev VM runs a DAMON kdamond (physical addresses) with a pageout scheme: as soon as the suite
-// turns swap on, it may page out any cold page of any process into the suite's zswap and swap area.
+// A machine may run a DAMON kdamond (physical addresses) with a pageout scheme (seen on a cloud VM):
+// as soon as the suite turns swap on, it may page out any cold page of any process into the suite's
+// zswap and swap area.
 // It is not the suite's to change (nor to refresh its statistics): only read.
 #pragma once
 #include <string>

@@ -43,8 +43,8 @@ class Region {
   // maps the page without dirtying it. inject_ns: a busy-wait added inside the sample
   // (calibration). It waits on the clock from the read that ends an ordinary sample, so it adds
   // inject_ns plus at most one clock read whatever speed the CPU runs at. (A counted loop was
-  // tried: on the dev VM its speed changed 1.8x from one run to the next, a busy hyperthread
-  // sibling's doing, so the delay it added could not be known.)
+  // tried: on a 2-vCPU cloud VM its speed changed 1.8x from one run to the next, a busy
+  // hyperthread sibling's doing, so the delay it added could not be known.)
   // Marks::On: the access sits between START and STOP markers (workloads/arch/marker.h), inside
   // the clock reads, so a counted guest counts the fault and not the clock or the busy-wait; on
   // hardware they are two NOPs in the timed window. Marks::Off for accesses that are not a set's

@@ -6,7 +6,7 @@
 // - arm64: the virtual counter cntvct_el0 at the rate cntfrq_el0 declares;
 // - otherwise (or SWAPBENCH_TIMER=clock_gettime): clock_gettime, as before.
 // A vDSO clock_gettime reads the same counter and then does a seqlock retry loop and a
-// multiply-shift: about half of the 41 ns per sample the harness cost on the dev VM. Reading the
+// multiply-shift: about half of the 41 ns per sample the harness cost on a cloud VM. Reading the
 // counter and converting the difference once per sample leaves the read itself. Which timer, why,
 // and its frequency travel in every result; its cost is measured and recorded, never subtracted.
 #pragma once

@@ -1,4 +1,4 @@
-"""Fixtures: result files made by the suite on the dev VM (see fixtures/README.md), and helpers that
+"""Fixtures: result files made by the suite on a 2-vCPU cloud VM (see fixtures/README.md), and helpers that
 derive a changed copy of one in a temporary folder for the tests that need a bad input."""
 import copy
 import json

@@ -1,4 +1,4 @@
-"""calibrate --between-runs (issue 13 item 3): the A/A spread between separate runs, on runs derived
+"""calibrate --between-runs: the A/A spread between separate runs, on runs derived
 from a fixture with known whole-run drift, and compare's use of it for one run per side."""
 import json
 
@@ -58,7 +58,7 @@ def test_too_few_runs_is_bad_input(run, derive):
 
 
 FLOOR = "floor_swapcache/disk/none/ratio2/random"
-# The floor set drifts more between runs than the rest (seen on the dev VM: 9.3% against zswap's 6.5%).
+# The floor set drifts more between runs than the rest (seen on a cloud VM: 9.3% against zswap's 6.5%).
 FLOOR_DRIFT = [1.00, 1.25, 0.85, 1.15, 0.90, 1.20, 1.10, 0.80, 1.05, 0.95, 1.22, 0.88]
 
 
@@ -129,7 +129,7 @@ def test_compare_uses_each_sets_own_between_run_threshold(run, derive, tmp_path)
 
 def test_host_speed_against_the_drift_between_runs(derive):
     """The reference loop per run against the calibrated set's median: a drift the loop shares is the
-    CPU's; one it does not share (the dev VM, 2026-12-06: 0.9% against 34.6%) is not."""
+    CPU's; one it does not share (measured on a cloud VM: 0.9% against 34.6%) is not."""
     def with_host(f, h):
         def change(d):
             _scaled(f)(d)

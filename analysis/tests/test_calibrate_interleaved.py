@@ -1,4 +1,4 @@
-"""The interleaved calibration (issue 13): the paired test on known inputs, and calibrate's judging
+"""The interleaved calibration: the paired test on known inputs, and calibrate's judging
 on synthetic interleaved runs whose answer is known: a drift shared by every arm must not make a
 verdict, a known shift must. The runs are made here (shaped as bench/interleave.cpp writes them,
 on the context of a real result), never measured."""

@@ -58,7 +58,7 @@ def test_different_accelerators_are_refused_unless_forced(run, derive):
 
 
 def test_timings_of_different_cpu_models_are_refused_unless_forced(run, derive):
-    # The dev VM's reference was recorded on an Intel VM; today's runs are on an AMD one.
+    # A reference recorded on an Intel VM against a run on an AMD one.
     amd = derive(QUICK_A, "amd.json", lambda d: d["context"]["swapbench"].update(cpu_model="AMD EPYC"))
     rc, _, err = run("compare", QUICK_A, amd, *NO_CAL)
     assert rc == 2 and "different machines (CPU model: A Intel(R) Xeon(R) Processor, B AMD EPYC)" in err

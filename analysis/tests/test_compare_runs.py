@@ -1,4 +1,4 @@
-"""compare with several runs per side (issue 13 item 3): the hierarchical bootstrap over runs, the
+"""compare with several runs per side: the hierarchical bootstrap over runs, the
 '--' separator and folders, and the plain statement of a one-run-per-side verdict's scope."""
 import json
 import os
@@ -6,7 +6,7 @@ import os
 from conftest import QUICK_A, ZSWAP_LZO
 
 NO_CAL = ["--calibrations", "/nonexistent-calibrations"]
-# Whole-run drift factors, as the dev VM's host moves between runs (several %), different per side.
+# Whole-run drift factors, as a shared cloud VM's speed moves between runs (several %), different per side.
 DRIFT_A = [1.00, 1.08, 0.95, 1.03, 0.97, 1.06]
 DRIFT_B = [1.05, 0.93, 1.00, 1.07, 0.98, 1.02]
 

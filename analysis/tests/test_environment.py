@@ -1,5 +1,5 @@
-"""analysis/environment.py: what a run as root accepts from a variable naming a program or a folder
-(issue 19 item 7). The ownership cases need root (chown); as an ordinary user they are skipped and
+"""analysis/environment.py: what a run as root accepts from a variable naming a program or a folder.
+The ownership cases need root (chown); as an ordinary user they are skipped and
 the user-side rule (taken as given) is tested instead."""
 import os
 import re

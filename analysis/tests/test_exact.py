@@ -1,4 +1,4 @@
-"""Exact instruction counts (issue 10) in compare, report and history, on the *-exact-fixture.json
+"""Exact instruction counts in compare, report and history, on the *-exact-fixture.json
 files: the matrix fixtures with SYNTHETIC exact blocks (fixtures/make_exact_fixtures.py)."""
 import json
 import os

@@ -1,5 +1,5 @@
 """Outliers flagged (Tukey fences over repetitions) and host drift (the reference loop) in compare
-and report: issue 13 items 5 and 6."""
+and report."""
 import json
 
 import numpy as np

@@ -44,7 +44,7 @@ def _runs(rng, n_runs, reps, base, run_sd, rep_sd):
 
 
 def test_hierarchical_drift_shared_within_runs_creates_no_verdict():
-    # Each run drifts by ~8% as a whole (the dev VM's between-run movement), repetitions by 2%.
+    # Each run drifts by ~8% as a whole (a shared cloud VM's between-run movement), repetitions by 2%.
     # A/A: same distribution both sides. Pooled repetitions called slower/faster often; the
     # hierarchical bootstrap must not.
     rng = np.random.default_rng(1)

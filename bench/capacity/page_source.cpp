@@ -58,8 +58,8 @@ const char* const kCapNames[] = {
     "cap_block_suspend", "cap_audit_read", "cap_perfmon", "cap_bpf", "cap_checkpoint_restore"};
 
 // Why this process may not read pid's memory, and what would let it. As an ordinary user that is
-// ptrace access; as root with CAP_SYS_PTRACE the kernel refused anyway (seen: PID 1 of the dev VM,
-// which holds cap_sys_resource that the VM's root sessions lack), and "run as root" would be wrong:
+// ptrace access; as root with CAP_SYS_PTRACE the kernel refused anyway (seen: PID 1 of a cloud
+// VM, which holds cap_sys_resource that the VM's root sessions lack), and "run as root" would be wrong:
 // name what is known and that it cannot be read from here.
 std::string ptrace_hint(int pid) {
   const std::string p = std::to_string(pid);

@@ -2,8 +2,9 @@
 the cache, never installed (the host keeps its own QEMU and libraries):
 
   <cache>/arm64/qemu-<version>/   qemu-system-aarch64 from bookworm-backports (10.0.x). Bookworm's
-                                  own QEMU 7.2 corrupts MTE tags in system mode (upstream issue 1416,
-                                  fixed in 8.0; ../shared/notes/guests.md), so it is never used here.
+                                  own QEMU 7.2 corrupts MTE tags in system mode (QEMU issue 1416,
+                                  gitlab.com/qemu-project/qemu/-/issues/1416, fixed in 8.0;
+                                  ../shared/notes/guests.md), so it is never used here.
   <cache>/arm64/busybox-<version>/ busybox-static:arm64, the guest's shell and tools
   <cache>/arm64/sysroot/          the arm64 builds of the suite's libraries (Google Benchmark, hwloc,
                                   libpfm4, zstd, lz4, zlib, lzo2 and what they link), for the cross build and the
@@ -202,7 +203,8 @@ def ensure_qemu(cache=None):
     q = Qemu(os.path.join(bindir, "qemu-system-aarch64"), mods)
     if q.version < QEMU_MIN_MTE:
         raise KernelError(f"{q.binary} is {q.version_line}: QEMU before 8.0 corrupts MTE tags in system mode "
-                          f"(upstream issue 1416); remove {dest} to fetch bookworm-backports' again")
+                          f"(QEMU issue 1416, https://gitlab.com/qemu-project/qemu/-/issues/1416); "
+                          f"remove {dest} to fetch bookworm-backports' again")
     return q
 
 

@@ -273,7 +273,7 @@ def boot(cmd, timeout_s, on_line=None, env=None):
 
 def choose_accel(want, probe):
     """'kvm' or 'tcg'. auto: KVM only if a guest actually boots under it (probe() -> bool); a
-    /dev/kvm that exists is not proof (the dev VM's kvm_pvm cannot run stock kernels)."""
+    /dev/kvm that exists is not proof (kvm_pvm, seen on a cloud VM, cannot run stock kernels)."""
     if want in ("kvm", "tcg"):
         return want, f"asked (--accel {want})"
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):

@@ -1,4 +1,4 @@
-"""A boot without a result (issue 19 item 11): an infrastructure failure (the emulator or the host) is
+"""A boot without a result: an infrastructure failure (the emulator or the host) is
 booted again once, saying why, and never counts against a kernel or a patch; a kernel crash is a
 finding, retried only with --retry-crash and recorded either way. Fixtures are real consoles
 (tests/fixtures/console-*)."""

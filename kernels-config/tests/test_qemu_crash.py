@@ -37,7 +37,7 @@ def test_the_guest_panics_on_an_oops_instead_of_hanging():
     assert "oops=panic" in qemu.APPEND.split() and "panic=-1" in qemu.APPEND.split()
 
 
-# Infrastructure or kernel (issue 19 item 11): a boot without a result is classified before anyone
+# Infrastructure or kernel: a boot without a result is classified before anyone
 # is told "the kernel crashed".
 
 def test_an_oops_is_the_kernels_failure():

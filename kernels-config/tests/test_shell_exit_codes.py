@@ -1,6 +1,6 @@
 """The test scripts' failure messages carry the exit code of the command that failed. In
 `cmd || { tail log; fail "cmd exited $?"; }` the $? is tail's (0): test_matrix_tcg.sh said "matrix
-exited 0" for a matrix that had exited 1 (issue 19). Inside a `|| { ... }` group, $? may be read only
+exited 0" for a matrix that had exited 1. Inside a `|| { ... }` group, $? may be read only
 as its first statement."""
 import glob
 import os

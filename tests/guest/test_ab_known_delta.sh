@@ -1,4 +1,4 @@
-# The A/B loop end to end (issue 11, part 5): Debian's 6.12 source built twice, without and with a
+# The A/B loop end to end: Debian's 6.12 source built twice, without and with a
 # patch adding exactly 16 instructions to zswap_load; booted A B under QEMU with the count pass; the
 # comparison must find +16 per call in zswap_load and nothing else per call. Also: a patch that does
 # not apply is exit 2 naming it, before anything is built; --max-instructions-delta 0 turns the +16

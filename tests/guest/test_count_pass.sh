@@ -1,4 +1,4 @@
-# The exact metric in guests (issue 10): `calibrate --exact` finds +8/+64/+512 user instructions
+# The exact metric in guests: `calibrate --exact` finds +8/+64/+512 user instructions
 # exactly, the A/A twin identical and per-call counts identical across two counted boots; a set
 # that marks no operation (the race) gets no counts and the matrix says so. Debian 6.12 under TCG.
 source "$(dirname "$0")/../privileged/lib.sh"

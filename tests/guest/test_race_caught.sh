@@ -1,4 +1,4 @@
-# The writeback race caught (issue 11, part 4), short form of the benchmark in the README: Debian's
+# The writeback race caught, short form of the benchmark in the README: Debian's
 # 6.12 source built with the race-window patch (A) and with race-window + no-recheck (B), the race
 # suite booted A then B for a few seconds. A (the recheck in place) must come back clean with pages
 # really written back; B must be caught: its kernel crashes (use-after-free of the zswap entry, seen

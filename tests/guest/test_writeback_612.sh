@@ -6,7 +6,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 export SWAPBENCH_BIN="$bin" PYTHONPATH="$top/kernels-config:$top"
 state >"$work/before"
 pgrep -f qemu-system >"$work/qemu-before" || true
-# Seen once in 13 runs on the dev VM (TCG, 1 vCPU): the 6.12 guest's kworker blocked for minutes
+# Seen once in 13 runs on a 2-vCPU cloud VM (TCG, 1 guest vCPU): the 6.12 guest's kworker blocked for minutes
 # during this suite. The matrix now boots again, once, after a hung task waiting for the emulated
 # disk (an infrastructure failure) and, with --retry-crash, after a stock kernel's crash; both stay
 # in the result's failed_boots and are printed. A second failure fails the test.

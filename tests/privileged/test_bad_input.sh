@@ -19,7 +19,7 @@ check "ratio must be in" --profile ratio99
 check "backend 'tape'.*accepted: zswap, disk" --backend tape
 check "pattern 'zigzag'.*accepted: seq, random, strided" --pattern zigzag
 check "suite 'huge': unknown; accepted: quick, full.*recheck-model" --suite huge
-# Found late or not at all before (issue 9, defect 8): each is refused before anything changes.
+# Values once found late or not at all: each is refused before anything changes.
 check "pages -1: out of range" --pages -1
 check "repetitions 0: out of range" --repetitions 0
 check "repetitions -3: out of range" --repetitions -3

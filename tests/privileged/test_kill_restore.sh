@@ -25,7 +25,7 @@ sleep 1
 kill -TERM $pid; wait $pid; rc=$?
 [ $rc -eq 143 ] || { cat "$work/out2"; fail "SIGTERM exit status $rc, expected 143"; }
 # A set that finishes while the signal thread restores was measured on a machine being given back:
-# never "valid" (issue 9, defect 11).
+# never "valid".
 sed -n '/restoring the machine before exiting/,$p' "$work/out2" | grep -E "rep [0-9]+:.* valid$" &&
   { cat "$work/out2"; fail "a set measured during the restore was called valid"; }
 expect_state "$work/before" "after SIGTERM"

@@ -1,4 +1,4 @@
-# Without root (issue 9, defect 10): each refusal says plainly what needs root, and what runs
+# Without root: each refusal says plainly what needs root, and what runs
 # without it runs. The front door uses a build that root made instead of failing on its log.
 source "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)

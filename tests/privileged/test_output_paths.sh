@@ -1,4 +1,4 @@
-# Where a result goes (issue 9, defect 1): a device, FIFO or symlink given as --out is written
+# Where a result goes: a device, FIFO or symlink given as --out is written
 # through, never replaced by a regular file; a write that fails keeps the result under results/;
 # a closed stdout (`| head`) neither kills the run nor leaves the machine changed.
 source "$(dirname "$0")/lib.sh"

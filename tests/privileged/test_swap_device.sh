@@ -1,5 +1,5 @@
-# --swap-device never destroys what a device holds (issue 19, item 1: a zram device holding ext4
-# was mkswap'd and the run exited 0). Reproduced as written, on devices this test makes itself (a
+# --swap-device never destroys what a device holds (a zram device holding ext4 was once
+# mkswap'd and the run exited 0). Reproduced as written, on devices this test makes itself (a
 # zram device through hot_add, loop devices over files in its own folder), never on any other:
 # - a device holding ext4, a partition table or someone's swap area is refused with exit 2 naming
 #   it, by --swap-device and by SWAPBENCH_SWAP_DEVICE, and is intact afterwards;
@@ -138,7 +138,7 @@ if [ -b "${ddev}p2" ]; then
   umount "$work/mnt" && mounted=()
   echo "ok: a partition of a disk in use and a disk with a partition in use refused with the override"
 else
-  # Seen on the dev VM (Linux 6.18, Firecracker): a loop device's dos partitions never appear.
+  # Seen on a Firecracker VM (Linux 6.18): a loop device's dos partitions never appear.
   echo "note: this kernel shows no partitions of $ddev (no msdos partition support?): partitions of a disk in use not tried"
 fi
 echo "ok: a device mounted or open exclusively refused with the override"

@@ -1,5 +1,5 @@
-// bench/environment.h: which folders named by the environment a run as root writes into (issue 19
-// item 7). The ownership cases need root (chown); as an ordinary user they are skipped.
+// bench/environment.h: which folders named by the environment a run as root writes into.
+// The ownership cases need root (chown); as an ordinary user they are skipped.
 #include "bench/environment.h"
 
 #include <gtest/gtest.h>

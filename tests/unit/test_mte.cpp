@@ -80,7 +80,8 @@ TEST(MteCheck, OneWrongTagIsNamed) {
 }
 
 TEST(MteCheck, ALostPageIsEveryGranuleAndReportsAreCapped) {
-  // What the seed-004 bug does: the page comes back with its tags gone (all zero).
+  // What restoring tags after their saved copy was freed (arch_swap_restore() after swap_free())
+  // does: the page comes back with its tags gone (all zero).
   auto found = expected(8, 3);
   std::fill(found.begin() + 2 * kPerPage, found.begin() + 3 * kPerPage, 0);
   const TagCheck c = check_tags(found.data(), 8, kPage, 3, 4);

@@ -50,7 +50,7 @@ Capabilities kernel(std::vector<std::string> accepted = {"lzo", "deflate"}) {
   c.refused = {{"lz4", "Invalid argument"}};
   c.memcg = true;
   WritebackFeatures f;
-  f.memcg = f.zswap_shrinker_param = f.pool_limit_param = f.zswpwb_counter = true;  // the dev VM: cgroup v1
+  f.memcg = f.zswap_shrinker_param = f.pool_limit_param = f.zswpwb_counter = true;  // a cgroup v1 host
   c.writeback = writeback_mechanisms(f);
   return c;
 }
@@ -506,7 +506,7 @@ TEST(Expand, MteWritebackPairsEachMechanismUntaggedAndTagged) {
   std::vector<std::string> all = names(x);
   for (const auto& s : x.skipped) all.push_back(s.benchmark);
   std::sort(all.begin(), all.end());
-  // (the mechanisms the dev VM's cgroup v1 cannot use are skipped once, before any pairing)
+  // (the mechanisms cgroup v1 cannot use are skipped once, before any pairing)
   EXPECT_EQ(all, (std::vector<std::string>{"writeback/zswap/lzo/ratio2/random/memcg_zswap_max",
                                            "writeback/zswap/lzo/ratio2/random/pool_limit/mte-tagged",
                                            "writeback/zswap/lzo/ratio2/random/pool_limit/untagged",

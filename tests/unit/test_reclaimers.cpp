@@ -4,7 +4,7 @@
 
 using namespace swapbench;
 
-// A fake sysfs tree shaped like the dev VM's: kdamond 0 running a paddr pageout scheme (and a stat
+// A fake sysfs tree shaped like a cloud VM's: kdamond 0 running a paddr pageout scheme (and a stat
 // scheme beside it), kdamond 1 with a pageout scheme but switched off.
 TEST(Reclaimers, OnlyRunningPageoutSchemesAreFound) {
   auto r = find_reclaimers(std::string(FIXTURES) + "/sysroot-damon");

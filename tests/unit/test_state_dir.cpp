@@ -1,5 +1,5 @@
-// The root run trusts nothing a non-root user can write (issue 19, items 2-5), on a fixture state
-// folder: each attack as the issue reproduced it on /var/lib/swapbench, here on a folder of the
+// The root run trusts nothing a non-root user can write, on a fixture state folder:
+// each attack as it was reproduced on /var/lib/swapbench, here on a folder of the
 // test's own (tests/privileged/test_state_trust.sh repeats them on the machine's folder). Those
 // that need another user (a file owned by nobody, nobody opening the lock) run only as root.
 #include <gtest/gtest.h>

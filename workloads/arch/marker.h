@@ -1,4 +1,4 @@
-// Exact-cost markers (issue 10): instructions that a QEMU TCG plugin (kernels-config/plugin/)
+// Exact-cost markers: instructions that a QEMU TCG plugin (kernels-config/plugin/)
 // recognises around each measured operation, and that are NOPs on real hardware, so one binary
 // serves the host and the counted guest. The encodings are a contract with the plugin and the
 // count pass (kernels-config/exact-contract.md); change them there first, or the plugin
@@ -11,8 +11,9 @@
 // x86-64: `nopl DISP32(%rax,%rax,1)`, bytes 0F 1F 84 00 + disp32 little-endian. Written as bytes,
 //   not as the mnemonic: an assembler may pick a shorter form of a NOP (disp8, no SIB), and the
 //   plugin matches these 8 bytes exactly.
-// arm64 (ready for the MTE work, not used yet): HINT #imm with an unallocated immediate, which the
-//   architecture executes as a NOP (word 0xD503201F | imm << 5); the plugin matches the word.
+// arm64: HINT #imm with an unallocated immediate, which the architecture executes as a NOP (word
+//   0xD503201F | imm << 5); the plugin matches the word. Executed by the cross-built suite in arm64
+//   guests, whose count pass counts the mte suite's tagged and untagged operations.
 // Any other architecture: no marker at all (the functions are empty), so a counted run there finds
 // no operations and the count pass says so.
 //
