@@ -192,8 +192,7 @@ void Runner::check_tags(Region& r, uint64_t gen, SetRecord& rec) {
   std::vector<std::string> details;
   for (const auto& m : first) details.push_back(m.get<std::string>());
   report_hard_failure(rec, std::to_string(c.wrong) + " of " + std::to_string(c.checked) + " MTE granules (" +
-                               std::to_string(c.pages_wrong) + " pages) came back with a wrong tag (MTE tags lost "
-                               "or changed by swap): " + details.front(), details);
+                               std::to_string(c.pages_wrong) + " pages) came back with a wrong tag: " + details.front(), details);
 }
 
 // An error makes the set invalid, and so does a signal: the signal thread is putting the machine
