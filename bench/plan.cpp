@@ -182,7 +182,6 @@ MachineFacts read_machine_facts() {
 }
 
 bool Plan::has(Backend b) const { return std::count(backends.begin(), backends.end(), b) > 0; }
-
 bool Plan::needs_swap_file() const {
   return std::any_of(backends.begin(), backends.end(), [](Backend b) { return backend_of(b).info.swap_file; });
 }
