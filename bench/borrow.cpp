@@ -2,9 +2,9 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <iostream>
 
+#include "bench/backend.h"
 #include "workloads/kstat.h"
 
 namespace swapbench {
@@ -38,26 +38,9 @@ std::unique_ptr<Borrowed> borrow(const Plan& p) {
     b->zswap = std::make_unique<ZswapGuard>(j, b->ops);
     // No background writeback during a timed set: it would move pages to disk under the faults.
     if (b->zswap->has("shrinker_enabled")) b->zswap->set("shrinker_enabled", "N");
-    if (p.has(Backend::Zswap))
-      b->compressors = b->zswap->probe_compressors(p.compressors.empty() ? kKnownCompressors : p.compressors);
   }
-  if (p.has(Backend::Zram)) {
-    if (auto why = zram_problem(b->ops)) {
-      b->zram_reason = *why;
-    } else {
-      // The first device tells what zram offers; it then serves the first compressor used.
-      b->zram.push_back(std::make_unique<ZramGuard>(j, b->ops));
-      b->zram_offered = b->zram.front()->algorithms().offered;
-      bool first = true;
-      for (const auto& c : p.compressors.empty() ? b->zram_offered : p.compressors) {
-        if (!std::count(b->zram_offered.begin(), b->zram_offered.end(), c)) continue;  // expand() says why
-        if (!first) b->zram.push_back(std::make_unique<ZramGuard>(j, b->ops));
-        b->zram.back()->configure(c, p.swap_bytes);
-        first = false;
-      }
-      if (first) b->zram.clear();  // nothing asked for is offered: expand() refuses the run
-    }
-  }
+  for (const SwapBackend* be : backends())
+    if (p.has(be->info.id)) be->borrow(*b, p);
   // One fault brings in one page: readahead would serve neighbours from the swap cache and
   // inflate zswpin/pswpin beyond the pages timed.
   b->page_cluster = std::make_unique<ValueGuard>(j, b->ops, "/proc/sys/vm/page-cluster");
@@ -85,34 +68,11 @@ std::unique_ptr<Borrowed> borrow(const Plan& p) {
 Capabilities capabilities(const Borrowed& b) {
   Capabilities c;
   c.root = true;
-  c.zswap = b.zswap != nullptr;
-  c.accepted = b.compressors.accepted;
-  c.refused = b.compressors.refused;
   c.memcg = b.memcg != nullptr;
   c.memcg_reason = b.memcg_reason;
   c.writeback = b.writeback;
-  c.zram = b.zram_reason.empty();
-  c.zram_reason = b.zram_reason;
-  c.zram_offered = b.zram_offered;
+  for (const SwapBackend* be : backends()) be->probe(b, c);
   return c;
-}
-
-ZramGuard* Borrowed::zram_for(const std::string& compressor) const {
-  for (const auto& z : zram)
-    if (z->compressor() == compressor) return z.get();
-  return nullptr;
-}
-
-ZramGuard* use_swap_for(Borrowed& b, Backend backend, const std::string& compressor) {
-  ZramGuard* mine = backend == Backend::Zram ? b.zram_for(compressor) : nullptr;
-  if (backend == Backend::Zram && !mine) throw SystemError("no zram device was made for compressor " + compressor);
-  // Off first, then on: two of the suite's areas are never on together.
-  for (const auto& z : b.zram)
-    if (z.get() != mine) z->swapoff();
-  if (mine && b.swap) b.swap->pause();
-  if (mine) mine->swapon(kSwapPriority);
-  else if (b.swap) b.swap->resume();
-  return mine;
 }
 
 }  // namespace swapbench

@@ -1,5 +1,6 @@
 #include "bench/manifest.h"
 
+#include "bench/backend.h"
 #include "bench/cli.h"
 #include "bench/kind_info.h"
 #include "bench/metrics.h"
@@ -21,20 +22,9 @@ json kinds_json() {
   return out;
 }
 
-std::string describe(Backend b) {
-  switch (b) {
-    case Backend::Zswap: return "zswap: pages compressed into a RAM pool in front of the swap file";
-    case Backend::Disk: return "the swap file (or --swap-device) alone, zswap off";
-    case Backend::Zram: return "a zram device the run makes, one per compressor, as the only swap area on";
-    case Backend::None: break;
-  }
-  return "";
-}
-
 json backends_json() {
   json out = json::array();
-  for (Backend b : {Backend::Zswap, Backend::Disk, Backend::Zram})
-    out.push_back({{"name", to_string(b)}, {"description", describe(b)}});
+  for (const SwapBackend* b : backends()) out.push_back({{"name", b->name()}, {"description", b->info.description}});
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <regex>
 
+#include "bench/backend.h"
 #include "bench/kind.h"
 #include "bench/results.h"
 #include "workloads/pmu.h"
@@ -181,6 +182,9 @@ MachineFacts read_machine_facts() {
 }
 
 bool Plan::has(Backend b) const { return std::count(backends.begin(), backends.end(), b) > 0; }
+bool Plan::needs_swap_file() const {
+  return std::any_of(backends.begin(), backends.end(), [](Backend b) { return backend_of(b).info.swap_file; });
+}
 
 namespace {
 
@@ -270,10 +274,9 @@ void parse_selection(const RunOptions& o, Plan& p) {
     p.filter = o.filter;
   }
   for (const auto& b : o.backends.empty() ? s.backends : o.backends) {
-    if (b == "zswap") p.backends.push_back(Backend::Zswap);
-    else if (b == "disk") p.backends.push_back(Backend::Disk);
-    else if (b == "zram") p.backends.push_back(Backend::Zram);
-    else throw BadInput("--backend '" + b + "': accepted: zswap, disk, zram");
+    const SwapBackend* be = backend_or_null(b);
+    if (!be) throw BadInput("--backend '" + b + "': accepted: " + backend_names());
+    p.backends.push_back(be->info.id);
   }
   if (p.has(Backend::Zram) && !suite_swaps_to(s, Backend::Zram)) {
     std::string ok, where;

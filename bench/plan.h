@@ -67,8 +67,8 @@ struct Plan {
   long test_corrupt_page = -1, test_stale_page = -1;
   std::string command_line;
   bool has(Backend b) const;
-  // zswap and disk sets swap to the run's swap file (or --swap-device); zram sets to zram devices.
-  bool needs_swap_file() const { return has(Backend::Zswap) || has(Backend::Disk); }
+  // Some backend of the run swaps to the run's swap file (or --swap-device): BackendInfo::swap_file.
+  bool needs_swap_file() const;
 };
 
 // Throws BadInput naming the option and what would be accepted. Checks nothing that needs a

@@ -10,6 +10,7 @@
 #include <iomanip>
 #include <iostream>
 
+#include "bench/backend.h"
 #include "bench/borrow.h"
 #include "bench/kind.h"
 #include "bench/mte_memory.h"
@@ -183,15 +184,8 @@ int run_command(const RunOptions& o) {
                             {"path", b->swap->path()}, {"size_bytes", b->swap->bytes()},
                             {"priority", b->swap->priority()}, {"dir", p.swap_dir},
                             {"slots", b->swap->bytes() / kPageSize - 1}, {"exact_size", p.swap_exact}};
-    if (p.has(Backend::Zram)) {
-      json devs = json::array();
-      for (const auto& z : b->zram)
-        devs.push_back({{"device", z->device()}, {"diskseq", z->diskseq()}, {"comp_algorithm", z->compressor()},
-                        {"disksize_bytes", z->disksize()}, {"priority", kSwapPriority}});
-      sbctx["zram"] = {{"available", b->zram_reason.empty()}, {"reason", b->zram_reason},
-                       {"offered", b->zram_offered}, {"devices", devs},
-                       {"note", "one swap area on at a time: a set's own (its zram device, or the swap file)"}};
-    }
+    for (const SwapBackend* be : backends())
+      if (p.has(be->info.id)) be->context(*b, sbctx);
     sbctx["memcg"] = b->memcg ? json{{"version", b->memcg->info().name()}, {"dir", b->memcg->dir()}}
                               : json{{"version", "none"}, {"reason", b->memcg_reason}};
     sbctx["debugfs_mounted_by_suite"] = b->debugfs && b->debugfs->mounted_by_us();

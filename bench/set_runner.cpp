@@ -29,7 +29,7 @@ StatSnapshot Runner::snapshot() const {
   s.vmstat = read_vmstat("/");
   s.zswap = read_zswap_debugfs(kDebugfs);
   if (b_ && b_->memcg) s.memcg = b_->memcg->stat();
-  if (zram_) s.zram = zram_->stats();
+  if (backend_) s.zram = backend_->snapshot(*b_);
   return s;
 }
 
@@ -73,22 +73,16 @@ void Runner::time_set(SetPhases& phases, SetRun& run, benchmark::State& st) {
 }
 
 void Runner::configure(const Scenario& sc, json& sb) {
-  zram_ = nullptr;
+  backend_ = nullptr;
   if (!b_) return;
-  if (b_->zswap) {
-    ZswapGuard& z = *b_->zswap;
-    if (sc.backend == Backend::Zswap) {
-      if (z.get("compressor") != sc.compressor) z.set("compressor", sc.compressor);
-      z.set("enabled", "Y");
-    } else {
-      z.set("enabled", "N");  // zram sets too: an enabled zswap would store their pages before zram
-    }
-    sb["zswap_params"] = z.now();
+  // zswap's parameters as the set runs under them, or as they stood when switching failed.
+  try {
+    backend_ = switch_to(*b_, sc.backend, sc.compressor, sb);
+  } catch (...) {
+    if (b_->zswap) sb["zswap_params"] = b_->zswap->now();
+    throw;
   }
-  zram_ = use_swap_for(*b_, sc.backend, sc.compressor);
-  if (zram_)
-    sb["zram"] = {{"device", zram_->device()}, {"diskseq", zram_->diskseq()}, {"comp_algorithm", zram_->compressor()},
-                  {"disksize_bytes", zram_->disksize()}};
+  if (b_->zswap) sb["zswap_params"] = b_->zswap->now();
 }
 
 // Disk pages stay in the swap cache after MADV_PAGEOUT (writeback is asynchronous); a fault on
@@ -139,9 +133,8 @@ SetRecord Runner::begin(const Scenario& sc) {
     }
   }
   sb["zpool"] = sb.contains("zswap_params") && sb["zswap_params"].contains("zpool") ? sb["zswap_params"]["zpool"]
-                : sc.backend == Backend::Zswap ? json("zsmalloc (the only zpool; no zpool parameter)")
-                : sc.backend == Backend::Zram  ? json("zsmalloc (zram's only allocator)")
-                                               : json("none");
+                : sc.backend == Backend::None ? json("none")
+                                              : json(backend_of(sc.backend).info.zpool);
   return rec;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/backend.h"
 #include "bench/borrow.h"
 #include "bench/kind.h"
 #include "bench/plan.h"
@@ -56,7 +57,7 @@ class Runner {
   uint64_t inject_ns(const Scenario& sc) const { return sc.arm.inject_ns + p_.inject_ns; }
   StatSnapshot snapshot() const;
   const std::vector<std::string>& events() const { return events_; }  // the run's usable --events
-  ZramGuard* zram() const { return zram_; }  // the device the current set swaps to (zram sets), else null
+  const SwapBackend* backend() const { return backend_; }  // the current set's, once switched to (else null)
   json evict_swapcache(Region& r);
   void check_stamps(Region& r, const PageProfile& prof, uint64_t gen, SetRecord& rec);
   // The mte suite's tagged sets (workloads/arch/arm64/mte.h): tags set before the fill, and every
@@ -82,7 +83,7 @@ class Runner {
   std::map<std::string, int> reps_done_;
   int runs_done_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  ZramGuard* zram_ = nullptr;
+  const SwapBackend* backend_ = nullptr;
   bool mte_gate_passed_ = false;
 };
 

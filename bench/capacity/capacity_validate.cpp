@@ -12,6 +12,8 @@
 #include <iostream>
 #include <thread>
 
+#include "bench/backend.h"
+#include "bench/backends/zram.h"
 #include "bench/borrow.h"
 #include "bench/plan.h"
 #include "bench/results.h"
@@ -112,9 +114,10 @@ nlohmann::json capacity_validate(const std::string& raw_pages, const ValidateOpt
   p.swap_device = o.swap_device;
   p.root = true;
   auto b = borrow(p);
-  if (!b->zswap && b->zram.empty())
+  const ZramDevices& zram = *zram_devices(*b);  // the plan has zram: borrow() made its state
+  if (!b->zswap && zram.devices.empty())
     throw SystemError("neither zswap nor zram here: nothing to validate against (use a kernel with CONFIG_ZSWAP or "
-                      "CONFIG_ZRAM; " + b->zram_reason + ")");
+                      "CONFIG_ZRAM; " + zram.reason + ")");
   if (!b->memcg) throw SystemError("no memory cgroup to hold the region: " + b->memcg_reason);
   nlohmann::json out;
   out["pages"] = pages;
@@ -231,12 +234,13 @@ nlohmann::json capacity_validate(const std::string& raw_pages, const ValidateOpt
   // header's object into the pool), so mm_stat's change over the page-out is what these pages cost.
   nlohmann::json zruns = nlohmann::json::array();
   if (b->zswap && b->zswap->get("enabled") != "N") b->zswap->set("enabled", "N");
-  for (const auto& zg : b->zram) {
+  for (const auto& zg : zram.devices) {
     nlohmann::json r;
     r["compressor"] = zg->compressor();
     r["device"] = zg->device();
     r["disksize"] = zg->disksize();
-    use_swap_for(*b, Backend::Zram, zg->compressor());
+    nlohmann::json set_block;  // what a set's result would say of its device: r says it here
+    switch_to(*b, Backend::Zram, zg->compressor(), set_block);
     {
       Region region(pages);
       fill(region);
@@ -254,9 +258,9 @@ nlohmann::json capacity_validate(const std::string& raw_pages, const ValidateOpt
     zruns.push_back(r);
   }
   out["zram_runs"] = zruns;
-  out["zram_offered"] = b->zram_offered;
-  if (b->zram.empty())
-    out["zram_skipped"] = b->zram_reason.empty() ? "zram offers none of the compressors asked for" : b->zram_reason;
+  out["zram_offered"] = zram.offered;
+  if (zram.devices.empty())
+    out["zram_skipped"] = zram.reason.empty() ? "zram offers none of the compressors asked for" : zram.reason;
   return out;
 }
 

@@ -59,7 +59,7 @@ bool PageSet::start_filled(SetRun& run) {
 }
 
 void PageSet::push_out(SetRun& run) {
-  if (ZramGuard* z = run.runner.zram()) zram_pre_ = z->stats();
+  if (const SwapBackend* be = run.runner.backend()) device_pre_ = be->snapshot(*run.borrowed);
   // The mte suite's sets (tagged and untagged alike): slab caches and vmstat around the push-out,
   // for the saved tags' memory per page and the THP case (bench/mte_memory.h).
   const bool mte = run.sc.tagging != Tagging::None;
@@ -93,15 +93,8 @@ void PageSet::sample_host(SetRun& run, std::vector<double>& host_ref) {
   run.pmu.resume();
 }
 
-void PageSet::record_zram(SetRun& run, const Stats& pre, const Stats& stored) {
-  if (!run.runner.zram()) return;
-  json& z = run.sb["zram"];
-  const json footprint = zram_footprint(pre, stored);  // named: items() of a temporary would dangle
-  for (const auto& [k, val] : footprint.items()) z[k] = val;
-  json dev = json::object();
-  for (const auto& [k, val] : stored)
-    if (k.rfind("mm_stat.", 0) == 0) dev[k.substr(8)] = val;
-  z["mm_stat_stored"] = dev;
+void PageSet::record_device(SetRun& run, const Stats& pre, const Stats& stored) {
+  if (const SwapBackend* be = run.runner.backend()) be->record(pre, stored, run.sb);
 }
 
 void PageSet::check_pages(SetRun& run) {

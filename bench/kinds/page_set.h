@@ -32,8 +32,8 @@ class PageSet : public SetPhases {
   void time_faults(SetRun& run, benchmark::State& st, bool write, uint8_t byte);
   // Every kHostRefEvery iterations: the host-drift probe, with the counters paused around it.
   void sample_host(SetRun& run, std::vector<double>& host_ref);
-  // The region's footprint in its zram device, and the device as it stood with the region stored.
-  void record_zram(SetRun& run, const Stats& pre, const Stats& stored);
+  // The region's footprint in its backend's own device (zram's), and the device with the region stored.
+  void record_device(SetRun& run, const Stats& pre, const Stats& stored);
   // Every page's stamp (faulting swapped-out pages back in, untimed), then every granule's tag.
   void check_pages(SetRun& run);
 
@@ -41,7 +41,7 @@ class PageSet : public SetPhases {
   uint64_t gen_ = 0;
   std::unique_ptr<Region> r_;
   std::vector<uint32_t> order_;
-  Stats zram_pre_;  // the device before the region is pushed out: what the region adds is its footprint
+  Stats device_pre_;  // the device before the region is pushed out: what the region adds is its footprint
 
  private:
   uint64_t arm_seed_ = 0;

@@ -25,7 +25,7 @@ class SwapinSet : public PageSet {
     const Scenario& sc = run.sc;
     const bool zero = sc.profile.kind == ProfileKind::Zero;
     run.verdict = prove_swapin(sc.backend, sc.pages, run.resident_before, run.delta.vmstat, zero, run.delta.zram);
-    record_zram(run, zram_pre_, run.before.zram);
+    record_device(run, device_pre_, run.before.zram);
     const long bad = run.plan.test_corrupt_page;
     if (bad >= 0 && static_cast<size_t>(bad) < sc.pages) {
       // --test-corrupt-page: tests the checks below. A tagged set gets one wrong tag (granule 6 of

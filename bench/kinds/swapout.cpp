@@ -31,7 +31,7 @@ class SwapoutSet : public PageSet {
     const bool zero = sc.profile.kind == ProfileKind::Zero;
     run.verdict = prove_swapout(sc.backend, sc.pages, r_->resident(), run.delta.vmstat, zero, run.delta.zram);
     // The push-out is the timed loop: the footprint is across it.
-    record_zram(run, run.before.zram, run.after.zram);
+    record_device(run, run.before.zram, run.after.zram);
     check_pages(run);
   }
 };

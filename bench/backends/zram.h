@@ -1,0 +1,25 @@
+// What a run borrowed for zram, for the one reader outside bench/backends/zram.cpp that drives
+// devices by hand (capacity's --validate).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/borrow.h"
+#include "workloads/system/zram.h"
+
+namespace swapbench {
+
+// One device per compressor (zram fixes it once a device holds data), made and configured when
+// borrowing; what a device offers, or why there are none.
+struct ZramDevices : BackendState {
+  std::vector<std::unique_ptr<ZramGuard>> devices;
+  std::vector<std::string> offered;
+  std::string reason;
+  ZramGuard* active = nullptr;  // the device the current set swaps to
+};
+
+// Null when the run borrowed nothing for zram (its plan has no zram sets).
+const ZramDevices* zram_devices(const Borrowed& b);
+
+}  // namespace swapbench
