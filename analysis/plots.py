@@ -2,20 +2,29 @@
 sets never reach a plot (callers pass only valid sets)."""
 import io
 
-import matplotlib
-import matplotlib.ticker
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from analysis import stats  # noqa: E402
-from analysis.load import SetId  # noqa: E402
-from analysis.output import short_labels  # noqa: E402
-from analysis.writer import write_bytes  # noqa: E402
+from analysis import stats
+from analysis.load import SetId
+from analysis.output import short_labels
+from analysis.writer import write_bytes
 
 DPI = 110
 VERDICT_COLOURS = {stats.SLOWER: "tab:red", stats.FASTER: "tab:green", stats.NOISE: "tab:gray"}
+
+
+def _pyplot():
+    """matplotlib's pyplot on the Agg backend, imported at the first chart: importing it sets up a
+    config folder, which for a user without a writable home means a warning on stderr, and compare,
+    which draws nothing, would print it too."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+    return matplotlib.pyplot
+
+
+def _subplots(*args, **kwargs):
+    return _pyplot().subplots(*args, **kwargs)
 
 
 def _save(fig, path):
@@ -24,14 +33,14 @@ def _save(fig, path):
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
-    plt.close(fig)
+    _pyplot().close(fig)
     write_bytes(path, buf.getvalue())
     return buf.getvalue()
 
 
 def latency_cdf(sets, path, title):
     """One line per set: share of faults at or below each latency, from the merged histograms."""
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, ax = _subplots(figsize=(8, 4.8))
     labels, common = short_labels([s.id for s in sets])
     for s, lab in zip(sets, labels):
         h = s.merged_histogram()
@@ -55,7 +64,7 @@ def latency_histograms(sets, path, title):
     n = len(sets)
     cols = 2 if n > 1 else 1
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(8, 2.6 * rows), squeeze=False)
+    fig, axes = _subplots(rows, cols, figsize=(8, 2.6 * rows), squeeze=False)
     labels, common = short_labels([s.id for s in sets])
     for ax, s, lab in zip(axes.flat, sets, labels):
         h = s.merged_histogram()
@@ -64,7 +73,7 @@ def latency_histograms(sets, path, title):
         c = np.array([b[2] for b in h], dtype=float)
         ax.bar(lo, 100 * c / c.sum(), width=hi - lo, align="edge", color="tab:blue")
         ax.set_xscale("log")
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # minor labels overlap on narrow ranges
+        ax.xaxis.set_minor_formatter(_pyplot().NullFormatter())  # minor labels overlap on narrow ranges
         ax.set_title(lab, fontsize=9)
         ax.set_xlabel("latency per page (us, log)", fontsize=8)
         ax.set_ylabel("faults per bucket (%)", fontsize=8)
@@ -78,7 +87,7 @@ def latency_histograms(sets, path, title):
 def swapout_cost(sets, path, title):
     """Per backend/compressor: median over repetitions of the per-page p50 (bar, with the range of
     repetitions) and of p99 (marker)."""
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = _subplots(figsize=(8, 4.2))
     labels, common = short_labels([s.id for s in sets])
     x = np.arange(len(sets))
     p50 = [s.values("p50") / 1e3 for s in sets]
@@ -114,7 +123,7 @@ def counters_per_fault(sets, path, title):
     keys = [k for k in series if any(np.median(v) for v in series[k].values())]
     if not keys:
         return None
-    fig, axes = plt.subplots(len(keys), 1, figsize=(8, 1.9 * len(keys) + 0.8), squeeze=False)
+    fig, axes = _subplots(len(keys), 1, figsize=(8, 1.9 * len(keys) + 0.8), squeeze=False)
     labels, common = short_labels([s.id for s in sets])
     for ax, k in zip(axes.flat, keys):
         vals = [np.median(series[k].get(s.name, [np.nan])) for s in sets]
@@ -129,7 +138,7 @@ def counters_per_fault(sets, path, title):
 
 def ab_chart(rows, threshold, path, title, higher_is_better=False):
     """B/A per set with its 95% interval; the shaded band is the noise threshold."""
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.6))
+    fig, ax = _subplots(figsize=(8, 0.45 * len(rows) + 1.6))
     labels, common = short_labels([SetId.of(r["set"], r["id"]) for r in rows])
     y = np.arange(len(rows))
     for i, r in enumerate(rows):
@@ -151,7 +160,7 @@ def ab_chart(rows, threshold, path, title, higher_is_better=False):
 
 def history_plot(groups, path, title, ylabel):
     """groups: {label: [(x_label, value, low, high)]}: one panel per machine group."""
-    fig, axes = plt.subplots(len(groups), 1, figsize=(8, 3.2 * len(groups)), squeeze=False)
+    fig, axes = _subplots(len(groups), 1, figsize=(8, 3.2 * len(groups)), squeeze=False)
     for ax, (g, pts) in zip(axes.flat, groups.items()):
         x = np.arange(len(pts))
         v = np.array([p[1] for p in pts])
@@ -173,7 +182,7 @@ def exact_ab_chart(rows, path, title, xlabel):
     """One quantity (a function's instructions per call, or kernel instructions per operation) in A
     and B, per set: paired bars, each pair labelled with B - A and the exact verdict. Sets where one
     side never called the function show only that side's bar."""
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(rows) + 1.6))
+    fig, ax = _subplots(figsize=(8, 0.6 * len(rows) + 1.6))
     labels, common = short_labels([SetId.of(r["set"], r["id"]) for r in rows])
     y = np.arange(len(rows))
     a = np.array([np.nan if r["a"] is None else r["a"] for r in rows], dtype=float)

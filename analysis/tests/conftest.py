@@ -65,16 +65,17 @@ class OrdinaryUser:
         if self.root:
             os.chown(path, NOBODY, NOBODY)
 
-    def run(self, argv):
-        """argv run as the user, from /, in a clean environment with analysis/ importable."""
+    def run(self, argv, home=None):
+        """argv run as the user, from /, in a clean environment with analysis/ importable; HOME is
+        the user's folder unless home says otherwise."""
         if self.root:
             argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", *argv]
-        env = {"PATH": "/usr/bin:/bin", "HOME": self.folder, "PYTHONPATH": ROOT, "PYTHONDONTWRITEBYTECODE": "1",
-               "MPLBACKEND": "Agg"}
+        env = {"PATH": "/usr/bin:/bin", "HOME": home or self.folder, "PYTHONPATH": ROOT,
+               "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
         return subprocess.run([str(a) for a in argv], cwd="/", env=env, capture_output=True, text=True, timeout=120)
 
-    def python(self, *args):
-        return self.run([sys.executable, *args])
+    def python(self, *args, home=None):
+        return self.run([sys.executable, *args], home=home)
 
 
 @pytest.fixture

@@ -136,3 +136,12 @@ def test_an_emulated_result_is_never_compared_with_a_native_one(run):
     from conftest import MATRIX_612
     rc, _, err = run("compare", QUICK_A, MATRIX_612, *NO_CAL)
     assert rc == 2 and "accelerators differ" in err and "tcg" in err
+
+
+def test_compare_as_a_user_without_a_writable_home_prints_no_matplotlib_warning(ordinary_user):
+    """nobody's home is /nonexistent: a verb that imported matplotlib would warn on stderr that it
+    made a temporary config folder, though compare draws nothing."""
+    r = ordinary_user.python("-m", "analysis", "compare", QUICK_A, QUICK_A, "--calibrations",
+                             "/nonexistent-calibrations", home="/nonexistent")
+    assert r.returncode == 0, r.stderr
+    assert "matplotlib" not in r.stderr.lower() and "MPLCONFIGDIR" not in r.stderr, r.stderr
