@@ -62,12 +62,18 @@ class MetricDecl:
     check: bool
     meaning: str
     family: bool = False  # name, path and meaning hold PLACEHOLDER (a counter, a function)
+    # Counted exact metrics only: where the set's exact block holds the spread between repetitions
+    # (() when it declares none), and how one repetition's plugin report gives the figure:
+    # (numerator path, denominator path or () for 1).
+    spread: tuple = ()
+    per_rep: tuple = ()
 
     def filled(self, part):
         """A family's member: the placeholder replaced by part (a counter's or a function's name)."""
         f = lambda s: s.replace(PLACEHOLDER, part)
-        return MetricDecl(f(self.name), self.unit, self.direction, self.kind, self.set_kinds,
-                          tuple(f(p) for p in self.path), self.check, f(self.meaning))
+        path = lambda p: tuple(f(k) for k in p)
+        return MetricDecl(f(self.name), self.unit, self.direction, self.kind, self.set_kinds, path(self.path),
+                          self.check, f(self.meaning), False, path(self.spread), tuple(path(p) for p in self.per_rep))
 
     def member(self, name):
         """The part of name the placeholder stands for, when name is one of this family's; else None."""
@@ -148,13 +154,23 @@ def _suite(path, i, e, kinds):
                  _field(path, w, e, "known_work", bool, False, False))
 
 
+def _reading(path, w, e):
+    """(spread, per_rep) of a counted metric's entry: both required, since without them compare
+    would judge its counts with no spread and no repetitions."""
+    per = _field(path, w, e, "per_repetition", dict)
+    return (tuple(_field(path, w, e, "spread", list)),
+            (tuple(_field(path, f"{w}.per_repetition", per, "value", list)),
+             tuple(_field(path, f"{w}.per_repetition", per, "over", list))))
+
+
 def _metric(path, i, e, kinds):
     w = f"metrics[{i}]"
+    kind, check = _field(path, w, e, "kind", str), _field(path, w, e, "check", bool)
     m = MetricDecl(_field(path, w, e, "name", str), _field(path, w, e, "unit", str),
-                   _field(path, w, e, "direction", str), _field(path, w, e, "kind", str),
+                   _field(path, w, e, "direction", str), kind,
                    frozenset(_field(path, w, e, "set_kinds", list)), tuple(_field(path, w, e, "path", list)),
-                   _field(path, w, e, "check", bool), _field(path, w, e, "meaning", str),
-                   _field(path, w, e, "family", bool, False, False))
+                   check, _field(path, w, e, "meaning", str), _field(path, w, e, "family", bool, False, False),
+                   *(_reading(path, w, e) if kind == METRIC_KINDS[1] and not check else ()))
     for key, v, accepted in (("direction", m.direction, DIRECTIONS), ("kind", m.kind, METRIC_KINDS)):
         if v not in accepted:
             raise ManifestError(f"{path}: {w}.{key} is '{v}'; accepted: {', '.join(accepted)}")

@@ -44,9 +44,8 @@ class Metric:
     meaning: str
     path: tuple            # where a repetition's swapbench block holds it; () for Google Benchmark's real_time
     check: bool = False    # exact count where any non-zero is a failure
-    # Exact counts only: where the set's spread between repetitions is (in the swapbench block; ()
-    # when the block declares none), and how one plugin report line gives the figure of one
-    # repetition: (numerator path, denominator path or ()).
+    # Counted exact metrics only, as the manifest declares them (manifest.MetricDecl): where the
+    # set's spread between repetitions is, and how one plugin report line gives one repetition's figure.
     spread: tuple = ()
     per_rep: tuple = ()
 
@@ -124,43 +123,18 @@ def fmt_count(v):
 # from operations marked in the benchmark (each fault, page-out, writeback trigger). Lower is better:
 # fewer instructions for the same work. Writeback sets count their triggers.
 EXACT_BLOCK = "exact"
-# Per function figure: where its spread is, and how one repetition's plugin report gives it.
-_FUNCTION_READING = {
-    "instructions_per_call": lambda f: ((EXACT_BLOCK, "functions", f, "spread_per_call"),
-                                        (("functions", f, "instructions"), ("functions", f, "calls"))),
-    "calls_per_op": lambda f: ((), (("functions", f, "calls"), ("ops",))),
-}
 # A family's placeholder as help and errors show it: a counter for timed families, a function for
 # the count pass's.
 _SHOWN_AS = {TIMED: "EVENT", EXACT: "FUNC"}
 
 
-def _exact_reading(d):
-    """(spread, per_rep) of a count-pass metric, from where its figure sits in the exact block: a
-    total per operation exact.WHO_instructions_per_op.median has its spread at
-    exact.spread.WHO_median_per_op and per repetition WHO.median; a function's figure as
-    _FUNCTION_READING says."""
-    p = d.path
-    if len(p) == 4 and p[:2] == (EXACT_BLOCK, "functions") and p[3] in _FUNCTION_READING:
-        return _FUNCTION_READING[p[3]](p[2])
-    if len(p) == 3 and p[0] == EXACT_BLOCK and p[1].endswith("_instructions_per_op"):
-        who = p[1].removesuffix("_instructions_per_op")
-        return (EXACT_BLOCK, "spread", f"{who}_median_per_op"), ((who, p[2]), ())
-    raise manifest.ManifestError(f"{_M.path}: metric {d.name}: an exact count at {'.'.join(p)}, which "
-                                 "analysis/metrics.py cannot read from the count pass's block")
-
-
 def _metric(d):
-    spread, per_rep = _exact_reading(d) if d.kind == EXACT and not d.check else ((), ())
-    return Metric(d.name, d.unit, d.direction, d.kind, d.set_kinds, d.meaning, d.path, d.check, spread, per_rep)
+    return Metric(d.name, d.unit, d.direction, d.kind, d.set_kinds, d.meaning, d.path, d.check, d.spread, d.per_rep)
 
 
 METRICS = {d.name: _metric(d) for d in _M.metrics if not d.family}
 # Families: one metric per counter (pmu.EVENT) or per kernel function the count pass lists.
 FAMILIES = tuple(d for d in _M.metrics if d.family)
-for _d in FAMILIES:
-    if _d.kind == EXACT:
-        _metric(_d.filled("f"))  # an exact family this module cannot read fails at load, not mid-compare
 _FUNCTION_FAMILIES = {d.path[3]: d for d in FAMILIES if d.path[:2] == (EXACT_BLOCK, "functions")}
 FUNCTION_FIGURES = tuple(_FUNCTION_FAMILIES)
 if not _FUNCTION_FAMILIES:

@@ -46,6 +46,10 @@ json metrics_json() {
     json e = {{"name", m.name}, {"unit", m.unit}, {"direction", to_string(m.direction)}, {"kind", to_string(m.kind)},
               {"set_kinds", m.set_kinds}, {"path", m.path}, {"check", m.check}, {"meaning", m.meaning}};
     if (m.family) e["family"] = true;
+    if (!m.per_rep.empty()) {
+      e["spread"] = m.spread;
+      e["per_repetition"] = {{"value", m.per_rep}, {"over", m.per_rep_over}};
+    }
     out.push_back(e);
   }
   return out;

@@ -30,11 +30,19 @@ MetricDef latency(const std::string& name, const std::string& meaning) {
 // Exact instruction counts of the count pass: one figure per set in its swapbench.exact block, from
 // operations marked in the benchmark (each fault, page-out, writeback trigger). Fewer instructions
 // for the same work is better. Writeback sets count their triggers.
+struct Reading {
+  std::vector<std::string> spread, per_rep, per_rep_over;
+};
+
 MetricDef counted(const std::string& name, const std::string& unit, std::vector<std::string> path,
-                  const std::string& meaning, bool family = false) {
+                  const std::string& meaning, Reading r, bool family = false) {
   return {.name = name, .unit = unit, .kind = MetricKind::Exact, .set_kinds = fault_kind_names(),
-          .path = std::move(path), .meaning = meaning, .family = family};
+          .path = std::move(path), .meaning = meaning, .family = family, .spread = std::move(r.spread),
+          .per_rep = std::move(r.per_rep), .per_rep_over = std::move(r.per_rep_over)};
 }
+
+// A total per operation: its spread under exact.spread, one repetition's median in the report's WHO line.
+Reading per_op(const std::string& who) { return {{"exact", "spread", who + "_median_per_op"}, {who, "median"}, {}}; }
 
 }  // namespace
 
@@ -59,14 +67,17 @@ const std::vector<MetricDef>& metrics() {
          .path = {"stale_pages"}, .check = true,
          .meaning = "pages read back with an old generation's data during the writeback race"},
         counted("kernel_instructions_per_op", "instructions/op", {"exact", "kernel_instructions_per_op", "median"},
-                "guest kernel instructions per operation (median over operations, median over repetitions)"),
+                "guest kernel instructions per operation (median over operations, median over repetitions)",
+                per_op("kernel")),
         counted("user_instructions_per_op", "instructions/op", {"exact", "user_instructions_per_op", "median"},
-                "guest user instructions per operation between the markers (median, median over repetitions)"),
+                "guest user instructions per operation between the markers (median, median over repetitions)",
+                per_op("user")),
         counted("functions.{}.instructions_per_call", "instructions/call",
-                {"exact", "functions", "{}", "instructions_per_call"},
-                "{}'s own instructions per call (callees excluded)", true),
+                {"exact", "functions", "{}", "instructions_per_call"}, "{}'s own instructions per call (callees excluded)",
+                {{"exact", "functions", "{}", "spread_per_call"}, {"functions", "{}", "instructions"},
+                 {"functions", "{}", "calls"}}, true),
         counted("functions.{}.calls_per_op", "calls/op", {"exact", "functions", "{}", "calls_per_op"},
-                "calls of {} per operation", true),
+                "calls of {} per operation", {{}, {"functions", "{}", "calls"}, {"ops"}}, true),
         // Counters per page, from libpfm4 (swapbench.pmu): multiplexing makes them noisy like a time.
         {.name = "pmu.{}", .unit = "per page", .set_kinds = minus(fault_kind_names(), writeback), .path = {"pmu", "{}"},
          .meaning = "libpfm4 event {} per page", .family = true},

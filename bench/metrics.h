@@ -27,6 +27,11 @@ struct MetricDef {
   bool check = false;
   std::string meaning;
   bool family = false;
+  // Counted exact metrics only: where the set's exact block holds the spread between repetitions
+  // (empty: none declared, so max - min over the repetitions), and how one repetition's plugin
+  // report gives the figure: a numerator path over a denominator path (empty: over 1).
+  std::vector<std::string> spread;
+  std::vector<std::string> per_rep, per_rep_over;
 };
 
 const std::vector<MetricDef>& metrics();

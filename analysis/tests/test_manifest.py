@@ -17,6 +17,10 @@ def _doc():
         return json.load(f)
 
 
+def _metric(doc, name):
+    return next(m for m in doc["metrics"] if m["name"] == name)
+
+
 def _write(tmp_path, doc, name="manifest.json"):
     p = tmp_path / name
     p.write_text(json.dumps(doc))
@@ -42,6 +46,10 @@ def test_the_checked_in_manifest_gives_the_kinds_suites_and_metrics():
     (lambda d: d["metrics"][0].update(set_kinds=["nope"]), "metrics[0].set_kinds names nope"),
     (lambda d: d["kinds"].append(copy.deepcopy(d["kinds"][0])), "declared more than once"),
     (lambda d: d.update(kinds={}), "'kinds' is not a list of objects"),
+    (lambda d: _metric(d, "kernel_instructions_per_op").pop("per_repetition"), "has no 'per_repetition'"),
+    (lambda d: _metric(d, "functions.{}.calls_per_op").pop("spread"), "has no 'spread'"),
+    (lambda d: _metric(d, "user_instructions_per_op")["per_repetition"].update(over="ops"),
+     "per_repetition.over is 'ops', not list"),
 ])
 def test_a_manifest_it_cannot_use_is_refused_naming_the_file(tmp_path, change, says):
     doc = _doc()
@@ -50,6 +58,19 @@ def test_a_manifest_it_cannot_use_is_refused_naming_the_file(tmp_path, change, s
     with pytest.raises(manifest.ManifestError) as e:
         manifest.load(path)
     assert path in str(e.value) and says in str(e.value)
+
+
+def test_a_counted_metric_is_read_where_the_manifest_says_the_count_pass_writes_it():
+    """The spread and per-repetition paths come from the binary's table, a family's filled in per
+    function; these are where the count pass's exact block has always held them."""
+    k = metrics.get("kernel_instructions_per_op")
+    assert (k.spread, k.per_rep) == (("exact", "spread", "kernel_median_per_op"), (("kernel", "median"), ()))
+    f = metrics.function_metric("zswap_load", "instructions_per_call")
+    assert f.spread == ("exact", "functions", "zswap_load", "spread_per_call")
+    assert f.per_rep == (("functions", "zswap_load", "instructions"), ("functions", "zswap_load", "calls"))
+    c = metrics.get("functions.zswap_load.calls_per_op")
+    assert (c.spread, c.per_rep) == ((), (("functions", "zswap_load", "calls"), ("ops",)))
+    assert (metrics.get("p50").spread, metrics.get("stale_pages").per_rep) == ((), ())
 
 
 def test_a_missing_manifest_names_the_command_that_makes_it(tmp_path):
