@@ -11,14 +11,15 @@ threshold, a failed check or more instructions counted, 2 an error (bad input, r
 counts from different QEMU versions, CPU models, icount modes or sources).
 """
 import os
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from analysis import exact, metrics, paired, stats
 from analysis.compare_options import CompareOptions, check_options, resolve_threshold
 from analysis.errors import ResultError
-from analysis.load import SetId, load
-from analysis.output import fmt_p, markdown_table, short_labels, table
+from analysis.compare_render import render_markdown, render_text
+from analysis.load import load
 from analysis.writer import check_file, write_json, write_text
 
 SCHEMA = "swapbench-compare/2"
@@ -139,152 +140,202 @@ def check_side(runs, tag, force, warnings_):
             warnings_.append(msg + " (--force)")
 
 
+@dataclass
+class _Tally:
+    """What the per-set pass over the common sets found."""
+    rows: list = field(default_factory=list)
+    checks: list = field(default_factory=list)
+    refused: list = field(default_factory=list)
+    few: dict = field(default_factory=dict)           # (side, repetitions) -> sets with fewer than MIN_REPS
+    not_compared: dict = field(default_factory=dict)  # kind -> sets without the metric
+    host_differs: list = field(default_factory=list)  # (set, host ratio) beyond the threshold
+
+
 def compare(A, B, opts, more_a=(), more_b=()):
     """Returns the comparison document; raises ResultError for what cannot be compared at all.
     A, B: the first run of each side (context, exact counts, checks); more_a, more_b: further runs,
     which make the timed statistics a hierarchical bootstrap over runs (stats.compare_runs)."""
-    warnings_, refused, errors = [], [], []
+    warnings_, errors = [], []
     runs_a, runs_b = [A, *more_a], [B, *more_b]
     several = len(runs_a) > 1 or len(runs_b) > 1
-    check_side(runs_a, "A", opts.force, warnings_)
-    check_side(runs_b, "B", opts.force, warnings_)
-    if A.accelerator != B.accelerator:
-        msg = (f"accelerators differ: A ran on {A.accelerator}, B on {B.accelerator}; emulated and native "
-               "timings are not comparable")
-        if not opts.force:
-            raise ResultError(msg + " (--force compares them anyway)")
-        warnings_.append(msg + " (--force)")
+    _refuse_other_setups(A, B, runs_a, runs_b, opts, warnings_)
     threshold, source, set_threshold = resolve_threshold(opts, A, B, several)
-    common = [n for n in A.sets if all(n in R.sets for R in runs_a + runs_b)]
-    if not common:
-        raise ResultError(f"no set is in both files: A has {', '.join(list(A.sets)[:4])}...; "
-                          f"B has {', '.join(list(B.sets)[:4])}...")
-    mism = [(n, A.sets[n].scenario(), B.sets[n].scenario()) for n in common
-            if A.sets[n].scenario() != B.sets[n].scenario()]
-    for n, sa, sb in mism:
-        diff = ", ".join(f"{k} {sa[k]} vs {sb[k]}" for k in sa if sa[k] != sb[k])
-        msg = f"scenario of {n} differs: {diff}"
-        if not opts.force:
-            raise ResultError(msg + " (--force compares them anyway)")
-        warnings_.append(msg + " (--force)")
-
+    common = _common_sets(A, B, runs_a + runs_b, opts, warnings_)
     # Exact counts first: counts that cannot be compared refuse the comparison before any work.
     ex = exact.compare(A, B, common, opts.force)
     warnings_ += ex["warnings"]
-    # Timings from different machines differ by the machines (a reference run made on another
-    # CPU model read as 0.45x and 1.43x): not a verdict on the kernel. Exact counts and
-    # checks keep their own rules.
-    other_machine = machines_differ(runs_a, runs_b)
+    other_machine = _other_machine(runs_a, runs_b, opts, warnings_)
     skip_timed = bool(other_machine) and not opts.force
-    if other_machine:
-        if opts.force:
-            warnings_.append(f"timed figures from different machines ({other_machine}) compared (--force): the "
-                             "difference may be the machines', not the kernels'")
-        else:
-            warnings_.append(f"timed figures not compared: they come from different machines ({other_machine}); "
-                             "--force compares them anyway")
     metric = metrics.get(opts.metric)
-    rows, checks, few, not_compared, host_differs = [], [], {}, {}, []
+    t = _Tally()
     for n in common:
-        sa, sb = A.sets[n], B.sets[n]
-        for m in metrics.checks_for(sa.kind):
-            # Every B run is checked: a stale page in any of them fails.
-            cs = [check_row(sa, R.sets[n], m) for R in runs_b]
-            c = next((x for x in cs if x.get("verdict") == FAILED), next((x for x in cs if x.get("refused")), cs[0]))
-            if c.get("refused"):
-                refused.append(c["refused"])
-            else:
-                checks.append(c)
-        if not metric.applies_to(sa.kind):
-            not_compared.setdefault(sa.kind, []).append(n)
-            continue
-        if skip_timed:
-            continue
-        bad = [(f"{tag}{i + 1 if several else ''}", R.sets[n].invalid_reason())
-               for tag, side in (("A", runs_a), ("B", runs_b)) for i, R in enumerate(side) if R.sets[n].invalid_reason()]
-        if bad:
-            for tag, why in bad:
-                refused.append({"set": n, "file": tag, "reason": why})
-            continue
-        per_run_a = [R.sets[n].values(opts.metric) for R in runs_a]
-        per_run_b = [R.sets[n].values(opts.metric) for R in runs_b]
-        a, b = np.concatenate(per_run_a), np.concatenate(per_run_b)
-        if len(a) < 2 or len(b) < 2:
-            refused.append({"set": n, "file": "A" if len(a) < 2 else "B",
-                            "reason": f"{min(len(a), len(b))} repetition(s): an interval needs at least 2 "
-                                      "(run with --repetitions 10)"})
-            continue
-        for tag, v in (("A", a), ("B", b)):
-            if len(v) < stats.MIN_REPS:
-                few.setdefault((tag, len(v)), []).append(n)
-        hib = metric.direction == metrics.HIGHER
-        thr = set_threshold.get(n, threshold)
-        if several:
-            if min(len(v) for v in per_run_a + per_run_b) < 1:
-                refused.append({"set": n, "file": "A or B", "reason": "a run without a repetition of this set"})
-                continue
-            r = stats.compare_runs(per_run_a, per_run_b, thr, opts.alpha, higher_is_better=hib)
-        else:
-            r = stats.compare_samples(a, b, thr, opts.alpha, higher_is_better=hib)
-        host = host_ratio([R.sets[n] for R in runs_a], [R.sets[n] for R in runs_b])
-        if host is not None and abs(host - 1) > thr:
-            host_differs.append((n, host))
-        rows.append({"set": n, "id": sa.id.fields(), "reps_a": len(a), "reps_b": len(b),
-                     "runs_a": len(runs_a), "runs_b": len(runs_b),
-                     "median_a": float(r["median_a"]), "median_b": float(r["median_b"]),
-                     "ratio": float(r["ratio"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
-                     "p": float(r["p"]), "verdict": str(r["verdict"]), "threshold": thr,
-                     "outliers_a": stats.tukey_outliers(a), "outliers_b": stats.tukey_outliers(b),
-                     "host_ratio": host,
-                     "inject_ns_a": sa.inject_ns, "inject_ns_b": sb.inject_ns})
-    for (tag, k), names in sorted(few.items()):
-        which = names[0] if len(names) == 1 else f"{len(names)} sets ({names[0]}, ...)"
-        warnings_.append(f"{which}: {tag} has {k} repetitions; below {stats.MIN_REPS} the test has little power "
-                         "and a real change may come out 'within noise' (more: --repetitions 10 in run or matrix)")
-    for kind, names in not_compared.items():
-        own = metrics.names_for(kind)
-        warnings_.append(f"not compared on {opts.metric}: {', '.join(names)}: {kind} sets have no {opts.metric} "
-                         f"(theirs: {', '.join(own) if own else 'none declared in analysis/metrics.py'}"
-                         f"{'; checked below' if metrics.checks_for(kind) else ''})")
-    if host_differs:
-        worst = max(host_differs, key=lambda x: abs(x[1] - 1))
-        warnings_.append(f"the host ran at a different speed on the two sides in {len(host_differs)} set(s), by more "
-                         f"than the {threshold * 100:.2f}% threshold (worst {worst[0]}: B's host "
-                         f"{abs(worst[1] - 1) * 100:.1f}% {'slower' if worst[1] > 1 else 'faster'} than A's, by the "
-                         "reference loop timed between faults): a verdict of that size there may be the host's, "
-                         "not the kernel's; rerun both sides on a quiet machine, or give several runs per side")
-    if several and min(len(runs_a), len(runs_b)) < 5:
-        warnings_.append(f"{len(runs_a)} run(s) of A and {len(runs_b)} of B: with fewer than 5 runs per side the "
-                         "bootstrap over runs has few distinct draws and its interval is narrower than the truth; "
-                         "8 or more runs per side give a between-run verdict worth its name")
-    if source.startswith("calibrated") and A.date != B.date and not several:
-        warnings_.append("A and B are separate runs; the calibrated threshold measures noise within one run. On a "
-                         "shared host separate runs can differ far more (on a cloud VM, the same kernel's zswap "
-                         "swap-in 40% slower an hour later): check with two runs of the same kernel first")
-    if skip_timed and not (checks or ex["rows"]):
+        _check_set(n, A.sets[n], runs_b, t)
+        if not metric.applies_to(A.sets[n].kind):
+            t.not_compared.setdefault(A.sets[n].kind, []).append(n)
+        elif not skip_timed:
+            _time_set(n, runs_a, runs_b, metric, opts, set_threshold.get(n, threshold), several, t)
+    warnings_ += _tally_warnings(t, opts.metric, threshold)
+    warnings_ += _scope_warnings(A, B, runs_a, runs_b, source, several)
+    if skip_timed and not (t.checks or ex["rows"]):
         raise ResultError(f"nothing to compare: the timed figures come from different machines ({other_machine}) "
                           "and neither file has instruction counts or checks (--force compares the timings anyway)")
-    if refused and not opts.ignore_invalid:
+    if t.refused and not opts.ignore_invalid:
         errors.append("refused sets (invalid or too few repetitions); --ignore-invalid compares the rest")
-    status = EXIT_ERROR if errors or not (rows or checks or ex["rows"]) else (
-        EXIT_REGRESSION if (any(r["verdict"] == stats.SLOWER for r in rows)
-                            or any(c["verdict"] == FAILED for c in checks)
-                            or any(exact.is_worse(r) for r in ex["rows"])) else EXIT_OK)
     return {"schema": SCHEMA, "a": {"path": A.path, "label": A.label(), "paths": [R.path for R in runs_a]},
             "b": {"path": B.path, "label": B.label(), "paths": [R.path for R in runs_b]}, "metric": opts.metric,
-            "scope": (f"between runs: hierarchical bootstrap over {len(runs_a)} run(s) of A and {len(runs_b)} of B, "
-                      "then their repetitions" if several
-                      else ONE_RUN_SCOPE + ("; the threshold is this machine's between-run spread"
-                                            if source.startswith("between-run") else
-                                            "; ./swapbench calibrate --between-runs 8 measures this machine's "
-                                            "between-run spread, which compare then uses")),
+            "scope": _scope(runs_a, runs_b, source, several),
             "metric_meaning": metric.meaning, "metric_unit": metric.unit, "metric_direction": metric.direction,
             "metric_kind": metric.kind, "threshold": threshold, "threshold_source": source,
             "alpha": opts.alpha, "confidence": stats.CONFIDENCE, "context": context_diff(A, B),
             "only_in_a": [n for n in A.sets if n not in B.sets], "only_in_b": [n for n in B.sets if n not in A.sets],
-            "rows": rows, "checks": checks, "not_compared": [n for ns in not_compared.values() for n in ns],
+            "rows": t.rows, "checks": t.checks, "not_compared": [n for ns in t.not_compared.values() for n in ns],
             "exact": {k: ex[k] for k in ("rows", "context", "not_compared", "rule")},
-            "refused": refused, "warnings": warnings_, "errors": errors, "exit_status": status}
+            "refused": t.refused, "warnings": warnings_, "errors": errors,
+            "exit_status": _exit_status(errors, t, ex["rows"])}
+
+
+def _forced(msg, force, warnings_):
+    """A difference that makes the two sides not comparable: refused, or with --force a warning."""
+    if not force:
+        raise ResultError(msg + " (--force compares them anyway)")
+    warnings_.append(msg + " (--force)")
+
+
+def _refuse_other_setups(A, B, runs_a, runs_b, opts, warnings_):
+    check_side(runs_a, "A", opts.force, warnings_)
+    check_side(runs_b, "B", opts.force, warnings_)
+    if A.accelerator != B.accelerator:
+        _forced(f"accelerators differ: A ran on {A.accelerator}, B on {B.accelerator}; emulated and native "
+                "timings are not comparable", opts.force, warnings_)
+
+
+def _common_sets(A, B, runs, opts, warnings_):
+    """The sets every run has, each with the same scenario on both sides (or --force)."""
+    common = [n for n in A.sets if all(n in R.sets for R in runs)]
+    if not common:
+        raise ResultError(f"no set is in both files: A has {', '.join(list(A.sets)[:4])}...; "
+                          f"B has {', '.join(list(B.sets)[:4])}...")
+    for n in common:
+        sa, sb = A.sets[n].scenario(), B.sets[n].scenario()
+        if sa != sb:
+            diff = ", ".join(f"{k} {sa[k]} vs {sb[k]}" for k in sa if sa[k] != sb[k])
+            _forced(f"scenario of {n} differs: {diff}", opts.force, warnings_)
+    return common
+
+
+def _other_machine(runs_a, runs_b, opts, warnings_):
+    """What differs between the machines of the two sides, or None. Timings from different machines
+    differ by the machines (a reference run made on another CPU model read as 0.45x and 1.43x): not
+    a verdict on the kernel. Exact counts and checks keep their own rules."""
+    other = machines_differ(runs_a, runs_b)
+    if other and opts.force:
+        warnings_.append(f"timed figures from different machines ({other}) compared (--force): the "
+                         "difference may be the machines', not the kernels'")
+    elif other:
+        warnings_.append(f"timed figures not compared: they come from different machines ({other}); "
+                         "--force compares them anyway")
+    return other
+
+
+def _check_set(n, sa, runs_b, t):
+    """The set's checks: every B run is checked, and a stale page in any of them fails."""
+    for m in metrics.checks_for(sa.kind):
+        cs = [check_row(sa, R.sets[n], m) for R in runs_b]
+        c = next((x for x in cs if x.get("verdict") == FAILED), next((x for x in cs if x.get("refused")), cs[0]))
+        if c.get("refused"):
+            t.refused.append(c["refused"])
+        else:
+            t.checks.append(c)
+
+
+def _time_set(n, runs_a, runs_b, metric, opts, thr, several, t):
+    """The set's timed row, or its refusal: an invalid run, too few repetitions."""
+    bad = [(f"{tag}{i + 1 if several else ''}", R.sets[n].invalid_reason())
+           for tag, side in (("A", runs_a), ("B", runs_b)) for i, R in enumerate(side) if R.sets[n].invalid_reason()]
+    if bad:
+        t.refused += [{"set": n, "file": tag, "reason": why} for tag, why in bad]
+        return
+    per_run_a = [R.sets[n].values(opts.metric) for R in runs_a]
+    per_run_b = [R.sets[n].values(opts.metric) for R in runs_b]
+    a, b = np.concatenate(per_run_a), np.concatenate(per_run_b)
+    if len(a) < 2 or len(b) < 2:
+        t.refused.append({"set": n, "file": "A" if len(a) < 2 else "B",
+                          "reason": f"{min(len(a), len(b))} repetition(s): an interval needs at least 2 "
+                                    "(run with --repetitions 10)"})
+        return
+    for tag, v in (("A", a), ("B", b)):
+        if len(v) < stats.MIN_REPS:
+            t.few.setdefault((tag, len(v)), []).append(n)
+    hib = metric.direction == metrics.HIGHER
+    if several:
+        if min(len(v) for v in per_run_a + per_run_b) < 1:
+            t.refused.append({"set": n, "file": "A or B", "reason": "a run without a repetition of this set"})
+            return
+        r = stats.compare_runs(per_run_a, per_run_b, thr, opts.alpha, higher_is_better=hib)
+    else:
+        r = stats.compare_samples(a, b, thr, opts.alpha, higher_is_better=hib)
+    host = host_ratio([R.sets[n] for R in runs_a], [R.sets[n] for R in runs_b])
+    if host is not None and abs(host - 1) > thr:
+        t.host_differs.append((n, host))
+    sa, sb = runs_a[0].sets[n], runs_b[0].sets[n]
+    t.rows.append({"set": n, "id": sa.id.fields(), "reps_a": len(a), "reps_b": len(b),
+                   "runs_a": len(runs_a), "runs_b": len(runs_b),
+                   "median_a": float(r["median_a"]), "median_b": float(r["median_b"]),
+                   "ratio": float(r["ratio"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
+                   "p": float(r["p"]), "verdict": str(r["verdict"]), "threshold": thr,
+                   "outliers_a": stats.tukey_outliers(a), "outliers_b": stats.tukey_outliers(b),
+                   "host_ratio": host, "inject_ns_a": sa.inject_ns, "inject_ns_b": sb.inject_ns})
+
+
+def _tally_warnings(t, metric, threshold):
+    out = []
+    for (tag, k), names in sorted(t.few.items()):
+        which = names[0] if len(names) == 1 else f"{len(names)} sets ({names[0]}, ...)"
+        out.append(f"{which}: {tag} has {k} repetitions; below {stats.MIN_REPS} the test has little power "
+                   "and a real change may come out 'within noise' (more: --repetitions 10 in run or matrix)")
+    for kind, names in t.not_compared.items():
+        own = metrics.names_for(kind)
+        out.append(f"not compared on {metric}: {', '.join(names)}: {kind} sets have no {metric} "
+                   f"(theirs: {', '.join(own) if own else 'none declared in analysis/metrics.py'}"
+                   f"{'; checked below' if metrics.checks_for(kind) else ''})")
+    if t.host_differs:
+        worst = max(t.host_differs, key=lambda x: abs(x[1] - 1))
+        out.append(f"the host ran at a different speed on the two sides in {len(t.host_differs)} set(s), by more "
+                   f"than the {threshold * 100:.2f}% threshold (worst {worst[0]}: B's host "
+                   f"{abs(worst[1] - 1) * 100:.1f}% {'slower' if worst[1] > 1 else 'faster'} than A's, by the "
+                   "reference loop timed between faults): a verdict of that size there may be the host's, "
+                   "not the kernel's; rerun both sides on a quiet machine, or give several runs per side")
+    return out
+
+
+def _scope_warnings(A, B, runs_a, runs_b, source, several):
+    out = []
+    if several and min(len(runs_a), len(runs_b)) < 5:
+        out.append(f"{len(runs_a)} run(s) of A and {len(runs_b)} of B: with fewer than 5 runs per side the "
+                   "bootstrap over runs has few distinct draws and its interval is narrower than the truth; "
+                   "8 or more runs per side give a between-run verdict worth its name")
+    if source.startswith("calibrated") and A.date != B.date and not several:
+        out.append("A and B are separate runs; the calibrated threshold measures noise within one run. On a "
+                   "shared host separate runs can differ far more (on a cloud VM, the same kernel's zswap "
+                   "swap-in 40% slower an hour later): check with two runs of the same kernel first")
+    return out
+
+
+def _scope(runs_a, runs_b, source, several):
+    if several:
+        return (f"between runs: hierarchical bootstrap over {len(runs_a)} run(s) of A and {len(runs_b)} of B, "
+                "then their repetitions")
+    return ONE_RUN_SCOPE + ("; the threshold is this machine's between-run spread" if source.startswith("between-run")
+                            else "; ./swapbench calibrate --between-runs 8 measures this machine's "
+                                 "between-run spread, which compare then uses")
+
+
+def _exit_status(errors, t, exact_rows):
+    if errors or not (t.rows or t.checks or exact_rows):
+        return EXIT_ERROR
+    worse = (any(r["verdict"] == stats.SLOWER for r in t.rows) or any(c["verdict"] == FAILED for c in t.checks)
+             or any(exact.is_worse(r) for r in exact_rows))
+    return EXIT_REGRESSION if worse else EXIT_OK
 
 
 def machines_differ(runs_a, runs_b):
@@ -322,129 +373,6 @@ def check_row(sa, sb, m):
             return {"refused": {"set": sa.name, "file": why[0], "reason": why[1]}}
         verdict = FIXED if a > 0 else PASSED
     return {"set": sa.name, "id": sa.id.fields(), "metric": m.name, "a": a, "b": b, "verdict": verdict}
-
-
-def _outl(o):
-    return f"{o['mild']}m{o['severe']}s" if o else "-"
-
-
-def _row_cells(r, label, metric):
-    host = r.get("host_ratio")
-    return [label, metric.fmt(r["median_a"]), metric.fmt(r["median_b"]), f"{r['ratio']:.4f}",
-            f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]", fmt_p(r["p"]), r["verdict"],
-            f"{_outl(r.get('outliers_a'))} {_outl(r.get('outliers_b'))}",
-            "-" if host is None else f"{host:.3f}",
-            "-" if r.get("threshold") is None else f"{r['threshold'] * 100:.2f}%"]
-
-
-def _check_cells(c, label):
-    return [label, c["metric"], f"{c['a']:.0f}", f"{c['b']:.0f}", c["verdict"]]
-
-
-def row_ids(rows):
-    """The set identities of compare rows or checks, for short_labels()."""
-    return [SetId.of(r["set"], r["id"]) for r in rows]
-
-
-def _meaning(doc):
-    higher = doc["metric_direction"] == metrics.HIGHER
-    return doc["metric_meaning"] + ("; higher is better, so slower means B lower" if higher else "")
-
-
-HEADER = ["set", "A", "B", "B/A", "95% CI", "p (MWU)", "verdict", "outliers A B", "host B/A", "thr"]
-CHECK_HEADER = ["set", "check", "A", "B", "verdict"]
-CHECK_NOTE = "exact counts where any non-zero is a failure, over every repetition"
-
-
-def render_text(doc):
-    out = [f"{tag.upper()}: {p}" + (f"  ({doc[tag]['label']})" if i == 0 else "")
-           for tag in ("a", "b") for i, p in enumerate(doc[tag].get("paths") or [doc[tag]["path"]])]
-    out += [f"scope: {doc['scope']}", ""]
-    out.append(table(["context", "A", "B", ""],
-                     [[f, a, b, "" if a == b else "differs"] for f, a, b in doc["context"]], numeric=False))
-    out.append("")
-    metric = metrics.get(doc["metric"])
-    if doc["rows"]:
-        labels, common = short_labels(row_ids(doc["rows"]))
-        out.append(f"metric: {doc['metric']} ({_meaning(doc)}), median over repetitions"
-                   + (f"\nlabels: {common}" if common else ""))
-        out.append(table(HEADER, [_row_cells(r, lab, metric) for r, lab in zip(doc["rows"], labels)]))
-        counts = {v: sum(r["verdict"] == v for r in doc["rows"]) for v in (stats.SLOWER, stats.FASTER, stats.NOISE)}
-        out.append(f"\n{counts[stats.SLOWER]} slower, {counts[stats.FASTER]} faster, {counts[stats.NOISE]} within "
-                   f"noise. Threshold {doc['threshold'] * 100:.2f}% ({doc['threshold_source']}); "
-                   f"alpha {doc['alpha']}; slower/faster only when the whole 95% interval is beyond the "
-                   "threshold and p < alpha. outliers: mild (m) and severe (s) repetitions by Tukey's fences, "
-                   "kept; host B/A: the reference loop's time in B over A's during the set (>1: B's host slower); "
-                   "thr: the threshold the set was judged at.")
-    out += exact_text(doc)
-    if doc["checks"]:
-        labels, _ = short_labels(row_ids(doc["checks"]))
-        out.append(f"\nchecks ({CHECK_NOTE}):")
-        out.append(table(CHECK_HEADER, [_check_cells(c, lab) for c, lab in zip(doc["checks"], labels)]))
-    for r in doc["refused"]:
-        out.append(f"REFUSED {r['set']} in {r['file']}: {r['reason']}")
-    for n in doc["only_in_a"]:
-        out.append(f"only in A: {n}")
-    for n in doc["only_in_b"]:
-        out.append(f"only in B: {n}")
-    for w in doc["warnings"]:
-        out.append(f"warning: {w}")
-    for e in doc["errors"]:
-        out.append(f"error: {e}")
-    return "\n".join(out)
-
-
-def exact_text(doc):
-    """The exact table: nothing at all when neither file carries instruction counts."""
-    x = doc.get("exact") or {}
-    out = []
-    if x.get("context"):
-        out.append("")
-        out.append(table(["counted with", "A", "B", ""],
-                         [[f, a, b, "" if a == b else "differs"] for f, a, b in x["context"]], numeric=False))
-    rows = [r for r in x.get("rows", []) if exact.shown(r)]
-    if rows:
-        # One label per set, on its first row only: the rows of a set follow each other.
-        names = list(dict.fromkeys(r["set"] for r in rows))
-        short, common = short_labels(row_ids([next(r for r in rows if r["set"] == n) for n in names]))
-        short = dict(zip(names, short))
-        labels = [short[r["set"]] if i == 0 or rows[i - 1]["set"] != r["set"] else "" for i, r in enumerate(rows)]
-        out.append("\nexact: guest instructions counted per operation and per call (QEMU plugin; not time)"
-                   + (f"\nlabels: {common}" if common else ""))
-        out.append(table(exact.HEADER, [exact.cells(r, lab) for r, lab in zip(rows, labels)]))
-        c = exact.counts(x["rows"])
-        out.append(f"\n{c['more']} more, {c['fewer']} fewer, {c['identical']} identical"
-                   + (f", {c['only one side']} on one side only" if c["only one side"] else "")
-                   + f" ({x['rule']}; calls per operation shown where they differ, every row in --json).")
-    for r in x.get("not_compared", []):
-        out.append(f"exact: not compared {r['set']}: {r['reason']}")
-    return out
-
-
-def render_markdown(doc):
-    out = ["# swapbench compare", "", f"- A: `{doc['a']['path']}` ({doc['a']['label']})",
-           f"- B: `{doc['b']['path']}` ({doc['b']['label']})", "", "## Context", ""]
-    out += [f"- scope: {doc['scope']}", ""]
-    out.append(markdown_table(["", "A", "B"], [[f + (" **(differs)**" if a != b else ""), a, b]
-                                               for f, a, b in doc["context"]]))
-    metric = metrics.get(doc["metric"])
-    out += ["", f"## Sets ({doc['metric']}: {_meaning(doc)})", ""]
-    out.append(markdown_table(HEADER, [_row_cells(r, f"`{r['set']}`", metric) for r in doc["rows"]]))
-    if doc["checks"]:
-        out += ["", f"## Checks ({CHECK_NOTE})", ""]
-        out.append(markdown_table(CHECK_HEADER, [_check_cells(c, f"`{c['set']}`") for c in doc["checks"]]))
-    x = doc.get("exact") or {}
-    if x.get("rows"):
-        out += ["", "## Exact: guest instructions counted (QEMU plugin; not time)", ""]
-        if x.get("context"):
-            out.append(markdown_table(["counted with", "A", "B"], [list(c) for c in x["context"]]))
-            out.append("")
-        out.append(markdown_table(exact.HEADER, [exact.cells(r, f"`{r['set']}`") for r in x["rows"]]))
-        out += ["", x["rule"] + "."]
-    out += ["", f"Threshold {doc['threshold'] * 100:.2f}% ({doc['threshold_source']}), alpha {doc['alpha']}."]
-    out += [f"- refused `{r['set']}` in {r['file']}: {r['reason']}" for r in doc["refused"]]
-    out += [f"- warning: {w}" for w in doc["warnings"]]
-    return "\n".join(out) + "\n"
 
 
 def main(args):
