@@ -242,94 +242,134 @@ def main(a):
         print(f"swapbench ab: {why} (nothing was fetched or built)", file=sys.stderr)
         return 2
     suites = [s for s in a.suite.split(",") if s.strip()]
-    from analysis.store import results_dir
     t0 = time.monotonic()
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    label = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(os.path.normpath(a.source)))
-    out = a.out or os.path.join(results_dir(), f"ab-{label}-{stamp}")
+    out = _default_out(a)
     why = _out_problem(out)
     if why:
         print(f"swapbench ab: --out {why} (nothing was fetched or built)", file=sys.stderr)
         return 2
     try:
-        try:
-            # A Debian source not yet unpacked has both sides' patches checked against the files
-            # they touch before its full unpack.
-            src = build.resolve_source(a.source, patch_sets=(a.patch_a, a.patch))
-            for side, ps in (("A", a.patch_a), ("B", a.patch)):
-                try:
-                    build.check_patches(src, ps)
-                except build.PatchError as e:
-                    raise build.PatchError(f"side {side}: {e}") from None
-        except build.PatchError as e:
-            print(f"swapbench ab: {e} (nothing was built)", file=sys.stderr)
+        src = _checked_source(a)
+        if src is None:
             return 2
-        try:
-            folder = layout(out, a.patch_a, a.patch)
-        except OSError as e:
-            print(f"swapbench ab: --out {e.filename}: cannot make it: {e.strerror}", file=sys.stderr)
+        folder = _made_folder(out, a)
+        if folder is None:
             return 2
-        kernels = []
-        for side, ps in (("A", a.patch_a), ("B", a.patch)):
-            t = time.monotonic()
-            kf = build.build_kernel(src, ps, _say, arch=a.arch)
-            _say(f"kernel {side} ({len(ps)} patches) ready in {time.monotonic() - t:.0f} s: {kf.image}")
-            # Named by the build (bzImage hash): the count pass caches function addresses per kernel name.
-            kernels.append((f"{side}-{kf.version.split('+')[-1]}", kf))
+        kernels = _build_sides(src, a)
         defs = definitions(kernels, os.path.join(folder, "kernels.toml"), a.arch)
         summary = {"source": a.source, "patches_a": a.patch_a, "patches_b": a.patch, "suites": {},
                    "functions_touched_by_b": touched_functions(a.patch), "kernels": {n: kf.release for n, kf in kernels}}
         worse, found, incomplete = [], [], []
         for suite in suites:
-            out = os.path.join(folder, suite)
-            m = MatrixConfig(kernels=",".join(n for n, _ in kernels), suite=suite, repetitions=a.repetitions,
-                             boots=a.boots, backend=a.backend, compressor=a.compressor,
-                             pages=suite_pages(suite, a.pages), duration=a.duration,
-                             race_mechanism=a.race_mechanism, no_ftrace=True, no_count=a.no_count,
-                             count_boots=a.count_boots, timeout=a.timeout, out=out, definitions=defs)
-            written, crashes, infra, hard = [], [], [], []
-            rc = matrix.run(m, written, crashes, infra, hard)
-            if rc not in (0, 1):
+            rc = _run_suite(a, suite, kernels, defs, os.path.join(folder, suite), summary, (worse, found, incomplete))
+            if rc is not None:
                 return rc
-            by_side = {os.path.basename(p)[0]: p for p in written}  # result files start with the kernel's name
-            # Only a kernel crash or pages that came back wrong count against a side; a boot lost to the
-            # emulator or the host (infra), or a matrix that stopped on an error, is no finding.
-            entry = {"a": by_side.get("A"), "b": by_side.get("B"), "crashes": crashes, "hard_failures": bool(hard),
-                     "infrastructure": infra}
-            summary["suites"][suite] = entry
-            if hard:
-                found.append(suite)
-            elif rc == 1:
-                incomplete.append(suite)
-            if _races(suite) or crashes:
-                entry["race"] = {side: race_summary(by_side.get(side), [c for c in crashes
-                                                                       if c["kernel"].startswith(side + "-")])
-                                 for side in "AB"}
-                for side in "AB":
-                    print(f"race, {side}: {describe_race(entry['race'][side])}", flush=True)
-            if not (entry["a"] and entry["b"]):
-                continue  # one side has no result (its kernel crashed in every boot): nothing to compare
-            ra, rb = entry["a"], entry["b"]
-            cmp_txt, cmp_json = os.path.join(out, "compare.txt"), os.path.join(out, "compare.json")
-            env = dict(os.environ)
-            c = subprocess.run([sys.executable, "-m", "analysis", "compare", ra, rb, "--json", cmp_json,
-                                "--ignore-invalid"], capture_output=True, text=True, env=env)
-            with open(cmp_txt, "w") as f:
-                f.write(c.stdout + c.stderr)
-            print(f"\n== {suite}: A {os.path.basename(ra)} vs B {os.path.basename(rb)}\n{c.stdout}", flush=True)
-            if c.returncode not in (0, 1):
-                print(c.stderr, file=sys.stderr)
-                return c.returncode
-            cj = json.load(open(cmp_json))
-            entry.update({"compare": cmp_json, "compare_exit": c.returncode})
-            if a.max_instructions_delta is not None:
-                worse += [(suite, r) for r in exact_worse(cj, a.max_instructions_delta)]
         summary["wall_seconds"] = time.monotonic() - t0
         with open(os.path.join(folder, "ab.json"), "w") as f:
             json.dump(summary, f, indent=1)
     except KernelError as e:
         print(f"swapbench ab: {e}", file=sys.stderr)
         return 1
+    _print_outcome(a, summary, folder, worse, found, incomplete)
+    return 1 if worse or found or incomplete else 0
+
+
+def _default_out(a):
+    from analysis.store import results_dir
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    label = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(os.path.normpath(a.source)))
+    return a.out or os.path.join(results_dir(), f"ab-{label}-{stamp}")
+
+
+def _checked_source(a):
+    """The kernel source with both sides' patches checked against it; None (said why) when one does
+    not apply. A Debian source not yet unpacked has the patches checked against the files they
+    touch before its full unpack."""
+    try:
+        src = build.resolve_source(a.source, patch_sets=(a.patch_a, a.patch))
+        for side, ps in (("A", a.patch_a), ("B", a.patch)):
+            try:
+                build.check_patches(src, ps)
+            except build.PatchError as e:
+                raise build.PatchError(f"side {side}: {e}") from None
+    except build.PatchError as e:
+        print(f"swapbench ab: {e} (nothing was built)", file=sys.stderr)
+        return None
+    return src
+
+
+def _made_folder(out, a):
+    try:
+        return layout(out, a.patch_a, a.patch)
+    except OSError as e:
+        print(f"swapbench ab: --out {e.filename}: cannot make it: {e.strerror}", file=sys.stderr)
+        return None
+
+
+def _build_sides(src, a):
+    kernels = []
+    for side, ps in (("A", a.patch_a), ("B", a.patch)):
+        t = time.monotonic()
+        kf = build.build_kernel(src, ps, _say, arch=a.arch)
+        _say(f"kernel {side} ({len(ps)} patches) ready in {time.monotonic() - t:.0f} s: {kf.image}")
+        # Named by the build (bzImage hash): the count pass caches function addresses per kernel name.
+        kernels.append((f"{side}-{kf.version.split('+')[-1]}", kf))
+    return kernels
+
+
+def _run_suite(a, suite, kernels, defs, out, summary, verdicts):
+    """One suite booted on both sides, then compared; an exit status when the A/B run must stop."""
+    worse, found, incomplete = verdicts
+    m = MatrixConfig(kernels=",".join(n for n, _ in kernels), suite=suite, repetitions=a.repetitions,
+                     boots=a.boots, backend=a.backend, compressor=a.compressor,
+                     pages=suite_pages(suite, a.pages), duration=a.duration,
+                     race_mechanism=a.race_mechanism, no_ftrace=True, no_count=a.no_count,
+                     count_boots=a.count_boots, timeout=a.timeout, out=out, definitions=defs)
+    written, crashes, infra, hard = [], [], [], []
+    rc = matrix.run(m, written, crashes, infra, hard)
+    if rc not in (0, 1):
+        return rc
+    by_side = {os.path.basename(p)[0]: p for p in written}  # result files start with the kernel's name
+    # Only a kernel crash or pages that came back wrong count against a side; a boot lost to the
+    # emulator or the host (infra), or a matrix that stopped on an error, is no finding.
+    entry = {"a": by_side.get("A"), "b": by_side.get("B"), "crashes": crashes, "hard_failures": bool(hard),
+             "infrastructure": infra}
+    summary["suites"][suite] = entry
+    if hard:
+        found.append(suite)
+    elif rc == 1:
+        incomplete.append(suite)
+    if _races(suite) or crashes:
+        entry["race"] = {side: race_summary(by_side.get(side), [c for c in crashes
+                                                               if c["kernel"].startswith(side + "-")])
+                         for side in "AB"}
+        for side in "AB":
+            print(f"race, {side}: {describe_race(entry['race'][side])}", flush=True)
+    if not (entry["a"] and entry["b"]):
+        return None  # one side has no result (its kernel crashed in every boot): nothing to compare
+    return _compare_suite(a, suite, entry, out, worse)
+
+
+def _compare_suite(a, suite, entry, out, worse):
+    ra, rb = entry["a"], entry["b"]
+    cmp_txt, cmp_json = os.path.join(out, "compare.txt"), os.path.join(out, "compare.json")
+    env = dict(os.environ)
+    c = subprocess.run([sys.executable, "-m", "analysis", "compare", ra, rb, "--json", cmp_json,
+                        "--ignore-invalid"], capture_output=True, text=True, env=env)
+    with open(cmp_txt, "w") as f:
+        f.write(c.stdout + c.stderr)
+    print(f"\n== {suite}: A {os.path.basename(ra)} vs B {os.path.basename(rb)}\n{c.stdout}", flush=True)
+    if c.returncode not in (0, 1):
+        print(c.stderr, file=sys.stderr)
+        return c.returncode
+    cj = json.load(open(cmp_json))
+    entry.update({"compare": cmp_json, "compare_exit": c.returncode})
+    if a.max_instructions_delta is not None:
+        worse += [(suite, r) for r in exact_worse(cj, a.max_instructions_delta)]
+    return None
+
+
+def _print_outcome(a, summary, folder, worse, found, incomplete):
     touched = summary["functions_touched_by_b"]
     print(f"functions B's patches touch: {', '.join(touched) or '(none found in the hunk headers)'}")
     print(f"A/B run folder: {folder} ({summary['wall_seconds']:.0f} s from start to verdict)")
@@ -338,8 +378,6 @@ def main(a):
     for suite in incomplete:
         print(f"INCOMPLETE suite {suite}: the matrix did not finish (an infrastructure failure or an error, above; "
               "ab.json): not a finding against A or B")
-    if worse:
-        for suite, r in worse:
-            print(f"B worse than --max-instructions-delta {a.max_instructions_delta:g}: {suite} {r['set']} "
-                  f"{r['metric']} {r['delta']:+g}")
-    return 1 if worse or found or incomplete else 0
+    for suite, r in worse:
+        print(f"B worse than --max-instructions-delta {a.max_instructions_delta:g}: {suite} {r['set']} "
+              f"{r['metric']} {r['delta']:+g}")
