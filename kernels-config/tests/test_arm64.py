@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from kmatrix import matrix, qemu
+from kmatrix import boot, matrix, qemu
 from kmatrix.defs import KernelError, load_defs
 
 
@@ -39,10 +39,10 @@ def test_the_arm64_command_asks_for_mte_on_virt_under_tcg_with_the_pl011_console
 
 
 def test_the_gate_outcome_is_read_from_the_guest_files(tmp_path):
-    assert matrix._mte_gate(str(tmp_path)) is None  # an x86 boot has no gate
+    assert boot._mte_gate(str(tmp_path)) is None  # an x86 boot has no gate
     (tmp_path / "mte-gate-rc").write_text("1\n")
     (tmp_path / "mte-gate").write_text("mte-selftest: FAIL: 15201 of 16384 granules\n  page 0 granule 0\n")
-    g = matrix._mte_gate(str(tmp_path))
+    g = boot._mte_gate(str(tmp_path))
     assert g["rc"] == "1" and g["report"].startswith("mte-selftest: FAIL: 15201 of 16384")
 
 
@@ -93,8 +93,8 @@ def test_matrix_passes_thp_to_the_guest_suite_only_when_asked():
     from kmatrix import matrix
     p = argparse.ArgumentParser()
     matrix.add_arguments(p)
-    plain = matrix._run_args(matrix.MatrixConfig.from_args(p.parse_args(["--suite", "mte"])), 1)
-    thp = matrix._run_args(matrix.MatrixConfig.from_args(p.parse_args(["--suite", "mte", "--thp"])), 1)
+    plain = boot._run_args(matrix.MatrixConfig.from_args(p.parse_args(["--suite", "mte"])), 1)
+    thp = boot._run_args(matrix.MatrixConfig.from_args(p.parse_args(["--suite", "mte", "--thp"])), 1)
     assert "--thp" not in plain.split() and thp.split().count("--thp") == 1
 
 

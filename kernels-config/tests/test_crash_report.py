@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from kmatrix import crash
+from kmatrix import boot, crash
 
 BIN = os.environ.get("SWAPBENCH_TEST_BIN")
 needs_bin = pytest.mark.skipif(not BIN, reason="SWAPBENCH_TEST_BIN is not set (run it through ctest, "
@@ -83,14 +83,13 @@ def test_a_report_cut_short_is_kept_and_said():
 def test_a_boot_without_results_shows_the_suites_crash_named(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from kmatrix import matrix
     from kmatrix.defs import KernelError
     _, err = _crash()
     monkeypatch.setenv("SWAPBENCH_BIN", BIN)
     lines = ["swapbench-guest: run at 3.1 s: --suite race"] + err.splitlines() + ["swapbench-guest: done"] * 40
-    b = matrix.Boot(SimpleNamespace(name="debian-6.12"), 1, 1)
+    b = boot.Boot(SimpleNamespace(name="debian-6.12"), 1, 1)
     with pytest.raises(KernelError) as e:
-        matrix._failed_boot("[boot 1/1]", b, lines, "the guest wrote no results", str(tmp_path), rc=0, timeout_s=400)
+        boot._failed_boot("[boot 1/1]", b, lines, "the guest wrote no results", str(tmp_path), rc=0, timeout_s=400)
     msg = str(e.value)
     assert "the suite crashed first, frames named on the host:\n" + crash.BEGIN in msg, msg
     assert "<- swapbench::(anonymous namespace)::read_unmapped()" in msg, msg

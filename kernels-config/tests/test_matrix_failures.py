@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from kmatrix import ab, build, matrix, qemu
+from kmatrix import boot as kboot
 from kmatrix.defs import KernelError
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -20,7 +21,7 @@ def console(name):
 
 
 def boot(name="debian-6.12", index=2):
-    return matrix.Boot(SimpleNamespace(name=name), index, 1)
+    return kboot.Boot(SimpleNamespace(name=name), index, 1)
 
 
 def failing(*outcomes):
@@ -41,14 +42,14 @@ def infra(b):
 
 
 def crash(b):
-    return matrix.GuestCrash("crashed", {"kind": "kernel", "reason": "Oops: double fault", "crash": {},
+    return kboot.GuestCrash("crashed", {"kind": "kernel", "reason": "Oops: double fault", "crash": {},
                                          "kernel": b.kernel.name, "boot": b.index, "console": "c"})
 
 
 def test_an_infrastructure_failure_is_retried_once_and_recorded():
     b, crashes, lost = boot(), [], []
     go, calls = failing(infra(b), None)
-    assert matrix.boot_with_retry(b, go, crashes, lost) is True
+    assert kboot.boot_with_retry(b, go, crashes, lost) is True
     assert len(calls) == 2 and not crashes and b.info["attempt"] == 2
     assert lost == [dict(lost[0], retried=True, retry_ok=True)] and lost[0]["reason"] == "an I/O stall"
 
@@ -56,25 +57,25 @@ def test_an_infrastructure_failure_is_retried_once_and_recorded():
 def test_an_infrastructure_failure_twice_loses_the_boot_not_the_kernel():
     b, crashes, lost = boot(), [], []
     go, calls = failing(infra(b), infra(b))
-    assert matrix.boot_with_retry(b, go, crashes, lost) is False
+    assert kboot.boot_with_retry(b, go, crashes, lost) is False
     assert len(calls) == 2 and not crashes and [f["retried"] for f in lost] == [True, False]
 
 
 def test_a_kernel_crash_is_not_retried_unless_asked_and_stays_recorded():
     b, crashes, lost = boot(), [], []
     go, calls = failing(crash(b), None)
-    assert matrix.boot_with_retry(b, go, crashes, lost) is False
+    assert kboot.boot_with_retry(b, go, crashes, lost) is False
     assert len(calls) == 1 and len(crashes) == 1 and not crashes[0]["retried"] and not lost
     b, crashes = boot(), []
     go, calls = failing(crash(b), None)
-    assert matrix.boot_with_retry(b, go, crashes, lost, retry_crash=True) is True
+    assert kboot.boot_with_retry(b, go, crashes, lost, retry_crash=True) is True
     assert len(calls) == 2 and crashes[0]["retried"] and crashes[0]["retry_ok"]
 
 
 def test_the_wbt_wait_stall_console_is_an_infrastructure_failure(tmp_path):
     b = boot()
     with pytest.raises(qemu.InfrastructureFailure) as e:
-        matrix._failed_boot("[boot 2/4 debian-6.12 tcg]", b, console("console-6.12-tcg-io-stall-hung-task"),
+        kboot._failed_boot("[boot 2/4 debian-6.12 tcg]", b, console("console-6.12-tcg-io-stall-hung-task"),
                             "the guest wrote no results", str(tmp_path), rc=0, timeout_s=400)
     r = e.value.record
     assert r["kind"] == "infrastructure" and "I/O stall" in r["reason"] and "blocked for more than" in r["reason"]
@@ -86,8 +87,8 @@ def test_the_wbt_wait_stall_console_is_an_infrastructure_failure(tmp_path):
 def test_an_oops_console_is_a_kernel_crash(tmp_path):
     b = boot()
     b.attempt = 2
-    with pytest.raises(matrix.GuestCrash) as e:
-        matrix._failed_boot("[boot 2/4]", b, console("console-6.12-no-recheck-oops"), "no result", str(tmp_path))
+    with pytest.raises(kboot.GuestCrash) as e:
+        kboot._failed_boot("[boot 2/4]", b, console("console-6.12-no-recheck-oops"), "no result", str(tmp_path))
     assert e.value.record["kind"] == "kernel" and e.value.record["console"].endswith("-retry.log")
 
 
