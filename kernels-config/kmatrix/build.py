@@ -25,7 +25,7 @@ API:
         kernelrelease (LOCALVERSION -swapbench[-<patch-set key>]), kf.package = the source's key,
         kf.version = <patch-set key>+<sha256 of bzImage, 8 hex>: the patch set and the exact image
         (caches keyed on it, such as the count pass's kallsyms ranges, never mix two builds).
-    fragment(requirements_path, extra) -> str
+    guest_config.fragment(requirements_path, extra) -> str
         The config fragment (pure): guest-config.toml's groups, every requirements.toml option =y,
         then extra ({OPTION: "y" | "n" | value}) last.
 
@@ -44,19 +44,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-import tomllib
 from dataclasses import dataclass, field
 
-from kmatrix.check import evaluate, load_requirements
-from kmatrix.defs import HERE, REQUIREMENTS_TOML, KernelError, KernelFiles, cache_dir, get_def, load_defs, \
-    read_config, resolve_package
+from kmatrix.defs import REQUIREMENTS_TOML, KernelError, KernelFiles, cache_dir, get_def, load_defs, \
+    resolve_package
+from kmatrix.guest_config import fragment, kconfig_symbols, parse_fragment, verify_config
+from kmatrix.make_run import elapsed, make, tail
 
-GUEST_CONFIG = os.path.join(HERE, "guest-config.toml")
 JOBS_MAX = 2            # this machine has 2 vCPUs, shared: never more jobs than that by default
-TAIL_LINES = 40         # of build.log, in the error of a failed build
-PROGRESS_EVERY_S = 10   # a progress line this often when stderr is not a terminal
 # Fixed so that two builds of the same inputs give the same bzImage (init/version.o embeds them),
 # and the image hash in kf.version identifies the build, not the moment it ran.
 OBJ = "swapbench-obj"   # make O=, inside the build tree (see _build_locked)
@@ -333,192 +328,7 @@ def prepare_tree(src, patches, tree):
     return True
 
 
-# ---------------------------------------------------------------------------------------- configuration
-
-def load_guest_config(path=GUEST_CONFIG):
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise KernelError(f"{path}: {e}") from None
-
-
-def fragment_options(requirements_path=REQUIREMENTS_TOML, extra=None, guest_config=None, arch="amd64"):
-    """[(group, option, value)] in order: guest-config groups (those of every architecture and those
-    marked arch = this one), requirements (=y), extra; an option asked both on and off by two sources
-    is refused (extra may override the groups, never a requirement)."""
-    gc = guest_config if guest_config is not None else load_guest_config()
-    req = load_requirements(requirements_path)
-    out, where = [], {}
-
-    def put(group, opt, val, may_override):
-        if opt in where:
-            g0, v0 = where[opt]
-            if v0 == val:
-                return
-            if not may_override or g0 == "requirements":
-                raise KernelError(f"CONFIG_{opt}: {g0} asks {v0}, {group} asks {val}")
-            out[:] = [x for x in out if x[1] != opt]
-        where[opt] = (group, val)
-        out.append((group, opt, val))
-
-    for g, body in gc.get("group", {}).items():
-        if body.get("arch", arch) != arch:
-            continue
-        for o in body.get("y", []):
-            put(g, o, "y", False)
-        for o in body.get("n", []):
-            put(g, o, "n", False)
-    for o in req.get("option", {}):
-        put("requirements", o, "y", False)  # modules are off: "m is enough" becomes built in
-    for o, v in (extra or {}).items():
-        put("extra", o.removeprefix("CONFIG_"), v, True)
-    return out
-
-
-def fragment(requirements_path=REQUIREMENTS_TOML, extra=None, guest_config=None, arch="amd64"):
-    """The fragment's text for merge_config.sh, grouped and commented with where each option comes from."""
-    lines, last = [], None
-    for g, o, v in fragment_options(requirements_path, extra, guest_config, arch):
-        if g != last:
-            lines.append(f"# {g}")
-            last = g
-        if v == "n":
-            lines.append(f"# CONFIG_{o} is not set")
-        elif v in ("y", "m") or re.fullmatch(r"-?\d+|0x[0-9a-fA-F]+", v):
-            lines.append(f"CONFIG_{o}={v}")
-        else:
-            lines.append(f'CONFIG_{o}="{v}"')
-    return "\n".join(lines) + "\n"
-
-
-def parse_fragment(text):
-    """{OPTION: value} from a fragment ('n' for '# CONFIG_X is not set')."""
-    want = {}
-    for line in text.splitlines():
-        m = re.match(r"^# CONFIG_(\w+) is not set", line)
-        if m:
-            want[m.group(1)] = "n"
-            continue
-        m = re.match(r"^CONFIG_(\w+)=(.*)$", line)
-        if m:
-            want[m.group(1)] = m.group(2).strip('"')
-    return want
-
-
-def kconfig_symbols(tree):
-    """Every symbol some Kconfig file of the tree declares."""
-    syms = set()
-    for root, dirs, files in os.walk(tree):
-        dirs[:] = [d for d in dirs if d not in (".git", "Documentation", "tools")]
-        for f in files:
-            if f.startswith("Kconfig"):
-                with open(os.path.join(root, f), encoding="utf-8", errors="replace") as fh:
-                    syms.update(re.findall(r"^\s*(?:menu)?config\s+(\w+)", fh.read(), re.M))
-    return syms
-
-
-def config_mismatches(cfg, want, declared):
-    """(did not stick [(option, asked, got)], not declared by this kernel [option]) -- pure."""
-    bad, absent = [], []
-    for o, v in want.items():
-        if o not in declared:
-            absent.append(o)
-            continue
-        got = cfg.get(o, "n")
-        if got != v:
-            bad.append((o, v, "not set" if got == "n" else got))
-    return bad, sorted(absent)
-
-
-def verify_config(config_path, want, declared, requirements_path=REQUIREMENTS_TOML):
-    """KernelError naming every option that did not stick, and every benchmark the checker refuses;
-    returns the options this kernel does not declare (skipped)."""
-    cfg = read_config(config_path)
-    bad, absent = config_mismatches(cfg, want, declared)
-    req = load_requirements(requirements_path)
-    missing_req = [o for o in absent if o in req.get("option", {})]
-    problems = [f"CONFIG_{o}: asked {v}, got {g}" for o, v, g in bad]
-    problems += [f"CONFIG_{o}: required by requirements.toml, but this kernel has no such option" for o in missing_req]
-    rows, _ = evaluate(cfg, req)
-    problems += [f"{b}: {why}" for b, ok, why in rows if not ok]
-    if problems:
-        raise KernelError(f"{config_path}: the configuration is not what was asked (olddefconfig changed it, "
-                          "usually a dependency the fragment lacks; add it to guest-config.toml):\n  "
-                          + "\n  ".join(problems))
-    return absent
-
-
 # ------------------------------------------------------------------------------------------------ build
-
-def _what(line):
-    """What make is doing, from one line of its quiet output ('CC mm/zswap.o'), or None."""
-    m = re.match(r"^\s+([A-Z][A-Z0-9_-]{1,12})\s+(\S+)", line)
-    return f"{m.group(1)} {m.group(2)}" if m else None
-
-
-def _elapsed(s):
-    s = int(s)
-    return f"{s // 60}m{s % 60:02d}s"
-
-
-def _tail(path, n=TAIL_LINES):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
-    except OSError:
-        return ""
-
-
-def _make(args, log, say, label, env):
-    """Runs make, all of its output to log; a progress line (elapsed, last step) every ~10 s or, on
-    a terminal, updated in place. KernelError with the log's tail if make fails."""
-    tty = sys.stderr.isatty()
-    state = {"what": "starting", "done": False}
-    t0 = time.monotonic()
-
-    def ticker():
-        every = 1 if tty else PROGRESS_EVERY_S
-        while not stop.wait(every):
-            msg = f"{label}: {_elapsed(time.monotonic() - t0)}  {state['what']}"
-            if tty:
-                sys.stderr.write("\r\033[K" + msg[:150])
-                sys.stderr.flush()
-            else:
-                say(msg)
-
-    stop = threading.Event()
-    th = threading.Thread(target=ticker, daemon=True)
-    th.start()
-    try:
-        with open(log, "a") as lf:
-            lf.write(f"\n$ make {' '.join(args)}\n")
-            lf.flush()
-            p = subprocess.Popen(["make", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                 errors="replace", env=env, start_new_session=True)
-            try:
-                for line in p.stdout:
-                    lf.write(line)
-                    w = _what(line)
-                    if w:
-                        state["what"] = w
-                rc = p.wait()
-            except BaseException:
-                os.killpg(p.pid, 15)
-                p.wait()
-                raise
-    finally:
-        stop.set()
-        th.join()
-        if tty:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-    dt = time.monotonic() - t0
-    if rc != 0:
-        raise KernelError(f"{label} failed (make exit {rc}) after {_elapsed(dt)}; full log: {log}\n"
-                          f"last {TAIL_LINES} lines:\n{_tail(log)}")
-    return dt
-
 
 def build_env(cache):
     env = dict(os.environ)
@@ -603,15 +413,15 @@ def _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs, arch="amd64
         frag_path = os.path.join(bdir, "guest.fragment")
         with open(frag_path, "w") as f:
             f.write(frag)
-        _make(common + ["tinyconfig"], log, say, f"{label} tinyconfig", env)
+        make(common + ["tinyconfig"], log, say, f"{label} tinyconfig", env)
         with open(log, "a") as lf:
             lf.write(f"\n$ merge_config.sh -m -O {obj} {cfg} {frag_path}\n")
             lf.flush()
             r = subprocess.run(["sh", os.path.join(tree, "scripts/kconfig/merge_config.sh"), "-m", "-O", obj, cfg,
                                 frag_path], cwd=tree, stdout=lf, stderr=subprocess.STDOUT, env=env)
         if r.returncode != 0:
-            raise KernelError(f"merge_config.sh failed (exit {r.returncode}); log {log}:\n{_tail(log)}")
-        _make(common + ["olddefconfig"], log, say, f"{label} olddefconfig", env)
+            raise KernelError(f"merge_config.sh failed (exit {r.returncode}); log {log}:\n{tail(log)}")
+        make(common + ["olddefconfig"], log, say, f"{label} olddefconfig", env)
         absent = verify_config(cfg, parse_fragment(frag), kconfig_symbols(tree))
         if absent:
             say(f"{label}: options this kernel does not have (skipped): {' '.join(absent)}")
@@ -620,7 +430,7 @@ def _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs, arch="amd64
     else:
         verify_config(cfg, parse_fragment(frag), kconfig_symbols(tree))
     say(f"{label}: make -j{jobs} {ab['target']} in {obj} (log {log})")
-    dt = _make(common + [f"-j{jobs}", ab["target"]], log, say, f"{label} build", env)
+    dt = make(common + [f"-j{jobs}", ab["target"]], log, say, f"{label} build", env)
     image = os.path.join(obj, *ab["image"])
     if not os.path.exists(image):
         raise KernelError(f"make succeeded but {image} is missing; log {log}")
@@ -634,6 +444,6 @@ def _build_locked(src, patches, pkey, bdir, say, cache, extra, jobs, arch="amd64
     h = hashlib.sha256()
     with open(image, "rb") as f:
         h.update(f.read())
-    say(f"{label}: {release} built in {_elapsed(dt)}: {image}")
+    say(f"{label}: {release} built in {elapsed(dt)}: {image}")
     return KernelFiles(name=label, release=release, image=image, modules_dir=moddir, config=cfg,
                        package=src.key, version=f"{pkey}+{h.hexdigest()[:8]}")

@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from kmatrix import build
+from kmatrix import build, guest_config, make_run
 from kmatrix.build import PatchError
 from kmatrix.check import load_requirements
 from kmatrix.defs import REQUIREMENTS_TOML, KernelError, load_defs
@@ -31,7 +31,7 @@ def src(fake_kernel_tree):
 # ------------------------------------------------------------------------------------------- fragment
 
 def test_fragment_holds_every_requirement_built_in_and_the_count_trace_needs():
-    want = build.parse_fragment(build.fragment(REQUIREMENTS_TOML, {}))
+    want = guest_config.parse_fragment(guest_config.fragment(REQUIREMENTS_TOML, {}))
     for opt in load_requirements()["option"]:
         assert want[opt] == "y", opt  # modules are off: "m is enough" becomes =y
     for opt in ("KALLSYMS_ALL", "FUNCTION_GRAPH_TRACER", "DEBUG_FS", "VM_EVENT_COUNTERS", "DEBUG_KERNEL"):
@@ -53,7 +53,7 @@ def test_fragment_from_small_data_is_grouped_and_extra_comes_last(tmp_path):
         lz4 = "CRYPTO_LZ4"
     """))
     gc = {"group": {"swap": {"y": ["SWAP", "ZSWAP"], "n": ["ZSWAP_DEFAULT_ON"]}}}
-    text = build.fragment(str(req), {"CONFIG_LOCALVERSION": "-x", "NR_CPUS": "4"}, guest_config=gc)
+    text = guest_config.fragment(str(req), {"CONFIG_LOCALVERSION": "-x", "NR_CPUS": "4"}, guest_config=gc)
     assert text == textwrap.dedent("""\
         # swap
         CONFIG_SWAP=y
@@ -65,7 +65,7 @@ def test_fragment_from_small_data_is_grouped_and_extra_comes_last(tmp_path):
         CONFIG_LOCALVERSION="-x"
         CONFIG_NR_CPUS=4
         """)
-    assert build.parse_fragment(text) == {"SWAP": "y", "ZSWAP": "y", "ZSWAP_DEFAULT_ON": "n", "CRYPTO_LZ4": "y",
+    assert guest_config.parse_fragment(text) == {"SWAP": "y", "ZSWAP": "y", "ZSWAP_DEFAULT_ON": "n", "CRYPTO_LZ4": "y",
                                           "LOCALVERSION": "-x", "NR_CPUS": "4"}
 
 
@@ -73,18 +73,18 @@ def test_fragment_refuses_an_option_asked_on_and_off(tmp_path):
     req = tmp_path / "req.toml"
     req.write_text('[option.ZSWAP]\nreason = "x"\n[benchmark.b]\nrequires = ["ZSWAP"]\n[compressors]\n')
     with pytest.raises(KernelError, match="CONFIG_ZSWAP: swap asks n, requirements asks y"):
-        build.fragment(str(req), {}, guest_config={"group": {"swap": {"n": ["ZSWAP"]}}})
+        guest_config.fragment(str(req), {}, guest_config={"group": {"swap": {"n": ["ZSWAP"]}}})
     with pytest.raises(KernelError, match="CONFIG_ZSWAP: requirements asks y, extra asks n"):
-        build.fragment(str(req), {"ZSWAP": "n"}, guest_config={})
+        guest_config.fragment(str(req), {"ZSWAP": "n"}, guest_config={})
     # extra may turn off what a group turned on
-    text = build.fragment(str(req), {"PRINTK_TIME": "n"}, guest_config={"group": {"b": {"y": ["PRINTK_TIME"]}}})
+    text = guest_config.fragment(str(req), {"PRINTK_TIME": "n"}, guest_config={"group": {"b": {"y": ["PRINTK_TIME"]}}})
     assert "CONFIG_PRINTK_TIME=y" not in text and "# CONFIG_PRINTK_TIME is not set" in text
 
 
 def test_config_mismatches_names_what_did_not_stick_and_what_this_kernel_lacks():
     cfg = {"SWAP": "y", "ZSWAP": "y", "MODULES": "y"}
     want = {"SWAP": "y", "ZSWAP": "y", "MEMCG": "y", "MODULES": "n", "ZSWAP_SHRINKER_DEFAULT_ON": "n"}
-    bad, absent = build.config_mismatches(cfg, want, declared={"SWAP", "ZSWAP", "MEMCG", "MODULES"})
+    bad, absent = guest_config.config_mismatches(cfg, want, declared={"SWAP", "ZSWAP", "MEMCG", "MODULES"})
     assert bad == [("MEMCG", "y", "not set"), ("MODULES", "n", "y")]
     assert absent == ["ZSWAP_SHRINKER_DEFAULT_ON"]
 
@@ -93,19 +93,19 @@ def test_verify_config_refuses_naming_the_option_and_the_benchmark(tmp_path):
     cfg = tmp_path / ".config"
     cfg.write_text("CONFIG_SWAP=y\n")
     with pytest.raises(KernelError) as e:
-        build.verify_config(str(cfg), {"SWAP": "y", "ZSWAP": "y"}, {"SWAP", "ZSWAP"})
+        guest_config.verify_config(str(cfg), {"SWAP": "y", "ZSWAP": "y"}, {"SWAP", "ZSWAP"})
     assert "CONFIG_ZSWAP: asked y, got not set" in str(e.value)
     assert "swapin-zswap: CONFIG_ZSWAP not set" in str(e.value)
 
 
 def test_kconfig_symbols_reads_config_and_menuconfig(src):
-    assert build.kconfig_symbols(src.tree) == {"SWAP", "ZSWAP"}
+    assert guest_config.kconfig_symbols(src.tree) == {"SWAP", "ZSWAP"}
 
 
 def test_progress_reads_makes_quiet_lines():
-    assert build._what("  CC      mm/zswap.o\n") == "CC mm/zswap.o"
-    assert build._what("  LD      vmlinux.o") == "LD vmlinux.o"
-    assert build._what("mm/zswap.c:12: warning: unused") is None
+    assert make_run.what("  CC      mm/zswap.o\n") == "CC mm/zswap.o"
+    assert make_run.what("  LD      vmlinux.o") == "LD vmlinux.o"
+    assert make_run.what("mm/zswap.c:12: warning: unused") is None
 
 
 # --------------------------------------------------------------------------------------------- sources
@@ -119,10 +119,10 @@ def test_the_shipped_sources_are_defined():
 
 def test_the_61_source_builds_zbud_as_zswaps_pool_so_that_writeback_exists():
     # 6.1's zsmalloc cannot evict: without zbud the recheck's code never runs in a 6.1 guest.
-    opts = dict((o, v) for g, o, v in build.fragment_options(extra=load_defs()["debian-6.1-source"].options))
+    opts = dict((o, v) for g, o, v in guest_config.fragment_options(extra=load_defs()["debian-6.1-source"].options))
     assert opts["ZBUD"] == "y" and opts["ZSWAP_ZPOOL_DEFAULT_ZBUD"] == "y"
     assert opts["ZSWAP_ZPOOL_DEFAULT_ZSMALLOC"] == "n"
-    assert "ZBUD" not in dict((o, v) for g, o, v in build.fragment_options())
+    assert "ZBUD" not in dict((o, v) for g, o, v in guest_config.fragment_options())
 
 
 def test_build_kernel_merges_the_sources_options_under_the_callers(tmp_path, src, monkeypatch):
@@ -221,10 +221,10 @@ def test_a_failed_make_names_its_log_and_shows_its_tail_not_its_flood(tmp_path, 
     mk = tmp_path / "Makefile"
     mk.write_text("all:\n\t@for i in $$(seq 1 100); do echo \"  CC      f$$i.o\"; done\n\t@echo 'f100.c:1: error: boom'; false\n")
     said = []
-    monkeypatch.setattr(build, "PROGRESS_EVERY_S", 0.01)
+    monkeypatch.setattr(make_run, "PROGRESS_EVERY_S", 0.01)
     log = str(tmp_path / "build.log")
     with pytest.raises(KernelError) as e:
-        build._make(["-C", str(tmp_path)], log, said.append, "k build", dict(os.environ))
+        make_run.make(["-C", str(tmp_path)], log, said.append, "k build", dict(os.environ))
     msg = str(e.value)
     assert f"full log: {log}" in msg and "f100.c:1: error: boom" in msg
     assert "CC      f70.o" in msg and "CC      f50.o" not in msg  # the last 40 lines only
@@ -233,8 +233,8 @@ def test_a_failed_make_names_its_log_and_shows_its_tail_not_its_flood(tmp_path, 
 
 
 def test_each_architecture_gets_its_own_groups_and_the_common_ones():
-    x86 = dict((o, v) for g, o, v in build.fragment_options())
-    arm = dict((o, v) for g, o, v in build.fragment_options(arch="arm64"))
+    x86 = dict((o, v) for g, o, v in guest_config.fragment_options())
+    arm = dict((o, v) for g, o, v in guest_config.fragment_options(arch="arm64"))
     assert x86["SERIAL_8250_CONSOLE"] == "y" and x86["ACPI"] == "y" and "ARM64_MTE" not in x86
     assert arm["SERIAL_AMBA_PL011_CONSOLE"] == "y" and arm["ARM64_MTE"] == "y" and arm["PCI_HOST_GENERIC"] == "y"
     assert "SERIAL_8250" not in arm and "KERNEL_GZIP" not in arm
