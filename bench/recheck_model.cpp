@@ -13,6 +13,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -208,15 +209,13 @@ std::unique_ptr<RecheckIndex> make_index(const std::string& form) {
   throw std::invalid_argument("unknown recheck form '" + form + "'; accepted: rbtree, xa_lock, xa_rcu");
 }
 
-int recheck_model_command(const Plan& p, const MachineFacts& m) {
-  const Topology topo = read_topology();
-  Binding bind = pin_current_thread(p.cpu ? *p.cpu : -1);
-  const int reps = p.repetitions;
-  std::vector<int> threads = {1};
-  if (topo.pus > 1) threads.push_back(static_cast<int>(topo.pus));
-  const std::vector<size_t> sizes = {1000, 10000, 100000, 1000000, 10000000};
+namespace {
+
+const std::vector<size_t> kModelSizes = {1000, 10000, 100000, 1000000, 10000000};
+
+void register_models(const std::vector<int>& threads, int reps) {
   for (const auto& form : kRecheckForms)
-    for (size_t n : sizes)
+    for (size_t n : kModelSizes)
       for (int t : threads)
         benchmark::RegisterBenchmark(("recheck_model/" + form + "/entries:" + std::to_string(n)).c_str(), BM_recheck,
                                      form, n)
@@ -224,14 +223,10 @@ int recheck_model_command(const Plan& p, const MachineFacts& m) {
             ->Repetitions(reps)
             ->MinTime(0.2)
             ->Unit(benchmark::kNanosecond);
-  std::cerr << "swapbench: recheck model (user space, not the kernel): " << kRecheckForms.size() << " forms x "
-            << sizes.size() << " sizes x " << threads.size() << " thread counts x " << reps << " repetitions\n";
-  CaptureReporter cap;
-  auto t0 = std::time(nullptr);
-  run_registered(cap, false);
-  g_built.reset();
+}
 
-  json ref = writeback_reference(m.host, m.release);
+// One result entry per repetition that ran without error.
+json model_entries(const CaptureReporter& cap, int reps, const json& ref) {
   json benches = json::array();
   std::map<std::string, int> rep_index;
   for (const auto& r : cap.runs) {
@@ -255,6 +250,69 @@ int recheck_model_command(const Plan& p, const MachineFacts& m) {
                        {"iterations", r.iterations}, {"real_time", ns}, {"cpu_time", r.GetAdjustedCPUTime()},
                        {"time_unit", "ns"}, {"swapbench", sb}});
   }
+  return benches;
+}
+
+// The median over repetitions of one form, size and thread count; nothing when none ran.
+std::optional<double> median_ns(const json& benches, const std::string& form, size_t n, int t) {
+  std::vector<double> v;
+  for (const auto& b : benches)
+    if (b["swapbench"]["form"] == form && b["swapbench"]["entries"] == n && b["threads"] == t)
+      v.push_back(b["real_time"].get<double>());
+  if (v.empty()) return std::nullopt;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// The summary: median over repetitions, ns per lookup, per form and size.
+void print_table(const json& benches, const std::vector<int>& threads) {
+  std::printf("\nrecheck model (user space; labelled a model, not a kernel measurement), ns per lookup:\n");
+  std::printf("%-10s %10s", "form", "entries");
+  for (int t : threads) std::printf("  %9s", (std::to_string(t) + " thr").c_str());
+  std::printf("\n");
+  for (const auto& form : kRecheckForms)
+    for (size_t n : kModelSizes) {
+      std::printf("%-10s %10zu", form.c_str(), n);
+      for (int t : threads) std::printf("  %9.1f", median_ns(benches, form, n, t).value_or(0.0));
+      std::printf("\n");
+    }
+}
+
+void print_share_of_writeback(const json& benches, const json& ref, const MachineFacts& m) {
+  if (ref.is_null()) {
+    std::printf("no writeback result of this host and kernel in %s: run ./swapbench run --suite writeback for the "
+                "recheck's share of one writeback\n",
+                m.results_dir.c_str());
+    return;
+  }
+  const double wb = ref["ns_per_written_back_page_median"].get<double>();
+  std::printf("one writeback here costs %.0f ns per page (%s, median of %zu sets in %s)\n", wb,
+              ref["mechanism"].get<std::string>().c_str(), ref["sets"].get<size_t>(), ref["file"].get<std::string>().c_str());
+  std::printf("the modelled recheck's share of one writeback (1 thread):\n");
+  for (size_t n : {size_t(10000), size_t(1000000)})
+    for (const auto& form : kRecheckForms)
+      if (auto ns = median_ns(benches, form, n, 1))
+        std::printf("  %-8s at %8zu entries: %8.1f ns = %.4f%%\n", form.c_str(), n, *ns, 100.0 * *ns / wb);
+}
+
+}  // namespace
+
+int recheck_model_command(const Plan& p, const MachineFacts& m) {
+  const Topology topo = read_topology();
+  Binding bind = pin_current_thread(p.cpu ? *p.cpu : -1);
+  const int reps = p.repetitions;
+  std::vector<int> threads = {1};
+  if (topo.pus > 1) threads.push_back(static_cast<int>(topo.pus));
+  register_models(threads, reps);
+  std::cerr << "swapbench: recheck model (user space, not the kernel): " << kRecheckForms.size() << " forms x "
+            << kModelSizes.size() << " sizes x " << threads.size() << " thread counts x " << reps << " repetitions\n";
+  CaptureReporter cap;
+  auto t0 = std::time(nullptr);
+  run_registered(cap, false);
+  g_built.reset();
+
+  json ref = writeback_reference(m.host, m.release);
+  const json benches = model_entries(cap, reps, ref);
   json gctx = cap.context;
   gctx["num_cpus"] = topo.pus;
   json sbctx = {{"suite", "recheck-model"}, {"repetitions", reps}, {"cpu_model", topo.cpu_model},
@@ -265,45 +323,8 @@ int recheck_model_command(const Plan& p, const MachineFacts& m) {
                           "with acquire loads (later kernels' xa_load). Offsets: n entries over 2n slots; lookups "
                           "at random stored offsets."}};
   const int status = write_result(p, m, result_document(gctx, sbctx, benches));
-  // The summary: median over repetitions, ns per lookup, per form and size.
-  std::printf("\nrecheck model (user space; labelled a model, not a kernel measurement), ns per lookup:\n");
-  std::printf("%-10s %10s", "form", "entries");
-  for (int t : threads) std::printf("  %9s", (std::to_string(t) + " thr").c_str());
-  std::printf("\n");
-  for (const auto& form : kRecheckForms)
-    for (size_t n : sizes) {
-      std::printf("%-10s %10zu", form.c_str(), n);
-      for (int t : threads) {
-        std::vector<double> v;
-        for (const auto& b : benches)
-          if (b["swapbench"]["form"] == form && b["swapbench"]["entries"] == n && b["threads"] == t)
-            v.push_back(b["real_time"].get<double>());
-        std::sort(v.begin(), v.end());
-        std::printf("  %9.1f", v.empty() ? 0.0 : v[v.size() / 2]);
-      }
-      std::printf("\n");
-    }
-  if (ref.is_null())
-    std::printf("no writeback result of this host and kernel in %s: run ./swapbench run --suite writeback for the "
-                "recheck's share of one writeback\n",
-                m.results_dir.c_str());
-  else {
-    const double wb = ref["ns_per_written_back_page_median"].get<double>();
-    std::printf("one writeback here costs %.0f ns per page (%s, median of %zu sets in %s)\n", wb,
-                ref["mechanism"].get<std::string>().c_str(), ref["sets"].get<size_t>(), ref["file"].get<std::string>().c_str());
-    std::printf("the modelled recheck's share of one writeback (1 thread):\n");
-    for (size_t n : {size_t(10000), size_t(1000000)})
-      for (const auto& form : kRecheckForms) {
-        std::vector<double> v;
-        for (const auto& b : benches)
-          if (b["swapbench"]["form"] == form && b["swapbench"]["entries"] == n && b["threads"] == 1)
-            v.push_back(b["real_time"].get<double>());
-        if (v.empty()) continue;
-        std::sort(v.begin(), v.end());
-        std::printf("  %-8s at %8zu entries: %8.1f ns = %.4f%%\n", form.c_str(), n, v[v.size() / 2],
-                    100.0 * v[v.size() / 2] / wb);
-      }
-  }
+  print_table(benches, threads);
+  print_share_of_writeback(benches, ref, m);
   return check_stdout(status);
 }
 

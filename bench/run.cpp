@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 
 #include "bench/backend.h"
 #include "bench/borrow.h"
@@ -88,65 +89,77 @@ json benchmark_entries(const std::vector<Scenario>& scs, const std::vector<SetRe
   return benchmarks;
 }
 
-}  // namespace
+// What the timer and the counters are worth here, measured once before the sets.
+struct Instruments {
+  TimerOverhead timer, harness;
+  std::vector<std::string> events;
+  json events_unavailable;
+};
 
-int run_command(const RunOptions& o) {
-  const MachineFacts facts = read_machine_facts();
-  Plan p;
+// An exit status when the run stops before it measures anything; nothing when it goes on.
+using Stop = std::optional<int>;
+
+Stop bad_input(const std::exception& e, const char* after = "") {
+  std::cerr << "swapbench run: " << e.what() << after << "\n";
+  return 2;
+}
+
+Stop plan_run(const RunOptions& o, const MachineFacts& facts, Plan& p) {
   try {
     p = make_plan(o, facts);
   } catch (const BadInput& e) {
-    std::cerr << "swapbench run: " << e.what() << "\n";
-    return 2;
+    return bad_input(e);
   }
-  if (p.suite->model) return recheck_model_command(p, facts);
-  Expansion x;
-  if (!p.root) {
-    // Nothing to ask the kernel: the sets are known now, and a --filter that leaves none is bad
-    // input before anything runs.
-    try {
-      x = expand(p, Capabilities{});
-    } catch (const BadInput& e) {
-      std::cerr << "swapbench run: " << e.what() << "\n";
-      return 2;
-    }
-    std::cerr << "swapbench: not root: only benchmarks that change nothing run (as root: ./swapbench run, for all)\n";
-  }
+  return std::nullopt;
+}
 
-  Binding bind = pin_current_thread(p.cpu ? *p.cpu : -1);
+// Nothing to ask the kernel: the sets are known now, and a --filter that leaves none is bad input
+// before anything runs.
+Stop expand_unprivileged(const Plan& p, Expansion& x) {
+  try {
+    x = expand(p, Capabilities{});
+  } catch (const BadInput& e) {
+    return bad_input(e);
+  }
+  std::cerr << "swapbench: not root: only benchmarks that change nothing run (as root: ./swapbench run, for all)\n";
+  return std::nullopt;
+}
+
+Stop prepare_instruments(const Plan& p, Instruments& in) {
   try {
     init_sample_timer();  // after pinning: calibrated on the CPU the loop runs on
   } catch (const std::invalid_argument& e) {
+    return bad_input(e);
+  }
+  in.timer = measure_timer_overhead();
+  in.harness = harness_overhead();
+  in.events = usable_events(p.events, in.events_unavailable);
+  return std::nullopt;
+}
+
+// The sets a root run can make depend on what borrowing found (compressors, zram), so they are
+// expanded only then.
+Stop borrow_and_expand(const Plan& p, std::unique_ptr<Borrowed>& b, Expansion& x) {
+  try {
+    b = borrow(p);
+  } catch (const std::exception& e) {
     std::cerr << "swapbench run: " << e.what() << "\n";
-    return 2;
+    return 1;
   }
-  TimerOverhead timer = measure_timer_overhead();
-  TimerOverhead harness = harness_overhead();
-  json ev_bad;
-  const std::vector<std::string> events = usable_events(p.events, ev_bad);
-
-  std::unique_ptr<Borrowed> b;
-  if (p.root) {
-    try {
-      b = borrow(p);
-    } catch (const std::exception& e) {
-      std::cerr << "swapbench run: " << e.what() << "\n";
-      return 1;
-    }
-    try {
-      x = expand(p, capabilities(*b));
-    } catch (const BadInput& e) {
-      b.reset();
-      std::cerr << "swapbench run: " << e.what() << "\n(nothing was measured; zswap and zram were asked and given back)\n";
-      return 2;
-    }
+  try {
+    x = expand(p, capabilities(*b));
+  } catch (const BadInput& e) {
+    b.reset();
+    return bad_input(e, "\n(nothing was measured; zswap and zram were asked and given back)");
   }
-  const std::vector<Scenario>& scs = x.sets;
+  return std::nullopt;
+}
 
-  Runner runner(p, b.get(), events);
+// Registers every set with Google Benchmark and runs them; the wall time they took.
+double run_sets(const Plan& p, const std::vector<Scenario>& scs, Runner& runner, int cpu, CaptureReporter& rep) {
   runner.total_runs = static_cast<int>(scs.size()) * p.repetitions;
   std::cerr << "swapbench: " << scs.size() << " sets x " << p.repetitions << " repetitions, " << p.pages
-            << " pages each, " << (p.fixed_order ? "in a fixed order" : "interleaved") << "; CPU " << bind.cpu << "\n";
+            << " pages each, " << (p.fixed_order ? "in a fixed order" : "interleaved") << "; CPU " << cpu << "\n";
   for (const auto& sc : scs) {
     benchmark::RegisterBenchmark(sc.name().c_str(), [&runner, sc](benchmark::State& st) { runner.run_set(st, sc); })
         ->Iterations(static_cast<benchmark::IterationCount>(find_kind(sc.kind).iterations(sc)))
@@ -154,48 +167,80 @@ int run_command(const RunOptions& o) {
         ->UseManualTime()
         ->Unit(benchmark::kNanosecond);
   }
-  CaptureReporter rep;
   auto t0 = std::chrono::steady_clock::now();
   if (!scs.empty()) run_registered(rep, !p.fixed_order);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
+json run_context(const Plan& p, const Expansion& x, const Topology& topo, const Binding& bind, const Instruments& in,
+                 double wall) {
   json skipped = json::array();
   for (const auto& s : x.skipped) skipped.push_back({{"benchmark", s.benchmark}, {"reason", s.reason}, {"fix", s.fix}});
+  json timer = to_json(in.timer);
+  timer["sample_timer"] = to_json(sample_timer());
+  return {{"suite", p.suite->name}, {"repetitions", p.repetitions}, {"pages", p.pages},
+          {"command_line", p.command_line}, {"root", p.root}, {"cpu_model", topo.cpu_model},
+          {"topology", topo.to_json()}, {"binding", bind.to_json()}, {"timer", timer},
+          {"harness_overhead", to_json(in.harness)}, {"events_available", in.events},
+          {"events_unavailable", in.events_unavailable}, {"inject", inject_check(x.sets, p.inject_ns)},
+          {"page_cluster_during_timing", p.root ? json(0) : json(nullptr)}, {"skipped", skipped},
+          {"set_order", p.fixed_order ? "fixed (declared order, repetitions back to back)" : "random interleaving"},
+          {"wall_seconds", wall}, {"other_reclaimers", to_json(find_reclaimers("/"))}};
+}
+
+// What the run borrowed: zswap as found, the swap area, each backend's own block, the cgroup.
+void borrowed_context(const Plan& p, const Borrowed& b, json& sbctx) {
+  if (b.zswap) {
+    sbctx["zswap_params_found"] = b.zswap->found();
+    sbctx["compressors"] = {{"accepted", b.compressors.accepted}, {"refused", b.compressors.refused}};
+  }
+  if (b.swap)
+    sbctx["swap_area"] = {{"type", b.swap->type() == SwapAreaGuard::Type::Device ? "device" : "file"},
+                          {"path", b.swap->path()}, {"size_bytes", b.swap->bytes()},
+                          {"priority", b.swap->priority()}, {"dir", p.swap_dir},
+                          {"slots", b.swap->bytes() / kPageSize - 1}, {"exact_size", p.swap_exact}};
+  for (const SwapBackend* be : backends())
+    if (p.has(be->info.id)) be->context(b, sbctx);
+  sbctx["memcg"] = b.memcg ? json{{"version", b.memcg->info().name()}, {"dir", b.memcg->dir()}}
+                           : json{{"version", "none"}, {"reason", b.memcg_reason}};
+  sbctx["debugfs_mounted_by_suite"] = b.debugfs && b.debugfs->mounted_by_us();
+}
+
+// Figures over all sets: the noise of each, and MTE's saved-tag memory where sets recorded it.
+void sets_context(const std::vector<Scenario>& scs, const std::vector<SetRecord>& records, json& sbctx) {
+  sbctx["set_noise"] = set_noise(scs, records);
+  std::vector<const json*> blocks;
+  for (const auto& r : records) blocks.push_back(&r.sb);
+  if (json tags = mte_tag_memory(blocks); !tags.is_null()) sbctx["mte_tag_memory"] = tags;
+}
+
+}  // namespace
+
+int run_command(const RunOptions& o) {
+  const MachineFacts facts = read_machine_facts();
+  Plan p;
+  if (Stop s = plan_run(o, facts, p)) return *s;
+  if (p.suite->model) return recheck_model_command(p, facts);
+  Expansion x;
+  if (!p.root)
+    if (Stop s = expand_unprivileged(p, x)) return *s;
+
+  Binding bind = pin_current_thread(p.cpu ? *p.cpu : -1);
+  Instruments in;
+  if (Stop s = prepare_instruments(p, in)) return *s;
+  std::unique_ptr<Borrowed> b;
+  if (p.root)
+    if (Stop s = borrow_and_expand(p, b, x)) return *s;
+  const std::vector<Scenario>& scs = x.sets;
+
+  Runner runner(p, b.get(), in.events);
+  CaptureReporter rep;
+  const double wall = run_sets(p, scs, runner, bind.cpu, rep);
+
   const Topology topo = read_topology();
-  json sbctx = {{"suite", p.suite->name}, {"repetitions", p.repetitions}, {"pages", p.pages},
-                {"command_line", p.command_line}, {"root", p.root}, {"cpu_model", topo.cpu_model},
-                {"topology", topo.to_json()}, {"binding", bind.to_json()}, {"timer", [&] {
-                   json t = to_json(timer);
-                   t["sample_timer"] = to_json(sample_timer());
-                   return t;
-                 }()},
-                {"harness_overhead", to_json(harness)}, {"events_available", events}, {"events_unavailable", ev_bad},
-                {"inject", inject_check(scs, p.inject_ns)},
-                {"page_cluster_during_timing", p.root ? json(0) : json(nullptr)}, {"skipped", skipped},
-                {"set_order", p.fixed_order ? "fixed (declared order, repetitions back to back)" : "random interleaving"},
-                {"wall_seconds", wall}, {"other_reclaimers", to_json(find_reclaimers("/"))}};
-  if (b) {
-    if (b->zswap) {
-      sbctx["zswap_params_found"] = b->zswap->found();
-      sbctx["compressors"] = {{"accepted", b->compressors.accepted}, {"refused", b->compressors.refused}};
-    }
-    if (b->swap)
-      sbctx["swap_area"] = {{"type", b->swap->type() == SwapAreaGuard::Type::Device ? "device" : "file"},
-                            {"path", b->swap->path()}, {"size_bytes", b->swap->bytes()},
-                            {"priority", b->swap->priority()}, {"dir", p.swap_dir},
-                            {"slots", b->swap->bytes() / kPageSize - 1}, {"exact_size", p.swap_exact}};
-    for (const SwapBackend* be : backends())
-      if (p.has(be->info.id)) be->context(*b, sbctx);
-    sbctx["memcg"] = b->memcg ? json{{"version", b->memcg->info().name()}, {"dir", b->memcg->dir()}}
-                              : json{{"version", "none"}, {"reason", b->memcg_reason}};
-    sbctx["debugfs_mounted_by_suite"] = b->debugfs && b->debugfs->mounted_by_us();
-  }
-  sbctx["set_noise"] = set_noise(scs, runner.records);
-  {
-    std::vector<const json*> blocks;
-    for (const auto& r : runner.records) blocks.push_back(&r.sb);
-    if (json tags = mte_tag_memory(blocks); !tags.is_null()) sbctx["mte_tag_memory"] = tags;
-  }
+  json sbctx = run_context(p, x, topo, bind, in, wall);
+  if (b) borrowed_context(p, *b, sbctx);
+  sets_context(scs, runner.records, sbctx);
   const json doc =
       result_document(rep.context, sbctx, benchmark_entries(scs, runner.records, rep, p.repetitions, topo.cpu_model));
   b.reset();  // give the machine back before anything else can fail

@@ -24,6 +24,10 @@ struct CapacityOptions {
 
 constexpr int kCapacitySchemaVersion = 1;
 
+// The swapbench_capacity block that opens every capacity file: schema_version, kind, and the build
+// that wrote it (version and commit, as a run result's context.swapbench has them).
+nlohmann::json capacity_header(const std::string& kind);
+
 // Throws capacity::InputError on bad input (exit 2), std::runtime_error on a failure (exit 1).
 nlohmann::json capacity_run(const CapacityOptions& o);
 

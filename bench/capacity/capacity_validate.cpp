@@ -93,57 +93,69 @@ std::string switch_zpool(ZswapGuard& z, const std::string& zpool) {
   return z.get("zpool") == zpool ? "" : "kernel kept " + z.get("zpool");
 }
 
-}  // namespace
+// One validation: the saved pages, the borrowed machine, and the runs made over them.
+class Validation {
+ public:
+  Validation(const std::string& raw_pages, size_t pages, const ValidateOptions& o)
+      : raw_pages_(raw_pages), pages_(pages), o_(o), in_(raw_pages, std::ios::binary) {
+    if (!in_) throw InputError("--validate " + raw_pages + ": " + std::strerror(errno));
+    b_ = borrow(plan());
+    zram_ = zram_devices(*b_);  // the plan has zram: borrow() made its state
+    if (!b_->zswap && zram_->devices.empty())
+      throw SystemError("neither zswap nor zram here: nothing to validate against (use a kernel with CONFIG_ZSWAP or "
+                        "CONFIG_ZRAM; " + zram_->reason + ")");
+    if (!b_->memcg) throw SystemError("no memory cgroup to hold the region: " + b_->memcg_reason);
+  }
 
-const std::vector<std::string> kKnownZpools = {"zsmalloc", "zbud", "z3fold"};
+  nlohmann::json result() {
+    nlohmann::json out;
+    out["pages"] = pages_;
+    out["memcg"] = b_->memcg->info().name();
+    out["refused"] = b_->compressors.refused;
+    // The model's rules follow the kernel's version: the release travels with the figures (a guest's
+    // result is read on the host, whose kernel is another).
+    out["kernel"] = kernel_json();
+    out["accelerator"] = detect_accelerator();
+    if (!b_->zswap) out["zswap_skipped"] = "zswap is not built into this kernel (fix: a kernel with CONFIG_ZSWAP)";
+    nlohmann::json zpool_refused = nlohmann::json::object();
+    out["runs"] = zswap_runs(zpool_refused);
+    out["zpool_refused"] = zpool_refused;
+    out["zram_runs"] = zram_runs();
+    out["zram_offered"] = zram_->offered;
+    if (zram_->devices.empty())
+      out["zram_skipped"] = zram_->reason.empty() ? "zram offers none of the compressors asked for" : zram_->reason;
+    return out;
+  }
 
-nlohmann::json capacity_validate(const std::string& raw_pages, const ValidateOptions& o) {
-  struct stat st;
-  if (stat(raw_pages.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size % kPageSize)
-    throw InputError("--validate " + raw_pages + ": accepted: a raw pages file written by --save-pages (a non-empty "
-                     "multiple of 4096 bytes)");
-  const size_t pages = static_cast<size_t>(st.st_size) / kPageSize;
-  std::ifstream in(raw_pages, std::ios::binary);
-  if (!in) throw InputError("--validate " + raw_pages + ": " + std::strerror(errno));
+ private:
+  Plan plan() const {
+    Plan p;
+    p.pages = pages_;
+    p.compressors = o_.compressors;
+    p.backends = {Backend::Zswap, Backend::Zram};
+    p.swap_bytes = swap_bytes_for(pages_);
+    p.swap_device = o_.swap_device;
+    p.root = true;
+    return p;
+  }
 
-  Plan p;
-  p.pages = pages;
-  p.compressors = o.compressors;
-  p.backends = {Backend::Zswap, Backend::Zram};
-  p.swap_bytes = swap_bytes_for(pages);
-  p.swap_device = o.swap_device;
-  p.root = true;
-  auto b = borrow(p);
-  const ZramDevices& zram = *zram_devices(*b);  // the plan has zram: borrow() made its state
-  if (!b->zswap && zram.devices.empty())
-    throw SystemError("neither zswap nor zram here: nothing to validate against (use a kernel with CONFIG_ZSWAP or "
-                      "CONFIG_ZRAM; " + zram.reason + ")");
-  if (!b->memcg) throw SystemError("no memory cgroup to hold the region: " + b->memcg_reason);
-  nlohmann::json out;
-  out["pages"] = pages;
-  out["memcg"] = b->memcg->info().name();
-  out["refused"] = b->compressors.refused;
-  // The model's rules follow the kernel's version: the release travels with the figures (a guest's
-  // result is read on the host, whose kernel is another).
-  out["kernel"] = kernel_json();
-  out["accelerator"] = detect_accelerator();
-  if (!b->zswap) out["zswap_skipped"] = "zswap is not built into this kernel (fix: a kernel with CONFIG_ZSWAP)";
   // The saved pages into a fresh region, charged to the suite's cgroup (where they are first touched).
-  auto fill = [&](Region& region) {
-    b->memcg->enter();
+  void fill(Region& region) {
+    b_->memcg->enter();
     try {
-      in.clear();
-      in.seekg(0);
-      for (size_t i = 0; i < pages; ++i)
-        if (!in.read(reinterpret_cast<char*>(region.page(i)), kPageSize)) throw InputError(raw_pages + ": short read");
+      in_.clear();
+      in_.seekg(0);
+      for (size_t i = 0; i < pages_; ++i)
+        if (!in_.read(reinterpret_cast<char*>(region.page(i)), kPageSize)) throw InputError(raw_pages_ + ": short read");
     } catch (...) {
-      b->memcg->leave();  // a process left inside would keep the cgroup from being removed
+      b_->memcg->leave();  // a process left inside would keep the cgroup from being removed
       throw;
     }
-    b->memcg->leave();
-  };
+    b_->memcg->leave();
+  }
+
   // MADV_PAGEOUT skips a page it cannot isolate at that instant; a few passes reach them all.
-  auto pageout = [pages](Region& region, nlohmann::json& r) {
+  static void pageout(Region& region, size_t pages, nlohmann::json& r) {
     int passes = 0;
     size_t mapped = mapped_pages(region, pages);
     while (mapped > 0 && passes < 5) {
@@ -154,128 +166,168 @@ nlohmann::json capacity_validate(const std::string& raw_pages, const ValidateOpt
     r["pageout_passes"] = passes;
     r["resident_after"] = mapped;
     r["in_swap_cache_after"] = region.resident() - mapped;
-  };
+  }
+
   // Up to 6.14 a freed swap slot waits in a per-CPU cache of 64 (mm/swap_slots.c) before it is
   // really freed, and its zswap entry with it: a run's last entries outlive its region and keep the
   // previous pool alive, to be freed during a later run (seen on 6.1: z3fold pools of the runs
   // after the first 1.6-4.3% short of the model, the first exact). Zero pages paged out and freed
   // push them out; their own entries hold no pool memory (zero-length entries up to 6.11, none
   // from 6.12).
-  auto flush_freed_slots = [&] {
+  void flush_freed_slots() {
     constexpr size_t kFlushPages = 128;  // two caches' worth
     Region flush(kFlushPages);
-    b->memcg->enter();
+    b_->memcg->enter();
     for (size_t i = 0; i < kFlushPages; ++i) std::memset(flush.page(i), 0, kPageSize);
-    b->memcg->leave();
+    b_->memcg->leave();
     nlohmann::json ignored;
-    pageout(flush, ignored);
-  };
-  nlohmann::json runs = nlohmann::json::array();
-  const std::vector<std::string> none;
-  // 6.18+ has no zpool parameter: zsmalloc is the only allocator.
-  std::vector<std::string> zpools = o.zpools;
-  if (zpools.empty()) zpools = {b->zswap && b->zswap->has("zpool") ? b->zswap->get("zpool") : "zsmalloc"};
-  nlohmann::json zpool_refused = nlohmann::json::object();
-  for (const auto& zpool : b->zswap ? zpools : none) {
-    ZswapGuard& z = *b->zswap;
-    std::string why = z.has("zpool") ? switch_zpool(z, zpool)
-                      : zpool == "zsmalloc" ? ""
-                                            : "this kernel's zswap has no zpool parameter (6.18+: zsmalloc only)";
-    if (!why.empty()) {
-      zpool_refused[zpool] = why;
-      continue;
-    }
-    for (const auto& comp : b->compressors.accepted) {
-      if (z.get("compressor") != comp) z.set("compressor", comp);
-      z.set("enabled", "Y");
-      nlohmann::json r;
-      r["compressor"] = comp;
-      r["zpool"] = z.has("zpool") ? z.get("zpool") : "zsmalloc";
-      r["zswap_params"] = z.now();
-      {
-        Region region(pages);
-        fill(region);
-        // The previous compressor's or allocator's pool is freed asynchronously after the switch
-        // (z3fold frees its pages from a work queue): wait (up to 3 s) until nothing of it is left,
-        // so its last pages are not freed inside this run's deltas. Where others keep pages in
-        // zswap, "left" is pool_total_size unchanged over 200 ms.
-        Stats z0 = read_zswap_debugfs(kDebugfs);
-        int waited_ms = 0, steady_ms = 0;
-        while (waited_ms < 3000 && (data_entries(z0) == 0 ? get(z0, "pool_total_size") > 0 : steady_ms < 200)) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-          waited_ms += 50;
-          const Stats z = read_zswap_debugfs(kDebugfs);
-          steady_ms = get(z, "pool_total_size") == get(z0, "pool_total_size") ? steady_ms + 50 : 0;
-          z0 = z;
-        }
-        r["waited_for_empty_pool_ms"] = waited_ms;
-        const Stats v0 = read_vmstat_all(), m0 = b->memcg->stat();
-        pageout(region, r);
-        const Stats z1 = read_zswap_debugfs(kDebugfs), v1 = read_vmstat_all(), m1 = b->memcg->stat();
-        r["zswap_before"] = to_json(z0);
-        r["zswap_delta"] = to_json(delta(z0, z1));
-        deltas(r, v0, v1, m0, m1);
-        // Read the figures once more a moment later: stores are synchronous, so nothing should move.
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        r["zswap_settled_delta"] = to_json(delta(z0, read_zswap_debugfs(kDebugfs)));
-      }  // the region goes: its zswap entries are freed with it
-      flush_freed_slots();
-      z.set("enabled", "N");
-      r["zswap_after_free"] = to_json(read_zswap_debugfs(kDebugfs));
-      runs.push_back(r);
-    }
+    pageout(flush, kFlushPages, ignored);
   }
-  out["runs"] = runs;
-  out["zpool_refused"] = zpool_refused;
+
+  // Why zswap cannot run with this allocator here, or "" once it is switched to it.
+  std::string use_zpool(ZswapGuard& z, const std::string& zpool) {
+    if (z.has("zpool")) return switch_zpool(z, zpool);
+    return zpool == "zsmalloc" ? "" : "this kernel's zswap has no zpool parameter (6.18+: zsmalloc only)";
+  }
+
+  // 6.18+ has no zpool parameter: zsmalloc is the only allocator.
+  std::vector<std::string> zpools() const {
+    if (!o_.zpools.empty()) return o_.zpools;
+    return {b_->zswap && b_->zswap->has("zpool") ? b_->zswap->get("zpool") : "zsmalloc"};
+  }
+
+  nlohmann::json zswap_runs(nlohmann::json& zpool_refused) {
+    nlohmann::json runs = nlohmann::json::array();
+    if (!b_->zswap) return runs;
+    for (const auto& zpool : zpools()) {
+      ZswapGuard& z = *b_->zswap;
+      const std::string why = use_zpool(z, zpool);
+      if (!why.empty()) {
+        zpool_refused[zpool] = why;
+        continue;
+      }
+      for (const auto& comp : b_->compressors.accepted) runs.push_back(zswap_run(z, comp));
+    }
+    return runs;
+  }
+
+  // The previous compressor's or allocator's pool is freed asynchronously after the switch
+  // (z3fold frees its pages from a work queue): wait (up to 3 s) until nothing of it is left,
+  // so its last pages are not freed inside this run's deltas. Where others keep pages in
+  // zswap, "left" is pool_total_size unchanged over 200 ms. Returns the figures as they stand.
+  static Stats wait_for_previous_pool(nlohmann::json& r) {
+    Stats z0 = read_zswap_debugfs(kDebugfs);
+    int waited_ms = 0, steady_ms = 0;
+    while (waited_ms < 3000 && (data_entries(z0) == 0 ? get(z0, "pool_total_size") > 0 : steady_ms < 200)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      waited_ms += 50;
+      const Stats z = read_zswap_debugfs(kDebugfs);
+      steady_ms = get(z, "pool_total_size") == get(z0, "pool_total_size") ? steady_ms + 50 : 0;
+      z0 = z;
+    }
+    r["waited_for_empty_pool_ms"] = waited_ms;
+    return z0;
+  }
+
+  nlohmann::json zswap_run(ZswapGuard& z, const std::string& comp) {
+    if (z.get("compressor") != comp) z.set("compressor", comp);
+    z.set("enabled", "Y");
+    nlohmann::json r;
+    r["compressor"] = comp;
+    r["zpool"] = z.has("zpool") ? z.get("zpool") : "zsmalloc";
+    r["zswap_params"] = z.now();
+    {
+      Region region(pages_);
+      fill(region);
+      const Stats z0 = wait_for_previous_pool(r);
+      const Stats v0 = read_vmstat_all(), m0 = b_->memcg->stat();
+      pageout(region, pages_, r);
+      const Stats z1 = read_zswap_debugfs(kDebugfs), v1 = read_vmstat_all(), m1 = b_->memcg->stat();
+      r["zswap_before"] = to_json(z0);
+      r["zswap_delta"] = to_json(delta(z0, z1));
+      deltas(r, v0, v1, m0, m1);
+      // Read the figures once more a moment later: stores are synchronous, so nothing should move.
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      r["zswap_settled_delta"] = to_json(delta(z0, read_zswap_debugfs(kDebugfs)));
+    }  // the region goes: its zswap entries are freed with it
+    flush_freed_slots();
+    z.set("enabled", "N");
+    r["zswap_after_free"] = to_json(read_zswap_debugfs(kDebugfs));
+    return r;
+  }
 
   // zram: one fresh device per compressor it offers (bench/borrow made and journalled them), the
   // only swap area on while its run pages out, zswap off so no page stops short of it. A fresh
   // device holds only mkswap's header page (its mm_stat_before; analysis/capacity/ counts the
   // header's object into the pool), so mm_stat's change over the page-out is what these pages cost.
-  nlohmann::json zruns = nlohmann::json::array();
-  if (b->zswap && b->zswap->get("enabled") != "N") b->zswap->set("enabled", "N");
-  for (const auto& zg : zram.devices) {
+  nlohmann::json zram_runs() {
+    nlohmann::json zruns = nlohmann::json::array();
+    if (b_->zswap && b_->zswap->get("enabled") != "N") b_->zswap->set("enabled", "N");
+    for (const auto& zg : zram_->devices) zruns.push_back(zram_run(*zg));
+    return zruns;
+  }
+
+  nlohmann::json zram_run(ZramGuard& zg) {
     nlohmann::json r;
-    r["compressor"] = zg->compressor();
-    r["device"] = zg->device();
-    r["disksize"] = zg->disksize();
+    r["compressor"] = zg.compressor();
+    r["device"] = zg.device();
+    r["disksize"] = zg.disksize();
     nlohmann::json set_block;  // what a set's result would say of its device: r says it here
-    switch_to(*b, Backend::Zram, zg->compressor(), set_block);
+    switch_to(*b_, Backend::Zram, zg.compressor(), set_block);
     int64_t stored_before = -1;
     {
-      Region region(pages);
+      Region region(pages_);
       fill(region);
-      const Stats s0 = zg->stats(), v0 = read_vmstat_all(), m0 = b->memcg->stat();
+      const Stats s0 = zg.stats(), v0 = read_vmstat_all(), m0 = b_->memcg->stat();
       stored_before = get(s0, "mm_stat.orig_data_size");
-      pageout(region, r);
-      const Stats s1 = zg->stats(), v1 = read_vmstat_all(), m1 = b->memcg->stat();
+      pageout(region, pages_, r);
+      const Stats s1 = zg.stats(), v1 = read_vmstat_all(), m1 = b_->memcg->stat();
       r["mm_stat_before"] = mm_stat(s0);
       r["mm_stat_delta"] = zram_footprint(s0, s1);
       deltas(r, v0, v1, m0, m1);
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      r["mm_stat_settled_delta"] = zram_footprint(s0, zg->stats());
+      r["mm_stat_settled_delta"] = zram_footprint(s0, zg.stats());
     }  // the region goes: its slots are freed (swap_free -> zram's slot-free notify)
-    // A slot whose page still sits in the swap cache is freed only when the kernel drops that page,
-    // lazily: the likely reason one CI run on 6.18 saw the device hold 2 pages' worth right after
-    // the region was unmapped. Up to 2 s for that before the device is judged: a page it still
-    // holds then is a real leftover.
-    Stats after = zg->stats();
+    wait_for_device_emptied(zg, stored_before, r);
+    zg.swapoff();
+    return r;
+  }
+
+  // A slot whose page still sits in the swap cache is freed only when the kernel drops that page,
+  // lazily: the likely reason one CI run on 6.18 saw the device hold 2 pages' worth right after
+  // the region was unmapped. Up to 2 s for that before the device is judged: a page it still
+  // holds then is a real leftover.
+  static void wait_for_device_emptied(ZramGuard& zg, int64_t stored_before, nlohmann::json& r) {
+    Stats after = zg.stats();
     int waited_ms = 0;
     for (; stored_before >= 0 && waited_ms < 2000 && get(after, "mm_stat.orig_data_size") > stored_before;
          waited_ms += 50) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      after = zg->stats();
+      after = zg.stats();
     }
     r["mm_stat_after_free"] = mm_stat(after);
     r["after_free_waited_ms"] = waited_ms;
-    zg->swapoff();
-    zruns.push_back(r);
   }
-  out["zram_runs"] = zruns;
-  out["zram_offered"] = zram.offered;
-  if (zram.devices.empty())
-    out["zram_skipped"] = zram.reason.empty() ? "zram offers none of the compressors asked for" : zram.reason;
-  return out;
+
+  const std::string raw_pages_;
+  const size_t pages_;
+  const ValidateOptions& o_;
+  std::ifstream in_;
+  std::unique_ptr<Borrowed> b_;
+  const ZramDevices* zram_ = nullptr;
+};
+
+}  // namespace
+
+const std::vector<std::string> kKnownZpools = {"zsmalloc", "zbud", "z3fold"};
+
+nlohmann::json capacity_validate(const std::string& raw_pages, const ValidateOptions& o) {
+  struct stat st;
+  if (stat(raw_pages.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size % kPageSize)
+    throw InputError("--validate " + raw_pages + ": accepted: a raw pages file written by --save-pages (a non-empty "
+                     "multiple of 4096 bytes)");
+  Validation v(raw_pages, static_cast<size_t>(st.st_size) / kPageSize, o);
+  return v.result();
 }
 
 }  // namespace swapbench

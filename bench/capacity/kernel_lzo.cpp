@@ -19,6 +19,95 @@ inline uint32_t le32(const uint8_t* p) { uint32_t v; std::memcpy(&v, p, 4); retu
 inline uint64_t le64(const uint8_t* p) { uint64_t v; std::memcpy(&v, p, 8); return v; }
 inline void put_le32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 
+// The literals ii..ii+t before a match or zero run. Short runs are copied 4 or 16 bytes at a time,
+// past their end, as the kernel does: the next instruction overwrites the excess.
+void emit_literals(uint8_t*& op, const uint8_t* ii, std::size_t t, signed char state_offset) {
+  if (t <= 3) {
+    op[state_offset] |= static_cast<uint8_t>(t);
+    std::memcpy(op, ii, 4);
+    op += t;
+  } else if (t <= 16) {
+    *op++ = static_cast<uint8_t>(t - 3);
+    std::memcpy(op, ii, 16);
+    op += t;
+  } else {
+    if (t <= 18) {
+      *op++ = static_cast<uint8_t>(t - 3);
+    } else {
+      std::size_t tt = t - 18;
+      *op++ = 0;
+      while (tt > 255) { tt -= 255; *op++ = 0; }
+      *op++ = static_cast<uint8_t>(tt);
+    }
+    std::memcpy(op, ii, t);
+    op += t;
+  }
+}
+
+// The length of the zero run at ip (its first 4 bytes known zero), capped at the longest one
+// instruction holds. The kernel scans in 32- then 8-byte steps; the result is the length of the
+// zero run from ip, capped at limit, which is what this byte loop computes.
+uint32_t zero_run_length(const uint8_t* ip, const uint8_t* ip_end) {
+  const uint8_t* ir = ip + 4;
+  const uint8_t* limit = std::min(ip_end, ip + MAX_ZERO_RUN_LENGTH + 1);
+  while (ir < limit && *ir == 0) ir++;
+  return std::min(static_cast<uint32_t>(ir - ip), MAX_ZERO_RUN_LENGTH);
+}
+
+// How far the match at m_pos runs on from ip (4 bytes known equal), 8 bytes at a time: a match that
+// runs into the block's last 20 bytes stops at the step that reached them.
+std::size_t match_length(const uint8_t* ip, const uint8_t* m_pos, const uint8_t* ip_end) {
+  std::size_t m_len = 4;
+  uint64_t v = le64(ip + m_len) ^ le64(m_pos + m_len);
+  if (v == 0) {
+    do {
+      m_len += 8;
+      v = le64(ip + m_len) ^ le64(m_pos + m_len);
+      if (ip + m_len >= ip_end) return m_len;
+    } while (v == 0);
+  }
+  return m_len + static_cast<unsigned>(__builtin_ctzll(v)) / 8;
+}
+
+// A match of m_len bytes m_off back, in the shortest instruction that holds it (M2, M3, M4). ip
+// is past the match; lzo-rle may shorten the match, and moves ip back with it.
+void emit_match(uint8_t*& op, const uint8_t*& ip, std::size_t m_len, std::size_t m_off, uint8_t version) {
+  if (m_len <= M2_MAX_LEN && m_off <= M2_MAX_OFFSET) {
+    m_off -= 1;
+    *op++ = static_cast<uint8_t>(((m_len - 1) << 5) | ((m_off & 7) << 2));
+    *op++ = static_cast<uint8_t>(m_off >> 3);
+    return;
+  }
+  if (m_off <= M3_MAX_OFFSET) {
+    m_off -= 1;
+    if (m_len <= M3_MAX_LEN) {
+      *op++ = static_cast<uint8_t>(M3_MARKER | (m_len - 2));
+    } else {
+      m_len -= M3_MAX_LEN;
+      *op++ = M3_MARKER | 0;
+      while (m_len > 255) { m_len -= 255; *op++ = 0; }
+      *op++ = static_cast<uint8_t>(m_len);
+    }
+  } else {
+    m_off -= 0x4000;
+    if (m_len <= M4_MAX_LEN) {
+      *op++ = static_cast<uint8_t>(M4_MARKER | ((m_off >> 11) & 8) | (m_len - 2));
+    } else {
+      if ((m_off & 0x403f) == 0x403f && m_len >= 261 && m_len <= 264 && version) {
+        // lzo-rle: these lengths at this distance would read back as a zero run.
+        ip -= m_len - 260;
+        m_len = 260;
+      }
+      m_len -= M4_MAX_LEN;
+      *op++ = static_cast<uint8_t>(M4_MARKER | ((m_off >> 11) & 8));
+      while (m_len > 255) { m_len -= 255; *op++ = 0; }
+      *op++ = static_cast<uint8_t>(m_len);
+    }
+  }
+  *op++ = static_cast<uint8_t>(m_off << 2);
+  *op++ = static_cast<uint8_t>(m_off >> 6);
+}
+
 // lzo1x_1_do_compress for one block of at most m4_max_offset + 1 bytes, as built for x86-64 and
 // arm64 (LZO_USE_CTZ64, LZO_FAST_64BIT_MEMORY_ACCESS): the match-length loop's 8-byte steps decide
 // where a match that runs into the block's last 20 bytes stops, so the build variant matters.
@@ -32,55 +121,24 @@ void do_compress(const uint8_t* in, std::size_t in_len, uint8_t*& op, std::size_
 
   for (;;) {
     const uint8_t* m_pos = nullptr;
-    std::size_t t, m_len, m_off;
-    uint32_t dv;
     uint32_t run_length = 0;
   literal:
     ip += 1 + ((ip - ii) >> 5);
   next:
     if (ip >= ip_end) break;
-    dv = le32(ip);
+    const uint32_t dv = le32(ip);
     if (dv == 0 && version) {
-      // The kernel scans in 32- then 8-byte steps; the result is the length of the zero run from
-      // ip, capped at limit, which is what this byte loop computes.
-      const uint8_t* ir = ip + 4;
-      const uint8_t* limit = std::min(ip_end, ip + MAX_ZERO_RUN_LENGTH + 1);
-      while (ir < limit && *ir == 0) ir++;
-      run_length = static_cast<uint32_t>(ir - ip);
-      if (run_length > MAX_ZERO_RUN_LENGTH) run_length = MAX_ZERO_RUN_LENGTH;
+      run_length = zero_run_length(ip, ip_end);
     } else {
-      t = ((dv * 0x1824429du) >> (32 - D_BITS)) & D_MASK;
-      m_pos = in + dict[t];
-      dict[t] = static_cast<uint16_t>(ip - in);
+      const std::size_t h = ((dv * 0x1824429du) >> (32 - D_BITS)) & D_MASK;
+      m_pos = in + dict[h];
+      dict[h] = static_cast<uint16_t>(ip - in);
       if (dv != le32(m_pos)) goto literal;
     }
 
     ii -= ti;
     ti = 0;
-    t = ip - ii;
-    if (t != 0) {
-      if (t <= 3) {
-        op[state_offset] |= static_cast<uint8_t>(t);
-        std::memcpy(op, ii, 4);
-        op += t;
-      } else if (t <= 16) {
-        *op++ = static_cast<uint8_t>(t - 3);
-        std::memcpy(op, ii, 16);
-        op += t;
-      } else {
-        if (t <= 18) {
-          *op++ = static_cast<uint8_t>(t - 3);
-        } else {
-          std::size_t tt = t - 18;
-          *op++ = 0;
-          while (tt > 255) { tt -= 255; *op++ = 0; }
-          *op++ = static_cast<uint8_t>(tt);
-        }
-        std::memcpy(op, ii, t);
-        op += t;
-        ii += t;
-      }
-    }
+    if (const std::size_t t = ip - ii; t != 0) emit_literals(op, ii, t, state_offset);
 
     if (run_length) {
       ip += run_length;
@@ -93,55 +151,10 @@ void do_compress(const uint8_t* in, std::size_t in_len, uint8_t*& op, std::size_
       goto next;
     }
 
-    m_len = 4;
-    {
-      uint64_t v = le64(ip + m_len) ^ le64(m_pos + m_len);
-      if (v == 0) {
-        do {
-          m_len += 8;
-          v = le64(ip + m_len) ^ le64(m_pos + m_len);
-          if (ip + m_len >= ip_end) goto m_len_done;
-        } while (v == 0);
-      }
-      m_len += static_cast<unsigned>(__builtin_ctzll(v)) / 8;
-    }
-  m_len_done:
-    m_off = ip - m_pos;
+    const std::size_t m_len = match_length(ip, m_pos, ip_end);
+    const std::size_t m_off = ip - m_pos;
     ip += m_len;
-    if (m_len <= M2_MAX_LEN && m_off <= M2_MAX_OFFSET) {
-      m_off -= 1;
-      *op++ = static_cast<uint8_t>(((m_len - 1) << 5) | ((m_off & 7) << 2));
-      *op++ = static_cast<uint8_t>(m_off >> 3);
-    } else if (m_off <= M3_MAX_OFFSET) {
-      m_off -= 1;
-      if (m_len <= M3_MAX_LEN) {
-        *op++ = static_cast<uint8_t>(M3_MARKER | (m_len - 2));
-      } else {
-        m_len -= M3_MAX_LEN;
-        *op++ = M3_MARKER | 0;
-        while (m_len > 255) { m_len -= 255; *op++ = 0; }
-        *op++ = static_cast<uint8_t>(m_len);
-      }
-      *op++ = static_cast<uint8_t>(m_off << 2);
-      *op++ = static_cast<uint8_t>(m_off >> 6);
-    } else {
-      m_off -= 0x4000;
-      if (m_len <= M4_MAX_LEN) {
-        *op++ = static_cast<uint8_t>(M4_MARKER | ((m_off >> 11) & 8) | (m_len - 2));
-      } else {
-        if ((m_off & 0x403f) == 0x403f && m_len >= 261 && m_len <= 264 && version) {
-          // lzo-rle: these lengths at this distance would read back as a zero run.
-          ip -= m_len - 260;
-          m_len = 260;
-        }
-        m_len -= M4_MAX_LEN;
-        *op++ = static_cast<uint8_t>(M4_MARKER | ((m_off >> 11) & 8));
-        while (m_len > 255) { m_len -= 255; *op++ = 0; }
-        *op++ = static_cast<uint8_t>(m_len);
-      }
-      *op++ = static_cast<uint8_t>(m_off << 2);
-      *op++ = static_cast<uint8_t>(m_off >> 6);
-    }
+    emit_match(op, ip, m_len, m_off, version);
     state_offset = -2;
     ii = ip;
     goto next;
@@ -207,172 +220,215 @@ std::size_t kernel_lzo1x_1_compress(const uint8_t* in, std::size_t in_len, std::
 }
 
 namespace {
+
 constexpr int LZO_E_OK = 0, LZO_E_ERROR = -1, LZO_E_INPUT_OVERRUN = -4, LZO_E_OUTPUT_OVERRUN = -5,
               LZO_E_LOOKBEHIND_OVERRUN = -6, LZO_E_INPUT_NOT_CONSUMED = -8;
-}
+// What comes after an instruction (the LZO_E_* codes, all negative, stop the stream): the next
+// instruction, the 0-3 literals its low bits announced, or the end of the stream.
+constexpr int kNextInstruction = 1, kTrailingLiterals = 2, kEndOfStream = 3;
 
 // Follows lib/lzo/lzo1x_decompress_safe.c without its unaligned fast paths (which only change
-// speed, never the output) so every read and write is bounds-checked.
-int kernel_lzo1x_decompress_safe(const uint8_t* in, std::size_t in_len, uint8_t* out, std::size_t* out_len) {
-  const uint8_t* ip = in;
-  const uint8_t* const ip_end = in + in_len;
-  uint8_t* op = out;
-  uint8_t* const op_end = out + *out_len;
-  std::size_t t = 0, next = 0, state = 0;
-  const uint8_t* m_pos;
-  uint8_t version = 0;
-  auto have_ip = [&](std::size_t x) { return static_cast<std::size_t>(ip_end - ip) >= x; };
-  auto have_op = [&](std::size_t x) { return static_cast<std::size_t>(op_end - op) >= x; };
-#define NEED_IP(x) do { if (!have_ip(x)) goto input_overrun; } while (0)
-#define NEED_OP(x) do { if (!have_op(x)) goto output_overrun; } while (0)
-#define TEST_LB(p) do { if ((p) < out) goto lookbehind_overrun; } while (0)
-  // Counting zero bytes of a long length: cap as the kernel does so the sum cannot overflow.
-  const std::size_t max_255_count = (static_cast<std::size_t>(~0) / 255) - 2;
+// speed, never the output) so every read and write is bounds-checked. The kernel's function is one
+// loop of gotos; here each of its instructions is a function, and the loop in run() is its spine.
+class Decoder {
+ public:
+  Decoder(const uint8_t* in, std::size_t in_len, uint8_t* out, std::size_t out_len)
+      : ip_(in), ip_end_(in + in_len), out_(out), op_(out), op_end_(out + out_len), in_len_(in_len) {}
+  std::size_t written() const { return static_cast<std::size_t>(op_ - out_); }
+
+  int run() {
+    if (in_len_ < 3) return LZO_E_INPUT_OVERRUN;
+    if (in_len_ >= 5 && *ip_ == 17) {
+      version_ = ip_[1];
+      ip_ += 2;
+    }
+    int step = kNextInstruction;
+    if (*ip_ > 17) {
+      t_ = *ip_++ - 17;
+      if (t_ < 4) {
+        next_ = t_;
+        step = kTrailingLiterals;
+      } else {
+        step = literal_run();
+      }
+    }
+    for (;;) {
+      if (step == kNextInstruction) step = instruction();
+      if (step == kTrailingLiterals) step = trailing_literals();
+      if (step == kEndOfStream) return end_of_stream();
+      if (step < 0) return step;
+    }
+  }
+
+ private:
+  bool have_ip(std::size_t x) const { return static_cast<std::size_t>(ip_end_ - ip_) >= x; }
+  bool have_op(std::size_t x) const { return static_cast<std::size_t>(op_end_ - op_) >= x; }
+
   // A long length: zero bytes each worth 255, then a byte, added to t with base. 0 on success,
   // else the error to return.
-  auto long_length = [&](std::size_t base) -> int {
-    const uint8_t* ip_last = ip;
+  int long_length(std::size_t base) {
+    // Counting zero bytes of a long length: cap as the kernel does so the sum cannot overflow.
+    const std::size_t max_255_count = (static_cast<std::size_t>(~0) / 255) - 2;
+    const uint8_t* ip_last = ip_;
     if (!have_ip(1)) return LZO_E_INPUT_OVERRUN;
-    while (*ip == 0) {
-      ip++;
+    while (*ip_ == 0) {
+      ip_++;
       if (!have_ip(1)) return LZO_E_INPUT_OVERRUN;
     }
-    std::size_t offset = ip - ip_last;
+    std::size_t offset = ip_ - ip_last;
     if (offset > max_255_count) return LZO_E_ERROR;
     offset = (offset << 8) - offset;
-    t += offset + base + *ip++;
+    t_ += offset + base + *ip_++;
     return 0;
-  };
-
-  if (in_len < 3) goto input_overrun;
-  if (in_len >= 5 && *ip == 17) {
-    version = ip[1];
-    ip += 2;
-  }
-  if (*ip > 17) {
-    t = *ip++ - 17;
-    if (t < 4) {
-      next = t;
-      goto match_next;
-    }
-    goto copy_literal_run;
   }
 
-  for (;;) {
-    NEED_IP(1);
-    t = *ip++;
-    if (t < 16) {
-      if (state == 0) {
-        if (t == 0) {
-          if (int e = long_length(15)) { *out_len = op - out; return e; }
-        }
-        t += 3;
-      copy_literal_run:
-        NEED_OP(t);
-        NEED_IP(t + 3);
-        std::memcpy(op, ip, t);
-        op += t;
-        ip += t;
-        state = 4;
-        continue;
-      } else if (state != 4) {
-        next = t & 3;
-        NEED_IP(1);
-        m_pos = op - 1;
-        m_pos -= t >> 2;
-        m_pos -= static_cast<std::size_t>(*ip++) << 2;
-        TEST_LB(m_pos);
-        NEED_OP(2);
-        op[0] = m_pos[0];
-        op[1] = m_pos[1];
-        op += 2;
-        goto match_next;
-      } else {
-        next = t & 3;
-        NEED_IP(1);
-        m_pos = op - (1 + M2_MAX_OFFSET);
-        m_pos -= t >> 2;
-        m_pos -= static_cast<std::size_t>(*ip++) << 2;
-        t = 3;
-      }
-    } else if (t >= 64) {
-      next = t & 3;
-      NEED_IP(1);
-      m_pos = op - 1;
-      m_pos -= (t >> 2) & 7;
-      m_pos -= static_cast<std::size_t>(*ip++) << 3;
-      t = (t >> 5) - 1 + (3 - 1);
-    } else if (t >= 32) {
-      t = (t & 31) + (3 - 1);
-      if (t == 2) {
-        if (int e = long_length(31)) { *out_len = op - out; return e; }
-      }
-      NEED_IP(2);
-      m_pos = op - 1;
-      next = ip[0] | (ip[1] << 8);
-      ip += 2;
-      m_pos -= next >> 2;
-      next &= 3;
-    } else {
-      NEED_IP(2);
-      next = ip[0] | (ip[1] << 8);
-      if ((next & 0xfffc) == 0xfffc && (t & 0xf8) == 0x18 && version) {
-        NEED_IP(3);
-        t &= 7;
-        t |= static_cast<std::size_t>(ip[2]) << 3;
-        t += MIN_ZERO_RUN_LENGTH;
-        NEED_OP(t);
-        std::memset(op, 0, t);
-        op += t;
-        next &= 3;
-        ip += 3;
-        goto match_next;
-      } else {
-        m_pos = op;
-        m_pos -= (t & 8) << 11;
-        t = (t & 7) + (3 - 1);
-        if (t == 2) {
-          if (int e = long_length(7)) { *out_len = op - out; return e; }
-          NEED_IP(2);
-          next = ip[0] | (ip[1] << 8);
-        }
-        ip += 2;
-        m_pos -= next >> 2;
-        next &= 3;
-        if (m_pos == op) goto eof_found;
-        m_pos -= 0x4000;
-      }
-    }
-    TEST_LB(m_pos);
-    {
-      uint8_t* oe = op + t;
-      NEED_OP(t);
-      // Byte by byte: overlapping copies (offset < length) repeat the pattern, as in the kernel.
-      while (op < oe) *op++ = *m_pos++;
-    }
-  match_next:
-    state = next;
-    t = next;
-    NEED_IP(t + 3);
-    NEED_OP(t);
-    while (t > 0) { *op++ = *ip++; t--; }
+  int instruction() {
+    if (!have_ip(1)) return LZO_E_INPUT_OVERRUN;
+    t_ = *ip_++;
+    if (t_ < 16) return low_instruction();
+    if (t_ >= 64) return m2_match();
+    if (t_ >= 32) return m3_match();
+    return m4_match_or_zero_run();
   }
 
-eof_found:
-  *out_len = op - out;
-  return t != 3 ? LZO_E_ERROR : ip == ip_end ? LZO_E_OK : ip < ip_end ? LZO_E_INPUT_NOT_CONSUMED : LZO_E_INPUT_OVERRUN;
-input_overrun:
-  *out_len = op - out;
-  return LZO_E_INPUT_OVERRUN;
-output_overrun:
-  *out_len = op - out;
-  return LZO_E_OUTPUT_OVERRUN;
-lookbehind_overrun:
-  *out_len = op - out;
-  return LZO_E_LOOKBEHIND_OVERRUN;
-#undef NEED_IP
-#undef NEED_OP
-#undef TEST_LB
+  // 0-15: a literal run at the start or after a match, else a short match whose meaning depends on
+  // what came before (state: the literals copied after the last match).
+  int low_instruction() {
+    if (state_ == 0) {
+      if (t_ == 0)
+        if (int e = long_length(15)) return e;
+      t_ += 3;
+      return literal_run();
+    }
+    next_ = t_ & 3;
+    if (!have_ip(1)) return LZO_E_INPUT_OVERRUN;
+    if (state_ != 4) {  // a 2-byte match right after 1-3 trailing literals
+      m_pos_ = op_ - 1;
+      m_pos_ -= t_ >> 2;
+      m_pos_ -= static_cast<std::size_t>(*ip_++) << 2;
+      if (m_pos_ < out_) return LZO_E_LOOKBEHIND_OVERRUN;
+      if (!have_op(2)) return LZO_E_OUTPUT_OVERRUN;
+      op_[0] = m_pos_[0];
+      op_[1] = m_pos_[1];
+      op_ += 2;
+      return kTrailingLiterals;
+    }
+    // a 3-byte match right after a literal run of 4 or more
+    m_pos_ = op_ - (1 + M2_MAX_OFFSET);
+    m_pos_ -= t_ >> 2;
+    m_pos_ -= static_cast<std::size_t>(*ip_++) << 2;
+    t_ = 3;
+    return copy_match();
+  }
+
+  int literal_run() {
+    if (!have_op(t_)) return LZO_E_OUTPUT_OVERRUN;
+    if (!have_ip(t_ + 3)) return LZO_E_INPUT_OVERRUN;
+    std::memcpy(op_, ip_, t_);
+    op_ += t_;
+    ip_ += t_;
+    state_ = 4;
+    return kNextInstruction;
+  }
+
+  int m2_match() {
+    next_ = t_ & 3;
+    if (!have_ip(1)) return LZO_E_INPUT_OVERRUN;
+    m_pos_ = op_ - 1;
+    m_pos_ -= (t_ >> 2) & 7;
+    m_pos_ -= static_cast<std::size_t>(*ip_++) << 3;
+    t_ = (t_ >> 5) - 1 + (3 - 1);
+    return copy_match();
+  }
+
+  int m3_match() {
+    t_ = (t_ & 31) + (3 - 1);
+    if (t_ == 2)
+      if (int e = long_length(31)) return e;
+    if (!have_ip(2)) return LZO_E_INPUT_OVERRUN;
+    m_pos_ = op_ - 1;
+    next_ = ip_[0] | (ip_[1] << 8);
+    ip_ += 2;
+    m_pos_ -= next_ >> 2;
+    next_ &= 3;
+    return copy_match();
+  }
+
+  // 16-31: a far match, the end-of-stream marker, or (lzo-rle) a run of zeros.
+  int m4_match_or_zero_run() {
+    if (!have_ip(2)) return LZO_E_INPUT_OVERRUN;
+    next_ = ip_[0] | (ip_[1] << 8);
+    if ((next_ & 0xfffc) == 0xfffc && (t_ & 0xf8) == 0x18 && version_) return zero_run();
+    m_pos_ = op_;
+    m_pos_ -= (t_ & 8) << 11;
+    t_ = (t_ & 7) + (3 - 1);
+    if (t_ == 2) {
+      if (int e = long_length(7)) return e;
+      if (!have_ip(2)) return LZO_E_INPUT_OVERRUN;
+      next_ = ip_[0] | (ip_[1] << 8);
+    }
+    ip_ += 2;
+    m_pos_ -= next_ >> 2;
+    next_ &= 3;
+    if (m_pos_ == op_) return kEndOfStream;
+    m_pos_ -= 0x4000;
+    return copy_match();
+  }
+
+  int zero_run() {
+    if (!have_ip(3)) return LZO_E_INPUT_OVERRUN;
+    t_ &= 7;
+    t_ |= static_cast<std::size_t>(ip_[2]) << 3;
+    t_ += MIN_ZERO_RUN_LENGTH;
+    if (!have_op(t_)) return LZO_E_OUTPUT_OVERRUN;
+    std::memset(op_, 0, t_);
+    op_ += t_;
+    next_ &= 3;
+    ip_ += 3;
+    return kTrailingLiterals;
+  }
+
+  int copy_match() {
+    if (m_pos_ < out_) return LZO_E_LOOKBEHIND_OVERRUN;
+    uint8_t* oe = op_ + t_;
+    if (!have_op(t_)) return LZO_E_OUTPUT_OVERRUN;
+    // Byte by byte: overlapping copies (offset < length) repeat the pattern, as in the kernel.
+    while (op_ < oe) *op_++ = *m_pos_++;
+    return kTrailingLiterals;
+  }
+
+  // The 0-3 literals the last instruction's low bits announced.
+  int trailing_literals() {
+    state_ = next_;
+    t_ = next_;
+    if (!have_ip(t_ + 3)) return LZO_E_INPUT_OVERRUN;
+    if (!have_op(t_)) return LZO_E_OUTPUT_OVERRUN;
+    while (t_ > 0) { *op_++ = *ip_++; t_--; }
+    return kNextInstruction;
+  }
+
+  int end_of_stream() const {
+    return t_ != 3 ? LZO_E_ERROR : ip_ == ip_end_ ? LZO_E_OK : ip_ < ip_end_ ? LZO_E_INPUT_NOT_CONSUMED : LZO_E_INPUT_OVERRUN;
+  }
+
+  const uint8_t* ip_;
+  const uint8_t* const ip_end_;
+  uint8_t* const out_;
+  uint8_t* op_;
+  uint8_t* const op_end_;
+  const std::size_t in_len_;
+  const uint8_t* m_pos_ = nullptr;
+  std::size_t t_ = 0, next_ = 0, state_ = 0;
+  uint8_t version_ = 0;
+};
+
+}  // namespace
+
+int kernel_lzo1x_decompress_safe(const uint8_t* in, std::size_t in_len, uint8_t* out, std::size_t* out_len) {
+  Decoder d(in, in_len, out, *out_len);
+  const int rc = d.run();
+  *out_len = d.written();
+  return rc;
 }
 
 }  // namespace swapbench::capacity

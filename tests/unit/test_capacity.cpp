@@ -16,6 +16,7 @@
 #include "bench/capacity/kernel_lzo.h"
 #include "bench/capacity/page_codec.h"
 #include "bench/capacity/page_source.h"
+#include "bench/version.h"
 
 using namespace swapbench::capacity;
 
@@ -372,6 +373,14 @@ TEST(CapacityRun, TheDocumentIsComplete) {
   o.compressors = {"lzo-rle", "zstd"};
   auto j = swapbench::capacity_run(o);
   EXPECT_EQ(j["swapbench_capacity"]["schema_version"], swapbench::kCapacitySchemaVersion);
+  // The build that wrote it, as a run result's context.swapbench records it: a prediction that
+  // moved between two files is traced to its code.
+  const auto& head = j["swapbench_capacity"];
+  ASSERT_TRUE(head.contains("version") && head.contains("commit")) << head.dump();
+  EXPECT_EQ(head["version"], swapbench::version());
+  EXPECT_EQ(head["commit"], swapbench::commit());
+  EXPECT_FALSE(head["version"].get<std::string>().empty());
+  EXPECT_FALSE(head["commit"].get<std::string>().empty());
   EXPECT_EQ(j["sampling"]["seed"], 9u);
   ASSERT_EQ(j["sources"].size(), 1u);
   EXPECT_EQ(j["sources"][0]["pid"], getpid());
@@ -383,6 +392,16 @@ TEST(CapacityRun, TheDocumentIsComplete) {
   EXPECT_FALSE(j["pages"]["length"].contains("lzo"));
   swapbench::CapacityOptions none;
   EXPECT_THROW(swapbench::capacity_run(none), InputError);
+}
+
+// --validate's document opens with the same block as the sampler's, of its own kind, naming the
+// build that wrote it as a run result's context.swapbench does.
+TEST(CapacityRun, TheValidationHeaderNamesTheBuild) {
+  const auto v = swapbench::capacity_header("validation");
+  EXPECT_EQ(v["kind"], "validation");
+  EXPECT_EQ(v["schema_version"], swapbench::kCapacitySchemaVersion);
+  EXPECT_EQ(v["version"], swapbench::version());
+  EXPECT_EQ(v["commit"], swapbench::commit());
 }
 
 TEST(CapacityRun, NothingToEstimateIsRefusedNotNan) {

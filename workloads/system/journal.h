@@ -18,8 +18,9 @@
 //
 // Trust: the file lives in the state folder (workloads/system/state_dir.h) and is opened only
 // through it, so a journal that is a link, someone else's, or writable by others is never read.
-// Even then, only the entries this suite writes are replayed: not_replayable() below is the one
-// list of them, checked when an entry is recorded and again when it is read back.
+// Even then, only the entries this suite writes are replayed: not_replayable() is the one
+// list of them (workloads/system/journal_entry.h), checked when an entry is recorded and again when
+// it is read back.
 #pragma once
 #include <memory>
 #include <mutex>
@@ -27,43 +28,11 @@
 #include <string>
 #include <vector>
 
+#include "workloads/system/journal_entry.h"
 #include "workloads/system/state_dir.h"
 #include "workloads/system/sysroot.h"
 
 namespace swapbench {
-
-struct JournalEntry {
-  int id = 0;
-  std::string op, path, original, extra;
-  std::string boot_id;  // the boot the change was made in; "" in journals older than the field
-  int line = 0;         // where it stands in the file, for messages
-};
-
-// What a create_file entry keeps of the file it created: device, inode and birth time (an inode
-// number alone is reused at once by ext4 for the next file made). Restore removes a file only while
-// it is still that one. statx(dirfd, path) without following a link; path "" means dirfd itself.
-// "" on failure, errno set.
-std::string file_identity(int dirfd, const std::string& path);
-
-// Why an entry is not one this suite makes, in words that repeat none of its content; nothing when
-// it is. The suite's changes, and so the only ones a restore replays:
-//   write         zswap's parameters it guards (kGuardedZswapParams under kZswapParams), and the
-//                 sysctls vm.page-cluster and vm.swappiness; the value a short token (no spaces,
-//                 no '/': numbers, Y/N, a compressor's or zpool's name), no extra.
-//   create_file   a swap file named swapbench-<letters, digits, _ ->.swap (any folder, the path
-//                 plain: absolute, no . or .. parts); extra the file's identity (digits : .).
-//   swapon        such a swap file, a /dev/zramN, or a block device under /dev (--swap-device).
-//   mount         debugfs on /sys/kernel/debug (DebugfsGuard).
-//   mkdir_cgroup  <a cgroup or cgroup2 mount point of ops' /proc/mounts>/swapbench-<digits>, its
-//                 extra that hierarchy's cgroup.procs file of some cgroup (where its tasks go back).
-//   zram_device   /dev/zramN, extra its diskseq (digits, or empty: then the restore refuses).
-//   swap_signature  a device under /dev, extra the UUID of the swap header the suite wrote.
-// Anything else (another op, another path, a value with spaces) would let whoever wrote the file
-// have root write, remove or unmount what they chose.
-std::optional<std::string> not_replayable(const JournalEntry& e, const SysOps& ops);
-
-// The shell command that undoes an entry by hand, for when the restore itself cannot.
-std::string manual_undo(const JournalEntry& e);
 
 // What a restore did. `failed` lines each name the change and the command that undoes it by hand;
 // `warnings` are what a human should know but nothing is left changed because of them.
