@@ -453,8 +453,7 @@ Compressors resolve_compressors(const Plan& p, const Capabilities& c, Expander& 
   return out;
 }
 
-// Where one profile's sets go, in the order results list them: each backend of the plan in its
-// set order, a compressing one once per compressor.
+// Where one profile's sets go, as results list them: by backend set order, once per compressor.
 std::vector<SetSite> sites_of(const Plan& p, const Compressors& comps, const ProfileSpec& prof) {
   std::vector<SetSite> sites;
   for (const SwapBackend* b : backends_in_set_order()) {
