@@ -1,40 +1,50 @@
 #include "bench/backend.h"
 
 #include <algorithm>
-#include <map>
 #include <stdexcept>
 
 #include "bench/borrow.h"
+#include "bench/plan.h"
+#include "bench/registry.h"
 
 namespace swapbench {
 
 namespace {
-struct Registry {
-  std::map<std::string, std::unique_ptr<SwapBackend>> by_name;
-  std::vector<const SwapBackend*> ranked;
-};
-Registry& registry() {
-  static Registry r;
+Registry<SwapBackend>& registry() {
+  static Registry<SwapBackend> r("backend",
+                                 [](const SwapBackend* x, const SwapBackend* y) { return x->info.rank < y->info.rank; });
   return r;
 }
 }  // namespace
 
 BackendRegistrar::BackendRegistrar(std::unique_ptr<SwapBackend> b) {
-  Registry& r = registry();
+  if (!b->info.name.empty()) {
+    if (to_string(b->info.id) != "?")
+      throw std::logic_error("backend '" + b->info.name + "': its id is " + to_string(b->info.id) + "'s");
+    name_backend(b->info.id, b->info.name);
+  }
   const std::string name = b->name();
-  if (!r.by_name.emplace(name, std::move(b)).second) throw std::logic_error("backend '" + name + "' registered twice");
-  r.ranked.clear();
-  for (const auto& [n, be] : r.by_name) r.ranked.push_back(be.get());
-  std::stable_sort(r.ranked.begin(), r.ranked.end(),
-                   [](const SwapBackend* x, const SwapBackend* y) { return x->info.rank < y->info.rank; });
+  registry().add(name, std::move(b));
 }
 
-const std::vector<const SwapBackend*>& backends() { return registry().ranked; }
+const std::vector<const SwapBackend*>& backends() { return registry().listed(); }
 
-const SwapBackend* backend_or_null(const std::string& name) {
-  auto it = registry().by_name.find(name);
-  return it == registry().by_name.end() ? nullptr : it->second.get();
+void SwapBackend::probe(const Borrowed&, BackendCaps& c) const { c.available = true; }
+
+std::vector<const SwapBackend*> backends_in_set_order() {
+  std::vector<const SwapBackend*> out = backends();
+  std::stable_sort(out.begin(), out.end(),
+                   [](const SwapBackend* x, const SwapBackend* y) { return x->info.set_rank < y->info.set_rank; });
+  return out;
 }
+
+std::string comma_list(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+const SwapBackend* backend_or_null(const std::string& name) { return registry().find(name); }
 
 const SwapBackend& backend_of(Backend id) {
   for (const SwapBackend* b : backends())
@@ -43,9 +53,9 @@ const SwapBackend& backend_of(Backend id) {
 }
 
 std::string backend_names() {
-  std::string out;
-  for (const SwapBackend* b : backends()) out += (out.empty() ? "" : ", ") + b->name();
-  return out;
+  std::vector<std::string> names;
+  for (const SwapBackend* b : backends()) names.push_back(b->name());
+  return comma_list(names);
 }
 
 const SwapBackend* switch_to(Borrowed& b, Backend target, const std::string& compressor, nlohmann::json& sb) {

@@ -18,18 +18,24 @@ namespace swapbench {
 struct Borrowed;
 struct Plan;
 struct Capabilities;
+struct BackendCaps;
 
 // What a backend is, as data: `list --json` prints it, make_plan() parses --backend by its name.
 struct BackendInfo {
   Backend id = Backend::None;  // the value results and the proof carry; its name is to_string(id)
+  std::string name;            // only for an id past the built-in ones: its name
   std::string description;     // one line
   bool compresses = false;     // its sets are one per compressor
   bool swap_file = false;      // its sets swap to the run's swap file (or --swap-device)
   std::string zpool;           // the allocator its pages are stored with, as a set's result says it
   int rank = 0;                // its place wherever backends are listed (manifest, --backend's refusal)
+  int set_rank = 0;            // its sets' place among a profile's sets, as results list them
+  // Compressing backends: what a set's compressor is called before the kernel is asked (listing).
+  std::string every_compressor;
+  std::string missing_fix;     // the fix hint of the skip when the kernel lacks it
 };
 
-class SwapBackend {
+class SwapBackend : public PathRules {
  public:
   explicit SwapBackend(BackendInfo i) : info(std::move(i)) {}
   virtual ~SwapBackend() = default;
@@ -39,7 +45,11 @@ class SwapBackend {
   // Throws SystemError.
   virtual void borrow(Borrowed&, const Plan&) const {}
   // What the borrowed kernel offers for it (every backend is asked, in the plan or not).
-  virtual void probe(const Borrowed&, Capabilities&) const {}
+  virtual void probe(const Borrowed&, BackendCaps& c) const;  // available, unless it says why not
+  // Compressing backends: why it does not take `compressor` (`c`: what its probe found), and the
+  // fix hint of the skip of its sets with it.
+  virtual std::string refusal(const BackendCaps& /*c*/, const std::string& /*compressor*/) const { return ""; }
+  virtual std::string refusal_fix(const std::string& /*compressor*/) const { return ""; }
   // Another backend's set (or a set that swaps nowhere) is next: this one's path goes off.
   virtual void release(Borrowed&) const {}
   // One of its sets is next: its path on (the others are already off); `sb` is the set's result block.
@@ -58,6 +68,8 @@ const std::vector<const SwapBackend*>& backends();
 const SwapBackend* backend_or_null(const std::string& name);
 const SwapBackend& backend_of(Backend id);  // throws std::logic_error for one not registered
 std::string backend_names();                // "zswap, disk, zram"
+std::vector<const SwapBackend*> backends_in_set_order();
+std::string comma_list(const std::vector<std::string>& v);  // "a, b, c"
 
 // Switches the machine onto a set of `target` (Backend::None: a set that swaps nowhere of its
 // own): every other backend released first, then the swap file paused or resumed, then the target

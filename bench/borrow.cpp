@@ -71,7 +71,7 @@ Capabilities capabilities(const Borrowed& b) {
   c.memcg = b.memcg != nullptr;
   c.memcg_reason = b.memcg_reason;
   c.writeback = b.writeback;
-  for (const SwapBackend* be : backends()) be->probe(b, c);
+  for (const SwapBackend* be : backends()) be->probe(b, c.backends[be->info.id]);
   return c;
 }
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 
+#include "bench/backends/zram.h"
 #include "bench/plan.h"
 #include "bench/results.h"
 #include "workloads/arch/arm64/mte.h"
@@ -19,7 +20,6 @@
 #include "workloads/system/session.h"
 #include "workloads/system/state_dir.h"
 #include "workloads/system/swap_area.h"
-#include "workloads/system/zram.h"
 #include "workloads/system/zswap.h"
 
 namespace swapbench {
@@ -81,85 +81,67 @@ void print_protections(const Probe& state) {
                                "other line is refused by number, never echoed"});
 }
 
-}  // namespace
-
-int check_command(const std::vector<std::string>& events, const std::string& swap_dir) {
-  SysOps ops;
-  utsname u;
-  uname(&u);
-  std::printf("swapbench check: kernel %s (%s), accelerator %s\n\nprerequisites:\n", u.release, u.machine,
-              detect_accelerator().c_str());
-  const bool root = geteuid() == 0;
-  Probe p_root{root, root ? "running as root" : "not root (fix: run it as root)"};
-  row("root", p_root);
-  // Looked at before anything below makes a session (which creates or tightens the folder).
-  const Probe p_state = state_folder_probe();
-
-  // The same check a run makes before borrowing anything, for the quick suite's swap file.
+// The same check a run makes before borrowing anything, for the quick suite's swap file.
+Probe swap_area_probe(SysOps& ops, const std::string& swap_dir) {
   const auto dir_problem = swap_dir_problem(swap_dir, swap_bytes_for(find_suite("quick").pages));
   // No mkswap needed: the suite writes its swap headers itself (workloads/system/swap_area.h).
-  Probe p_swap{!dir_problem && ops.exists("/proc/swaps"), ""};
-  if (dir_problem) p_swap.detail = *dir_problem;
-  else p_swap.detail = "a swap file is created under " + swap_dir + " for each run and removed after";
-  row("swap area", p_swap);
+  Probe p{!dir_problem && ops.exists("/proc/swaps"), ""};
+  if (dir_problem) p.detail = *dir_problem;
+  else p.detail = "a swap file is created under " + swap_dir + " for each run and removed after";
+  return p;
+}
 
-  bool zs = zswap_present(ops);
-  auto params = read_zswap_params(ops);
+Probe zswap_probe(SysOps& ops) {
+  const bool zs = zswap_present(ops);
   std::string pdesc;
-  for (const auto& [k, v] : params) pdesc += k + "=" + v + " ";
-  Probe p_zswap{zs, zs ? pdesc : "no /sys/module/zswap (fix: a kernel with CONFIG_ZSWAP=y)"};
-  row("zswap", p_zswap);
+  for (const auto& [k, v] : read_zswap_params(ops)) pdesc += k + "=" + v + " ";
+  return {zs, zs ? pdesc : "no /sys/module/zswap (fix: a kernel with CONFIG_ZSWAP=y)"};
+}
 
-  Probe p_comp{false, ""};
-  if (zs && root) {
-    try {
-      Session s(ops);
-      ZswapGuard z(s.journal(), ops);
-      auto pr = z.probe_compressors(kKnownCompressors);
-      p_comp.ok = !pr.accepted.empty();
-      p_comp.detail = "accepted:";
-      for (auto& c : pr.accepted) p_comp.detail += " " + c;
-      p_comp.detail += "; refused:";
-      for (auto& [c, why] : pr.refused) p_comp.detail += " " + c;
-      if (!pr.refused.empty()) p_comp.detail += " (fix: modprobe NAME, or CONFIG_CRYPTO_NAME)";
-    } catch (const std::exception& e) {
-      p_comp.detail = std::string("could not probe: ") + e.what();
-    }
-  } else {
-    p_comp.detail = zs ? "found by trying each name, which needs root (fix: run ./swapbench check as root)" : "no zswap";
+Probe zswap_compressors_probe(SysOps& ops, bool zswap, bool root) {
+  if (!zswap || !root)
+    return {false, zswap ? "found by trying each name, which needs root (fix: run ./swapbench check as root)" : "no zswap"};
+  Probe p{false, ""};
+  try {
+    Session s(ops);
+    ZswapGuard z(s.journal(), ops);
+    auto pr = z.probe_compressors(kKnownCompressors);
+    p.ok = !pr.accepted.empty();
+    p.detail = "accepted:";
+    for (auto& c : pr.accepted) p.detail += " " + c;
+    p.detail += "; refused:";
+    for (auto& [c, why] : pr.refused) p.detail += " " + c;
+    if (!pr.refused.empty()) p.detail += " (fix: modprobe NAME, or CONFIG_CRYPTO_NAME)";
+  } catch (const std::exception& e) {
+    p.detail = std::string("could not probe: ") + e.what();
   }
-  row("zswap compressors", p_comp);
+  return p;
+}
 
-  // zram: what a device offers is read from one the suite makes (and removes at once), never from
-  // a device it did not create, so only as root.
-  const auto zram_no = zram_problem(ops);
-  Probe p_zram{!zram_no, ""};
-  if (zram_no) p_zram.detail = *zram_no;
-  else if (!root) p_zram.detail = "zram-control present; the compressors it offers are read from a device the suite makes, which needs root (fix: run ./swapbench check as root)";
-  else {
-    try {
-      Session s(ops);
-      ZramGuard z(s.journal(), ops);
-      auto a = z.algorithms();
-      p_zram.ok = !a.offered.empty();
-      p_zram.detail = "a device per compressor is made for each run and removed after; offered:";
-      for (const auto& c : a.offered) p_zram.detail += " " + c;
-    } catch (const std::exception& e) {
-      p_zram.ok = false;
-      p_zram.detail = std::string("could not make a zram device: ") + e.what();
-    }
+// What a device offers is read from one the suite makes (and removes at once), never from a
+// device it did not create, so only as root: the zram backend's own probe, as a run makes it.
+Probe zram_probe(SysOps& ops, bool root) {
+  if (const auto no = zram_problem(ops)) return {false, *no};
+  if (!root)
+    return {true, "zram-control present; the compressors it offers are read from a device the suite makes, which "
+                  "needs root (fix: run ./swapbench check as root)"};
+  try {
+    Session s(ops);
+    const ZramOffer z = offer_of_zram(s.journal(), ops);
+    if (!z.reason.empty()) return {false, z.reason};
+    Probe p{!z.offered.empty(), "a device per compressor is made for each run and removed after; offered:"};
+    for (const auto& c : z.offered) p.detail += " " + c;
+    return p;
+  } catch (const std::exception& e) {
+    return {false, std::string("could not make a zram device: ") + e.what()};
   }
-  row("zram", p_zram);
+}
 
-  MemcgInfo mi = detect_memcg(ops);
-  Probe p_memcg{mi.version != MemcgVersion::None,
-                mi.version == MemcgVersion::None ? mi.reason : "cgroup " + mi.name() + " at " + mi.mount};
-  row("memory cgroup", p_memcg);
-
+// Events failing for the same reason are listed once with that reason (a VM without a PMU
+// refuses every hardware event alike).
+Probe pmu_probe(const std::vector<std::string>& events) {
   CounterGroup g(events);
-  Probe p_pmu{g.any(), ""};
-  // Events failing for the same reason are listed once with that reason (a VM without a PMU
-  // refuses every hardware event alike).
+  Probe p{g.any(), ""};
   std::vector<std::pair<std::string, std::string>> by_reason;  // reason -> names, in first-seen order
   for (const auto& s : g.statuses()) {
     std::string why = s.ok ? "ok" : s.reason;
@@ -167,9 +149,11 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
     if (it == by_reason.end()) by_reason.push_back({why, s.name});
     else it->second += ", " + s.name;
   }
-  for (const auto& [why, names] : by_reason) p_pmu.detail += names + ": " + why + "; ";
-  row("perf counters (libpfm4)", p_pmu);
+  for (const auto& [why, names] : by_reason) p.detail += names + ": " + why + "; ";
+  return p;
+}
 
+Probe ftrace_probe(SysOps& ops) {
   bool tracefs = ops.exists("/sys/kernel/tracing/available_tracers") ||
                  ops.exists("/sys/kernel/debug/tracing/available_tracers");
   std::string tracers;
@@ -179,33 +163,67 @@ int check_command(const std::vector<std::string>& events, const std::string& swa
     std::getline(f, tracers);
   }
   bool fg = tracers.find("function_graph") != std::string::npos;
-  row("ftrace function_graph", {fg, fg ? "available" : tracefs ? "tracers here: " + tracers + " (per-call kernel durations: ./swapbench matrix traces them in its guests)"
-                                                               : "tracefs not mounted (fix: mount -t tracefs nodev /sys/kernel/tracing)"});
-  std::string why;
-  bool mte = mte_available(&why);
-  row("arm64 MTE", {mte, mte ? "HWCAP2_MTE set" : why});
+  return {fg, fg ? "available" : tracefs ? "tracers here: " + tracers + " (per-call kernel durations: ./swapbench matrix traces them in its guests)"
+                                         : "tracefs not mounted (fix: mount -t tracefs nodev /sys/kernel/tracing)"};
+}
 
+Probe reclaimers_probe() {
   const auto others = find_reclaimers("/");
-  row("no other reclaimer paging out", {others.empty(), others.empty()
-                                                      ? "none found (DAMON pageout schemes)"
-                                                      : reclaimers_hint(others) +
-                                                            ": a set whose counts it disturbs is marked invalid and "
-                                                            "says so (fix, if the scheme is yours: stop it during runs)"});
+  return {others.empty(), others.empty() ? "none found (DAMON pageout schemes)"
+                                         : reclaimers_hint(others) +
+                                               ": a set whose counts it disturbs is marked invalid and "
+                                               "says so (fix, if the scheme is yours: stop it during runs)"};
+}
 
-  print_protections(p_state);
+// What each benchmark needs, from the rows above: the first that is missing, or "can run".
+struct Prerequisites {
+  Probe root, state, swap, zswap, comp, zram, memcg, pmu;
+};
 
+void print_benchmarks(const Prerequisites& p) {
   auto need = [&](std::initializer_list<const Probe*> ps) {
-    for (auto* p : ps)
-      if (!p->ok) return *p;
+    for (auto* q : ps)
+      if (!q->ok) return *q;
     return Probe{true, "can run"};
   };
   std::printf("\nbenchmarks:\n");
-  row("swapin/zswap, swapout/zswap", need({&p_root, &p_state, &p_swap, &p_zswap, &p_comp}));
-  row("swapin/disk", need({&p_root, &p_state, &p_swap, &p_memcg}));
-  row("swapout/disk, floor_swapcache", need({&p_root, &p_state, &p_swap}));
-  row("swapin/zram, swapout/zram", need({&p_root, &p_state, &p_zram}));
+  row("swapin/zswap, swapout/zswap", need({&p.root, &p.state, &p.swap, &p.zswap, &p.comp}));
+  row("swapin/disk", need({&p.root, &p.state, &p.swap, &p.memcg}));
+  row("swapout/disk, floor_swapcache", need({&p.root, &p.state, &p.swap}));
+  row("swapin/zram, swapout/zram", need({&p.root, &p.state, &p.zram}));
   row("floor_firsttouch", {true, "can run (needs nothing)"});
-  row("per-fault counters", p_pmu);
+  row("per-fault counters", p.pmu);
+}
+
+}  // namespace
+
+int check_command(const std::vector<std::string>& events, const std::string& swap_dir) {
+  SysOps ops;
+  utsname u;
+  uname(&u);
+  std::printf("swapbench check: kernel %s (%s), accelerator %s\n\nprerequisites:\n", u.release, u.machine,
+              detect_accelerator().c_str());
+  Prerequisites p;
+  const bool root = geteuid() == 0;
+  p.root = {root, root ? "running as root" : "not root (fix: run it as root)"};
+  row("root", p.root);
+  // Looked at before anything below makes a session (which creates or tightens the folder).
+  p.state = state_folder_probe();
+  row("swap area", p.swap = swap_area_probe(ops, swap_dir));
+  row("zswap", p.zswap = zswap_probe(ops));
+  row("zswap compressors", p.comp = zswap_compressors_probe(ops, p.zswap.ok, root));
+  row("zram", p.zram = zram_probe(ops, root));
+  MemcgInfo mi = detect_memcg(ops);
+  p.memcg = {mi.version != MemcgVersion::None, mi.version == MemcgVersion::None ? mi.reason : "cgroup " + mi.name() + " at " + mi.mount};
+  row("memory cgroup", p.memcg);
+  row("perf counters (libpfm4)", p.pmu = pmu_probe(events));
+  row("ftrace function_graph", ftrace_probe(ops));
+  std::string why;
+  bool mte = mte_available(&why);
+  row("arm64 MTE", {mte, mte ? "HWCAP2_MTE set" : why});
+  row("no other reclaimer paging out", reclaimers_probe());
+  print_protections(p.state);
+  print_benchmarks(p);
   return 0;
 }
 

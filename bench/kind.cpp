@@ -1,39 +1,28 @@
 #include "bench/kind.h"
 
-#include <map>
 #include <stdexcept>
 
+#include "bench/registry.h"
 #include "bench/set_runner.h"
 #include "workloads/arch/arm64/mte.h"
 
 namespace swapbench {
 
 namespace {
-struct Registry {
-  std::map<std::string, std::unique_ptr<SetKind>> by_name;
-  std::vector<const SetKind*> sorted;
-};
-Registry& registry() {
-  static Registry r;
+Registry<SetKind>& registry() {
+  static Registry<SetKind> r("set kind");
   return r;
 }
 }  // namespace
 
 KindRegistrar::KindRegistrar(std::unique_ptr<SetKind> k) {
-  Registry& r = registry();
   const std::string name = k->info.name;
-  // Two files claiming one name would make the sets of one depend on link order.
-  if (!r.by_name.emplace(name, std::move(k)).second) throw std::logic_error("set kind '" + name + "' registered twice");
-  r.sorted.clear();
-  for (const auto& [n, kind] : r.by_name) r.sorted.push_back(kind.get());
+  registry().add(name, std::move(k));
 }
 
-const std::vector<const SetKind*>& kinds() { return registry().sorted; }
+const std::vector<const SetKind*>& kinds() { return registry().listed(); }
 
-const SetKind* kind_or_null(const std::string& name) {
-  auto it = registry().by_name.find(name);
-  return it == registry().by_name.end() ? nullptr : it->second.get();
-}
+const SetKind* kind_or_null(const std::string& name) { return registry().find(name); }
 
 const SetKind& find_kind(const std::string& name) {
   if (const SetKind* k = kind_or_null(name)) return *k;

@@ -34,12 +34,6 @@ constexpr double kSafeMemShare = 0.5;
 // Room in the swap area beyond the region, for whatever else swaps meanwhile.
 constexpr uint64_t kSwapHeadroom = 64ull << 20;
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
-
 // A whole number within [lo, hi], or BadInput naming the option: "-1" for a count must not wrap
 // around to 18446744073709551615, and "0" must not quietly mean "the suite's".
 long long parse_whole(const std::string& opt, const std::string& text, long long lo, long long hi) {
@@ -92,8 +86,8 @@ void refuse_what_needs_root(const RunOptions& o, const Plan& p) {
   const std::string why = " needs root (swap areas, zswap parameters, zram devices, cgroups): run it as root";
   const std::string floor_only = "; as an ordinary user only the first-touch floor runs (./swapbench run)";
   const std::vector<std::pair<std::string, std::string>> root_only = {
-      {"--backend", join(o.backends)},     {"--compressor", join(o.compressors)}, {"--profile", join(o.profiles)},
-      {"--pattern", join(o.patterns)},     {"--swap-dir", o.swap_dir},            {"--swap-device", o.swap_device},
+      {"--backend", comma_list(o.backends)},     {"--compressor", comma_list(o.compressors)}, {"--profile", comma_list(o.profiles)},
+      {"--pattern", comma_list(o.patterns)},     {"--swap-dir", o.swap_dir},            {"--swap-device", o.swap_device},
       {"--race-mechanism", o.race_mechanism}, {"--fault", o.fault}};
   for (const auto& [opt, value] : root_only)
     if (!value.empty()) throw BadInput(opt + " " + value + why + floor_only);
@@ -294,7 +288,7 @@ void parse_selection(const RunOptions& o, Plan& p) {
   for (const auto& c : o.compressors) {
     if (!std::count(kKnownCompressors.begin(), kKnownCompressors.end(), c))
       throw BadInput("--compressor '" + c + "': not a zswap or zram compressor; accepted names: " +
-                     join(kKnownCompressors) + " (which of them this kernel takes: ./swapbench check)");
+                     comma_list(kKnownCompressors) + " (which of them this kernel takes: ./swapbench check)");
     if (!std::count(p.compressors.begin(), p.compressors.end(), c)) p.compressors.push_back(c);
   }
   try {
@@ -396,6 +390,12 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   return p;
 }
 
+const BackendCaps& Capabilities::of(Backend b) const {
+  static const BackendCaps none;
+  auto it = backends.find(b);
+  return it == backends.end() ? none : it->second;
+}
+
 Capabilities Capabilities::for_listing(bool root) {
   Capabilities c;
   c.root = root;
@@ -405,64 +405,64 @@ Capabilities Capabilities::for_listing(bool root) {
 
 namespace {
 
-struct Compressors {
-  std::vector<std::string> zswap, zram;  // each compressing backend's, in the order its sets run
-};
+// Each compressing backend of the run that is here, with the compressors its sets run with.
+using Compressors = std::vector<std::pair<const SwapBackend*, std::vector<std::string>>>;
 
-// The compressors each compressing backend runs with; a backend missing here is a skip.
-Compressors resolve_compressors(const Plan& p, const Capabilities& c, Expander& x) {
-  const bool zswap = p.has(Backend::Zswap), zram = p.has(Backend::Zram);
-  const bool resolved = x.resolved();
+// The compressing backends of the plan that are here (or not asked yet); one missing is a skip.
+Compressors compressing_backends(const Plan& p, const Capabilities& c, Expander& x) {
   Compressors out;
-  if (zswap && resolved && !c.zswap)
-    x.skip("*/zswap/*", "zswap is not in this kernel (no /sys/module/zswap)", "use a kernel with CONFIG_ZSWAP=y");
-  if (zram && resolved && !c.zram)
-    x.skip("*/zram/*", c.zram_reason, "modprobe zram, or a kernel with CONFIG_ZRAM (./swapbench check)");
-  const bool zswap_on = zswap && (!resolved || c.zswap), zram_on = zram && (!resolved || c.zram);
-  if (!resolved) {
-    if (zswap) out.zswap = p.compressors.empty() ? std::vector<std::string>{"(every accepted)"} : p.compressors;
-    if (zram) out.zram = p.compressors.empty() ? std::vector<std::string>{"(every offered)"} : p.compressors;
-    return out;
-  }
-  if (p.compressors.empty()) {
-    if (zswap_on) out.zswap = c.accepted;
-    if (zram_on) out.zram = c.zram_offered;
-    return out;
-  }
-  // A name runs on every compressing backend of the run that takes it; refused by one, that
-  // backend's sets are skipped with why; refused by all, it is bad input naming what each takes.
-  for (const auto& name : p.compressors) {
-    const bool z = zswap_on && std::count(c.accepted.begin(), c.accepted.end(), name);
-    const bool r = zram_on && std::count(c.zram_offered.begin(), c.zram_offered.end(), name);
-    auto why = c.refused.find(name);
-    const std::string zswap_no = "this kernel refuses it" + (why != c.refused.end() ? " (" + why->second + ")" : "") +
-                                 "; it accepts: " + join(c.accepted) + " (load it with modprobe " + name +
-                                 ", or use a kernel built with its CONFIG_CRYPTO_ option)";
-    const std::string zram_no = "zram here does not offer it; a zram device offers: " + join(c.zram_offered) +
-                                " (its comp_algorithm; a kernel built with CONFIG_ZRAM_BACKEND_" + name +
-                                " or its crypto option offers more)";
-    if (!z && !r) {
-      if (zswap_on && zram_on) throw BadInput("--compressor " + name + ": zswap: " + zswap_no + "; zram: " + zram_no);
-      if (zswap_on) throw BadInput("--compressor " + name + ": " + zswap_no);
-      if (zram_on) throw BadInput("--compressor " + name + ": " + zram_no);
-      continue;  // neither backend is here at all: skipped above
-    }
-    if (z) out.zswap.push_back(name);
-    else if (zswap_on) x.skip("*/zswap/" + name + "/*", "zswap: " + zswap_no, "modprobe " + name);
-    if (r) out.zram.push_back(name);
-    else if (zram_on) x.skip("*/zram/" + name + "/*", "zram: " + zram_no, "--compressor one it offers");
+  for (const SwapBackend* b : backends_in_set_order()) {
+    if (!b->info.compresses || !p.has(b->info.id)) continue;
+    if (x.resolved() && !c.of(b->info.id).available)
+      x.skip("*/" + b->name() + "/*", c.of(b->info.id).reason, b->info.missing_fix);
+    else out.push_back({b, {}});
   }
   return out;
 }
 
-// Where one profile's sets go, in the order results list them: zswap by compressor, then zram (a
-// device per compressor), then disk.
+// The compressors each compressing backend runs with.
+Compressors resolve_compressors(const Plan& p, const Capabilities& c, Expander& x) {
+  Compressors out = compressing_backends(p, c, x);
+  for (auto& [b, list] : out) {
+    if (!x.resolved()) list = p.compressors.empty() ? std::vector<std::string>{b->info.every_compressor} : p.compressors;
+    else if (p.compressors.empty()) list = c.of(b->info.id).compressors;
+  }
+  if (!x.resolved() || p.compressors.empty() || out.empty()) return out;
+  // A name runs on every compressing backend of the run that takes it; refused by one, that
+  // backend's sets are skipped with why; refused by all, it is bad input naming what each takes.
+  for (const auto& name : p.compressors) {
+    std::vector<std::string> no;  // why each refuses it ("" where it takes it)
+    for (const auto& [b, list] : out) {
+      const BackendCaps& bc = c.of(b->info.id);
+      no.push_back(std::count(bc.compressors.begin(), bc.compressors.end(), name) ? "" : b->refusal(bc, name));
+    }
+    if (std::count(no.begin(), no.end(), "") == 0) {
+      std::string all = no.front();
+      if (out.size() > 1) {
+        all.clear();
+        for (size_t i = 0; i < out.size(); ++i) all += (i ? "; " : "") + out[i].first->name() + ": " + no[i];
+      }
+      throw BadInput("--compressor " + name + ": " + all);
+    }
+    for (size_t i = 0; i < out.size(); ++i) {
+      const SwapBackend& b = *out[i].first;
+      if (no[i].empty()) out[i].second.push_back(name);
+      else x.skip("*/" + b.name() + "/" + name + "/*", b.name() + ": " + no[i], b.refusal_fix(name));
+    }
+  }
+  return out;
+}
+
+// Where one profile's sets go, as results list them: by backend set order, once per compressor.
 std::vector<SetSite> sites_of(const Plan& p, const Compressors& comps, const ProfileSpec& prof) {
   std::vector<SetSite> sites;
-  for (const auto* list : {&comps.zswap, &comps.zram})
-    for (const auto& comp : *list)
-      sites.push_back({list == &comps.zswap ? Backend::Zswap : Backend::Zram, comp, prof, comp == list->front()});
-  if (p.has(Backend::Disk)) sites.push_back({Backend::Disk, "none", prof, true});
+  for (const SwapBackend* b : backends_in_set_order()) {
+    if (!p.has(b->info.id)) continue;
+    if (!b->info.compresses) sites.push_back({b->info.id, "none", prof, true});
+    for (const auto& [cb, list] : comps)
+      if (cb == b)
+        for (const auto& comp : list) sites.push_back({b->info.id, comp, prof, comp == list.front()});
+  }
   return sites;
 }
 

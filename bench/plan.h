@@ -84,19 +84,23 @@ uint64_t swap_bytes_for(size_t pages);
 std::optional<std::string> output_path_problem(const std::string& path, std::shared_ptr<HeldOutput>* hold = nullptr);
 
 // What the borrowed machine offers (filled after borrowing; `list` uses listing()).
+// What the borrowed kernel offers for one backend; the backend's probe() fills it.
+struct BackendCaps {
+  bool available = false;
+  std::string reason;                          // why not, with the fix
+  std::vector<std::string> compressors;        // those it takes, in the order its sets run
+  std::map<std::string, std::string> refused;  // why the kernel refused others, where it says
+};
+
 struct Capabilities {
   bool root = false;
-  bool zswap = false;
-  std::vector<std::string> accepted;               // compressors the kernel took
-  std::map<std::string, std::string> refused;      // and why the others were refused
+  std::map<Backend, BackendCaps> backends;          // every registered backend, once probed
   bool memcg = false;
   std::string memcg_reason;                         // why there is none
   std::vector<WritebackMechanism> writeback;        // every mechanism, usable or not (with why)
-  bool zram = false;                                // the suite can make zram devices here
-  std::string zram_reason;                          // why not, with the fix
-  std::vector<std::string> zram_offered;            // compressors a zram device offers (comp_algorithm)
   bool listing = false;  // nothing asked of the kernel yet: compressors and mechanisms unresolved
   static Capabilities for_listing(bool root);
+  const BackendCaps& of(Backend b) const;  // one not probed: not available, no reason
 };
 
 struct Skip {

@@ -1,10 +1,17 @@
 #include "workloads/proof.h"
 
+#include <map>
 #include <sstream>
 
-#include "workloads/stamp.h"
 
 namespace swapbench {
+
+namespace {
+std::map<Backend, std::string>& more_backends() {
+  static std::map<Backend, std::string> names;
+  return names;
+}
+}  // namespace
 
 std::string to_string(Backend b) {
   switch (b) {
@@ -13,8 +20,11 @@ std::string to_string(Backend b) {
     case Backend::Zram: return "zram";
     case Backend::None: return "none";
   }
-  return "?";
+  auto it = more_backends().find(b);
+  return it == more_backends().end() ? "?" : it->second;
 }
+
+void name_backend(Backend b, const std::string& name) { more_backends()[b] = name; }
 
 namespace {
 
@@ -23,92 +33,69 @@ int64_t get(const Stats& s, const std::string& k) {
   return it == s.end() ? 0 : it->second;
 }
 
-struct Rules {
-  Verdict v;
-  const Stats& d;
-  void expect(const std::string& key, int64_t want) { expect_in(d, key, want, "/proc/vmstat on this kernel"); }
-  void expect_in(const Stats& s, const std::string& key, int64_t want, const std::string& where) {
-    if (!s.count(key)) {
-      fail(key + " not in " + where);
-      return;
-    }
-    int64_t got = get(s, key);
-    if (got != want) {
-      std::ostringstream o;
-      o << key << " delta " << got << ", expected " << want;
-      fail(o.str());
-    }
-  }
-  void fail(const std::string& why) {
-    v.valid = false;
-    v.reason += (v.reason.empty() ? "" : "; ") + why;
-  }
-};
+}  // namespace
 
-// The rules swap-in and swap-out share; `dir` is "in" or "out" (pswpin/pswpout, zswpin/zswpout,
-// swpin_zero/swpout_zero).
-void expect_path(Rules& r, Backend b, int64_t n, bool zero_pages, const std::string& dir) {
-  const std::string disk = "pswp" + dir, zswap = "zswp" + dir, zero = "swp" + dir + "_zero";
-  if (zero_pages && r.d.count(zero)) {
-    r.v.path = "zero";
-    r.expect(zero, n);
-    r.expect(disk, 0);
-    r.expect(zswap, 0);
-  } else if (b == Backend::Zswap) {
-    r.v.path = "zswap";
-    r.expect(zswap, n);
-    r.expect(disk, 0);
-  } else if (b == Backend::Zram) {
-    // zram is a swap device: its pages count in pswpin/pswpout like a disk's; zswap is off.
-    r.v.path = "zram";
-    r.expect(disk, n);
-    if (r.d.count(zswap)) r.expect(zswap, 0);
-  } else {
-    r.v.path = "disk";
-    r.expect(disk, n);
-    if (r.d.count(zswap)) r.expect(zswap, 0);
+void ProofRules::expect(const std::string& key, int64_t want) { expect_in(d, key, want, "/proc/vmstat on this kernel"); }
+
+void ProofRules::expect_in(const Stats& s, const std::string& key, int64_t want, const std::string& where) {
+  if (!s.count(key)) {
+    fail(key + " not in " + where);
+    return;
+  }
+  int64_t got = get(s, key);
+  if (got != want) {
+    std::ostringstream o;
+    o << key << " delta " << got << ", expected " << want;
+    fail(o.str());
   }
 }
 
-// The zram device's own account: exactly the pages' sectors read (in) or written (out), none
-// failed. A zero page never reaches it (6.12+: the swap core's zeromap), so zero sectors then.
-void expect_zram(Rules& r, const Stats& z, int64_t n, const std::string& dir) {
-  const bool in = dir == "in";
-  const int64_t sectors = r.v.path == "zero" ? 0 : n * static_cast<int64_t>(kPageSize / 512);
-  const std::string where = "the zram device's counters (/sys/block/zramN/stat, io_stat)";
-  r.expect_in(z, in ? "stat.read_sectors" : "stat.write_sectors", sectors, where);
-  r.expect_in(z, in ? "io_stat.failed_reads" : "io_stat.failed_writes", 0, where);
-  // Stored, every one (same-filled and incompressible pages count too). Not asked of swap-in: up
-  // to 6.13 the swap slot cache frees slots (and so zram's copies) in batches, later.
-  if (!in) r.expect_in(z, "mm_stat.orig_data_size", sectors * 512, "the zram device's mm_stat");
+void ProofRules::fail(const std::string& why) {
+  v.valid = false;
+  v.reason += (v.reason.empty() ? "" : "; ") + why;
+}
+
+namespace {
+
+// The path swap-in and swap-out share: zero pages, which the kernel keeps out of every backend
+// (when it counts them), else the backend's own rule.
+void expect_path(ProofRules& r, const PathRules& b, int64_t n, bool zero_pages, SwapDirection dir) {
+  const std::string zero = "swp" + dir_name(dir) + "_zero";
+  if (zero_pages && r.d.count(zero)) {
+    r.v.path = "zero";
+    r.expect(zero, n);
+    r.expect("pswp" + dir_name(dir), 0);
+    r.expect("zswp" + dir_name(dir), 0);
+  } else {
+    b.expect_path(r, n, dir);
+  }
 }
 
 }  // namespace
 
-Verdict prove_swapin(Backend b, uint64_t pages, uint64_t resident_before, const Stats& d, bool zero_pages,
-                     const Stats& zram_delta) {
-  Rules r{{}, d};
+Verdict prove_swapin(const PathRules& b, uint64_t pages, uint64_t resident_before, const Stats& d, bool zero_pages,
+                     const Stats& own_delta) {
+  ProofRules r{{}, d};
   if (resident_before) r.fail(std::to_string(resident_before) + " pages were resident before the faults (swap cache)");
-  expect_path(r, b, static_cast<int64_t>(pages), zero_pages, "in");
-  if (b == Backend::Zram) expect_zram(r, zram_delta, static_cast<int64_t>(pages), "in");
+  expect_path(r, b, static_cast<int64_t>(pages), zero_pages, SwapDirection::In);
+  b.expect_own(r, own_delta, static_cast<int64_t>(pages), SwapDirection::In);
   return r.v;
 }
 
-Verdict prove_swapout(Backend b, uint64_t pages, uint64_t resident_after, const Stats& d, bool zero_pages,
-                      const Stats& zram_delta) {
-  Rules r{{}, d};
-  expect_path(r, b, static_cast<int64_t>(pages), zero_pages, "out");
-  if (b == Backend::Zram) expect_zram(r, zram_delta, static_cast<int64_t>(pages), "out");
-  // zswap and zram store synchronously: a page still resident was not stored (disk pages stay in
-  // the swap cache until their write completes).
-  if ((r.v.path == "zswap" || r.v.path == "zram") && resident_after)
+Verdict prove_swapout(const PathRules& b, uint64_t pages, uint64_t resident_after, const Stats& d, bool zero_pages,
+                      const Stats& own_delta) {
+  ProofRules r{{}, d};
+  expect_path(r, b, static_cast<int64_t>(pages), zero_pages, SwapDirection::Out);
+  b.expect_own(r, own_delta, static_cast<int64_t>(pages), SwapDirection::Out);
+  // Disk pages stay in the swap cache until their write completes; a synchronous store leaves none.
+  if (r.v.path != "zero" && b.stores_synchronously() && resident_after)
     r.fail(std::to_string(resident_after) + " pages still resident after MADV_PAGEOUT");
   return r.v;
 }
 
 Verdict prove_writeback(uint64_t pages, uint64_t written_back, uint64_t on_disk, uint64_t resident_before,
                         const Stats& d, WritebackScope scope) {
-  Rules r{{}, d};
+  ProofRules r{{}, d};
   r.v.path = "writeback";
   if (scope == WritebackScope::Machine) {
     const int64_t from_disk = get(d, "pswpin");
@@ -134,7 +121,7 @@ Verdict prove_writeback(uint64_t pages, uint64_t written_back, uint64_t on_disk,
 }
 
 Verdict prove_swapcache_floor(uint64_t pages, uint64_t resident_before, const Stats& d) {
-  Rules r{{}, d};
+  ProofRules r{{}, d};
   r.v.path = "swapcache";
   if (resident_before != pages)
     r.fail(std::to_string(pages - resident_before) + " of " + std::to_string(pages) + " pages were not in the swap cache");
@@ -144,7 +131,7 @@ Verdict prove_swapcache_floor(uint64_t pages, uint64_t resident_before, const St
 }
 
 Verdict prove_firsttouch_floor(uint64_t pages, const Stats& d) {
-  Rules r{{}, d};
+  ProofRules r{{}, d};
   r.v.path = "anon";
   r.expect("pswpin", 0);
   if (d.count("zswpin")) r.expect("zswpin", 0);

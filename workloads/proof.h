@@ -8,8 +8,11 @@
 
 namespace swapbench {
 
-enum class Backend { Zswap, Disk, Zram, None };
+// Which backend a set swaps to, as a value workloads/ can carry (the backends themselves are in
+// bench/backends/). One beyond these takes an id past None, and its registrar names it.
+enum class Backend : int { Zswap, Disk, Zram, None };
 std::string to_string(Backend b);
+void name_backend(Backend b, const std::string& name);
 
 struct Verdict {
   bool valid = true;
@@ -25,15 +28,44 @@ struct Verdict {
 // under a global trigger, e.g. the pool limit's shrink worker, which walks every cgroup's LRU).
 enum class WritebackScope { Region, Machine };
 
+enum class SwapDirection { In, Out };
+// "in" or "out", as the vmstat counters spell it (pswpin, zswpout, swpin_zero).
+inline std::string dir_name(SwapDirection d) { return d == SwapDirection::In ? "in" : "out"; }
+
+// The rules one proof collects: each that fails adds its reason, with the numbers, to the verdict.
+struct ProofRules {
+  Verdict v;
+  const Stats& d;  // the vmstat delta
+  // A vmstat counter's delta must be `want` (a counter this kernel lacks fails, named).
+  void expect(const std::string& key, int64_t want);
+  // The same of another set of counters, `where` naming them.
+  void expect_in(const Stats& s, const std::string& key, int64_t want, const std::string& where);
+  void fail(const std::string& why);
+};
+
+// What a backend's pages must show in the counters. Each backend says it in its own file
+// (bench/backends/); the swap-in and swap-out proofs below are the same for all.
+class PathRules {
+ public:
+  virtual ~PathRules() = default;
+  // Pages that went through it (not zero pages): names the path in r.v.path and checks the
+  // vmstat delta for n pages.
+  virtual void expect_path(ProofRules& r, int64_t n, SwapDirection dir) const = 0;
+  // Its own counters over the same faults (`own`: the delta of its snapshot), zero pages too.
+  virtual void expect_own(ProofRules& /*r*/, const Stats& /*own*/, int64_t /*n*/, SwapDirection /*dir*/) const {}
+  // It stores a page before MADV_PAGEOUT returns: one still resident after was not stored.
+  virtual bool stores_synchronously() const { return false; }
+};
+
 // Swap-in of `pages` pages that mincore showed non-resident (`resident_before` of them were not).
-// zero_pages: the profile is zero-filled (6.12+ keeps those out of zswap and disk: swpin_zero).
-// zram_delta: for zram, the device's own counters over the faults (kstat read_zram_stats): pswpin
-// counts every swap device, so only the device's read sectors show the pages came from it.
-Verdict prove_swapin(Backend b, uint64_t pages, uint64_t resident_before, const Stats& vmstat_delta, bool zero_pages,
-                     const Stats& zram_delta = {});
+// zero_pages: the profile is zero-filled (6.12+ keeps those out of every backend: swpin_zero).
+// own_delta: the backend's own counters over the faults (e.g. a zram device's: pswpin counts
+// every swap device, so only the device's read sectors show the pages came from it).
+Verdict prove_swapin(const PathRules& b, uint64_t pages, uint64_t resident_before, const Stats& vmstat_delta,
+                     bool zero_pages, const Stats& own_delta = {});
 // Swap-out of `pages` pages; `resident_after` = pages mincore still shows (disk: in the swap cache).
-Verdict prove_swapout(Backend b, uint64_t pages, uint64_t resident_after, const Stats& vmstat_delta, bool zero_pages,
-                      const Stats& zram_delta = {});
+Verdict prove_swapout(const PathRules& b, uint64_t pages, uint64_t resident_after, const Stats& vmstat_delta,
+                      bool zero_pages, const Stats& own_delta = {});
 // Minor faults on pages all in the swap cache: no swap-in I/O and no zswap load may happen.
 Verdict prove_swapcache_floor(uint64_t pages, uint64_t resident_before, const Stats& vmstat_delta);
 // A forced zswap writeback of a `pages`-page region, then the region faulted back in:

@@ -14,7 +14,14 @@ class Disk : public SwapBackend {
                      .compresses = false,
                      .swap_file = true,
                      .zpool = "none",
-                     .rank = 1}) {}
+                     .rank = 1,
+                     .set_rank = 2}) {}
+
+  void expect_path(ProofRules& r, int64_t n, SwapDirection dir) const override {
+    r.v.path = "disk";
+    r.expect("pswp" + dir_name(dir), n);
+    if (r.d.count("zswp" + dir_name(dir))) r.expect("zswp" + dir_name(dir), 0);
+  }
 };
 
 const BackendRegistrar registrar(std::make_unique<Disk>());

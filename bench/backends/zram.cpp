@@ -6,12 +6,24 @@
 
 #include "bench/backend.h"
 #include "bench/plan.h"
+#include "workloads/stamp.h"
 
 namespace swapbench {
 
 const ZramDevices* zram_devices(const Borrowed& b) {
   auto it = b.backend_state.find(Backend::Zram);
   return it == b.backend_state.end() ? nullptr : static_cast<const ZramDevices*>(it->second.get());
+}
+
+ZramOffer offer_of_zram(Journal& j, SysOps& ops) {
+  ZramOffer o;
+  if (auto why = zram_problem(ops)) {
+    o.reason = *why;
+    return o;
+  }
+  o.device = std::make_unique<ZramGuard>(j, ops);
+  o.offered = o.device->algorithms().offered;
+  return o;
 }
 
 namespace {
@@ -26,20 +38,47 @@ class Zram : public SwapBackend {
                      .compresses = true,
                      .swap_file = false,
                      .zpool = "zsmalloc (zram's only allocator)",
-                     .rank = 2}) {}
+                     .rank = 2,
+                     .set_rank = 1,
+                     .every_compressor = "(every offered)",
+                     .missing_fix = "modprobe zram, or a kernel with CONFIG_ZRAM (./swapbench check)"}) {}
+
+  // zram is a swap device: its pages count in pswpin/pswpout like a disk's; zswap is off.
+  void expect_path(ProofRules& r, int64_t n, SwapDirection dir) const override {
+    r.v.path = "zram";
+    r.expect("pswp" + dir_name(dir), n);
+    if (r.d.count("zswp" + dir_name(dir))) r.expect("zswp" + dir_name(dir), 0);
+  }
+
+  // The device's own account: exactly the pages' sectors read (in) or written (out), none failed.
+  // A zero page never reaches it (6.12+: the swap core's zeromap), so zero sectors then.
+  void expect_own(ProofRules& r, const Stats& own, int64_t n, SwapDirection dir) const override {
+    const bool in = dir == SwapDirection::In;
+    const int64_t sectors = r.v.path == "zero" ? 0 : n * static_cast<int64_t>(kPageSize / 512);
+    const std::string where = "the zram device's counters (/sys/block/zramN/stat, io_stat)";
+    r.expect_in(own, in ? "stat.read_sectors" : "stat.write_sectors", sectors, where);
+    r.expect_in(own, in ? "io_stat.failed_reads" : "io_stat.failed_writes", 0, where);
+    // Stored, every one (same-filled and incompressible pages count too). Not asked of swap-in: up
+    // to 6.13 the swap slot cache frees slots (and so zram's copies) in batches, later.
+    if (!in) r.expect_in(own, "mm_stat.orig_data_size", sectors * 512, "the zram device's mm_stat");
+  }
+
+  // zram compresses the page into the device before MADV_PAGEOUT returns.
+  bool stores_synchronously() const override { return true; }
 
   void borrow(Borrowed& b, const Plan& p) const override {
     auto z = std::make_unique<ZramDevices>();
     ZramDevices& d = *z;
     b.backend_state[Backend::Zram] = std::move(z);
-    if (auto why = zram_problem(b.ops)) {
-      d.reason = *why;
-      return;
-    }
     Journal& j = b.session->journal();
     // The first device tells what zram offers; it then serves the first compressor used.
-    d.devices.push_back(std::make_unique<ZramGuard>(j, b.ops));
-    d.offered = d.devices.front()->algorithms().offered;
+    ZramOffer o = offer_of_zram(j, b.ops);
+    if (!o.reason.empty()) {
+      d.reason = o.reason;
+      return;
+    }
+    d.devices.push_back(std::move(o.device));
+    d.offered = std::move(o.offered);
     bool first = true;
     for (const auto& c : p.compressors.empty() ? d.offered : p.compressors) {
       if (!std::count(d.offered.begin(), d.offered.end(), c)) continue;  // expand() says why
@@ -50,12 +89,18 @@ class Zram : public SwapBackend {
     if (first) d.devices.clear();  // nothing asked for is offered: expand() refuses the run
   }
 
-  void probe(const Borrowed& b, Capabilities& c) const override {
+  void probe(const Borrowed& b, BackendCaps& c) const override {
     const ZramDevices* d = zram_devices(b);
-    c.zram = !d || d->reason.empty();
-    c.zram_reason = d ? d->reason : "";
-    c.zram_offered = d ? d->offered : std::vector<std::string>{};
+    c.available = !d || d->reason.empty();
+    c.reason = d ? d->reason : "";
+    c.compressors = d ? d->offered : std::vector<std::string>{};
   }
+
+  std::string refusal(const BackendCaps& c, const std::string& name) const override {
+    return "zram here does not offer it; a zram device offers: " + comma_list(c.compressors) +
+           " (its comp_algorithm; a kernel built with CONFIG_ZRAM_BACKEND_" + name + " or its crypto option offers more)";
+  }
+  std::string refusal_fix(const std::string&) const override { return "--compressor one it offers"; }
 
   void release(Borrowed& b) const override {
     ZramDevices* d = devices_of(b);

@@ -19,6 +19,15 @@ struct ZramDevices : BackendState {
   ZramGuard* active = nullptr;  // the device the current set swaps to
 };
 
+// What zram offers here, asked as a run asks it: why it cannot be used, or a device the suite
+// made (journalled, removed with its guard) and the compressors it offers. Throws SystemError.
+struct ZramOffer {
+  std::string reason;
+  std::unique_ptr<ZramGuard> device;
+  std::vector<std::string> offered;
+};
+ZramOffer offer_of_zram(Journal& j, SysOps& ops);
+
 // Null when the run borrowed nothing for zram (its plan has no zram sets).
 const ZramDevices* zram_devices(const Borrowed& b);
 

@@ -2,6 +2,7 @@
 // page. The suite's calibration arms multiply its sets (or become one page-interleaved set).
 #include <cstring>
 
+#include "bench/backend.h"
 #include "bench/kinds/page_set.h"
 #include "workloads/arch/arm64/mte.h"
 
@@ -24,7 +25,7 @@ class SwapinSet : public PageSet {
   void prove(SetRun& run) override {
     const Scenario& sc = run.sc;
     const bool zero = sc.profile.kind == ProfileKind::Zero;
-    run.verdict = prove_swapin(sc.backend, sc.pages, run.resident_before, run.delta.vmstat, zero, run.delta.zram);
+    run.verdict = prove_swapin(backend_of(sc.backend), sc.pages, run.resident_before, run.delta.vmstat, zero, run.delta.zram);
     record_device(run, device_pre_, run.before.zram);
     const long bad = run.plan.test_corrupt_page;
     if (bad >= 0 && static_cast<size_t>(bad) < sc.pages) {

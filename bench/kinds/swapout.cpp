@@ -2,6 +2,7 @@
 // faulted back in, untimed, to check its stamp.
 #include <cstring>
 
+#include "bench/backend.h"
 #include "bench/kinds/page_set.h"
 
 namespace swapbench {
@@ -29,7 +30,7 @@ class SwapoutSet : public PageSet {
   void prove(SetRun& run) override {
     const Scenario& sc = run.sc;
     const bool zero = sc.profile.kind == ProfileKind::Zero;
-    run.verdict = prove_swapout(sc.backend, sc.pages, r_->resident(), run.delta.vmstat, zero, run.delta.zram);
+    run.verdict = prove_swapout(backend_of(sc.backend), sc.pages, r_->resident(), run.delta.vmstat, zero, run.delta.zram);
     // The push-out is the timed loop: the footprint is across it.
     record_device(run, run.before.zram, run.after.zram);
     check_pages(run);

@@ -91,8 +91,7 @@ TEST(Kinds, ANewKindIsListed) {
 TEST(Kinds, ANewKindIsExpandedAtEverySiteItSwapsTo) {
   Capabilities c;
   c.root = true;
-  c.zswap = true;
-  c.accepted = {"lzo"};
+  c.backends[Backend::Zswap] = {.available = true, .compressors = {"lzo"}};
   c.memcg = true;
   const Expansion x = expand(plan(), c);
   std::vector<std::string> names;

@@ -52,7 +52,9 @@ TEST(Manifest, EveryNameItUsesIsDeclaredOnce) {
     const bool placeholder = x.at("name").get<std::string>().find("{}") != std::string::npos;
     EXPECT_EQ(placeholder, x.value("family", false)) << x.at("name");
   }
-  EXPECT_EQ(backends, (std::set<std::string>{"zswap", "disk", "zram"}));
+  std::set<std::string> shipped = backends;
+  shipped.erase("test_ram");  // test_backends.cpp registers it in this binary
+  EXPECT_EQ(shipped, (std::set<std::string>{"zswap", "disk", "zram"}));
 }
 
 TEST(Manifest, KindsSayWhichAreFaultsAndModels) {

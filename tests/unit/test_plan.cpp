@@ -45,9 +45,7 @@ std::string refusal(const RunOptions& o, const MachineFacts& m = facts()) {
 Capabilities kernel(std::vector<std::string> accepted = {"lzo", "deflate"}) {
   Capabilities c;
   c.root = true;
-  c.zswap = true;
-  c.accepted = std::move(accepted);
-  c.refused = {{"lz4", "Invalid argument"}};
+  c.backends[Backend::Zswap] = {.available = true, .compressors = std::move(accepted), .refused = {{"lz4", "Invalid argument"}}};
   c.memcg = true;
   WritebackFeatures f;
   f.memcg = f.zswap_shrinker_param = f.pool_limit_param = f.zswpwb_counter = true;  // a cgroup v1 host
@@ -410,8 +408,7 @@ TEST(PmuExact, InstructionsPerFaultFromValidRepetitionsUnderTheExactMetricName) 
 namespace {
 Capabilities with_zram(std::vector<std::string> offered = {"lzo-rle", "lzo", "lz4"}) {
   Capabilities c = kernel();
-  c.zram = true;
-  c.zram_offered = std::move(offered);
+  c.backends[Backend::Zram] = {.available = true, .compressors = std::move(offered)};
   return c;
 }
 }  // namespace
@@ -470,8 +467,7 @@ TEST(Zram, NoZramHereSkipsItsSetsWithTheReasonAndFix) {
   RunOptions o = opts();
   o.backends = {"zram", "disk"};
   Capabilities c = kernel();
-  c.zram = false;
-  c.zram_reason = "zram is not loaded: no /sys/class/zram-control (fix: modprobe zram, or a kernel with CONFIG_ZRAM)";
+  c.backends[Backend::Zram].reason = "zram is not loaded: no /sys/class/zram-control (fix: modprobe zram, or a kernel with CONFIG_ZRAM)";
   Expansion x = expand(make_plan(o, facts(true)), c);
   ASSERT_EQ(x.skipped.size(), 1u);
   EXPECT_EQ(x.skipped[0].benchmark, "*/zram/*");

@@ -1,43 +1,44 @@
 #include <gtest/gtest.h>
 
+#include "bench/backend.h"
 #include "workloads/proof.h"
 
 using namespace swapbench;
 
 TEST(Proof, ZswapSwapinValidOnlyWhenEveryPageCameFromZswap) {
-  EXPECT_TRUE(prove_swapin(Backend::Zswap, 100, 0, {{"zswpin", 100}, {"pswpin", 0}}, false).valid);
-  auto v = prove_swapin(Backend::Zswap, 100, 0, {{"zswpin", 90}, {"pswpin", 10}}, false);
+  EXPECT_TRUE(prove_swapin(backend_of(Backend::Zswap), 100, 0, {{"zswpin", 100}, {"pswpin", 0}}, false).valid);
+  auto v = prove_swapin(backend_of(Backend::Zswap), 100, 0, {{"zswpin", 90}, {"pswpin", 10}}, false);
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("zswpin delta 90, expected 100"), std::string::npos) << v.reason;
   EXPECT_NE(v.reason.find("pswpin delta 10, expected 0"), std::string::npos) << v.reason;
 }
 
 TEST(Proof, DiskSwapinWithPagesStillInTheSwapCacheIsInvalid) {
-  auto v = prove_swapin(Backend::Disk, 100, 100, {{"pswpin", 0}, {"zswpin", 0}}, false);
+  auto v = prove_swapin(backend_of(Backend::Disk), 100, 100, {{"pswpin", 0}, {"zswpin", 0}}, false);
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("resident"), std::string::npos) << v.reason;
-  EXPECT_TRUE(prove_swapin(Backend::Disk, 100, 0, {{"pswpin", 100}, {"zswpin", 0}}, false).valid);
+  EXPECT_TRUE(prove_swapin(backend_of(Backend::Disk), 100, 0, {{"pswpin", 100}, {"zswpin", 0}}, false).valid);
 }
 
 TEST(Proof, MissingCounterIsNotSilentlyZero) {
-  auto v = prove_swapin(Backend::Zswap, 10, 0, {{"pswpin", 0}}, false);
+  auto v = prove_swapin(backend_of(Backend::Zswap), 10, 0, {{"pswpin", 0}}, false);
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("zswpin not in /proc/vmstat"), std::string::npos) << v.reason;
 }
 
 TEST(Proof, ZeroPagesTakeTheZeroPathWhereTheKernelHasIt) {
-  auto v = prove_swapin(Backend::Zswap, 10, 0, {{"swpin_zero", 10}, {"zswpin", 0}, {"pswpin", 0}}, true);
+  auto v = prove_swapin(backend_of(Backend::Zswap), 10, 0, {{"swpin_zero", 10}, {"zswpin", 0}, {"pswpin", 0}}, true);
   EXPECT_TRUE(v.valid) << v.reason;
   EXPECT_EQ(v.path, "zero");
   // 6.1 has no swpin_zero: zero pages are judged like any other zswap page.
-  EXPECT_TRUE(prove_swapin(Backend::Zswap, 10, 0, {{"zswpin", 10}, {"pswpin", 0}}, true).valid);
+  EXPECT_TRUE(prove_swapin(backend_of(Backend::Zswap), 10, 0, {{"zswpin", 10}, {"pswpin", 0}}, true).valid);
 }
 
 TEST(Proof, Swapout) {
-  EXPECT_TRUE(prove_swapout(Backend::Zswap, 8, 0, {{"zswpout", 8}, {"pswpout", 0}}, false).valid);
-  EXPECT_FALSE(prove_swapout(Backend::Zswap, 8, 2, {{"zswpout", 8}, {"pswpout", 0}}, false).valid);
-  EXPECT_TRUE(prove_swapout(Backend::Disk, 8, 8, {{"zswpout", 0}, {"pswpout", 8}}, false).valid);
-  EXPECT_FALSE(prove_swapout(Backend::Disk, 8, 8, {{"zswpout", 8}, {"pswpout", 0}}, false).valid);
+  EXPECT_TRUE(prove_swapout(backend_of(Backend::Zswap), 8, 0, {{"zswpout", 8}, {"pswpout", 0}}, false).valid);
+  EXPECT_FALSE(prove_swapout(backend_of(Backend::Zswap), 8, 2, {{"zswpout", 8}, {"pswpout", 0}}, false).valid);
+  EXPECT_TRUE(prove_swapout(backend_of(Backend::Disk), 8, 8, {{"zswpout", 0}, {"pswpout", 8}}, false).valid);
+  EXPECT_FALSE(prove_swapout(backend_of(Backend::Disk), 8, 8, {{"zswpout", 8}, {"pswpout", 0}}, false).valid);
 }
 
 TEST(Proof, Floors) {
@@ -121,40 +122,40 @@ swapbench::Stats zram_read(int64_t sectors, int64_t failed = 0) {
 
 TEST(ProofZram, SwapinValidOnlyWhenTheDeviceReadEveryPage) {
   Stats vm{{"pswpin", 100}, {"zswpin", 0}};
-  auto v = prove_swapin(Backend::Zram, 100, 0, vm, false, zram_read(800));
+  auto v = prove_swapin(backend_of(Backend::Zram), 100, 0, vm, false, zram_read(800));
   EXPECT_TRUE(v.valid) << v.reason;
   EXPECT_EQ(v.path, "zram");
   // pswpin counts every swap device: 100 pages read, but only 60 from the zram device.
-  v = prove_swapin(Backend::Zram, 100, 0, vm, false, zram_read(480));
+  v = prove_swapin(backend_of(Backend::Zram), 100, 0, vm, false, zram_read(480));
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("stat.read_sectors delta 480, expected 800"), std::string::npos) << v.reason;
-  v = prove_swapin(Backend::Zram, 100, 0, {{"pswpin", 100}, {"zswpin", 100}}, false, zram_read(800, 2));
+  v = prove_swapin(backend_of(Backend::Zram), 100, 0, {{"pswpin", 100}, {"zswpin", 100}}, false, zram_read(800, 2));
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("zswpin delta 100, expected 0"), std::string::npos) << v.reason;
   EXPECT_NE(v.reason.find("io_stat.failed_reads delta 2, expected 0"), std::string::npos) << v.reason;
 }
 
 TEST(ProofZram, MissingDeviceCountersAreNamed) {
-  auto v = prove_swapin(Backend::Zram, 10, 0, {{"pswpin", 10}, {"zswpin", 0}}, false, {});
+  auto v = prove_swapin(backend_of(Backend::Zram), 10, 0, {{"pswpin", 10}, {"zswpin", 0}}, false, {});
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("stat.read_sectors not in the zram device's counters"), std::string::npos) << v.reason;
 }
 
 TEST(ProofZram, ZeroPagesNeverReachTheDevice) {
   Stats vm{{"swpin_zero", 10}, {"pswpin", 0}, {"zswpin", 0}};
-  EXPECT_TRUE(prove_swapin(Backend::Zram, 10, 0, vm, true, zram_read(0)).valid);
-  EXPECT_FALSE(prove_swapin(Backend::Zram, 10, 0, vm, true, zram_read(80)).valid);
+  EXPECT_TRUE(prove_swapin(backend_of(Backend::Zram), 10, 0, vm, true, zram_read(0)).valid);
+  EXPECT_FALSE(prove_swapin(backend_of(Backend::Zram), 10, 0, vm, true, zram_read(80)).valid);
 }
 
 TEST(ProofZram, SwapoutStoresEveryPageSynchronously) {
   Stats vm{{"pswpout", 8}, {"zswpout", 0}};
   Stats dev{{"stat.write_sectors", 64}, {"io_stat.failed_writes", 0}, {"mm_stat.orig_data_size", 8 * 4096}};
-  EXPECT_TRUE(prove_swapout(Backend::Zram, 8, 0, vm, false, dev).valid);
-  auto v = prove_swapout(Backend::Zram, 8, 3, vm, false, dev);
+  EXPECT_TRUE(prove_swapout(backend_of(Backend::Zram), 8, 0, vm, false, dev).valid);
+  auto v = prove_swapout(backend_of(Backend::Zram), 8, 3, vm, false, dev);
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("3 pages still resident"), std::string::npos) << v.reason;
   dev["mm_stat.orig_data_size"] = 4 * 4096;
-  v = prove_swapout(Backend::Zram, 8, 0, vm, false, dev);
+  v = prove_swapout(backend_of(Backend::Zram), 8, 0, vm, false, dev);
   EXPECT_FALSE(v.valid);
   EXPECT_NE(v.reason.find("mm_stat.orig_data_size delta 16384, expected 32768"), std::string::npos) << v.reason;
 }
