@@ -129,7 +129,7 @@ def analyse(runs, threshold, metric="p50", compressor="lzo", resamples=1000):
 
 def _host(runs, key, metric):
     """Does the host's CPU speed explain the drift between runs? The reference loop timed between
-    the calibrated set's faults (workloads/host_ref.h), per run, against the set's own median."""
+    the calibrated set's faults (workloads/measure/host_ref.h), per run, against the set's own median."""
     loops = [R.sets[key].host_ref_ns() for R in runs]
     if any(x.size == 0 for x in loops):
         return None

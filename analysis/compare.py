@@ -352,7 +352,7 @@ def machines_differ(runs_a, runs_b):
 
 def host_ratio(sets_a, sets_b):
     """B's host reference over A's for one set, over every run of each side (>1: B's host ran
-    slower), None where either side has no reference (results made before workloads/host_ref.h)."""
+    slower), None where either side has no reference (results made before workloads/measure/host_ref.h)."""
     ha = np.concatenate([s.host_ref_ns() for s in sets_a])
     hb = np.concatenate([s.host_ref_ns() for s in sets_b])
     if not ha.size or not hb.size:

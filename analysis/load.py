@@ -109,7 +109,7 @@ class SetResult:
         return v[~np.isnan(v)]
 
     def host_ref_ns(self):
-        """Per valid repetition, the host reference loop's median ns (workloads/host_ref.h); empty
+        """Per valid repetition, the host reference loop's median ns (workloads/measure/host_ref.h); empty
         for results made before it existed."""
         return np.array([r.sb["host_ref"]["loop_ns_p50"] for r in self.reps
                          if r.valid and isinstance(r.sb.get("host_ref"), dict)], dtype=float)

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "workloads/kstat.h"
-#include "workloads/proof.h"
+#include "workloads/measure/kstat.h"
+#include "workloads/proof/proof.h"
 
 namespace swapbench {
 

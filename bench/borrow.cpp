@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "bench/backend.h"
-#include "workloads/kstat.h"
+#include "workloads/measure/kstat.h"
 
 namespace swapbench {
 

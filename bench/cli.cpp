@@ -1,7 +1,7 @@
 #include "bench/cli.h"
 
 #include "bench/plan.h"
-#include "bench/scenario.h"
+#include "bench/suites.h"
 #include "bench/version.h"
 #include "workloads/system/swap_area.h"
 

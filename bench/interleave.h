@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "bench/scenario.h"
-#include "workloads/histogram.h"
+#include "bench/suites.h"
+#include "workloads/measure/histogram.h"
 
 namespace swapbench {
 

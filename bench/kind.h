@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "bench/plan.h"
-#include "bench/scenario.h"
-#include "workloads/kstat.h"
-#include "workloads/pmu.h"
-#include "workloads/proof.h"
+#include "bench/suites.h"
+#include "workloads/measure/kstat.h"
+#include "workloads/measure/pmu.h"
+#include "workloads/proof/proof.h"
 
 namespace swapbench {
 

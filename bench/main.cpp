@@ -14,7 +14,7 @@
 #include "bench/result_doc.h"
 #include "bench/run.h"
 #include "workloads/arch/arm64/mte.h"
-#include "workloads/crash_report.h"
+#include "workloads/diagnostics/crash_report.h"
 #include "workloads/system/session.h"
 #include "workloads/system/swap_area.h"
 

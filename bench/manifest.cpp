@@ -4,7 +4,7 @@
 #include "bench/cli.h"
 #include "bench/kind_info.h"
 #include "bench/metrics.h"
-#include "bench/scenario.h"
+#include "bench/suites.h"
 
 namespace swapbench {
 

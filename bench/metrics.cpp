@@ -1,7 +1,7 @@
 #include "bench/metrics.h"
 
 #include "bench/kind_info.h"
-#include "bench/scenario.h"
+#include "bench/suites.h"
 
 namespace swapbench {
 

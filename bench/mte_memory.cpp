@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-#include "workloads/kstat.h"
+#include "workloads/measure/kstat.h"
 #include "workloads/system/sysroot.h"
 
 namespace swapbench {

@@ -1,5 +1,5 @@
 // Per set: outliers flagged, never dropped (Tukey's fences, as criterion.rs classifies them), and
-// the host's speed during the set against the run's median (the reference loop, workloads/host_ref.h).
+// the host's speed during the set against the run's median (the reference loop, workloads/measure/host_ref.h).
 //
 // Outliers are counted over the per-repetition statistic (each repetition's per-page p50), not over
 // the pages: compare's verdict is a statistic of those repetitions, so a repetition that caught a

@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "workloads/histogram.h"
-#include "workloads/region.h"
+#include "workloads/measure/histogram.h"
+#include "workloads/pages/region.h"
 
 namespace swapbench {
 

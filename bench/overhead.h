@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench/scenario.h"
-#include "workloads/timer.h"
+#include "bench/suites.h"
+#include "workloads/measure/timer.h"
 
 namespace swapbench {
 

@@ -18,7 +18,7 @@
 #include "bench/backend.h"
 #include "bench/kind.h"
 #include "bench/results.h"
-#include "workloads/pmu.h"
+#include "workloads/measure/pmu.h"
 #include "workloads/system/session.h"
 #include "workloads/system/state_dir.h"
 #include "workloads/system/swap_area.h"

@@ -13,7 +13,7 @@
 
 #include "bench/options.h"
 #include "bench/results.h"
-#include "bench/scenario.h"
+#include "bench/suites.h"
 #include "bench/writeback.h"
 
 namespace swapbench {

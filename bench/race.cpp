@@ -10,10 +10,10 @@
 #include <sstream>
 #include <thread>
 
-#include "workloads/pinning.h"
-#include "workloads/region.h"
-#include "workloads/stamp.h"
-#include "workloads/timer.h"
+#include "workloads/cpu/pinning.h"
+#include "workloads/measure/timer.h"
+#include "workloads/pages/region.h"
+#include "workloads/pages/stamp.h"
 
 namespace swapbench {
 
@@ -87,7 +87,7 @@ class Race {
 
  private:
   void pressure_loop() {
-    // Named, so a crash report (workloads/crash_report.h) says which of the two threads crashed.
+    // Named, so a crash report (workloads/diagnostics/crash_report.h) says which of the two threads crashed.
     pthread_setname_np(pthread_self(), "sb-writeback");
     // An exception escaping a thread ends the process without giving the machine back (terminate,
     // an abort): the first failure, pinning included, stops the pressure and the race, and is

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "workloads/page_profile.h"
-#include "workloads/stamp.h"
+#include "workloads/pages/page_profile.h"
+#include "workloads/pages/stamp.h"
 
 namespace swapbench {
 

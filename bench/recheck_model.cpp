@@ -20,7 +20,7 @@
 #include "bench/results.h"
 #include "bench/result_doc.h"
 #include "bench/plan.h"
-#include "workloads/pinning.h"
+#include "workloads/cpu/pinning.h"
 
 namespace swapbench {
 

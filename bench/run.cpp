@@ -23,9 +23,9 @@
 #include "bench/results.h"
 #include "bench/set_runner.h"
 #include "bench/summary.h"
-#include "workloads/pinning.h"
-#include "workloads/pmu.h"
-#include "workloads/reclaimers.h"
+#include "workloads/cpu/pinning.h"
+#include "workloads/measure/pmu.h"
+#include "workloads/proof/reclaimers.h"
 
 namespace swapbench {
 

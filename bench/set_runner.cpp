@@ -13,8 +13,8 @@
 
 #include "workloads/arch/arm64/mte.h"
 #include "workloads/arch/marker.h"
-#include "workloads/host_ref.h"
-#include "workloads/reclaimers.h"
+#include "workloads/measure/host_ref.h"
+#include "workloads/proof/reclaimers.h"
 
 namespace swapbench {
 
@@ -201,7 +201,7 @@ void Runner::judge(benchmark::State& st, SetRun& run) {
     v.valid = false;
     v.reason = "measured while the run was being stopped by a signal and the machine restored";
   }
-  // A count above the region's may be another reclaimer's page-outs (workloads/reclaimers.h).
+  // A count above the region's may be another reclaimer's page-outs (workloads/proof/reclaimers.h).
   if (!v.valid && error.empty() && v.reason.find(" delta ") != std::string::npos) {
     static const std::string hint = reclaimers_hint(find_reclaimers("/"));
     if (!hint.empty()) v.reason += " (" + hint + ")";

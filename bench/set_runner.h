@@ -15,19 +15,19 @@
 #include "bench/borrow.h"
 #include "bench/kind.h"
 #include "bench/plan.h"
-#include "bench/scenario.h"
-#include "workloads/histogram.h"
-#include "workloads/kstat.h"
-#include "workloads/page_profile.h"
-#include "workloads/pmu.h"
-#include "workloads/proof.h"
-#include "workloads/region.h"
+#include "bench/suites.h"
+#include "workloads/measure/histogram.h"
+#include "workloads/measure/kstat.h"
+#include "workloads/measure/pmu.h"
+#include "workloads/pages/page_profile.h"
+#include "workloads/pages/region.h"
+#include "workloads/proof/proof.h"
 
 namespace swapbench {
 
 using nlohmann::json;
 
-// A repetition's host reference samples (workloads/host_ref.h) as its result block; null if none.
+// A repetition's host reference samples (workloads/measure/host_ref.h) as its result block; null if none.
 json host_ref_json(std::vector<double> ns);
 
 struct SetRecord {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "workloads/stamp.h"
+#include "workloads/pages/stamp.h"
 
 namespace swapbench {
 

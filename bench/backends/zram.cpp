@@ -6,7 +6,7 @@
 
 #include "bench/backend.h"
 #include "bench/plan.h"
-#include "workloads/stamp.h"
+#include "workloads/pages/stamp.h"
 
 namespace swapbench {
 

@@ -18,8 +18,8 @@
 #include "bench/plan.h"
 #include "bench/results.h"
 #include "bench/capacity/page_source.h"
-#include "workloads/kstat.h"
-#include "workloads/region.h"
+#include "workloads/measure/kstat.h"
+#include "workloads/pages/region.h"
 
 namespace swapbench {
 namespace {

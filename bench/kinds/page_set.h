@@ -9,7 +9,7 @@
 
 #include "bench/kind.h"
 #include "bench/set_runner.h"
-#include "workloads/host_ref.h"
+#include "workloads/measure/host_ref.h"
 
 namespace swapbench {
 

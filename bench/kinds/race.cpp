@@ -6,7 +6,7 @@
 #include "bench/race.h"
 #include "bench/set_runner.h"
 #include "bench/writeback.h"
-#include "workloads/pinning.h"
+#include "workloads/cpu/pinning.h"
 
 namespace swapbench {
 namespace {

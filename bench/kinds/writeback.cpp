@@ -1,6 +1,6 @@
 // writeback: the region stored in zswap, then written back to disk by one mechanism (each the
 // kernel offers is a set), then every page faulted back in (the written-back ones from disk).
-// bench/writeback.h finds the mechanisms; workloads/proof.h proves the path.
+// bench/writeback.h finds the mechanisms; workloads/proof/proof.h proves the path.
 #include <cstring>
 #include <functional>
 #include <iostream>
@@ -9,7 +9,7 @@
 #include "bench/kinds/page_set.h"
 #include "bench/writeback.h"
 #include "workloads/arch/marker.h"
-#include "workloads/timer.h"
+#include "workloads/measure/timer.h"
 
 namespace swapbench {
 namespace {

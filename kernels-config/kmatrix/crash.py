@@ -1,4 +1,4 @@
-"""A crash report of the suite's binary (workloads/crash_report.h) found in a guest's log, with the
+"""A crash report of the suite's binary (workloads/diagnostics/crash_report.h) found in a guest's log, with the
 frames inside the binary named: the guest runs a copy of the host's binary, so `addr2line` on the
 host's file turns each swapbench+OFFSET into a function. Which host file is the guest's is decided
 by the build ID the report prints, never assumed: a wrong binary would name wrong functions."""

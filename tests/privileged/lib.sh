@@ -52,7 +52,7 @@ plant_journal() {  # $1 = pid to name, [$2 = boot id]
 # run_suite RESULT ARGS...: "$bin" run ARGS --out RESULT, output in $work/out. Another reclaimer on
 # this machine (a DAMON pageout scheme, seen on a cloud VM) can push a set's machine-wide count a few
 # pages above its region's (seen: zswpout 8193 and pswpout 8200 of 8192); the suite marks such a set
-# invalid and names the reclaimer (workloads/reclaimers.h). When every invalid set is that, and only
+# invalid and names the reclaimer (workloads/proof/reclaimers.h). When every invalid set is that, and only
 # then, the run is repeated once, saying so: these tests are about the suite, not the neighbour. A
 # second disturbance, or any other invalid set, reaches the test's checks, which fail on it.
 run_suite() {

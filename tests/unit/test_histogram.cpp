@@ -2,7 +2,7 @@
 
 #include <numeric>
 
-#include "workloads/histogram.h"
+#include "workloads/measure/histogram.h"
 
 using namespace swapbench;
 

@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "workloads/kstat.h"
+#include "workloads/measure/kstat.h"
 #include "workloads/system/memcg.h"
 #include "workloads/system/swap_area.h"
 #include "workloads/system/zswap.h"

@@ -8,7 +8,7 @@
 #include "bench/cli.h"
 #include "bench/manifest.h"
 #include "bench/result_doc.h"
-#include "bench/scenario.h"
+#include "bench/suites.h"
 #include "bench/version.h"
 
 using namespace swapbench;

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "workloads/region.h"
+#include "workloads/pages/region.h"
 
 #define BOUNDS(name) extern const uint8_t __start_##name[], __stop_##name[];
 extern "C" {

@@ -1,11 +1,11 @@
-// Outliers flagged (bench/outliers.h) and the host reference (workloads/host_ref.h).
+// Outliers flagged (bench/outliers.h) and the host reference (workloads/measure/host_ref.h).
 #include "bench/outliers.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "workloads/host_ref.h"
+#include "workloads/measure/host_ref.h"
 
 namespace swapbench {
 namespace {

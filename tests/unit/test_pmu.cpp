@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
-#include "workloads/pmu.h"
+#include "workloads/measure/pmu.h"
 
 using namespace swapbench;
 

@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "workloads/page_profile.h"
-#include "workloads/stamp.h"
+#include "workloads/pages/page_profile.h"
+#include "workloads/pages/stamp.h"
 
 using namespace swapbench;
 

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "bench/backend.h"
-#include "workloads/proof.h"
+#include "workloads/proof/proof.h"
 
 using namespace swapbench;
 

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "bench/race.h"
-#include "workloads/page_profile.h"
-#include "workloads/stamp.h"
+#include "workloads/pages/page_profile.h"
+#include "workloads/pages/stamp.h"
 
 namespace {
 swapbench::PageProfile ratio2() { return swapbench::PageProfile(swapbench::parse_profile("ratio2")); }

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "workloads/reclaimers.h"
+#include "workloads/proof/reclaimers.h"
 
 using namespace swapbench;
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "workloads/region.h"
+#include "workloads/pages/region.h"
 
 using namespace swapbench;
 

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <vector>
 
-#include "workloads/stamp.h"
+#include "workloads/pages/stamp.h"
 
 using namespace swapbench;
 

@@ -1,6 +1,6 @@
-// The sample timer (workloads/timer.h): which clock is chosen from what the machine reports, the
+// The sample timer (workloads/measure/timer.h): which clock is chosen from what the machine reports, the
 // frequency arithmetic, and the chosen clock itself against CLOCK_MONOTONIC.
-#include "workloads/timer.h"
+#include "workloads/measure/timer.h"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "tests/unit/system_fixture.h"
-#include "workloads/kstat.h"
+#include "workloads/measure/kstat.h"
 #include "workloads/system/swap_area.h"
 #include "workloads/system/zram.h"
 

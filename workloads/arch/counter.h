@@ -1,6 +1,6 @@
 // The CPU's own time counter, read directly from user space: the TSC on x86-64, the virtual
 // counter on arm64. Only the reads live here (one fence per architecture); whether a counter may be
-// used at all, and its frequency, are decided once at start by workloads/timer.cpp.
+// used at all, and its frequency, are decided once at start by workloads/measure/timer.cpp.
 //
 // x86-64: `lfence; rdtsc; lfence` opens a sample: the first lfence keeps the read from starting
 //   before earlier loads finish, the second keeps the measured access from starting before the

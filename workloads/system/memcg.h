@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "workloads/kstat.h"
+#include "workloads/measure/kstat.h"
 #include "workloads/system/guards.h"
 
 namespace swapbench {

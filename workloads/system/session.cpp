@@ -15,7 +15,7 @@
 #include <ctime>
 #include <iostream>
 
-#include "workloads/crash_report.h"
+#include "workloads/diagnostics/crash_report.h"
 
 // Sanitizer builds end a process from inside the sanitizer (report, then exit): its death callback
 // is the one place left to have the machine restored.

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "workloads/kstat.h"
+#include "workloads/measure/kstat.h"
 #include "workloads/system/journal.h"
 
 namespace swapbench {

@@ -1,4 +1,4 @@
-#include "workloads/reclaimers.h"
+#include "workloads/proof/reclaimers.h"
 
 #include <filesystem>
 #include <fstream>

@@ -6,7 +6,7 @@
 #pragma once
 #include <cstdint>
 
-#include "workloads/timer.h"
+#include "workloads/measure/timer.h"
 
 namespace swapbench {
 

@@ -1,4 +1,4 @@
-#include "workloads/stamp.h"
+#include "workloads/pages/stamp.h"
 
 #include <cstring>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "workloads/crash_report.h"
+#include "workloads/diagnostics/crash_report.h"
 
 #include <elf.h>
 #include <execinfo.h>

@@ -1,4 +1,4 @@
-#include "workloads/pinning.h"
+#include "workloads/cpu/pinning.h"
 
 #include <hwloc.h>
 

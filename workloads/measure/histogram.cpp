@@ -1,4 +1,4 @@
-#include "workloads/histogram.h"
+#include "workloads/measure/histogram.h"
 
 #include <algorithm>
 #include <cmath>

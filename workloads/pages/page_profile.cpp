@@ -1,4 +1,4 @@
-#include "workloads/page_profile.h"
+#include "workloads/pages/page_profile.h"
 
 #include <fcntl.h>
 #include <lz4.h>
@@ -15,7 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "workloads/stamp.h"
+#include "workloads/pages/stamp.h"
 
 namespace swapbench {
 

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "bench/writeback.h"
-#include "workloads/page_profile.h"
-#include "workloads/proof.h"
-#include "workloads/region.h"
+#include "workloads/pages/page_profile.h"
+#include "workloads/pages/region.h"
+#include "workloads/proof/proof.h"
 
 namespace swapbench {
 

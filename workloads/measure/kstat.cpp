@@ -1,4 +1,4 @@
-#include "workloads/kstat.h"
+#include "workloads/measure/kstat.h"
 
 #include <dirent.h>
 

@@ -1,4 +1,4 @@
-#include "workloads/region.h"
+#include "workloads/pages/region.h"
 
 #include <sys/mman.h>
 
@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "workloads/arch/marker.h"
-#include "workloads/timer.h"
+#include "workloads/measure/timer.h"
 
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "workloads/arch/marker.h"
-#include "workloads/page_profile.h"
-#include "workloads/stamp.h"
-#include "workloads/timer.h"
+#include "workloads/measure/timer.h"
+#include "workloads/pages/page_profile.h"
+#include "workloads/pages/stamp.h"
 
 namespace swapbench {
 
@@ -38,7 +38,7 @@ class Region {
   // MADV_PAGEOUT of the whole region in one call; returns errno or 0.
   int pageout_all();
   // One timed fault on page i (inline: this is the timed loop's body), timed with
-  // sample_open/sample_close (workloads/timer.h: the TSC or arm64 counter where usable). write: a store of
+  // sample_open/sample_close (workloads/measure/timer.h: the TSC or arm64 counter where usable). write: a store of
   // `write_byte` at offset 0, the byte already there, so the page stays as it was; a read fault
   // maps the page without dirtying it. inject_ns: a busy-wait added inside the sample
   // (calibration). It waits on the clock from the read that ends an ordinary sample, so it adds

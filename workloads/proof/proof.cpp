@@ -1,4 +1,4 @@
-#include "workloads/proof.h"
+#include "workloads/proof/proof.h"
 
 #include <map>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "workloads/pmu.h"
+#include "workloads/measure/pmu.h"
 
 #include <linux/perf_event.h>
 #include <perfmon/pfmlib_perf_event.h>

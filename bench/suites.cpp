@@ -1,4 +1,4 @@
-#include "bench/scenario.h"
+#include "bench/suites.h"
 
 #include "bench/kind.h"
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "workloads/kstat.h"
+#include "workloads/measure/kstat.h"
 
 namespace swapbench {
 

@@ -1,4 +1,4 @@
-#include "workloads/timer.h"
+#include "workloads/measure/timer.h"
 
 #include <sys/utsname.h>
 
@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "workloads/histogram.h"
+#include "workloads/measure/histogram.h"
 
 namespace swapbench {
 
