@@ -17,9 +17,10 @@ import socket
 import numpy as np
 
 from analysis import manifest
-from kmatrix import count, crash, ftrace, initramfs, mte_memory, qemu
+from kmatrix import count, crash, ftrace, gates, initramfs, mte_memory, qemu
 # The verb's flags (add_arguments) and their defaults are MatrixConfig's, in kmatrix/config.py.
 from kmatrix.config import LARGEST_GUEST_PAGES, MatrixConfig, add_arguments, default_pages  # noqa: F401
+from kmatrix.gates import EmulatorFault
 from kmatrix.qemu import InfrastructureFailure
 from kmatrix.defs import KERNELS_TOML, KernelError, cache_dir, files_for, get_def, load_defs, state_cache
 
@@ -217,6 +218,7 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=No
             raise EmulatorFault(f"{tag} emulator fault, not a kernel result: under {b.emu.version_line} MTE tags "
                                 f"written before any swap did not read back (the MTE gate), so nothing was measured "
                                 f"on {kf.release}:\n{gate['report']}")
+        cx16 = gates.check_cx16(out, tag, b.kernel.arch, b.emu.version_line)
         guest_rc = open(os.path.join(out, "rc")).read().strip()
         # Exit 1 with a result is the suite's hard failure (a page came back wrong): a finding, kept
         # and reported at the end; anything else without a result is the matrix's failure.
@@ -236,6 +238,8 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=No
         b.info = {"boot": b.index, "round": b.round, "wall_s": wall, "up_s": up, "guest_uptime_s": uptime,
                   "qemu_exit": rc, "accelerator": accel, "qemu_command": cmd, "counted": bool(b.counted),
                   "arch": b.kernel.machine, "qemu": b.emu.version_line}
+        if cx16:
+            b.info["cx16_gate"] = cx16
         if gate:
             b.info["mte_gate"] = {"passed": gate["rc"] == "0", "skipped": gate["rc"] == "77", "report": gate["report"]}
         if do_ftrace and os.path.exists(os.path.join(out, "trace")):
@@ -257,10 +261,6 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=No
         _say(f"{tag} done: init up after {up:.1f} s, boot total {wall:.0f} s")
     finally:
         shutil.rmtree(d, ignore_errors=True)
-
-
-class EmulatorFault(KernelError):
-    """The emulator failed a self-test (the MTE gate): a fault of QEMU, not of the kernel under test."""
 
 
 def _mte_gate(out):

@@ -158,7 +158,7 @@ BPO_LINE = f"QEMU emulator version 10.0.2 (Debian {BPO})"
 
 
 def _unpacked(tmp_path, recorded=BPO, line=BPO_LINE):
-    """A tree as kmatrix/arm64.py unpack() leaves it: <dest>/versions and <dest>/root/usr/bin/<binary>."""
+    """A tree as kmatrix/unpacked.py unpack() leaves it: <dest>/versions and <dest>/root/usr/bin/<binary>."""
     dest = tmp_path / "qemu-x"
     (dest / "root/usr/bin").mkdir(parents=True)
     (dest / "versions").write_text(f"qemu-system-arm:amd64 {recorded}\n")
