@@ -101,6 +101,7 @@ PATH_VARIABLES = {
     "SWAPBENCH_CAPACITY_BIN": "program",   # the sampler: capacity --validate runs it as root
     "SWAPBENCH_BIN_AARCH64": "program",    # copied into arm64 guests (checked all the same: a program)
     "SWAPBENCH_QEMU_AARCH64": "program",   # started by the matrix, on the host
+    "SWAPBENCH_QEMU_X86_64": "program",    # the same, for x86-64 guests
     "SWAPBENCH_KERNEL_CACHE": "cache",     # kernels, an unpacked QEMU and its modules, build trees
     "SWAPBENCH_RESULTS_DIR": "folder",     # results and calibrations are written here
 }

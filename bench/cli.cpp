@@ -164,6 +164,9 @@ void Cli::add_hidden() {
   mte_gate = app.add_subcommand("mte-selftest", "");
   mte_gate->add_option("--pages", mte_pages)->check(CLI::Range(1, 65536));
   mte_gate->group("");
+  // x86-64 guests: the cmpxchg16b flags gate (bench/cx16_gate.h), run before anything else.
+  cx16_gate = app.add_subcommand("cx16-selftest", "");
+  cx16_gate->group("");
   // The matrix: the saved tags' memory over every boot's sets, by the run's own rule (bench/mte_memory.h).
   tag_memory = app.add_subcommand("mte-tag-memory", "");
   tag_memory->group("");

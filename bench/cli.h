@@ -22,7 +22,7 @@ class Cli {
   CLI::App app;
   RunOptions o;
   CLI::App *run = nullptr, *list = nullptr, *check = nullptr, *restore = nullptr;
-  CLI::App *getppid_loop = nullptr, *mte_gate = nullptr, *tag_memory = nullptr, *crash_selftest = nullptr;  // hidden: guests and MTE hosts only
+  CLI::App *getppid_loop = nullptr, *mte_gate = nullptr, *cx16_gate = nullptr, *tag_memory = nullptr, *crash_selftest = nullptr;  // hidden: guests and MTE hosts only
   bool list_json = false;
   long getppid_calls = 0;
   size_t mte_pages = 64;

@@ -8,6 +8,7 @@
 
 #include "bench/check.h"
 #include "bench/cli.h"
+#include "bench/cx16_gate.h"
 #include "bench/environment.h"
 #include "bench/manifest.h"
 #include "bench/mte_memory.h"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   if (cli.check->parsed())
     return swapbench::check_command(o.events, o.swap_dir.empty() ? swapbench::kDefaultSwapDir : o.swap_dir);
   if (cli.mte_gate->parsed()) return swapbench::mte_gate_command(cli.mte_pages, std::cout);
+  if (cli.cx16_gate->parsed()) return swapbench::cx16_gate_command(std::cout);
   if (cli.crash_selftest->parsed()) swapbench::crash_on_purpose();
   if (cli.tag_memory->parsed()) return swapbench::mte_tag_memory_command(std::cin, std::cout, std::cerr);
   if (cli.getppid_loop->parsed()) {

@@ -22,6 +22,31 @@ done
 i=0
 while [ ! -b /dev/vdb ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ -b /dev/vda ] || echo "swapbench-guest: no /dev/vda (virtio-blk missing?)"
+# gate NAME CMD...: an emulator self-test, run before anything is measured. Its report and exit
+# code go to /results/NAME-gate[-rc]; exit 77 is "does not apply here". Any other failure stops the
+# guest at once: the host then reports an emulator fault, never a kernel result.
+gate() {
+  local name=$1
+  shift
+  "$@" >"/results/$name-gate" 2>&1
+  echo $? >"/results/$name-gate-rc"
+  echo "swapbench-guest: $name gate $(head -n 1 "/results/$name-gate")"
+  case "$(cat "/results/$name-gate-rc")" in
+    0|77) ;;
+    *) echo 1 >/results/rc
+       cd /results && tar -cf /dev/vdb . && sync
+       echo "swapbench-guest: done"
+       poweroff -f ;;
+  esac
+}
+# The cmpxchg16b flags gate (x86-64 guests), before anything else runs: QEMU before 8.0 computes
+# cmpxchg16b's flags under TCG from a stale state, which double-faults the kernel's SLUB at random.
+# If it fails, nothing else runs and the host reports an emulator fault (kmatrix/gates.py).
+# A capacity guest's /bin/swapbench is the sampler, which has no such verb: its QEMU is judged by
+# version on the host.
+if [ "$(uname -m)" = x86_64 ] && [ "$(setting mode)" != capacity ]; then
+  gate cx16 /bin/swapbench cx16-selftest
+fi
 if [ "$(setting mode)" = capacity ]; then
   # capacity --validate (kmatrix/capacity.py): /bin/swapbench is swapbench-capacity in this guest,
   # given its arguments as they are; the pages came in the boot's archive.
@@ -45,15 +70,7 @@ fi
 # back unchanged. If they do not, the emulator is at fault: nothing else runs, and the host reports
 # an emulator fault, never a kernel result. Exit 77: MTE unavailable (the reason is in the file).
 if [ "$(setting mte_gate)" = 1 ]; then
-  /bin/swapbench mte-selftest >/results/mte-gate 2>&1
-  echo $? >/results/mte-gate-rc
-  echo "swapbench-guest: mte gate $(head -n 1 /results/mte-gate)"
-  if [ "$(cat /results/mte-gate-rc)" != 0 ] && [ "$(cat /results/mte-gate-rc)" != 77 ]; then
-    echo 1 >/results/rc
-    cd /results && tar -cf /dev/vdb . && sync
-    echo "swapbench-guest: done"
-    poweroff -f
-  fi
+  gate mte /bin/swapbench mte-selftest
 fi
 export SWAPBENCH_ACCELERATOR="$(setting accel)"
 args="$(setting args)"

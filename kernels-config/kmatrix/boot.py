@@ -9,9 +9,10 @@ import tempfile
 import tomllib
 
 from analysis import manifest
-from kmatrix import count, crash, ftrace, initramfs, qemu
+from kmatrix import count, crash, ftrace, gates, initramfs, qemu
 from kmatrix.config import LARGEST_GUEST_PAGES
 from kmatrix.defs import KERNELS_TOML, KernelError
+from kmatrix.gates import EmulatorFault
 from kmatrix.qemu import InfrastructureFailure
 
 # Guest size: 1 GiB holds the quick suite's 32 MiB region twice over plus the initramfs (~40 MiB).
@@ -131,12 +132,14 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=No
         x = subprocess.run(["tar", "-xf", res, "-C", out], capture_output=True, text=True)
         if x.returncode != 0 or not os.path.exists(os.path.join(out, "rc")):
             _failed_boot(tag, b, lines, f"the guest wrote no results (QEMU exit {rc})", console_dir, rc, a.timeout, oom)
-        gate = _checked_guest(tag, b, kf, out)
+        gate, cx16 = _checked_guest(tag, b, kf, out)
         _keep_result(b, a, out, lines, work)
         uptime = float(open(os.path.join(out, "uptime")).read().split()[0])
         b.info = {"boot": b.index, "round": b.round, "wall_s": wall, "up_s": up, "guest_uptime_s": uptime,
                   "qemu_exit": rc, "accelerator": accel, "qemu_command": cmd, "counted": bool(b.counted),
                   "arch": b.kernel.machine, "qemu": b.emu.version_line}
+        if cx16:
+            b.info["cx16_gate"] = cx16
         if gate:
             b.info["mte_gate"] = {"passed": gate["rc"] == "0", "skipped": gate["rc"] == "77", "report": gate["report"]}
         if do_ftrace and os.path.exists(os.path.join(out, "trace")):
@@ -174,13 +177,14 @@ def _qemu_command(b, kf, accel, initrd, swap, res):
 
 
 def _checked_guest(tag, b, kf, out):
-    """The MTE gate's outcome (None when not run), after refusing an emulator fault and a suite that
-    ended without a result; sets b.hard_failure."""
+    """The MTE gate's outcome and the cmpxchg16b gate's record (each None when not run), after
+    refusing an emulator fault and a suite that ended without a result; sets b.hard_failure."""
     gate = _mte_gate(out)
     if gate and gate["rc"] not in ("0", "77"):
         raise EmulatorFault(f"{tag} emulator fault, not a kernel result: under {b.emu.version_line} MTE tags "
                             f"written before any swap did not read back (the MTE gate), so nothing was measured "
                             f"on {kf.release}:\n{gate['report']}")
+    cx16 = gates.check_cx16(out, tag, b.kernel.arch, b.emu.version_line)
     guest_rc = open(os.path.join(out, "rc")).read().strip()
     # Exit 1 with a result is the suite's hard failure (a page came back wrong): a finding, kept
     # and reported at the end; anything else without a result is the matrix's failure.
@@ -190,7 +194,7 @@ def _checked_guest(tag, b, kf, out):
         dmesg = open(dmesg, errors="replace").read() if os.path.exists(dmesg) else ""
         raise KernelError(crash.suite_failure(tag, guest_rc, log, crash.guest_binaries(), dmesg))
     b.hard_failure = guest_rc == "1"
-    return gate
+    return gate, cx16
 
 
 def _keep_result(b, a, out, lines, work):
@@ -221,10 +225,6 @@ def _guest_trace(out):
         trace["writeback_pass"]["note"] = ("a second traced pass: the writeback suite (every mechanism the "
                                            "kernel offers), zswap-lzo, 1024 pages")
     return trace
-
-
-class EmulatorFault(KernelError):
-    """The emulator failed a self-test (the MTE gate): a fault of QEMU, not of the kernel under test."""
 
 
 def _mte_gate(out):

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import tomllib
 
-from kmatrix import initramfs, qemu
+from kmatrix import gates, initramfs, qemu
 from kmatrix.defs import KERNELS_TOML, KernelError, state_cache
 
 EXACT_SCHEMA = 1
@@ -191,8 +191,9 @@ def exact_blocks(entries, reports, meta):
 def resolve_ranges(kf, base, work, timeout, say, emu=None):
     """The wanted functions' ranges in this kernel build: cached, else one short boot (nokaslr, the
     modules loaded as in every boot) that writes its sorted /proc/kallsyms to the results disk.
-    emu: the qemu.Emulator of the kernel's architecture (default: the host's x86-64 QEMU)."""
-    arch = emu.arch if emu else "amd64"
+    emu: the qemu.Emulator of the kernel's architecture (default: the x86-64 guests' one)."""
+    emu = emu or qemu.emulator("amd64")
+    arch = emu.arch
     wanted = functions(arch)
     ranges, doc = load_ranges(kf)
     if ranges is not None and doc.get("asked") == wanted:
@@ -207,11 +208,13 @@ def resolve_ranges(kf, base, work, timeout, say, emu=None):
         initrd = initramfs.build_boot(base, {"mode": "kallsyms"}, os.path.join(d, "initrd.cpio.gz"))
         cmd = qemu.command("tcg", kf.image, initrd, [swap, res], 512, 1, f"{qemu.append_for(arch)} {NOKASLR}", emu=emu)
         say(f"{kf.name}: reading function addresses from /proc/kallsyms (one short boot, cached)")
-        rc, lines, up, _ = qemu.boot(cmd, timeout, env=emu.env if emu else None)
+        rc, lines, up, _ = qemu.boot(cmd, timeout, env=emu.env)
         out = os.path.join(d, "out")
         os.makedirs(out)
         x = subprocess.run(["tar", "-xf", res, "-C", out], capture_output=True, text=True)
         ks = os.path.join(out, "kallsyms")
+        if x.returncode == 0 and os.path.exists(os.path.join(out, "rc")):
+            gates.check_cx16(out, f"{kf.name}: the kallsyms boot:", arch, emu.version_line)
         if rc is None or x.returncode != 0 or not os.path.exists(ks):
             tail = "\n".join(lines[-15:])
             raise KernelError(f"{kf.name}: the kallsyms boot wrote nothing (QEMU exit {rc}); last console lines:\n{tail}")

@@ -44,7 +44,7 @@ class KernelDef:
     # debian-source: config options beyond guest-config.toml for this source only ({OPTION: "y"|"n"|value})
     options: dict = field(default_factory=dict)
     # Debian's name of the kernel's architecture: amd64 (the default, booted with qemu-system-x86_64)
-    # or arm64 (qemu-system-aarch64 from bookworm-backports, kmatrix/arm64.py).
+    # or arm64 (qemu-system-aarch64); both from bookworm-backports (kmatrix/unpacked.py).
     arch: str = "amd64"
 
     @property

@@ -334,7 +334,7 @@ def _count_setup(prepared, emus, run_dir):
     """(plugin per architecture, functions file per kernel, count context per kernel) of the count pass."""
     from kmatrix import plugin  # the QEMU plugin is built on first use of the count pass
     # One plugin per QEMU: each is built against the header of the QEMU that loads it (the
-    # host's 7.2 for x86-64 guests, the unpacked 10.0 for arm64 ones).
+    # unpacked 10.0 of each architecture: the same version, so the same plugin).
     plugins = {}
     for arch, emu in emus.items():
         so, version_line = plugin.ensure_plugin(cache_dir(), emu.binary)

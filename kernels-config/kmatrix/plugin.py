@@ -14,10 +14,10 @@ where <cache> is defs.cache_dir() and <tag> the Debian package version with ':' 
 (1_7.2+dfsg-7+deb12u18+b3). First use costs about 4 s and 24 MB of download (the source tarballs,
 deleted once the header is out); later uses about 0.4 s.
 
-The QEMU is named by its binary: the host's qemu-system-x86_64 (installed: its version from dpkg,
-its source from deb-src twins of the host's entries) or the qemu-system-aarch64 kmatrix/arm64.py
-unpacked from bookworm-backports (its version from the unpack's record, its source from
-bookworm-backports' deb-src). The 10.x header includes glib.h: its build needs libglib2.0-dev.
+The QEMU is named by its binary: a qemu-system-* kmatrix/unpacked.py unpacked from
+bookworm-backports (what guests run under: its version from the unpack's record, its source from
+bookworm-backports' deb-src) or an installed one such as the host's qemu-system-x86_64 (its
+version from dpkg, its source from deb-src twins of the host's entries). The 10.x header includes glib.h: its build needs libglib2.0-dev.
 
 API: ensure_header(cache_dir[, qemu_binary]), ensure_plugin(cache_dir[, qemu_binary]), check_plugin_matches(so, qemu_binary).
 """
@@ -104,7 +104,7 @@ def installed_qemu(qemu_binary=QEMU_BINARY):
 
 def unpacked_qemu(qemu_binary):
     """(Debian binary version, source package, source version, deb-src lines) of a QEMU unpacked by
-    kmatrix/arm64.py (<dest>/root/usr/bin/<binary>, with <dest>/versions), or None for any other
+    kmatrix/unpacked.py (<dest>/root/usr/bin/<binary>, with <dest>/versions), or None for any other
     binary. Such a QEMU is in no dpkg record: its version is the one unpack() wrote down, and its
     source package comes from the suite it was fetched from (bookworm-backports)."""
     path = os.path.realpath(shutil.which(qemu_binary) or qemu_binary)
@@ -114,17 +114,17 @@ def unpacked_qemu(qemu_binary):
     vfile = os.path.join(dest, "versions")
     if os.path.basename(os.path.dirname(os.path.dirname(os.path.dirname(path)))) != "root" or not os.path.exists(vfile):
         return None
-    from kmatrix import arm64
+    from kmatrix import unpacked
     with open(vfile) as f:
         versions = dict(l.split(None, 1) for l in f.read().splitlines() if l.strip())
-    pkg = f"{arm64.QEMU_PACKAGE}:amd64"
+    pkg = f"{unpacked.package_of(path)}:amd64"
     if pkg not in versions:
         raise PluginError(f"{vfile} names no {pkg} (it lists {', '.join(versions) or 'nothing'}): not the QEMU "
-                          f"kmatrix/arm64.py unpacks; remove {dest} to fetch it again")
+                          f"kmatrix/unpacked.py unpacks; remove {dest} to fetch it again")
     version = versions[pkg].strip()
     # Every qemu-system-* binary package of Debian is built from the source package qemu, and a
     # backport carries no binNMU suffix of its own beyond what source_version() strips.
-    return version, "qemu", source_version(version), [arm64.BACKPORTS.replace("deb ", "deb-src ", 1)]
+    return version, "qemu", source_version(version), [unpacked.BACKPORTS.replace("deb ", "deb-src ", 1)]
 
 
 def qemu_identity(qemu_binary=QEMU_BINARY):

@@ -38,10 +38,8 @@ def install_signal_handlers():
 
 
 def qemu_version():
-    try:
-        return subprocess.run([QEMU, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-    except (OSError, IndexError):
-        raise KernelError(f"{QEMU} not found: apt-get install qemu-system-x86") from None
+    """The version line of the QEMU that boots x86-64 guests (emulator("amd64"))."""
+    return emulator("amd64").version_line
 
 
 # The CPU model of TCG guests: recorded with every count, because it decides which code variants the
@@ -56,19 +54,24 @@ class Emulator:
         self.arch, self.binary, self.env, self.version_line = arch, binary, env, version_line
 
 
+_emulators = {}
+
+
 def emulator(arch="amd64"):
-    """amd64: the host's qemu-system-x86_64. arm64: bookworm-backports' qemu-system-aarch64,
-    unpacked into the cache (kmatrix/arm64.py: bookworm's 7.2 corrupts MTE tags)."""
-    if arch == "arm64":
-        from kmatrix import arm64
-        q = arm64.ensure_qemu()
-        return Emulator(arch, q.binary, q.env, q.version_line)
-    return Emulator(arch, QEMU, None, qemu_version())
+    """The QEMU of arch's guests: bookworm-backports' 10.0.x, unpacked into the cache on first use
+    (kmatrix/unpacked.py; bookworm's own 7.2 gets cmpxchg16b's flags wrong on x86-64 and MTE tags
+    wrong on arm64 under TCG). One per process: its --version runs once."""
+    if arch not in _emulators:
+        from kmatrix import unpacked
+        q = unpacked.ensure_qemu(arch)
+        _emulators[arch] = Emulator(arch, q.binary, q.env, q.version_line)
+    return _emulators[arch]
 
 
 def command(accel, image, initrd, disks, mem_mb, smp, append, plugin=None, emu=None):
-    arch = emu.arch if emu else "amd64"
-    cmd = [emu.binary if emu else QEMU, "-nographic", "-no-reboot", "-nic", "none", "-m", str(mem_mb),
+    emu = emu or emulator("amd64")
+    arch = emu.arch
+    cmd = [emu.binary, "-nographic", "-no-reboot", "-nic", "none", "-m", str(mem_mb),
            "-smp", str(smp), "-kernel", image, "-initrd", initrd, "-append", append]
     if arch == "arm64":
         from kmatrix import arm64

@@ -56,7 +56,7 @@ def test_the_front_door_learns_which_architectures_a_matrix_needs():
 
 
 def test_candidates_come_from_one_apt_cache_call_and_a_missing_one_is_named(monkeypatch):
-    from kmatrix import arm64
+    from kmatrix import unpacked
     out = ("libpfm4:arm64:\n  Installed: (none)\n  Candidate: 4.13.0-1\n  Version table:\n"
            "libzstd1:arm64:\n  Installed: (none)\n  Candidate: 1.5.4+dfsg2-5\n"
            "nothing:arm64:\n  Installed: (none)\n  Candidate: (none)\n")
@@ -65,16 +65,16 @@ def test_candidates_come_from_one_apt_cache_call_and_a_missing_one_is_named(monk
     def fake_run(cmd, **kw):
         calls.append(cmd)
         return subprocess.CompletedProcess(cmd, 0, out, "")
-    monkeypatch.setattr(arm64, "_run", fake_run)
-    assert arm64._candidates(["libpfm4:arm64", "libzstd1:arm64"]) == {
+    monkeypatch.setattr(unpacked, "run_tool", fake_run)
+    assert unpacked.candidates(["libpfm4:arm64", "libzstd1:arm64"]) == {
         "libpfm4:arm64": "4.13.0-1", "libzstd1:arm64": "1.5.4+dfsg2-5", "nothing:arm64": "(none)"}
     assert len(calls) == 1
     with pytest.raises(KernelError, match=r"no candidate for nothing:arm64.*dpkg --add-architecture arm64"):
-        arm64._candidates(["libpfm4:arm64", "nothing:arm64"])
+        unpacked.candidates(["libpfm4:arm64", "nothing:arm64"])
 
 
 def test_absolute_links_in_an_unpacked_tree_point_into_the_tree(tmp_path):
-    from kmatrix import arm64
+    from kmatrix import unpacked
     import os
     (tmp_path / "lib/aarch64-linux-gnu").mkdir(parents=True)
     (tmp_path / "lib/aarch64-linux-gnu/libz.so.1.2.13").write_text("arm64")
@@ -82,7 +82,7 @@ def test_absolute_links_in_an_unpacked_tree_point_into_the_tree(tmp_path):
     link = tmp_path / "usr/lib/aarch64-linux-gnu/libz.so"
     os.symlink("/lib/aarch64-linux-gnu/libz.so.1.2.13", link)
     os.symlink("libz.so", tmp_path / "usr/lib/aarch64-linux-gnu/libz.so.rel")  # relative: left alone
-    arm64._relative_links(str(tmp_path))
+    unpacked.relative_links(str(tmp_path))
     assert os.readlink(link) == "../../../lib/aarch64-linux-gnu/libz.so.1.2.13"
     assert link.read_text() == "arm64"
     assert os.readlink(tmp_path / "usr/lib/aarch64-linux-gnu/libz.so.rel") == "libz.so"

@@ -158,7 +158,7 @@ BPO_LINE = f"QEMU emulator version 10.0.2 (Debian {BPO})"
 
 
 def _unpacked(tmp_path, recorded=BPO, line=BPO_LINE):
-    """A tree as kmatrix/arm64.py unpack() leaves it: <dest>/versions and <dest>/root/usr/bin/<binary>."""
+    """A tree as kmatrix/unpacked.py unpack() leaves it: <dest>/versions and <dest>/root/usr/bin/<binary>."""
     dest = tmp_path / "qemu-x"
     (dest / "root/usr/bin").mkdir(parents=True)
     (dest / "versions").write_text(f"qemu-system-arm:amd64 {recorded}\n")
@@ -191,7 +191,7 @@ def test_the_plugin_configures_against_a_header_that_includes_glib(tmp_path):
     (inc / "qemu-plugin.h").write_text("#include <glib.h>\n")
     r = subprocess.run(["cmake", "-S", plugin.PLUGIN_SRC, "-B", str(tmp_path / "b"), f"-DQEMU_PLUGIN_INCLUDE={inc.parent}",
                         f"-DQEMU_VERSION_LINE={BPO_LINE}"], capture_output=True, text=True)
-    # libglib2.0-dev is what the front door installs for the arm64 count pass; without it the
+    # libglib2.0-dev is what the front door installs for guests (their QEMU 10.0 header); without it the
     # configure step must name glib-2.0, not fail later on a missing header
     assert (r.returncode == 0) == os.path.exists("/usr/include/glib-2.0/glib.h"), r.stderr
     if r.returncode:

@@ -79,6 +79,9 @@ refused "calibrate-bin" nobody-owned SWAPBENCH_BIN \
 refused "matrix-qemu" loose SWAPBENCH_QEMU_AARCH64 \
   env PYTHONPATH="$top/kernels-config:$top" SWAPBENCH_BIN="$bin" SWAPBENCH_QEMU_AARCH64="$loose" \
   /usr/bin/python3 -m kmatrix matrix --kernels debian-6.12
+refused "matrix-qemu-x86" loose SWAPBENCH_QEMU_X86_64 \
+  env PYTHONPATH="$top/kernels-config:$top" SWAPBENCH_BIN="$bin" SWAPBENCH_QEMU_X86_64="$loose" \
+  /usr/bin/python3 -m kmatrix matrix --kernels debian-6.12
 refused "matrix-bin-aarch64" nobody-owned SWAPBENCH_BIN_AARCH64 \
   env PYTHONPATH="$top/kernels-config:$top" SWAPBENCH_BIN="$bin" SWAPBENCH_BIN_AARCH64="$evil/evil.sh" \
   /usr/bin/python3 -m kmatrix matrix --kernels debian-6.12
