@@ -155,7 +155,8 @@ def compare_zram_validation(doc, measured, version, chain_size=None):
                      "tolerance": ZRAM_BYTES_TOLERANCE, "foreign_pages_swapped_meanwhile": foreign,
                      "resident_after_pageout": r.get("resident_after"),
                      # mkswap's header stays: what the region leaves behind is after-free less before.
-                     "left_after_free_bytes": _left_after_free(r)})
+                     "left_after_free_bytes": _left_after_free(r),
+                     "swap_cached_bytes_after_free": r.get("swap_cached_bytes_after_free")})
     return rows
 
 

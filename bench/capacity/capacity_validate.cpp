@@ -36,6 +36,18 @@ Stats read_vmstat_all() {
   return parse_key_values(f);
 }
 
+// /proc/meminfo's SwapCached in bytes, or -1 if the line is missing.
+int64_t swap_cached_bytes() {
+  std::ifstream f("/proc/meminfo");
+  std::string key;
+  int64_t kb = 0;
+  while (f >> key >> kb) {
+    if (key == "SwapCached:") return kb * 1024;
+    f.ignore(64, '\n');
+  }
+  return -1;
+}
+
 // A device's mm_stat fields that capacity planning uses, as they stand.
 nlohmann::json mm_stat(const Stats& s) {
   Stats zero;
@@ -293,10 +305,11 @@ class Validation {
     return r;
   }
 
-  // A slot whose page still sits in the swap cache is freed only when the kernel drops that page,
-  // lazily: the likely reason one CI run on 6.18 saw the device hold 2 pages' worth right after
-  // the region was unmapped. Up to 2 s for that before the device is judged: a page it still
-  // holds then is a real leftover.
+  // A slot whose page still sits in the swap cache stays allocated after the region is unmapped:
+  // unmapping drops such a page only when swap is more than half full, otherwise it goes when
+  // reclaim takes it, which on an idle machine may be never (CI runs on 6.18 saw 2 and 5 pages
+  // held). Up to 2 s for the device to empty, then SwapCached is recorded beside what it still
+  // holds: a leftover larger than the swap cache is a real one.
   static void wait_for_device_emptied(ZramGuard& zg, int64_t stored_before, nlohmann::json& r) {
     Stats after = zg.stats();
     int waited_ms = 0;
@@ -307,6 +320,7 @@ class Validation {
     }
     r["mm_stat_after_free"] = mm_stat(after);
     r["after_free_waited_ms"] = waited_ms;
+    r["swap_cached_bytes_after_free"] = swap_cached_bytes();
   }
 
   const std::string raw_pages_;

@@ -62,7 +62,13 @@ else:
     assert v["zram_rows"], "zram offered compressors, but no zram run was compared"
 for r in v["zram_rows"]:
     f = r["figures"]
-    assert r["left_after_free_bytes"] == 0, ("the device kept pages after the region was freed", r)
+    # A slot whose page is still in the swap cache stays allocated until reclaim drops the page
+    # (unmapping frees it only when swap is over half full): the device may keep that many pages.
+    # More than the swap cache holds is a real leftover.
+    assert 0 <= r["left_after_free_bytes"] <= max(r["swap_cached_bytes_after_free"], 0), \
+        ("the device kept more than the swap cache holds after the region was freed", r)
+    if r["left_after_free_bytes"]:
+        print(f"zram {r['compressor']}: {r['left_after_free_bytes']} bytes held by pages still in the swap cache")
     if validation.not_judged(r):
         print(f"zram {r['compressor']}: {validation.not_judged(r)}: not judged")
         continue
