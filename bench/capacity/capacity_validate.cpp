@@ -39,13 +39,8 @@ Stats read_vmstat_all() {
 // /proc/meminfo's SwapCached in bytes, or -1 if the line is missing.
 int64_t swap_cached_bytes() {
   std::ifstream f("/proc/meminfo");
-  std::string key;
-  int64_t kb = 0;
-  while (f >> key >> kb) {
-    if (key == "SwapCached:") return kb * 1024;
-    f.ignore(64, '\n');
-  }
-  return -1;
+  const int64_t kb = get(parse_key_values(f), "SwapCached:");
+  return kb < 0 ? -1 : kb * 1024;
 }
 
 // A device's mm_stat fields that capacity planning uses, as they stand.
