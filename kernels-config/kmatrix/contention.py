@@ -23,8 +23,9 @@ import re
 FUNCTIONS = ("queued_spin_lock_slowpath", "native_queued_spin_lock_slowpath", "__pv_queued_spin_lock_slowpath",
              "queued_read_lock_slowpath", "queued_write_lock_slowpath")
 
-# Frames that take a lock for their caller: skipped to find the function that wanted the lock.
-_WRAPPERS = re.compile(r"^(\[FTRACE TRAMPOLINE\]|_raw_(spin|read|write)_(try)?lock\w*|do_raw_spin_lock\w*|"
+# Frames that take a lock for their caller, and the tracer's own trampoline (6.12 names it, 6.1
+# prints its bare address): skipped to find the function that wanted the lock.
+_WRAPPERS = re.compile(r"^(\[FTRACE TRAMPOLINE\]|0x[0-9a-f]+|_raw_(spin|read|write)_(try)?lock\w*|do_raw_spin_lock\w*|"
                        r"__raw_spin_lock\w*|\w*queued_\w*_slowpath)$")
 # The zswap tree: 6.1 takes tree->lock in these; 6.12's tree is an xarray, taken by these xa_
 # functions on behalf of a zswap_ caller.
@@ -42,10 +43,11 @@ _SWAP_INFO = {"scan_swap_map_slots", "scan_swap_map_try_ssd_cluster", "get_swap_
               "swap_reclaim_full_clusters", "swap_reclaim_work", "swap_discard_work", "add_swap_count_continuation",
               "swap_offset_available_and_locked", "cluster_reclaim_range", "swap_free_nr", "swap_free",
               "split_swap_cluster", "free_swap_and_cache", "free_swap_and_cache_nr", "lock_cluster_or_swap_info",
-              "swap_range_free", "del_from_avail_list", "add_to_avail_list", "swap_avail_lock"}
+              "swap_range_free", "del_from_avail_list", "add_to_avail_list", "__swp_swapcount", "folio_free_swap"}
 # The compressed pool and zswap's LRU (zsmalloc's and zbud's own locks, list_lru).
 _POOL = {"zs_malloc", "zs_free", "zs_map_object", "zs_compact", "zbud_alloc", "zbud_free", "zbud_reclaim_page",
-         "z3fold_alloc", "z3fold_free", "list_lru_add", "list_lru_del", "list_lru_walk_one", "zswap_lru_add",
+         "z3fold_alloc", "z3fold_free", "zbud_zpool_malloc", "zbud_zpool_free", "z3fold_zpool_malloc",
+         "z3fold_zpool_free", "zs_zpool_malloc", "zs_zpool_free", "list_lru_add", "list_lru_del", "list_lru_walk_one", "zswap_lru_add",
          "zswap_lru_del"}
 # The swap cache's xarray (and __remove_mapping, which takes a mapping's i_pages: the swap cache's
 # or a file's).
@@ -103,41 +105,56 @@ def group(frames):
 
 _ENTRIES = re.compile(r"entries-in-buffer/entries-written:\s*(\d+)/(\d+)")
 _EVENT = re.compile(r"^\s*(\S.*?)-(\d+)\s+\[(\d+)\].*?\s(\d+\.\d+):\s+(\S+)\s+<-")
+_STACK = re.compile(r"^\s*(\S.*?)-(\d+)\s+\[(\d+)\].*:\s+<stack trace>")
 
 
 def parse_trace(text):
     """Contended acquisitions in the function tracer's output (func_stack_trace on): totals, per
     group, per taker and per guest CPU; lost: entries the ring buffer dropped (the counts are then a
-    lower bound)."""
+    lower bound). The buffer is per CPU and printed merged by time, and a stack is stamped after its
+    call: another CPU's lines can come between a call and its stack, so each stack is paired with
+    the last call on its own CPU."""
     out = {"contended": 0, "by_group": {g: 0 for g in GROUPS}, "by_taker": {}, "by_cpu": {}, "lost_entries": 0}
-    frames, pending = None, None
+    pending = {}  # CPU -> whether a call there waits for its stack
+    frames, owner = None, None
 
-    def close():
-        if pending is None:
-            return
-        g, taker = group(frames or [])
+    def count(cpu, stack):
+        g, taker = group(stack or [])
         out["contended"] += 1
         out["by_group"][g] += 1
         key = f"{g}:{taker}"
         out["by_taker"][key] = out["by_taker"].get(key, 0) + 1
-        out["by_cpu"][pending] = out["by_cpu"].get(pending, 0) + 1
+        out["by_cpu"][cpu] = out["by_cpu"].get(cpu, 0) + 1
+
+    def flush():
+        if owner is not None and pending.pop(owner, False):
+            count(owner, frames)
 
     for line in text.splitlines():
-        m = _ENTRIES.search(line)
-        if m:
-            out["lost_entries"] = int(m.group(2)) - int(m.group(1))
-            continue
         if line.startswith(" => "):
             if frames is not None:
                 frames.append(line[4:].strip().split("+", 1)[0])
             continue
+        flush()
+        frames, owner = None, None
+        m = _ENTRIES.search(line)
+        if m:
+            out["lost_entries"] = int(m.group(2)) - int(m.group(1))
+            continue
+        st = _STACK.match(line)
+        if st:
+            owner, frames = str(int(st.group(3))), []
+            continue
         e = _EVENT.match(line)
         if e and e.group(5) in FUNCTIONS:
-            close()
-            pending, frames = e.group(3).lstrip("0") or "0", None
-        elif "<stack trace>" in line and pending is not None:
-            frames = []
-    close()
+            cpu = str(int(e.group(3)))
+            if pending.get(cpu):
+                count(cpu, None)  # its stack was lost
+            pending[cpu] = True
+    flush()
+    for cpu, waiting in pending.items():
+        if waiting:
+            count(cpu, None)
     return out
 
 
@@ -211,3 +228,15 @@ def summary(per_boot, accelerator, vcpus):
            "per_1000_ops": {g: _spread([f["by_group"][g]["per_1000_ops"] for f in ran]) for g in GROUPS},
            "complete": all(f["complete"] for f in ran)}
     return out
+
+
+def describe(name, lc):
+    """One line of the matrix summary for a kernel's lock_contention block."""
+    if not lc["boots"]:
+        return f"lock contention {name}: not measured ({'; '.join(lc['skipped'])})"
+    med = lambda s: "-" if s is None else f"{s['median']:g}"  # noqa: E731
+    g = lc["per_1000_ops"]
+    return (f"lock contention {name} ({lc['vcpus']} vCPUs, {lc['boots']} boots, {lc['timing']} time): "
+            f"{med(lc['contended_per_1000_ops'])} contended acquisitions per 1,000 swap operations (zswap tree "
+            f"{med(g['zswap_tree'])}, swap-info locks {med(g['swap_info'])}), {med(lc['swap_ops_per_second'])} "
+            "swap operations per second (medians over boots)")

@@ -442,6 +442,8 @@ def summary(written, wall):
         if whole:
             uncounted.append(f"PROT_MTE THPs swapped out whole {d.name} (thp_swpout at the push-out; back page by page): "
                              + "; ".join(f"{n} {t} THPs, {w} wrong tags" for n, t, w in whole))
+        if doc["context"]["swapbench"].get("lock_contention"):
+            uncounted.append(contention.describe(d.name, doc["context"]["swapbench"]["lock_contention"]))
         mem = doc["context"]["swapbench"].get("mte_tag_memory")
         if mem:
             uncounted.append(f"MTE saved-tag memory {d.name} (slab, tagged minus untagged): {mte_memory.describe(mem)}")

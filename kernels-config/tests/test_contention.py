@@ -125,3 +125,48 @@ def test_ab_asks_the_kernel_for_the_cpus_and_the_tracer():
     extra = ab.guest_options(a)
     assert extra["NR_CPUS"] == "4" and extra["FUNCTION_TRACER"] == "y" and extra["STACKTRACE"] == "y"
     assert ab.guest_options(types.SimpleNamespace(smp=2, contention=False)) == {}
+
+
+def test_the_summary_line_says_what_was_measured_and_how():
+    f = contention.figures(text("trace-contention-6.12-smp2-excerpt"), text("vmstat-contention-6.12-before"),
+                           text("vmstat-contention-6.12-after"), 14.23, 2)
+    line = contention.describe("A-pristine", contention.summary([f], "tcg", 2))
+    assert "2 vCPUs, 1 boots, emulated time" in line and f"zswap tree {f['by_group']['zswap_tree']['per_1000_ops']:g}" in line
+    skipped = contention.summary([{"skipped": "swapon /dev/vda failed"}], "tcg", 2)
+    assert contention.describe("k", skipped) == "lock contention k: not measured (swapon /dev/vda failed)"
+
+
+def test_6_1_its_trampoline_an_address_its_tree_lock_taken_by_zswap_itself():
+    # Debian 6.1.0-57 (PARAVIRT: native_queued_spin_lock_slowpath), -smp 2 under TCG, zbud
+    trace = text("trace-contention-6.1-smp2-excerpt")
+    t = contention.parse_trace(trace)
+    assert t["contended"] == trace.count("<stack trace>") == 54
+    assert t["by_taker"]["zswap_tree:zswap_frontswap_store"] == 4 and t["by_group"]["zswap_tree"] == 4
+    assert t["by_taker"]["zswap_pool:zbud_zpool_malloc"] == 3
+    assert not any(k.endswith(":?") or ":0x" in k for k in t["by_taker"]), t["by_taker"]
+
+
+STACK = """{task} [{cpu:03d}] d..1.    61.5847{n:02d}: <stack trace>
+ => 0xffffffffc03f7083
+ => native_queued_spin_lock_slowpath
+ => _raw_spin_lock
+ => {taker}
+ => {caller}
+"""
+CALL = "{task} [{cpu:03d}] d..1.    61.5846{n:02d}: native_queued_spin_lock_slowpath <-_raw_spin_lock\n"
+
+
+def test_a_stack_is_paired_with_the_call_on_its_own_cpu():
+    # The buffer is per CPU, printed merged by time: CPU 0's call comes between CPU 1's call and its stack.
+    trace = (CALL.format(task="cp-227", cpu=1, n=1) + CALL.format(task="cp-228", cpu=0, n=2)
+             + STACK.format(task="cp-227", cpu=1, n=3, taker="put_swap_folio", caller="__remove_mapping")
+             + STACK.format(task="cp-228", cpu=0, n=4, taker="zswap_frontswap_load", caller="__frontswap_load"))
+    t = contention.parse_trace(trace)
+    assert t["by_taker"] == {"swap_info:put_swap_folio": 1, "zswap_tree:zswap_frontswap_load": 1}
+    assert t["by_cpu"] == {"1": 1, "0": 1}
+
+
+def test_a_call_whose_stack_is_missing_counts_unattributed():
+    t = contention.parse_trace(CALL.format(task="cp-1", cpu=0, n=1) + CALL.format(task="cp-1", cpu=0, n=2)
+                               + STACK.format(task="cp-1", cpu=0, n=3, taker="zs_malloc", caller="zswap_store"))
+    assert t["contended"] == 2 and t["by_taker"] == {"other:?": 1, "zswap_pool:zs_malloc": 1}
