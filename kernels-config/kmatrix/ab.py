@@ -350,6 +350,8 @@ def _run_suite(a, suite, kernels, defs, out, summary, verdicts):
     entry = {"a": by_side.get("A"), "b": by_side.get("B"), "crashes": crashes, "hard_failures": bool(hard),
              "infrastructure": infra}
     summary["suites"][suite] = entry
+    if a.contention:
+        entry["lock_contention"] = {side: _lock_contention(by_side.get(side)) for side in "AB"}
     if hard:
         found.append(suite)
     elif rc == 1:
@@ -363,6 +365,14 @@ def _run_suite(a, suite, kernels, defs, out, summary, verdicts):
     if not (entry["a"] and entry["b"]):
         return None  # one side has no result (its kernel crashed in every boot): nothing to compare
     return _compare_suite(a, suite, entry, out, worse)
+
+
+def _lock_contention(result_path):
+    """A side's lock_contention block (contention.summary), or None without a result or a pass."""
+    if not result_path:
+        return None
+    with open(result_path) as f:
+        return json.load(f)["context"]["swapbench"].get("lock_contention")
 
 
 def _compare_suite(a, suite, entry, out, worse):
