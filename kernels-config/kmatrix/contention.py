@@ -58,9 +58,10 @@ GROUPS = ("zswap_tree", "swap_info", "zswap_pool", "swap_cache", "other")
 SWAP_EVENTS = ("zswpout", "zswpin", "pswpout", "pswpin", "zswpwb")
 
 
-# What the pass needs of a kernel built by ab (the guest fragment has them already, for the ftrace
-# pass; named here so a fragment that loses them stops the build instead of skipping the pass):
-# the function tracer with dynamic patching (an untraced call site stays a NOP) and kernel stacks.
+# What the pass needs of a kernel built by ab: the function tracer with dynamic patching (an
+# untraced call site stays a NOP) and kernel stacks. guest-config.toml's trace group has them all,
+# so asking for them changes no fragment (and rebuilds nothing); named here so that a group that
+# loses one stops the build (an option asked and missing) instead of skipping the pass in the guest.
 KERNEL_OPTIONS = {"FTRACE": "y", "FUNCTION_TRACER": "y", "DYNAMIC_FTRACE": "y", "STACKTRACE": "y"}
 # The pass's load: each loader writes and reads back 48 MiB, 3 times, in a cgroup limited to half
 # the loaders' total, so about half of every pass goes out and comes back: with two loaders about

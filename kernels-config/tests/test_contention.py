@@ -170,3 +170,9 @@ def test_a_call_whose_stack_is_missing_counts_unattributed():
     t = contention.parse_trace(CALL.format(task="cp-1", cpu=0, n=1) + CALL.format(task="cp-1", cpu=0, n=2)
                                + STACK.format(task="cp-1", cpu=0, n=3, taker="zs_malloc", caller="zswap_store"))
     assert t["contended"] == 2 and t["by_taker"] == {"other:?": 1, "zswap_pool:zs_malloc": 1}
+
+
+def test_asking_for_the_pass_changes_no_fragment_so_rebuilds_nothing():
+    from kmatrix.guest_config import fragment
+    assert fragment(extra=contention.KERNEL_OPTIONS) == fragment()
+    assert "CONFIG_STACKTRACE=y" in fragment()
