@@ -176,3 +176,11 @@ def test_asking_for_the_pass_changes_no_fragment_so_rebuilds_nothing():
     from kmatrix.guest_config import fragment
     assert fragment(extra=contention.KERNEL_OPTIONS) == fragment()
     assert "CONFIG_STACKTRACE=y" in fragment()
+
+
+@pytest.mark.parametrize("online,want", [("0-1\n", 2), ("0\n", 1), ("0,2-3\n", 3)])
+def test_the_cpus_a_guest_brought_online(tmp_path, online, want):
+    from kmatrix import boot
+    (tmp_path / "cpus-online").write_text(online)
+    assert boot._guest_cpus(str(tmp_path)) == want
+    assert boot._guest_cpus(str(tmp_path / "none")) is None
