@@ -126,7 +126,71 @@ if [ -n "$funcs" ]; then
     echo nop >$t/current_tracer
   fi
 fi
+# The lock contention pass (kmatrix/contention.py), after the timed run and never during it: the
+# spin-lock slow path's entry point traced with a kernel stack per call. The slow path is entered
+# only when the fast path's cmpxchg finds the lock taken, so each call is one contended acquisition,
+# whichever way the kernel then waits (pending bit, MCS queue, or a hypervisor guest's test-and-set);
+# the caller chain tells which lock it was. Nothing else is traced, so an uncontended lock costs what
+# it always does. The load: `contention_workers` loaders in one memory cgroup below their total,
+# each writing compressible pages to its own tmpfs file and reading them back, so stores, loads and
+# swap-slot allocation and freeing meet on one swap device and one zswap tree.
+contention_pass() {
+  local t=/sys/kernel/tracing n i
+  mount -t tracefs tracefs $t 2>/dev/null
+  : >/results/contention-functions
+  for f in $(setting contention); do
+    grep -qx "$f" $t/available_filter_functions && echo "$f" >>/results/contention-functions
+  done
+  if [ ! -s /results/contention-functions ]; then
+    echo "none of $(setting contention) is in available_filter_functions" >/results/contention-skip
+    return
+  fi
+  swapon /dev/vda 2>/dev/null || { mkswap /dev/vda >/dev/null && swapon /dev/vda; } \
+    || { echo "swapon /dev/vda failed" >/results/contention-skip; return; }
+  echo "$(setting contention_compressor)" >/sys/module/zswap/parameters/compressor
+  echo 1 >/sys/module/zswap/parameters/enabled
+  mkdir -p /sys/fs/cgroup/contention /tmp/contention
+  mount -t tmpfs tmpfs /tmp/contention
+  # Compressible, not zero-filled (6.12 keeps zero pages out of zswap), made once outside the
+  # cgroup: a pipe in the loop would add the pipe's own wait-queue lock to what is measured.
+  yes "swapbench contention loader" | head -c "$(setting contention_bytes)" >/tmp/contention-template
+  echo "$(setting contention_limit)" >/sys/fs/cgroup/contention/memory.max
+  echo nop >$t/current_tracer
+  cat /results/contention-functions >$t/set_ftrace_filter
+  echo 16384 >$t/buffer_size_kb
+  echo 1 >$t/options/func_stack_trace
+  : >$t/trace
+  echo function >$t/current_tracer
+  # The ftrace pass before this one ends with tracing off.
+  echo 1 >$t/tracing_on
+  cat /proc/vmstat >/results/contention-vmstat-before
+  up >/results/contention-started
+  echo "swapbench-guest: contention pass at $(up) s: $(setting contention_workers) loaders, $(setting contention_loops) loops"
+  n=$(setting contention_workers)
+  i=0
+  while [ $i -lt "$n" ]; do
+    sh -c 'echo $$ >/sys/fs/cgroup/contention/cgroup.procs; j=0
+      while [ $j -lt "$2" ]; do
+        cp /tmp/contention-template /tmp/contention/load$1
+        cat /tmp/contention/load$1 >/dev/null; j=$((j + 1))
+      done; rm -f /tmp/contention/load$1' loader $i "$(setting contention_loops)" &
+    i=$((i + 1))
+  done
+  wait
+  echo 0 >$t/tracing_on
+  cat /proc/vmstat >/results/contention-vmstat-after
+  echo "$(up)" >/results/contention-ended
+  cp $t/trace /results/trace-contention
+  echo 0 >$t/options/func_stack_trace
+  echo nop >$t/current_tracer
+  swapoff /dev/vda 2>/dev/null
+  rm -f /tmp/contention-template
+  echo "swapbench-guest: contention pass ended at $(up) s"
+}
+[ -n "$(setting contention)" ] && contention_pass
+
 cut -d' ' -f1 /proc/uptime >/results/uptime
+cat /sys/devices/system/cpu/online >/results/cpus-online
 dmesg >/results/dmesg
 cd /results && tar -cf /dev/vdb . && sync
 echo "swapbench-guest: done"

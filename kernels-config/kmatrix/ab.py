@@ -19,7 +19,7 @@ import time
 
 from analysis import manifest
 from analysis.metrics import RACE
-from kmatrix import build, matrix, qemu
+from kmatrix import build, config, contention, matrix, qemu
 from kmatrix.config import MatrixConfig
 from kmatrix.defs import KernelError
 
@@ -70,11 +70,22 @@ def add_arguments(p):
                         "cross-compiled, booted under qemu-system-aarch64 -M virt,mte=on; counted by a plugin "
                         "built for that QEMU)")
     p.add_argument("--timeout", type=int, default=_D.timeout, help="hard limit per boot in seconds (default %(default)s)")
+    config.add_smp_arguments(p)
     p.add_argument("--out", metavar="DIR", help="the A/B run's folder (default: results/ab-<source>-<UTC>)")
 
 
 def _say(msg):
     print(f"swapbench ab: {msg}", file=sys.stderr, flush=True)
+
+
+def guest_options(a):
+    """Config options the built kernels need beyond guest-config.toml for these flags: as many
+    possible CPUs as --smp (tinyconfig's NR_CPUS is 2: a third vCPU would stay offline, silently);
+    with --contention, what the contention pass traces with (contention.KERNEL_OPTIONS)."""
+    extra = {"NR_CPUS": str(a.smp)} if a.smp > 2 else {}
+    if a.contention:
+        extra.update(contention.KERNEL_OPTIONS)
+    return extra
 
 
 def touched_functions(patches):
@@ -213,6 +224,9 @@ def argument_problem(a):
     if a.boots > a.repetitions:
         return f"--boots {a.boots} --repetitions {a.repetitions}: every boot runs at least one repetition; " \
                "need boots <= repetitions"
+    why = config.smp_problem(a.smp, not a.no_count, a.contention)
+    if why:
+        return why
     d = a.max_instructions_delta
     if d is not None:
         if not math.isfinite(d) or d < 0:
@@ -310,7 +324,7 @@ def _build_sides(src, a):
     kernels = []
     for side, ps in (("A", a.patch_a), ("B", a.patch)):
         t = time.monotonic()
-        kf = build.build_kernel(src, ps, _say, arch=a.arch)
+        kf = build.build_kernel(src, ps, _say, arch=a.arch, extra=guest_options(a))
         _say(f"kernel {side} ({len(ps)} patches) ready in {time.monotonic() - t:.0f} s: {kf.image}")
         # Named by the build (bzImage hash): the count pass caches function addresses per kernel name.
         kernels.append((f"{side}-{kf.version.split('+')[-1]}", kf))
@@ -324,7 +338,8 @@ def _run_suite(a, suite, kernels, defs, out, summary, verdicts):
                      boots=a.boots, backend=a.backend, compressor=a.compressor,
                      pages=suite_pages(suite, a.pages), duration=a.duration,
                      race_mechanism=a.race_mechanism, no_ftrace=True, no_count=a.no_count,
-                     count_boots=a.count_boots, timeout=a.timeout, out=out, definitions=defs)
+                     count_boots=a.count_boots, timeout=a.timeout, out=out, definitions=defs,
+                     smp=a.smp, contention=a.contention)
     written, crashes, infra, hard = [], [], [], []
     rc = matrix.run(m, written, crashes, infra, hard)
     if rc not in (0, 1):
@@ -335,6 +350,8 @@ def _run_suite(a, suite, kernels, defs, out, summary, verdicts):
     entry = {"a": by_side.get("A"), "b": by_side.get("B"), "crashes": crashes, "hard_failures": bool(hard),
              "infrastructure": infra}
     summary["suites"][suite] = entry
+    if a.contention:
+        entry["lock_contention"] = {side: _lock_contention(by_side.get(side)) for side in "AB"}
     if hard:
         found.append(suite)
     elif rc == 1:
@@ -348,6 +365,14 @@ def _run_suite(a, suite, kernels, defs, out, summary, verdicts):
     if not (entry["a"] and entry["b"]):
         return None  # one side has no result (its kernel crashed in every boot): nothing to compare
     return _compare_suite(a, suite, entry, out, worse)
+
+
+def _lock_contention(result_path):
+    """A side's lock_contention block (contention.summary), or None without a result or a pass."""
+    if not result_path:
+        return None
+    with open(result_path) as f:
+        return json.load(f)["context"]["swapbench"].get("lock_contention")
 
 
 def _compare_suite(a, suite, entry, out, worse):

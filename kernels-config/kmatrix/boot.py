@@ -9,7 +9,7 @@ import tempfile
 import tomllib
 
 from analysis import manifest
-from kmatrix import count, crash, ftrace, gates, initramfs, qemu
+from kmatrix import contention, count, crash, ftrace, gates, initramfs, qemu
 from kmatrix.config import LARGEST_GUEST_PAGES
 from kmatrix.defs import KERNELS_TOML, KernelError
 from kmatrix.gates import EmulatorFault
@@ -17,9 +17,6 @@ from kmatrix.qemu import InfrastructureFailure
 
 # Guest size: 1 GiB holds the quick suite's 32 MiB region twice over plus the initramfs (~40 MiB).
 MEM_MB = 1024
-# One vCPU: under TCG, switching ftrace tracers with -smp 2 soft-locked 3 of 7 boots of 6.1
-# (../shared/notes/guests.md), and the timed run does not need a second CPU.
-SMP = 1
 # The traced pass: the swap-in suite, so the traced functions see swap-in faults and the stores that
 # set them up, then the writeback suite's mechanisms.
 TRACE_SUITE = manifest.load().suite("swapin").name
@@ -115,7 +112,7 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=No
         _sparse(res, 128)
         initrd = initramfs.build_boot(base, _guest_settings(b, a, reps, accel, do_ftrace),
                                       os.path.join(d, "initrd.cpio.gz"))
-        cmd = _qemu_command(b, kf, accel, initrd, swap, res)
+        cmd = _qemu_command(b, kf, accel, initrd, swap, res, a.smp)
         _say(f"{tag} booting {kf.release} ({reps} repetitions{', then the ftrace pass' if do_ftrace else ''}"
              f"{', instructions counted' if b.counted else ''})")
 
@@ -139,7 +136,11 @@ def run_boot(b, kf, base, accel, a, reps, work, do_ftrace, total, console_dir=No
         uptime = float(open(os.path.join(out, "uptime")).read().split()[0])
         b.info = {"boot": b.index, "round": b.round, "wall_s": wall, "up_s": up, "guest_uptime_s": uptime,
                   "qemu_exit": rc, "accelerator": accel, "qemu_command": cmd, "counted": bool(b.counted),
-                  "arch": b.kernel.machine, "qemu": b.emu.version_line}
+                  "arch": b.kernel.machine, "qemu": b.emu.version_line, "vcpus": 1 if b.counted else a.smp,
+                  "guest_cpus": _guest_cpus(out)}
+        lc = None if b.counted else contention.read(out, a.smp)
+        if lc is not None:
+            b.info["lock_contention"] = lc
         if cx16:
             b.info["cx16_gate"] = cx16
         if gate:
@@ -158,6 +159,8 @@ def _guest_settings(b, a, reps, accel, do_ftrace):
     settings = {"args": _run_args(a, reps) + (" --fixed-order" if b.counted else ""), "accel": accel}
     if b.kernel.arch == "arm64":
         settings["mte_gate"] = "1"
+    if a.contention and not b.counted:
+        settings.update(contention.pass_settings(a.smp, a.compressor))
     if do_ftrace:
         settings["ftrace"] = " ".join(_ftrace_functions())
         # zswap only: one path per traced function, so each distribution is one thing
@@ -169,13 +172,26 @@ def _guest_settings(b, a, reps, accel, do_ftrace):
     return settings
 
 
-def _qemu_command(b, kf, accel, initrd, swap, res):
+def _qemu_command(b, kf, accel, initrd, swap, res, smp):
     append = qemu.append_for(b.kernel.arch)
     if b.counted:
+        # One vCPU always: the plugin counts one instruction stream (config.smp_problem).
         so, funcs, plugin_out = b.counted
-        return qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, SMP, f"{append} {count.NOKASLR}",
+        return qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, 1, f"{append} {count.NOKASLR}",
                             plugin=f"{so},out={plugin_out},funcs={funcs}", emu=b.emu)
-    return qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, SMP, append, emu=b.emu)
+    return qemu.command(accel, kf.image, initrd, [swap, res], MEM_MB, smp, append, emu=b.emu)
+
+
+def _guest_cpus(out):
+    """The CPUs the guest kernel brought online (guest-init.sh writes /sys/devices/system/cpu/online)."""
+    p = os.path.join(out, "cpus-online")
+    if not os.path.exists(p):
+        return None
+    n = 0
+    for part in open(p).read().strip().split(","):
+        lo, _, hi = part.partition("-")
+        n += int(hi or lo) - int(lo) + 1 if lo else 0
+    return n
 
 
 def _checked_guest(tag, b, kf, out):

@@ -50,6 +50,11 @@ class MatrixConfig:
     # spread between boots is what a difference must exceed to count.
     count_boots: int = 2
     accel: str = "auto"
+    # One vCPU unless asked: the count pass counts one instruction stream (its markers and counters
+    # are one vCPU's), and a single-threaded set gains nothing from a second CPU.
+    smp: int = 1
+    # The lock contention pass after the timed run (kmatrix/contention.py); needs smp >= 2.
+    contention: bool = False
     timeout: int = 900
     out: Optional[str] = None
     definitions: Optional[str] = None
@@ -112,9 +117,35 @@ def add_arguments(p):
                    help="auto: KVM if a probe guest boots under it, else TCG")
     p.add_argument("--timeout", type=int, default=_D.timeout,
                    help="hard limit per boot in seconds (default %(default)s)")
+    add_smp_arguments(p)
     p.add_argument("--out", metavar="DIR", help="one result file per kernel (default: results/)")
     p.add_argument("--definitions", metavar="FILE",
                    help="kernel definitions (default: kernels-config/kernels.toml); e.g. your own build as "
                         "source = \"custom\"")
     p.add_argument("--guest-files", metavar="DIR",
                    help="also keep each boot's raw guest files (console log, dmesg, ftrace trace) under DIR")
+
+
+def add_smp_arguments(p):
+    """--smp and --contention, the same in matrix and ab."""
+    p.add_argument("--smp", type=int, default=_D.smp,
+                   help="vCPUs per guest (default %(default)s: the count pass counts one vCPU's instruction stream, "
+                        "so more needs --no-count; under TCG each vCPU is a host thread of its own)")
+    p.add_argument("--contention", action="store_true",
+                   help="after the timed run, a lock contention pass: one loader per vCPU swapping through one "
+                        "zswap tree and swap device, with every contended spin-lock acquisition traced and named "
+                        "by its lock (needs --smp 2 or more)")
+
+
+def smp_problem(smp, counted, contention):
+    """What is wrong with --smp and --contention for a run with or without the count pass; None if
+    nothing."""
+    if smp < 1:
+        return f"--smp {smp}: at least 1"
+    if smp > 1 and counted:
+        return (f"--smp {smp} with the count pass: its instruction counts belong to one vCPU's stream between "
+                "markers, and with several vCPUs the others' work enters a region at moments the markers do not "
+                "see (the plugin refuses such a guest); give --no-count, or --smp 1")
+    if contention and smp < 2:
+        return "--contention with one vCPU: a spin lock cannot be contended; give --smp 2 or more"
+    return None

@@ -15,10 +15,10 @@ import socket
 
 import numpy as np
 
-from kmatrix import count, initramfs, mte_memory, qemu
+from kmatrix import contention, count, initramfs, mte_memory, qemu
 from kmatrix.boot import Boot, EmulatorFault, _say, boot_with_retry, run_boot
 # The verb's flags (add_arguments) and their defaults are MatrixConfig's, in kmatrix/config.py.
-from kmatrix.config import MatrixConfig, add_arguments, default_pages  # noqa: F401
+from kmatrix.config import MatrixConfig, add_arguments, default_pages, smp_problem  # noqa: F401
 from kmatrix.defs import KernelError, cache_dir, files_for, get_def, load_defs, state_cache
 
 def run_options_problem(binary, a):
@@ -138,6 +138,10 @@ def merge(boots, kf, kdef, accel, why_accel, qemu_ver, counted=(), exact_ctx=Non
         sb["matrix"]["mte_gate"] = {"boots": gates, "passed_in_every_boot": all(g["passed"] for g in gates),
                                     "note": "tags written to a PROT_MTE region and read back before any swap; "
                                             "a failure stops the boot as an emulator fault"}
+    lc = contention.summary([b.info.get("lock_contention") for b in boots], sb["accelerator"],
+                            max((b.info.get("vcpus", 1) for b in boots), default=1))
+    if lc:
+        sb["lock_contention"] = lc
     tags = mte_memory.per_page(benches)
     if tags is not None:
         sb["mte_tag_memory"] = tags
@@ -266,6 +270,9 @@ def _boot_options_problem(a):
         return f"--count-boots {a.count_boots}: at least 1 (or --no-count)"
     if a.repetitions < 1 or a.boots < 1 or a.boots > a.repetitions:
         return f"--repetitions {a.repetitions} --boots {a.boots}: need 1 <= boots <= repetitions"
+    why = smp_problem(a.smp, not a.no_count, a.contention)
+    if why:
+        return why
     for flag, v in (("--pages", a.pages), ("--timeout", a.timeout)):
         if v is not None and v < 1:
             return f"{flag} {v}: at least 1"
@@ -435,6 +442,8 @@ def summary(written, wall):
         if whole:
             uncounted.append(f"PROT_MTE THPs swapped out whole {d.name} (thp_swpout at the push-out; back page by page): "
                              + "; ".join(f"{n} {t} THPs, {w} wrong tags" for n, t, w in whole))
+        if doc["context"]["swapbench"].get("lock_contention"):
+            uncounted.append(contention.describe(d.name, doc["context"]["swapbench"]["lock_contention"]))
         mem = doc["context"]["swapbench"].get("mte_tag_memory")
         if mem:
             uncounted.append(f"MTE saved-tag memory {d.name} (slab, tagged minus untagged): {mte_memory.describe(mem)}")
