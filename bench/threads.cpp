@@ -79,7 +79,7 @@ nlohmann::json thread_figures(const std::vector<ThreadRun>& runs, const Placemen
   uint64_t first = UINT64_MAX, last = 0;
   for (const ThreadRun& r : runs) {
     const uint64_t elapsed = r.end_ns > r.start_ns ? r.end_ns - r.start_ns : 0;
-    per.push_back({{"index", r.index}, {"first_page", r.slice.first}, {"pages", r.samples.size()},
+    per.push_back({{"index", r.index}, {"first_page", r.slice.first}, {"slice_pages", r.slice.pages}, {"pages", r.samples.size()},
                    {"latency_ns", latency_json(r.samples)}, {"elapsed_ns", elapsed},
                    {"ops_per_s", ops_per_s(r.samples.size(), elapsed)}, {"binding", r.binding.to_json()},
                    {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)}});

@@ -144,6 +144,22 @@ void PageSet::record_device(SetRun& run, const Stats& pre, const Stats& stored) 
 void PageSet::check_pages(SetRun& run) {
   run.runner.check_stamps(*r_, *prof_, gen_, run.rec);
   if (run.sc.tagging == Tagging::Tagged) run.runner.check_tags(*r_, gen_, run.rec);
+  if (run.sb.contains("threads")) stamps_per_thread(run);
+}
+
+// Which threads' pages came back wrong: their slices were theirs alone, so a wrong page names the
+// thread that faulted it (or pushed it out).
+void PageSet::stamps_per_thread(SetRun& run) {
+  const bool any = run.sb["stamps"]["failed"].get<size_t>() > 0;
+  std::string which;
+  for (auto& t : run.sb["threads"]["per_thread"]) {
+    const size_t first = t["first_page"].get<size_t>(), pages = t["slice_pages"].get<size_t>();
+    size_t bad = 0;
+    for (size_t i = first; any && i < first + pages; ++i) bad += !prof_->verify(r_->page(i), i, gen_).empty();
+    t["stamps_failed"] = bad;
+    if (bad) which += (which.empty() ? "" : ", ") + ("thread " + t["index"].dump() + ": " + std::to_string(bad));
+  }
+  if (!which.empty()) run.rec.error += " (wrong pages by thread: " + which + ")";
 }
 
 void PageSet::record(SetRun& run) {

@@ -44,7 +44,8 @@ class PageSet : public SetPhases {
   void sample_host(SetRun& run, std::vector<double>& host_ref);
   // The region's footprint in its backend's own device (zram's), and the device with the region stored.
   void record_device(SetRun& run, const Stats& pre, const Stats& stored);
-  // Every page's stamp (faulting swapped-out pages back in, untimed), then every granule's tag.
+  // Every page's stamp (faulting swapped-out pages back in, untimed), then every granule's tag;
+  // a threaded set's wrong pages counted per thread.
   void check_pages(SetRun& run);
 
   const PageProfile* prof_ = nullptr;
@@ -54,6 +55,7 @@ class PageSet : public SetPhases {
   Stats device_pre_;  // the device before the region is pushed out: what the region adds is its footprint
 
  private:
+  void stamps_per_thread(SetRun& run);
   uint64_t arm_seed_ = 0;
   std::vector<uint8_t> arm_of_, write_at_;
   std::vector<uint64_t> inject_at_;

@@ -45,6 +45,7 @@ def check(path, threads, kinds):
         assert max(p["pages"] for p in per) - min(p["pages"] for p in per) <= 1, per
         for p in per:
             assert p["error"] is None and p["elapsed_ns"] > 0 and p["ops_per_s"] > 0, p
+            assert p["pages"] == p["slice_pages"] and p["stamps_failed"] == 0, p
             assert 0 < p["latency_ns"]["p50"] <= p["latency_ns"]["p99"], p
             assert p["binding"]["cpu_bound"], p["binding"]
         cpus = t["placement"]["cpus"]
@@ -70,5 +71,18 @@ def check(path, threads, kinds):
 check(sys.argv[1], 2, {"swapin", "swapout"})
 check(sys.argv[2], 2, {"writeback"})
 check(sys.argv[3], 3, {"swapin"})
+PY
+# A page of thread 1's slice damaged after swap-in: a hard failure (exit 1) that names thread 1.
+"$bin" run --suite swapin --backend zswap --compressor lzo --pages 512 --repetitions 1 --threads 2 \
+  --test-corrupt-page 300 --out "$work/bad.json" >"$work/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || { cat "$work/out"; fail "a corrupted page in a threaded set must exit 1, got $rc"; }
+expect_state "$work/before" "after a failed threaded run"
+$py - "$work/bad.json" <<'PY' || { cat "$work/out"; fail "the failure does not name thread 1"; }
+import json, sys
+b = [b for b in json.load(open(sys.argv[1]))["benchmarks"] if b["run_type"] == "iteration"][0]
+s = b["swapbench"]
+assert b["error_occurred"] and not s["valid"] and "wrong pages by thread: thread 1: 1" in b["error_message"], b["error_message"]
+assert [p["stamps_failed"] for p in s["threads"]["per_thread"]] == [0, 1], s["threads"]["per_thread"]
 PY
 pass "threaded swap-in, swap-out and writeback valid, per-thread and aggregate figures add up; machine restored"

@@ -162,6 +162,7 @@ TEST(Threads, FiguresPerThreadAndOverTheSpanOfAll) {
   ASSERT_EQ(j["per_thread"].size(), 2u);
   EXPECT_EQ(j["per_thread"][1]["first_page"], 4);
   EXPECT_EQ(j["per_thread"][0]["pages"], 4);
+  EXPECT_EQ(j["per_thread"][1]["slice_pages"], 4);
   EXPECT_DOUBLE_EQ(j["per_thread"][0]["ops_per_s"].get<double>(), 4000.0);
   EXPECT_DOUBLE_EQ(j["per_thread"][0]["latency_ns"]["mean"].get<double>(), 200.0);
   EXPECT_TRUE(j["per_thread"][0]["error"].is_null());
