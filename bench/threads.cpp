@@ -109,12 +109,12 @@ std::vector<ThreadRun> run_threads(const std::vector<Slice>& slices, const Place
   auto worker = [&](ThreadRun& r) {
     try {
       r.binding = pin_current_thread(where.cpus[static_cast<size_t>(r.index)]);
+      // Locked, as the one-thread sets' buffer is: reclaim must not push it out mid-loop.
+      r.samples.reserve(r.slice.pages);
+      mlock(r.samples.data(), r.slice.pages * sizeof(uint64_t));
     } catch (const std::exception& e) {
-      r.error = std::string("pinning failed: ") + e.what();
+      r.error = std::string("could not be pinned and prepared: ") + e.what();
     }
-    // Locked, as the one-thread sets' buffer is: reclaim must not push it out mid-loop.
-    r.samples.reserve(r.slice.pages);
-    mlock(r.samples.data(), r.slice.pages * sizeof(uint64_t));
     ready.fetch_add(1);
     ready.notify_all();
     go.wait(0);
@@ -130,6 +130,8 @@ std::vector<ThreadRun> run_threads(const std::vector<Slice>& slices, const Place
   for (size_t t = 0; t < slices.size(); ++t) {
     runs[t].index = static_cast<int>(t);
     runs[t].slice = slices[t];
+  }
+  for (size_t t = 0; t < slices.size(); ++t) {
     try {
       threads.emplace_back(worker, std::ref(runs[t]));
     } catch (const std::exception& e) {

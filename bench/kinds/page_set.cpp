@@ -98,7 +98,13 @@ void PageSet::time_faults(SetRun& run, benchmark::State& st, bool write, uint8_t
 void PageSet::time_threads(SetRun& run, benchmark::State& st, bool in_pattern, const char* failed, const PageOp& op) {
   const Scenario& sc = run.sc;
   const std::vector<Slice> slices = split_pages(sc.pages, sc.threads);
-  const Placement where = place_threads(pu_os_indexes(), run.plan.cpu.value_or(-1), sc.threads);
+  Placement where;
+  try {
+    where = place_threads(pu_os_indexes(), run.plan.cpu.value_or(-1), sc.threads);
+  } catch (const std::invalid_argument& e) {
+    run.rec.error = std::string("placing the set's threads failed: ") + e.what();
+    return;
+  }
   // The visit orders are made before the threads start: no thread's clock runs while they are.
   std::vector<std::vector<uint32_t>> orders;
   for (size_t t = 0; t < slices.size(); ++t)
