@@ -102,7 +102,7 @@ void Cli::add_common(CLI::App* c) {
       ->envname("SWAPBENCH_PAGES")->type_name("INT");
   c->add_option("--threads", o.threads,
                 "threads of the swap-in, swap-out and writeback sets, 1.." + std::to_string(kMaxThreads) +
-                    ", each pinned to its own CPU while there are enough, faulting its own slice of the set's "
+                    ", each pinned to its own CPU while there are enough (else they share, and the result says so), faulting its own slice of the set's "
                     "--pages (split, so memory use and the proof's totals do not change); the set's name gains "
                     "/threads:N. Default 1: one thread is the uncontended cost every other figure is compared with")
       ->envname("SWAPBENCH_THREADS")->type_name("INT")->default_str("1");
@@ -112,7 +112,7 @@ void Cli::add_run() {
   run = app.add_subcommand("run", "run a suite and write a result file");
   run->footer(kExamples);
   add_common(run);
-  run->add_option("--cpu", o.cpu, "CPU the faulting thread is pinned to (default: the last one)")
+  run->add_option("--cpu", o.cpu, "CPU the faulting thread is pinned to (default: the last one); with --threads, thread 0's, the others on the CPUs below it")
       ->envname("SWAPBENCH_CPU")->type_name("INT");
   run_events_ = run->add_option("--events", events_, "libpfm4 event names, comma-separated")
                     ->envname("SWAPBENCH_EVENTS")->default_str(join(o.events));
