@@ -2,6 +2,7 @@
 
 #include "bench/plan.h"
 #include "bench/suites.h"
+#include "bench/threads.h"
 #include "bench/version.h"
 #include "workloads/system/swap_area.h"
 
@@ -22,6 +23,7 @@ Examples:
   ./swapbench list                           suites and the sets they hold
   ./swapbench list --json                    suites, kinds, backends, metrics and options as data
   ./swapbench run --suite race --duration 5  the writeback race for 5 s (root)
+  ./swapbench run --suite swapin --threads 2  two threads fault the set's pages at once, each its half
   ./swapbench run --suite recheck-model      a user-space model of the recheck's lookup (no root)
   ./swapbench restore                        undo what a killed run left changed
 Every option has an environment twin: --pages N is SWAPBENCH_PAGES=N.)";
@@ -96,15 +98,21 @@ void Cli::add_common(CLI::App* c) {
                 "only the sets whose name matches this regular expression, as Google Benchmark's --benchmark_filter")
       ->envname("SWAPBENCH_FILTER");
   // Numbers are kept as text and checked by make_plan (bench/options.h); the type name says what is taken.
-  c->add_option("--pages", o.pages, "pages per set, 1 or more (default: the suite's)")
+  c->add_option("--pages", o.pages, "pages per set, 1 or more (default: the suite's); with --threads, split over the threads")
       ->envname("SWAPBENCH_PAGES")->type_name("INT");
+  c->add_option("--threads", o.threads,
+                "threads of the swap-in, swap-out and writeback sets, 1.." + std::to_string(kMaxThreads) +
+                    ", each pinned to its own CPU while there are enough (else they share, and the result says so), faulting its own slice of the set's "
+                    "--pages (split, so memory use and the proof's totals do not change); the set's name gains "
+                    "/threads:N. Default 1: one thread is the uncontended cost every other figure is compared with")
+      ->envname("SWAPBENCH_THREADS")->type_name("INT")->default_str("1");
 }
 
 void Cli::add_run() {
   run = app.add_subcommand("run", "run a suite and write a result file");
   run->footer(kExamples);
   add_common(run);
-  run->add_option("--cpu", o.cpu, "CPU the faulting thread is pinned to (default: the last one)")
+  run->add_option("--cpu", o.cpu, "CPU the faulting thread is pinned to (default: the last one); with --threads, thread 0's, the others on the CPUs below it")
       ->envname("SWAPBENCH_CPU")->type_name("INT");
   run_events_ = run->add_option("--events", events_, "libpfm4 event names, comma-separated")
                     ->envname("SWAPBENCH_EVENTS")->default_str(join(o.events));

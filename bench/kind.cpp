@@ -52,8 +52,10 @@ void Expander::skip(std::string benchmark, std::string reason, std::string fix) 
 }
 
 void Expander::add_plain(Scenario sc) {
+  const KindInfo& k = find_kind(sc.kind).info;
   sc.pages = plan.pages;
-  sc.write_faults = plan.write_faults && find_kind(sc.kind).info.fault_option;
+  sc.write_faults = plan.write_faults && k.fault_option;
+  sc.threads = k.threads ? plan.threads : 1;
   if (sc.privileged() && !caps.root && !caps.listing)
     skip(sc.name(), "needs root (swap areas, zswap parameters, cgroups)", "run as root: ./swapbench run");
   else out_.sets.push_back(sc);

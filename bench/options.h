@@ -11,6 +11,7 @@ struct RunOptions {
   std::string suite = "quick";
   std::vector<std::string> backends, compressors, profiles, patterns;  // empty: the suite's
   std::string pages, cpu, repetitions, inject_ns, duration_s;          // empty: not given
+  std::string threads;                                                 // empty: 1
   std::string fault;                                                   // empty: read
   // cycles and instructions, kernel and user apart: a fault's cost is kernel work, the harness's
   // own is user work, and mixing them would hide which one moved.

@@ -17,7 +17,7 @@
 
 #include "bench/backend.h"
 #include "bench/kind.h"
-#include "bench/results.h"
+#include "bench/threads.h"
 #include "workloads/measure/pmu.h"
 #include "workloads/system/session.h"
 #include "workloads/system/state_dir.h"
@@ -27,7 +27,6 @@
 namespace swapbench {
 
 namespace {
-
 // A run may use at most this share of MemAvailable: the region, plus at worst as much again in
 // zswap's pool or the swap cache, must leave the rest of the machine room to work.
 constexpr double kSafeMemShare = 0.5;
@@ -88,7 +87,7 @@ void refuse_what_needs_root(const RunOptions& o, const Plan& p) {
   const std::vector<std::pair<std::string, std::string>> root_only = {
       {"--backend", comma_list(o.backends)},     {"--compressor", comma_list(o.compressors)}, {"--profile", comma_list(o.profiles)},
       {"--pattern", comma_list(o.patterns)},     {"--swap-dir", o.swap_dir},            {"--swap-device", o.swap_device},
-      {"--race-mechanism", o.race_mechanism}, {"--fault", o.fault}};
+      {"--race-mechanism", o.race_mechanism}, {"--fault", o.fault}, {"--threads", threads_asked(o) > 1 ? o.threads : ""}};
   for (const auto& [opt, value] : root_only)
     if (!value.empty()) throw BadInput(opt + " " + value + why + floor_only);
   const bool any_unprivileged = std::any_of(p.suite->kinds.begin(), p.suite->kinds.end(), [](const std::string& k) {
@@ -191,7 +190,7 @@ void refuse_options_the_suite_ignores(const RunOptions& o, const SuiteDef& s) {
       {"--pattern", !o.patterns.empty()}, {"--pages", !o.pages.empty()},       {"--fault", !o.fault.empty()},
       {"--inject-ns", !o.inject_ns.empty()}, {"--duration", !o.duration_s.empty()}, {"--swap-dir", !o.swap_dir.empty()},
       {"--swap-device", !o.swap_device.empty()}, {"--swap-device-wipe", o.swap_device_wipe}, {"--thp", o.thp}, {"--filter", !o.filter.empty()},            {"--no-floors", o.no_floors},
-      {"--events", o.events_given}, {"--race-mechanism", !o.race_mechanism.empty()}};
+      {"--events", o.events_given}, {"--race-mechanism", !o.race_mechanism.empty()}, {"--threads", threads_asked(o) > 1}};
   for (const auto& [opt, yes] : given) {
     if (!yes) continue;
     if (s.model)
@@ -402,6 +401,7 @@ Plan make_plan(const RunOptions& o, const MachineFacts& m, bool for_list) {
   parse_selection(o, p);
   parse_shaping(o, p);
   size_the_run(o, m, p);
+  p.threads = parse_threads(o, s, p.pages);
   check_swap_place(o, m, for_list, p);
   if (!m.root && !for_list) refuse_what_needs_root(o, p);
   return p;

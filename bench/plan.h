@@ -45,7 +45,8 @@ struct Plan {
   std::vector<Pattern> patterns;
   bool write_faults = false;
   bool floors = true;
-  std::optional<int> cpu;      // unset: the last CPU
+  std::optional<int> cpu;      // unset: the last CPU (with threads: thread 0's, bench/threads.h)
+  int threads = 1;             // of the kinds that take them (KindInfo::threads); pages are split over them
   std::vector<std::string> events;
   uint64_t inject_ns = 0;      // added to every timed fault (on top of a calibration arm's)
   double duration_s = 10;      // the race's time budget

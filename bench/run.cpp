@@ -65,11 +65,12 @@ json benchmark_entries(const std::vector<Scenario>& scs, const std::vector<SetRe
       if (r.sc.name() != name) continue;
       json e = {{"name", name}, {"family_index", family}, {"per_family_instance_index", 0},
                 {"run_name", name}, {"run_type", "iteration"}, {"repetitions", reps},
-                {"repetition_index", r.repetition}, {"threads", 1}, {"iterations", r.lat.count},
+                {"repetition_index", r.repetition}, {"threads", r.sc.threads}, {"iterations", r.lat.count},
                 {"real_time", r.lat.mean}, {"cpu_time", r.lat.mean}, {"time_unit", "ns"}};
+      // A threaded set's one Google Benchmark iteration ran in the main thread, which only waited.
       for (const auto* g : gruns)
         if (g->run_type == benchmark::BenchmarkReporter::Run::RT_Iteration && g->repetition_index == r.repetition &&
-            g->iterations > 0)
+            g->iterations > 0 && r.sc.threads == 1)
           e["cpu_time"] = g->GetAdjustedCPUTime();
       if (!r.error.empty()) {
         e["error_occurred"] = true;
@@ -159,10 +160,12 @@ Stop borrow_and_expand(const Plan& p, std::unique_ptr<Borrowed>& b, Expansion& x
 double run_sets(const Plan& p, const std::vector<Scenario>& scs, Runner& runner, int cpu, CaptureReporter& rep) {
   runner.total_runs = static_cast<int>(scs.size()) * p.repetitions;
   std::cerr << "swapbench: " << scs.size() << " sets x " << p.repetitions << " repetitions, " << p.pages
-            << " pages each, " << (p.fixed_order ? "in a fixed order" : "interleaved") << "; CPU " << cpu << "\n";
+            << " pages each, " << (p.fixed_order ? "in a fixed order" : "interleaved") << "; CPU " << cpu
+            << (p.threads > 1 ? " and down (" + std::to_string(p.threads) + " threads, pages split)" : "") << "\n";
   for (const auto& sc : scs) {
     benchmark::RegisterBenchmark(sc.name().c_str(), [&runner, sc](benchmark::State& st) { runner.run_set(st, sc); })
-        ->Iterations(static_cast<benchmark::IterationCount>(find_kind(sc.kind).iterations(sc)))
+        // A threaded set's threads share one iteration: Google Benchmark's loop runs on one thread.
+        ->Iterations(static_cast<benchmark::IterationCount>(sc.threads > 1 ? 1 : find_kind(sc.kind).iterations(sc)))
         ->Repetitions(p.repetitions)
         ->UseManualTime()
         ->Unit(benchmark::kNanosecond);

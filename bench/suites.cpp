@@ -26,11 +26,14 @@ std::string Scenario::name() const {
   const std::string& unresolved = find_kind(kind).info.unresolved_mechanism;
   if (!unresolved.empty()) {
     // The mte-writeback suite runs each mechanism on untagged and on tagged memory: both in the name.
-    if (mechanism) return n + "/" + to_string(*mechanism) + (tagging != Tagging::None ? "/" + to_string(tagging) : "");
-    return n + "/" + unresolved;
+    if (mechanism) n += "/" + to_string(*mechanism) + (tagging != Tagging::None ? "/" + to_string(tagging) : "");
+    else n += "/" + unresolved;
+  } else {
+    if (tagging != Tagging::None) n += "/" + to_string(tagging);
+    if (!arm.label.empty()) n += "/" + arm.label;
   }
-  if (tagging != Tagging::None) n += "/" + to_string(tagging);
-  return arm.label.empty() ? n : n + "/" + arm.label;
+  // As Google Benchmark names a multi-threaded benchmark; one thread keeps the name it always had.
+  return threads > 1 ? n + "/threads:" + std::to_string(threads) : n;
 }
 
 bool SuiteDef::has(const std::string& kind) const { return std::count(kinds.begin(), kinds.end(), kind) > 0; }

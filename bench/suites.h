@@ -48,9 +48,11 @@ struct Scenario {
   // Writeback and race sets: how writeback is forced. Unset only in `list` without root, where
   // the kernel has not been asked yet.
   std::optional<WritebackMech> mechanism;
+  // Threads faulting (or pushing out) the set's pages at once, each its own slice (bench/threads.h).
+  int threads = 1;
   bool privileged() const;  // its kind borrows the machine
   // "swapin/zswap/lzo/ratio2/random": kind/backend/compressor/profile/pattern[/write][/arm or mechanism]
-  // (Google Benchmark style, so its tools can filter on any part).
+  // [/threads:N when N > 1] (Google Benchmark style, so its tools can filter on any part).
   std::string name() const;
 };
 

@@ -4,11 +4,13 @@
 // decisions in its file.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "bench/kind.h"
 #include "bench/set_runner.h"
+#include "bench/threads.h"
 #include "workloads/measure/host_ref.h"
 
 namespace swapbench {
@@ -29,12 +31,21 @@ class PageSet : public SetPhases {
   // Every page pushed out; the mte suite's sets record the slab and vmstat readings around it.
   void push_out(SetRun& run);
   // One timed fault per iteration, in visit order; the host probe between faults, outside the counts.
+  // With threads, time_threads() of the same fault.
   void time_faults(SetRun& run, benchmark::State& st, bool write, uint8_t byte);
+  // One timed operation on one page: its ns in `ns`, errno or 0.
+  using PageOp = std::function<int(size_t page, uint64_t& ns)>;
+  // A set with --threads N (bench/threads.h), as one Google Benchmark iteration: every thread
+  // times `op` on each page of its own slice of the region (in the set's pattern, seeded per
+  // thread, when `in_pattern`; else in address order); the set's samples are every thread's, and
+  // its result block gains "threads". An op's errno fails the set as "thread i: <failed> ...".
+  void time_threads(SetRun& run, benchmark::State& st, bool in_pattern, const char* failed, const PageOp& op);
   // Every kHostRefEvery iterations: the host-drift probe, with the counters paused around it.
   void sample_host(SetRun& run, std::vector<double>& host_ref);
   // The region's footprint in its backend's own device (zram's), and the device with the region stored.
   void record_device(SetRun& run, const Stats& pre, const Stats& stored);
-  // Every page's stamp (faulting swapped-out pages back in, untimed), then every granule's tag.
+  // Every page's stamp (faulting swapped-out pages back in, untimed), then every granule's tag;
+  // a threaded set's wrong pages counted per thread.
   void check_pages(SetRun& run);
 
   const PageProfile* prof_ = nullptr;
@@ -44,6 +55,7 @@ class PageSet : public SetPhases {
   Stats device_pre_;  // the device before the region is pushed out: what the region adds is its footprint
 
  private:
+  void stamps_per_thread(SetRun& run);
   uint64_t arm_seed_ = 0;
   std::vector<uint8_t> arm_of_, write_at_;
   std::vector<uint64_t> inject_at_;

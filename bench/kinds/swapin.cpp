@@ -45,8 +45,9 @@ class Swapin : public SetKind {
       : SetKind({.name = "swapin",
                  .short_name = "in",
                  .description = "pages stored by the backend, then faulted back in: one timed fault per page",
+                 .threads = true,
                  .backends = {Backend::Zswap, Backend::Zram, Backend::Disk},
-                 .options = {{"--inject-ns", "adds a delay to timed swap-in faults; suite {suite} has none"}}}) {}
+                 .options = {{"--inject-ns", "adds a delay to timed swap-in faults; suite {suite} has none"}, kThreadsOption}}) {}
 
   void expand(Expander& x, const SetSite& at) const override {
     for (auto pat : x.plan.patterns) {

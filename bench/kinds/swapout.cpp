@@ -12,6 +12,8 @@ class SwapoutSet : public PageSet {
   void prepare(SetRun& run) override { start_filled(run); }
 
   void time(SetRun& run, benchmark::State& st) override {
+    if (run.sc.threads > 1)
+      return time_threads(run, st, false, "MADV_PAGEOUT failed", [&](size_t i, uint64_t& ns) { return r_->timed_pageout(i, ns); });
     size_t& k = run.k;
     std::vector<double> host_ref;
     for (auto _ : st) {
@@ -43,8 +45,10 @@ class Swapout : public SetKind {
       : SetKind({.name = "swapout",
                  .short_name = "out",
                  .description = "the region pushed out to the backend: one timed MADV_PAGEOUT per page",
+                 .threads = true,
                  .fault_option = false,  // it has no faults
-                 .backends = {Backend::Zswap, Backend::Zram, Backend::Disk}}) {}
+                 .backends = {Backend::Zswap, Backend::Zram, Backend::Disk},
+                 .options = {kThreadsOption}}) {}
 
   void expand(Expander& x, const SetSite& at) const override { x.add(x.set(info.name, at, Pattern::Sequential)); }
   std::unique_ptr<SetPhases> phases() const override { return std::make_unique<SwapoutSet>(); }

@@ -1,6 +1,7 @@
-# A small privileged run of every suite under a sanitizer build: quick, writeback, race and
-# calibrate under AddressSanitizer + UndefinedBehaviorSanitizer; the race (two threads: the
-# faulting loop and the writeback pressure) under ThreadSanitizer. Any report ends the run with
+# A small privileged run of every suite under a sanitizer build: quick, writeback, race,
+# calibrate and a two-thread swapin under AddressSanitizer + UndefinedBehaviorSanitizer; the race
+# (two threads: the faulting loop and the writeback pressure) and the two-thread swapin (--threads)
+# under ThreadSanitizer. Any report ends the run with
 # the sanitizer's exit code, and the machine must be back as it was after each run.
 source "$(dirname "$0")/../privileged/lib.sh"
 kind=${2:?usage: test_suites.sh path/to/swapbench address,undefined|thread}
@@ -14,12 +15,13 @@ if [[ $kind == thread ]]; then
   # GCC 12's ThreadSanitizer refuses the address layout that 6.x kernels' large mmap randomisation
   # produces ("unexpected memory mapping"); without randomisation it maps its shadow where it expects.
   run=(setarch "$(uname -m)" -R "$bin")
-  suites=("race --duration 2 --pages 512")
+  suites=("race --duration 2 --pages 512" "swapin --pages 512 --repetitions 1 --threads 2")
 else
   suites=("quick --pages 256 --repetitions 2"
           "writeback --pages 512 --repetitions 1"
           "race --duration 2 --pages 512"
-          "calibrate --pages 256 --repetitions 2")
+          "calibrate --pages 256 --repetitions 2"
+          "swapin --pages 256 --repetitions 1 --threads 2")
 fi
 state >"$work/before"
 for s in "${suites[@]}"; do

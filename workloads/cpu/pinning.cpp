@@ -2,6 +2,7 @@
 
 #include <hwloc.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
@@ -74,6 +75,31 @@ Binding pin_current_thread(int cpu) {
     if (!b.mem_bound) b.note += "memory binding refused (single-node machines may refuse it harmlessly); ";
   }
   return b;
+}
+
+nlohmann::json Placement::to_json() const {
+  return {{"cpus", cpus}, {"cpus_shared", shared}};
+}
+
+Placement place_threads(std::vector<int> pus, int first, int threads) {
+  if (pus.empty()) throw std::invalid_argument("no usable CPU to place threads on");
+  std::sort(pus.begin(), pus.end());
+  const int start = first < 0 ? pus.back() : first;
+  const auto at = std::find(pus.begin(), pus.end(), start);
+  if (at == pus.end()) throw std::invalid_argument("CPU " + std::to_string(start) + " is not one of the usable CPUs");
+  const size_t n = pus.size(), s = static_cast<size_t>(at - pus.begin());
+  Placement p;
+  for (int t = 0; t < threads; ++t) p.cpus.push_back(pus[(s + n - static_cast<size_t>(t) % n) % n]);
+  p.shared = static_cast<size_t>(threads) > n;
+  return p;
+}
+
+std::vector<int> pu_os_indexes() {
+  Topo t;
+  std::vector<int> out;
+  for (int i = 0; i < t.count(HWLOC_OBJ_PU); ++i)
+    out.push_back(static_cast<int>(hwloc_get_obj_by_type(t.t, HWLOC_OBJ_PU, static_cast<unsigned>(i))->os_index));
+  return out;
 }
 
 }  // namespace swapbench
