@@ -98,6 +98,12 @@ void Cli::add_common(CLI::App* c) {
   // Numbers are kept as text and checked by make_plan (bench/options.h); the type name says what is taken.
   c->add_option("--pages", o.pages, "pages per set, 1 or more (default: the suite's)")
       ->envname("SWAPBENCH_PAGES")->type_name("INT");
+  c->add_option("--workers", o.workers, "usemem and swap-w: worker processes, 1 to 256")
+      ->envname("SWAPBENCH_WORKERS")->type_name("INT")->default_str(std::to_string(Plan{}.workers));
+  c->add_option("--worker-bytes", o.worker_bytes, "usemem and swap-w: anonymous memory each worker writes (64M, 1G)")
+      ->envname("SWAPBENCH_WORKER_BYTES")->type_name("SIZE")->default_str(std::to_string(Plan{}.worker_bytes >> 20) + "M");
+  c->add_option("--loops", o.loops, "usemem: times each worker writes all its pages, 1 to 1000")
+      ->envname("SWAPBENCH_LOOPS")->type_name("INT")->default_str(std::to_string(Plan{}.loops));
 }
 
 void Cli::add_run() {

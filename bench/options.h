@@ -12,6 +12,7 @@ struct RunOptions {
   std::vector<std::string> backends, compressors, profiles, patterns;  // empty: the suite's
   std::string pages, cpu, repetitions, inject_ns, duration_s;          // empty: not given
   std::string fault;                                                   // empty: read
+  std::string workers, worker_bytes, loops;  // the standard workloads' size; empty: not given
   // cycles and instructions, kernel and user apart: a fault's cost is kernel work, the harness's
   // own is user work, and mixing them would hide which one moved.
   std::vector<std::string> events = {"cycles:k", "instructions:k", "cycles:u", "instructions:u"};
