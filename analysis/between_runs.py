@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from analysis import environment, manifest, stats, store
+from analysis import environment, manifest, provenance, stats, store
 from analysis.errors import ResultError
 from analysis.load import load
 from analysis.output import table
@@ -265,6 +265,7 @@ def main(args, threshold_for):
     out = args.out or os.path.join(store.calibrations_dir(), f"{runs[0].host}-{runs[0].accelerator}-between-"
                                    f"{doc['date'].replace('-', '').replace(':', '')}.json")
     check_file(out)
+    doc["swapbench"] = provenance.stamp()  # the build that analysed, as a result records the one that measured
     write_json(out, doc)
     print(render(doc, out))
     return 0

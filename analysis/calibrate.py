@@ -30,6 +30,7 @@ from analysis import between_runs, environment, manifest, metrics, stats, store
 from analysis.calibrate_goals import DEFAULT_K, EXPERIMENTS
 from analysis.calibrate_interleaved import analyse_interleaved, interleaved_set, render_interleaved
 from analysis.calibrate_sets import analyse_sets, render_sets
+from analysis import provenance
 from analysis.errors import ResultError
 from analysis.load import load
 from analysis.writer import check_file, write_json
@@ -168,6 +169,7 @@ def main(args):
           file=sys.stderr)
     doc = analyse(R, k=args.experiment_reps, metric=args.metric, experiments=args.experiments)
     doc["wall_s_total"] = time.monotonic() - t0
+    doc["swapbench"] = provenance.stamp()  # the build that analysed, as a result records the one that measured
     write_json(out, doc)
     print(render(doc, out))
     return 0

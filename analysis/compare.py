@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analysis import exact, metrics, paired, stats
+from analysis import exact, metrics, paired, provenance, stats
 from analysis.compare_options import CompareOptions, check_options, resolve_threshold
 from analysis.errors import ResultError
 from analysis.compare_render import render_markdown, render_text
@@ -386,7 +386,7 @@ def main(args):
         doc = paired.compare_paired(load(args.paths[0]), opts)
         print(paired.render_text(doc))
         if args.json:
-            write_json(args.json, doc)
+            write_json(args.json, {**doc, "swapbench": provenance.stamp()})
         if args.markdown:
             write_text(args.markdown, "```\n" + paired.render_text(doc) + "\n```\n")
         return doc["exit_status"]
@@ -395,7 +395,7 @@ def main(args):
     doc = compare(ra[0], rb[0], opts, ra[1:], rb[1:])
     print(render_text(doc))
     if args.json:
-        write_json(args.json, doc)
+        write_json(args.json, {**doc, "swapbench": provenance.stamp()})
     if args.markdown:
         write_text(args.markdown, render_markdown(doc))
     return doc["exit_status"]

@@ -84,12 +84,28 @@ class MetricDecl:
 
 
 @dataclass(frozen=True)
+class Option:
+    flag: str
+    type: str        # integer, number, string, flag or list
+    default: object  # as the declaration prints it (text), or None
+    help: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     path: str
     kinds: dict      # name -> Kind, in the binary's order
     suites: dict     # name -> Suite
     backends: tuple
     metrics: tuple   # MetricDecl, in the binary's order
+    options: dict = None  # verb or program -> {flag: Option}
+
+    def option(self, program, flag):
+        """An option a verb or program of the binary declares; ManifestError when it declares none."""
+        opts = (self.options or {}).get(program)
+        if opts is None:
+            raise ManifestError(f"{self.path}: declares no options of '{program}'; regenerate it with {REGENERATE}")
+        return self._named(opts, f"option of {program}", flag)
 
     def kind(self, name):
         """The kind of that name; ManifestError when the binary declares none (a name Python relies on)."""
@@ -182,6 +198,22 @@ def _metric(path, i, e, kinds):
     return m
 
 
+def _options(path, doc):
+    groups = doc.get("options")
+    if not isinstance(groups, dict):
+        raise ManifestError(f"{path}: 'options' is not an object; regenerate it with {REGENERATE}")
+    out = {}
+    for program in groups:
+        opts = {}
+        for i, e in enumerate(_entries(path, groups, program)):
+            w = f"options.{program}[{i}]"
+            o = Option(_field(path, w, e, "flag", str), _field(path, w, e, "type", str),
+                       _field(path, w, e, "default", (str, type(None))), _field(path, w, e, "help", str))
+            opts[o.flag] = o
+        out[program] = opts
+    return out
+
+
 def _unique(path, what, names):
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -218,7 +250,7 @@ def _load(path):
     for what, ns in (("kind", [k.name for k in kinds]), ("suite", [s.name for s in suites]),
                      ("metric", [m.name for m in metrics]), ("backend", list(backends))):
         _unique(path, what, ns)
-    return Manifest(path, names, {s.name: s for s in suites}, backends, metrics)
+    return Manifest(path, names, {s.name: s for s in suites}, backends, metrics, _options(path, doc))
 
 
 def require(prog, path=None):

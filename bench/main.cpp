@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "bench/capacity/capacity_cli.h"
 #include "bench/check.h"
 #include "bench/cli.h"
 #include "bench/cx16_gate.h"
@@ -46,7 +47,10 @@ int main(int argc, char** argv) {
 
   if (cli.run->parsed()) return swapbench::run_command(o);
   if (cli.list->parsed() && cli.list_json) {
-    std::cout << swapbench::manifest(app).dump(2) << "\n";
+    CLI::App sampler;
+    swapbench::CapacityArgs unused;
+    swapbench::add_capacity_options(sampler, unused);
+    std::cout << swapbench::manifest(app, {{"capacity", &sampler}}).dump(2) << "\n";
     return swapbench::check_stdout(0);
   }
   if (cli.list->parsed()) return swapbench::list_command(o);

@@ -73,17 +73,23 @@ json describe_option(const CLI::Option& opt) {
           {"env", or_null(opt.get_envname())}, {"help", opt.get_description()}};
 }
 
-json manifest(const CLI::App& app) {
+namespace {
+
+json described_options(const CLI::App& app) {
+  json opts = json::array();
+  // Hidden options (group "": tests only) and --help are not part of what a verb offers.
+  for (const CLI::Option* opt : app.get_options())
+    if (opt != app.get_help_ptr() && !opt->get_group().empty() && opt->nonpositional())
+      opts.push_back(describe_option(*opt));
+  return opts;
+}
+
+}  // namespace
+
+json manifest(const CLI::App& app, const std::vector<std::pair<std::string, const CLI::App*>>& tools) {
   json options = json::object();
-  for (const auto& verb : described_verbs()) {
-    const CLI::App* sub = app.get_subcommand(verb);
-    json opts = json::array();
-    // Hidden options (group "": tests only) and --help are not part of what a verb offers.
-    for (const CLI::Option* opt : sub->get_options())
-      if (opt != sub->get_help_ptr() && !opt->get_group().empty() && opt->nonpositional())
-        opts.push_back(describe_option(*opt));
-    options[verb] = opts;
-  }
+  for (const auto& verb : described_verbs()) options[verb] = described_options(*app.get_subcommand(verb));
+  for (const auto& [name, tool] : tools) options[name] = described_options(*tool);
   return {{"manifest_version", kManifestVersion}, {"kinds", kinds_json()}, {"backends", backends_json()},
           {"suites", suites_json()}, {"metrics", metrics_json()}, {"options", options}};
 }

@@ -5,6 +5,9 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace swapbench {
 
@@ -13,7 +16,9 @@ inline constexpr int kManifestVersion = 1;
 
 // {"manifest_version", "kinds", "backends", "suites", "metrics", "options"}; `app` is the parsed
 // or unparsed command line (bench/cli.h), whose verbs' options are described as declared.
-nlohmann::json manifest(const CLI::App& app);
+// `tools`: the suite's other programs (name, command line), whose options are described under
+// their name beside the verbs' (options.capacity: swapbench-capacity, bench/capacity/capacity_cli.h).
+nlohmann::json manifest(const CLI::App& app, const std::vector<std::pair<std::string, const CLI::App*>>& tools = {});
 
 // One option as the manifest describes it: flag, type (integer, number, string, flag, list),
 // default, env and help, the last three null when the declaration has none.

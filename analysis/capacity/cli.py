@@ -5,7 +5,7 @@ import functools
 import os
 import sys
 
-from analysis import writer
+from analysis import manifest, provenance, writer
 from analysis.capacity import model as cm
 from analysis.capacity.coldness import cold_prediction, render_coldness
 from analysis.capacity.cost import cpu_at_rate, kernel_cost, per_page_cpu, plot_saved_vs_cost, render_cost, render_cpu
@@ -22,14 +22,7 @@ from analysis.errors import ResultError
 def add_arguments(p):
     p.add_argument("--merge", nargs="+", metavar="PREDICTION", help="fleet: merge hosts' --json predictions into "
                                                                      "totals with intervals (nothing is sampled)")
-    p.add_argument("--pid", help="processes, comma-separated (their present anonymous and shared-memory pages)")
-    p.add_argument("--cgroup", action="append", default=[], help="every process of this cgroup folder")
-    p.add_argument("--file", action="append", default=[], help="a raw file, as pages")
-    p.add_argument("--core", action="append", default=[], help="an ELF core dump (its PT_LOAD segments)")
-    p.add_argument("--sample", type=int, default=16384, help="pages to sample (default 16384: the pool and the saving came within ±1%% at this "
-                                                             "size on the heaps measured here; the output says when not, and what size would)")
-    p.add_argument("--all", action="store_true", help="every page, no sampling")
-    p.add_argument("--seed", type=int, help="sampling seed (default from the clock; recorded)")
+    _sampler_options(p)
     p.add_argument("--pages", help="model this swapbench-capacity pages file instead of sampling")
     p.add_argument("--keep-pages", help="keep the sampler's pages file (per-page lengths, JSON) here, to model "
                                         "again later with --pages")
@@ -64,6 +57,20 @@ def add_arguments(p):
     p.add_argument("--guest-timeout", type=int, default=600,
                    help="with --kernels: hard limit per guest boot in seconds (default %(default)s)")
     p.add_argument("--guest-files", help="with --kernels: keep each guest's console and raw validation JSON here")
+
+
+def _sampler_options(p):
+    """The options handed through to the sampler, with the help and default the sampler declares
+    (`swapbench list --json`, options.capacity: bench/capacity/capacity_cli.cpp)."""
+    m = manifest.load()
+    help_of = lambda flag: m.option("capacity", flag).help
+    p.add_argument("--pid", help=help_of("--pid"))
+    for flag in ("--cgroup", "--file", "--core"):  # each may be given more than once
+        p.add_argument(flag, action="append", default=[], help=help_of(flag))
+    p.add_argument("--sample", type=int, default=int(m.option("capacity", "--sample").default),
+                   help=help_of("--sample") + "; the output says when the interval is wider, and what size would do")
+    p.add_argument("--all", action="store_true", help=help_of("--all"))
+    p.add_argument("--seed", type=int, help=help_of("--seed"))
 
 
 def main(args, guests=None):
@@ -121,7 +128,10 @@ def _main(args, guests):
     _cost(args, doc, result)
     disagree, not_validated = _validation(args, doc, measured, result)
     if args.json:
-        out = {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "prediction"},
+        # The pages' own header says which sampler build measured them (absent in older pages files).
+        sampled = doc.get("swapbench_capacity") or {}
+        out = {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "prediction", **provenance.stamp()},
+               "sampled_by": {k: sampled.get(k) for k in ("version", "commit")},
                "host": doc.get("host"), "host_memory_bytes": doc.get("host_memory_bytes"),
                "kernel_measured_on": doc.get("kernel"), "model_kernel_version": list(version),
                "sources": doc["sources"], "sampling": doc["sampling"], "estimator":
@@ -142,7 +152,8 @@ def _merge(args):
     merged = merge_fleet([load_prediction(p) for p in args.merge], args.swapin_rate, args.swapin_share, args.merge)
     print(render_fleet(merged))
     if args.json:
-        writer.write_json(args.json, {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "fleet"},
+        writer.write_json(args.json, {"swapbench_capacity": {"schema_version": SCHEMA_VERSION, "kind": "fleet",
+                                                                             **provenance.stamp()},
                                       "inputs": args.merge, **merged})
     return 0
 

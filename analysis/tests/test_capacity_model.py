@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from analysis.capacity import coldness, cost, estimate, fleet, host, pages, report, validation, validation_report
+from analysis import provenance
 from analysis.capacity import model as cm
 from analysis.__main__ import main as analysis_main
 
@@ -182,9 +183,18 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     assert analysis_main(["capacity", "--pages", str(good), "--kernel-version", "banana"]) == 2
     assert analysis_main(["capacity", "--pages", str(good), "--compressor", "842"]) == 2
     assert analysis_main(["capacity", "--pages", str(tmp_path / "missing.json")]) == 2
-    assert analysis_main(["capacity", "--pages", str(good), "--kernel-version", "6.1", "--bootstrap", "5"]) == 0
+    pred, sampled = tmp_path / "pred.json", fixture_doc()
+    sampled["swapbench_capacity"].update(version="0.0.9", commit="abc1234")
+    good.write_text(json.dumps(sampled))
+    assert analysis_main(["capacity", "--pages", str(good), "--kernel-version", "6.1", "--bootstrap", "5",
+                          "--json", str(pred)]) == 0
     out = capsys.readouterr().out
     assert "zswap/zbud" in out and "zram/zsmalloc" in out
+    # The prediction says which build modelled it, and which sampler build measured the pages.
+    head = json.loads(pred.read_text())
+    assert head["swapbench_capacity"]["version"] == provenance.stamp()["version"] != "unknown"
+    assert head["swapbench_capacity"]["commit"] == provenance.stamp()["commit"]
+    assert head["sampled_by"] == {"version": "0.0.9", "commit": "abc1234"}
 
 
 def test_zram_uses_its_own_zstd_lengths_from_612():
@@ -388,7 +398,9 @@ def test_fleet_cpu_totals_add_hosts_and_name_hosts_without_a_rate(tmp_path, caps
         paths.append(str(p))
     assert analysis_main(["capacity", "--merge", *paths, "--swapin-rate", "1000", "--json", str(tmp_path / "f.json")]) == 0
     assert "0.044" in capsys.readouterr().out
-    assert json.loads((tmp_path / "f.json").read_text())["rows"][0]["cpus"]["estimate"] == pytest.approx(0.044)
+    fleet_doc = json.loads((tmp_path / "f.json").read_text())
+    assert fleet_doc["rows"][0]["cpus"]["estimate"] == pytest.approx(0.044)
+    assert fleet_doc["swapbench_capacity"]["commit"] == provenance.stamp()["commit"] != ""
     assert analysis_main(["capacity", "--merge", *paths, "--swapin-rate", "1", "--swapin-share", "5"]) == 2
 
 

@@ -116,3 +116,23 @@ def test_a_kind_and_a_suite_added_to_the_manifest_reach_the_analysis_and_the_mat
                 "output.KIND_SHORT['sketch_kind'], matrix.default_pages('standard'))")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["True", "True", "sketch_kind", "512"]
+
+
+def test_options_of_the_sampler_are_read_from_the_manifest():
+    """capacity's options handed to the sampler take their help and default from the sampler's own
+    declaration (options.capacity), not from a second copy in Python."""
+    import argparse
+    from analysis.capacity import cli
+    m = manifest.load()
+    sample = m.option("capacity", "--sample")
+    assert sample.type == "integer" and sample.default == "16384"
+    p = argparse.ArgumentParser()
+    cli.add_arguments(p)
+    assert p.parse_args([]).sample == 16384
+    helps = {a.option_strings[0]: a.help for a in p._actions if a.option_strings}
+    assert helps["--pid"] == m.option("capacity", "--pid").help
+    assert helps["--sample"].startswith(sample.help)
+    with pytest.raises(manifest.ManifestError, match="declares no option of capacity '--nope'"):
+        m.option("capacity", "--nope")
+    with pytest.raises(manifest.ManifestError, match="declares no options of 'fio'"):
+        m.option("fio", "--pid")

@@ -475,6 +475,25 @@ TEST(Zram, NoZramHereSkipsItsSetsWithTheReasonAndFix) {
   for (const auto& n : names(x)) EXPECT_EQ(n.find("/zram/"), std::string::npos) << n;
 }
 
+// Any backend, not zram alone: a --backend the suite has no sets for would run nothing.
+TEST(Plan, ABackendTheSuiteHasNoSetsForIsRefused) {
+  RunOptions o = opts("writeback");
+  o.backends = {"disk"};
+  const std::string r = refusal(o, facts(true));
+  EXPECT_NE(r.find("--backend disk: suite writeback has no sets that swap to disk (its sets swap to zswap); "
+                   "accepted with --suite "),
+            std::string::npos)
+      << r;
+  EXPECT_NE(r.find("quick"), std::string::npos) << r;
+  o = opts("recheck-model");
+  o.backends = {"zswap"};
+  EXPECT_NE(refusal(o, facts(true)).find("--backend does not apply to suite recheck-model (a user-space model"),
+            std::string::npos);
+  o = opts("writeback");
+  o.backends = {"zswap"};
+  EXPECT_EQ(refusal(o, facts(true)), "");
+}
+
 TEST(Zram, OptionsThatCannotApplyAreRefused) {
   RunOptions o = opts("writeback");
   o.backends = {"zram"};
@@ -482,7 +501,9 @@ TEST(Zram, OptionsThatCannotApplyAreRefused) {
   o = opts();
   o.backends = {"zram"};
   o.swap_dir = "/var/tmp";
-  EXPECT_NE(refusal(o).find("--swap-dir does not apply to --backend zram alone"), std::string::npos);
+  EXPECT_NE(refusal(o).find("--swap-dir does not apply to --backend zram: none of its sets swap to the run's swap "
+                            "file (accepted with a backend that does: zswap, disk)"),
+            std::string::npos);
   o.backends = {"zram", "disk"};
   EXPECT_EQ(refusal(o, facts(true)), "");
   o = opts();
