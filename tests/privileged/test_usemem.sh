@@ -1,5 +1,5 @@
 # A small usemem really swaps: 2 workers x 64 MiB under a 64 MiB cgroup limit, on zswap (lzo) and on
-# disk. Each repetition is valid by its proof (zswap: stores and pages held; disk: pswpout and no
+# disk; then a small swap-w (seq and random) on zswap. Each repetition is valid by its proof (zswap: stores and pages held; disk: pswpout and no
 # zswap stores), carries its counters and configuration, checked every page, and the machine is
 # given back (the cgroup gone, zswap and the sysctls as they were).
 source "$(dirname "$0")/lib.sh"
@@ -40,5 +40,20 @@ assert len(sets) == 4, len(sets)
 print("checked", len(sets), "usemem repetitions")
 PY
 grep -q "real .*±.* MiB/s" "$work/out" || { cat "$work/out"; fail "the summary lacks mean ± stdev of the workload figures"; }
-# The limit goes on per repetition and comes off after it: nothing of the run's cgroup is left.
-pass "usemem on zswap and disk swapped, proven, counters recorded, every page checked; machine restored"
+# swap-w: each worker writes once, sequentially and at random, under 2/3 of the total; both valid.
+run_suite "$work/w.json" --suite swap-w --backend zswap --workers 2 --worker-bytes 48M --repetitions 1 \
+  || { rc=$?; cat "$work/out"; fail "swap-w run exited $rc"; }
+expect_state "$work/before" "after a swap-w run"
+$py - "$work/w.json" <<'PY' || { cat "$work/out"; fail "swap-w result checks"; }
+import json, sys
+r = json.load(open(sys.argv[1]))
+sets = [b for b in r["benchmarks"] if b["run_type"] == "iteration"]
+assert sorted(b["name"].split("/")[-1] for b in sets) == ["random", "seq"], [b["name"] for b in sets]
+for b in sets:
+    s = b["swapbench"]; w = s["workload"]
+    assert s["kind"] == "swap_w" and s["valid"], (b["name"], s["invalid_reason"])
+    assert w["loops"] == 1 and w["cgroup_limit_bytes"] == (2 * (48 << 20) * 2 // 3) // 4096 * 4096, w
+    assert s["counters"]["vmstat"]["zswpout"] > 0, s["counters"]["vmstat"]
+print("checked", len(sets), "swap-w sets")
+PY
+pass "usemem on zswap and disk, swap-w seq and random on zswap: swapped, proven, counters recorded, every page checked; machine restored"
