@@ -20,7 +20,8 @@ void WorkloadSet::limit(SetRun& run) {
   limit_file_ = v1 ? kMaxV1 : kMaxV2;
   unlimited_ = v1 ? "-1" : "max";
   const uint64_t total = static_cast<uint64_t>(spec_.workers) * spec_.worker_bytes;
-  limit_bytes_ = static_cast<uint64_t>(static_cast<double>(total) * limit_share_) / kPageSize * kPageSize;
+  // Rounded, not truncated: 2/3 of 3 x 2^25 is 2^26, which a double product can land a hair under.
+  limit_bytes_ = static_cast<uint64_t>(std::llround(static_cast<double>(total) * limit_share_)) / kPageSize * kPageSize;
   cg.set(limit_file_, std::to_string(limit_bytes_));
   limited_ = true;
   // zswap may take what the limit pushes out: its own cap left open (v2, where the file exists).

@@ -6,6 +6,7 @@
 #include "bench/kind.h"
 #include "bench/plan.h"
 #include "bench/plan_parse.h"
+#include "bench/set_runner.h"
 
 using namespace swapbench;
 
@@ -115,4 +116,15 @@ TEST(WorkloadPlan, SuitesExpandToTheirSetsOneIterationEach) {
     EXPECT_EQ(find_kind(s.kind).iterations(s), 1);
     EXPECT_FALSE(find_kind(s.kind).info.fault);
   }
+}
+
+TEST(WorkloadPlan, TheSummaryIsMeanAndStdevOverValidRepetitions) {
+  std::vector<SetRecord> recs(2);
+  recs[0].sb["workload"] = {{"real_s", 1.0}, {"user_s", 0.5}, {"sys_s", 0.25}, {"throughput_bytes_per_s", 100.0 * (1 << 20)}};
+  recs[1].sb["workload"] = {{"real_s", 3.0}, {"user_s", 0.5}, {"sys_s", 0.75}, {"throughput_bytes_per_s", 300.0 * (1 << 20)}};
+  bool figures = true;
+  const std::string s = find_kind("usemem").summary_over({&recs[0], &recs[1]}, figures);
+  EXPECT_FALSE(figures) << "per-page p50/p99 mean nothing for a whole workload";
+  EXPECT_EQ(s, "real 2.00±1.41s user 0.50±0.00s sys 0.50±0.35s total 200±141 MiB/s");
+  EXPECT_EQ(find_kind("swap_w").summary_over({}, figures), "");
 }
