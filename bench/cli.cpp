@@ -106,6 +106,12 @@ void Cli::add_common(CLI::App* c) {
                     "--pages (split, so memory use and the proof's totals do not change); the set's name gains "
                     "/threads:N. Default 1: one thread is the uncontended cost every other figure is compared with")
       ->envname("SWAPBENCH_THREADS")->type_name("INT")->default_str("1");
+  c->add_option("--workers", o.workers, "usemem and swap-w: worker processes, 1 to 256")
+      ->envname("SWAPBENCH_WORKERS")->type_name("INT")->default_str(std::to_string(Plan{}.workers));
+  c->add_option("--worker-bytes", o.worker_bytes, "usemem and swap-w: anonymous memory each worker writes (64M, 1G)")
+      ->envname("SWAPBENCH_WORKER_BYTES")->type_name("SIZE")->default_str(std::to_string(Plan{}.worker_bytes >> 20) + "M");
+  c->add_option("--loops", o.loops, "usemem: times each worker writes all its pages, 1 to 1000")
+      ->envname("SWAPBENCH_LOOPS")->type_name("INT")->default_str(std::to_string(Plan{}.loops));
 }
 
 void Cli::add_run() {

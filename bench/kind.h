@@ -123,6 +123,10 @@ class SetKind {
   // The summary table's note for one repetition ("": none); clears `figures` when its p50/p99
   // mean nothing.
   virtual std::string summary_note(const SetRecord&, bool& /*figures*/) const { return ""; }
+  // The same over all of a set's valid repetitions, asked first ("": summary_note is asked).
+  virtual std::string summary_over(const std::vector<const SetRecord*>& /*valid*/, bool& /*figures*/) const {
+    return "";
+  }
 };
 
 // Every registered kind, by name (sorted). The registry is a function-local static, so a

@@ -23,6 +23,12 @@ Kinds minus(Kinds a, const std::string& drop) {
   return a;
 }
 
+// A standard workload's figure (usemem, swap-w): one per repetition, in its workload block.
+MetricDef workload(const std::string& name, const std::string& unit, Direction d, const std::string& meaning) {
+  return {.name = name, .unit = unit, .direction = d, .set_kinds = {"usemem", "swap_w"}, .path = {"workload", name},
+          .meaning = meaning};
+}
+
 MetricDef latency(const std::string& name, const std::string& meaning) {
   return {.name = name, .unit = "ns", .set_kinds = fault_kind_names(), .path = {"latency_ns", name}, .meaning = meaning};
 }
@@ -78,6 +84,13 @@ const std::vector<MetricDef>& metrics() {
                  {"functions", "{}", "calls"}}, true),
         counted("functions.{}.calls_per_op", "calls/op", {"exact", "functions", "{}", "calls_per_op"},
                 "calls of {} per operation", {{}, {"functions", "{}", "calls"}, {"ops"}}, true),
+        workload("real_s", "s", Direction::LowerIsBetter, "wall time from the first worker's fork to the last worker's end"),
+        workload("user_s", "s", Direction::LowerIsBetter, "user CPU time of all workers over their write loops"),
+        workload("sys_s", "s", Direction::LowerIsBetter, "system CPU time of all workers over their write loops"),
+        workload("throughput_bytes_per_s", "bytes/s", Direction::HigherIsBetter,
+                 "bytes all workers wrote over the real time"),
+        workload("worker_throughput_bytes_per_s", "bytes/s", Direction::HigherIsBetter,
+                 "mean over workers of the bytes each wrote over its own loops' time"),
         // Counters per page, from libpfm4 (swapbench.pmu): multiplexing makes them noisy like a time.
         {.name = "pmu.{}", .unit = "per page", .set_kinds = minus(fault_kind_names(), writeback), .path = {"pmu", "{}"},
          .meaning = "libpfm4 event {} per page", .family = true},

@@ -13,6 +13,7 @@ struct RunOptions {
   std::string pages, cpu, repetitions, inject_ns, duration_s;          // empty: not given
   std::string threads;                                                 // empty: 1
   std::string fault;                                                   // empty: read
+  std::string workers, worker_bytes, loops;  // the standard workloads' size; empty: not given
   // cycles and instructions, kernel and user apart: a fault's cost is kernel work, the harness's
   // own is user work, and mixing them would hide which one moved.
   std::vector<std::string> events = {"cycles:k", "instructions:k", "cycles:u", "instructions:u"};

@@ -17,6 +17,7 @@
 
 #include "bench/backend.h"
 #include "bench/kind.h"
+#include "bench/plan_parse.h"
 #include "bench/threads.h"
 #include "workloads/measure/pmu.h"
 #include "workloads/system/session.h"
@@ -32,29 +33,6 @@ namespace {
 constexpr double kSafeMemShare = 0.5;
 // Room in the swap area beyond the region, for whatever else swaps meanwhile.
 constexpr uint64_t kSwapHeadroom = 64ull << 20;
-
-// A whole number within [lo, hi], or BadInput naming the option: "-1" for a count must not wrap
-// around to 18446744073709551615, and "0" must not quietly mean "the suite's".
-long long parse_whole(const std::string& opt, const std::string& text, long long lo, long long hi) {
-  errno = 0;
-  char* end = nullptr;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno == ERANGE)
-    throw BadInput(opt + " '" + text + "': not a whole number; accepted: " + std::to_string(lo) + ".." + std::to_string(hi));
-  if (v < lo || v > hi)
-    throw BadInput(opt + " " + text + ": out of range; accepted: " + std::to_string(lo) + ".." + std::to_string(hi));
-  return v;
-}
-
-double parse_seconds(const std::string& opt, const std::string& text, double lo, double hi) {
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  // strtod takes "nan" and "inf": a race of NaN seconds once wrote an invalid set.
-  if (text.empty() || *end != '\0' || !std::isfinite(v) || v < lo || v > hi)
-    throw BadInput(opt + " '" + text + "': accepted: a number of seconds from " + std::to_string(lo).substr(0, 3) +
-                   " to " + std::to_string(static_cast<long>(hi)));
-  return v;
-}
 
 bool on_kernel_fs(const std::string& path) {
   struct statfs f {};
@@ -190,7 +168,8 @@ void refuse_options_the_suite_ignores(const RunOptions& o, const SuiteDef& s) {
       {"--pattern", !o.patterns.empty()}, {"--pages", !o.pages.empty()},       {"--fault", !o.fault.empty()},
       {"--inject-ns", !o.inject_ns.empty()}, {"--duration", !o.duration_s.empty()}, {"--swap-dir", !o.swap_dir.empty()},
       {"--swap-device", !o.swap_device.empty()}, {"--swap-device-wipe", o.swap_device_wipe}, {"--thp", o.thp}, {"--filter", !o.filter.empty()},            {"--no-floors", o.no_floors},
-      {"--events", o.events_given}, {"--race-mechanism", !o.race_mechanism.empty()}, {"--threads", threads_asked(o) > 1}};
+      {"--events", o.events_given}, {"--race-mechanism", !o.race_mechanism.empty()}, {"--threads", threads_asked(o) > 1},
+      {"--workers", !o.workers.empty()}, {"--worker-bytes", !o.worker_bytes.empty()}, {"--loops", !o.loops.empty()}};
   for (const auto& [opt, yes] : given) {
     if (!yes) continue;
     if (s.model)
@@ -301,7 +280,7 @@ void parse_selection(const RunOptions& o, Plan& p) {
                    swap_file_backends() + ")");
   }
   // zswap and zram know the same compressor names (the kernel's crypto and zcomp backends).
-  for (const auto& c : o.compressors) {
+  for (const auto& c : o.compressors.empty() ? s.compressors : o.compressors) {
     if (!std::count(kKnownCompressors.begin(), kKnownCompressors.end(), c))
       throw BadInput("--compressor '" + c + "': not a zswap or zram compressor; accepted names: " +
                      comma_list(kKnownCompressors) + " (which of them this kernel takes: ./swapbench check)");
@@ -339,7 +318,8 @@ void parse_shaping(const RunOptions& o, Plan& p) {
 // The region's pages against the memory there is, and the swap area they need.
 void size_the_run(const RunOptions& o, const MachineFacts& m, Plan& p) {
   const SuiteDef& s = *p.suite;
-  p.pages = o.pages.empty() ? s.pages : static_cast<size_t>(parse_whole("--pages", o.pages, 1, UINT32_MAX));
+  if (s.workload) parse_workload(o, p);
+  else p.pages = o.pages.empty() ? s.pages : static_cast<size_t>(parse_whole("--pages", o.pages, 1, UINT32_MAX));
   const uint64_t want = 2ull * p.pages * kPageSize;
   if (static_cast<double>(want) > kSafeMemShare * static_cast<double>(m.mem_available)) {
     uint64_t max_pages = static_cast<uint64_t>(kSafeMemShare * static_cast<double>(m.mem_available)) / (2 * kPageSize);

@@ -50,6 +50,14 @@ struct Plan {
   std::vector<std::string> events;
   uint64_t inject_ns = 0;      // added to every timed fault (on top of a calibration arm's)
   double duration_s = 10;      // the race's time budget
+  // The standard workloads (usemem, swap-w). 2 workers: this VM's CPU count, and the issue's
+  // figure (2 workers in a cgroup at half their size). 128 MiB each: large enough that the pages
+  // pushed out dwarf what else swaps, small enough that 5 repetitions on two backends fit in 3
+  // minutes here. 2 loops: the second faults back what the first pushed out, so usemem's figure
+  // holds both directions (swap-w writes once, as vm-scalability's does).
+  unsigned workers = 2;
+  uint64_t worker_bytes = 128ull << 20;
+  unsigned loops = 2;
   std::string swap_dir;         // "": kDefaultSwapDir (workloads/system/swap_area.h)
   std::string swap_device;
   bool swap_device_wipe = false;  // --swap-device-wipe: what is on the device is destroyed

@@ -266,8 +266,9 @@ int list_command(const RunOptions& o) {
     return 2;
   }
   if (p.suite->model) return check_stdout(0);
-  std::printf("\nsets of suite '%s' (compressors: every one the kernel accepts, found when the run starts):\n",
-              p.suite->name.c_str());
+  const std::string compressors = p.compressors.empty() ? "every one the kernel accepts, found when the run starts"
+                                                        : comma_list(p.compressors) + ", where the kernel accepts them";
+  std::printf("\nsets of suite '%s' (compressors: %s):\n", p.suite->name.c_str(), compressors.c_str());
   try {
     for (const auto& sc : expand(p, Capabilities::for_listing(facts.root)).sets) std::printf("  %s\n", sc.name().c_str());
   } catch (const BadInput& e) {

@@ -93,6 +93,10 @@ struct SuiteDef {
   // swap map (6.1 and 6.12 switch their per-CPU slot caches off below 128 free slots per CPU,
   // include/linux/swap_slots.h), so a slot freed by a swapin is the next store's slot.
   size_t swap_slack_pages = 0;
+  // A standard workload (usemem, swap-w): sized by --workers x --worker-bytes, not --pages.
+  bool workload = false;
+  // Compressors run when --compressor is not given (empty: every one the kernel accepts).
+  std::vector<std::string> compressors;
   bool has(const std::string& kind) const;
 };
 const std::vector<SuiteDef>& suites();

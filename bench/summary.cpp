@@ -81,6 +81,12 @@ void print_summary(const std::vector<Scenario>& scs, const std::vector<SetRecord
     // Invalid sets never enter the summary figures.
     std::string a = p50.empty() ? "-" : fmt_ns(median(p50)), b = p99.empty() ? "-" : fmt_ns(median(p99));
     const SetKind& kind = find_kind(sc.kind);
+    std::vector<const SetRecord*> valid_recs;
+    for (const auto& r : recs)
+      if (r.sc.name() == sc.name() && r.valid) valid_recs.push_back(&r);
+    bool over_figures = true;
+    if (note.empty()) note = kind.summary_over(valid_recs, over_figures);
+    if (!over_figures) a = b = "-";
     for (const auto& r : recs) {
       if (r.sc.name() != sc.name() || !note.empty()) continue;
       bool figures = true;

@@ -41,7 +41,7 @@ def test_the_checked_in_manifest_gives_the_kinds_suites_and_metrics():
     (lambda d: d.pop("manifest_version"), "manifest_version is None"),
     (lambda d: d["kinds"][0].pop("short"), "kinds[0] has no 'short'"),
     (lambda d: d["suites"][0].update(guest_pages="4096"), "suites[0].guest_pages is '4096', not int or null"),
-    (lambda d: d["suites"][0]["kinds"].append("usemem"), "suites[0].kinds names usemem, not a declared kind"),
+    (lambda d: d["suites"][0]["kinds"].append("sketch_kind"), "suites[0].kinds names sketch_kind, not a declared kind"),
     (lambda d: d["metrics"][0].update(direction="up"), "metrics[0].direction is 'up'; accepted: lower_is_better"),
     (lambda d: d["metrics"][0].update(set_kinds=["nope"]), "metrics[0].set_kinds names nope"),
     (lambda d: d["kinds"].append(copy.deepcopy(d["kinds"][0])), "declared more than once"),
@@ -82,8 +82,8 @@ def test_a_missing_manifest_names_the_command_that_makes_it(tmp_path):
 
 def test_a_name_python_relies_on_must_be_declared():
     with pytest.raises(manifest.ManifestError) as e:
-        manifest.load().kind("usemem")
-    assert "declares no kind 'usemem'" in str(e.value) and "swapin" in str(e.value)
+        manifest.load().kind("sketch_kind")
+    assert "declares no kind 'sketch_kind'" in str(e.value) and "swapin" in str(e.value)
 
 
 def _python(code, *argv, cwd=ROOT):
@@ -103,19 +103,19 @@ def test_every_verb_refuses_a_missing_or_other_version_manifest_with_exit_2(tmp_
 def test_a_kind_and_a_suite_added_to_the_manifest_reach_the_analysis_and_the_matrix(tmp_path):
     # What adding a kind in C++ asks of Python: nothing but the regenerated manifest.
     doc = _doc()
-    doc["kinds"].append({"name": "usemem", "short": "usemem", "description": "d", "privileged": True,
+    doc["kinds"].append({"name": "sketch_kind", "short": "sketch_kind", "description": "d", "privileged": True,
                          "fault": True, "model": False, "threads": True})
-    doc["suites"].append(dict(doc["suites"][0], name="standard", kinds=["usemem"], guest_pages=512))
+    doc["suites"].append(dict(doc["suites"][0], name="standard", kinds=["sketch_kind"], guest_pages=512))
     for m in doc["metrics"]:
         if "swapin" in m["set_kinds"]:
-            m["set_kinds"].append("usemem")
+            m["set_kinds"].append("sketch_kind")
     path = _write(tmp_path, doc)
     r = _python(f"import analysis.manifest as m; m.PATH = {path!r}\n"
                 "from analysis import metrics, output\nfrom kmatrix import matrix\n"
-                "print(metrics.get('p50').applies_to('usemem'), 'usemem' in metrics.FAULT_KINDS, "
-                "output.KIND_SHORT['usemem'], matrix.default_pages('standard'))")
+                "print(metrics.get('p50').applies_to('sketch_kind'), 'sketch_kind' in metrics.FAULT_KINDS, "
+                "output.KIND_SHORT['sketch_kind'], matrix.default_pages('standard'))")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["True", "True", "usemem", "512"]
+    assert r.stdout.split() == ["True", "True", "sketch_kind", "512"]
 
 
 def test_options_of_the_sampler_are_read_from_the_manifest():

@@ -74,7 +74,8 @@ TEST(Manifest, MetricsKeepTheirNamesUnitsAndPaths) {
   EXPECT_EQ(names(x), (std::set<std::string>{"p50", "p90", "p99", "p999", "mean", "min", "pages_per_second",
                                              "ns_per_written_back_page", "stale_pages", "kernel_instructions_per_op",
                                              "user_instructions_per_op", "functions.{}.instructions_per_call",
-                                             "functions.{}.calls_per_op", "pmu.{}"}));
+                                             "functions.{}.calls_per_op", "pmu.{}", "real_s", "user_s", "sys_s",
+                                             "throughput_bytes_per_s", "worker_throughput_bytes_per_s"}));
   EXPECT_EQ(find(x, "name", "p99").at("path"), json({"latency_ns", "p99"}));
   EXPECT_EQ(find(x, "name", "mean").at("path"), json::array());
   const auto& pps = find(x, "name", "pages_per_second");

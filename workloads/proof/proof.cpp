@@ -140,4 +140,20 @@ Verdict prove_firsttouch_floor(uint64_t pages, const Stats& d) {
   return r.v;
 }
 
+Verdict prove_workload_swapped(Backend b, const Stats& d, std::optional<int64_t> stored_pages) {
+  ProofRules r{{}, d};
+  r.v.path = to_string(b);
+  const int64_t zout = get(d, "zswpout"), pout = get(d, "pswpout");
+  if (b == Backend::Zswap) {
+    if (!d.count("zswpout")) r.fail("zswpout not in /proc/vmstat on this kernel: a store in zswap cannot be shown");
+    else if (zout <= 0) r.fail("zswpout delta 0: nothing was stored in zswap (the limit did not force swap)");
+    if (!stored_pages) r.fail("zswap's stored pages could not be read (debugfs or memory.stat zswapped)");
+    else if (*stored_pages <= 0) r.fail("zswap held no pages at the workload's peak");
+    return r.v;
+  }
+  if (pout <= 0) r.fail("pswpout delta " + std::to_string(pout) + ": nothing was written to the swap device");
+  if (zout != 0) r.fail("zswpout delta " + std::to_string(zout) + " with zswap off: pages went to zswap, not " + r.v.path);
+  return r.v;
+}
+
 }  // namespace swapbench

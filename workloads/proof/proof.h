@@ -2,6 +2,7 @@
 // counter deltas and residency, so every rule is unit-tested on fixture numbers.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "workloads/measure/kstat.h"
@@ -80,5 +81,10 @@ Verdict prove_writeback(uint64_t pages, uint64_t written_back, uint64_t on_disk,
                         const Stats& swapin_delta, WritebackScope scope = WritebackScope::Region);
 // First touch of fresh anonymous memory: no swap activity at all.
 Verdict prove_firsttouch_floor(uint64_t pages, const Stats& vmstat_delta);
+// A workload forced to swap by its cgroup's limit (usemem, swap-w): it must really have swapped,
+// through the backend claimed. zswap: zswpout > 0 and pages stored at the peak (`stored_pages`,
+// the pool's or the cgroup's count, unset when neither can be read); disk and zram with zswap off:
+// pswpout > 0 and zswpout 0 (absent on a kernel without zswap counts as 0: nothing was stored).
+Verdict prove_workload_swapped(Backend b, const Stats& vmstat_delta, std::optional<int64_t> stored_pages);
 
 }  // namespace swapbench
