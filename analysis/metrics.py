@@ -70,7 +70,8 @@ class Metric:
             return fmt_ns(v)
         if self.unit == "per page":
             return f"{v:.4g}"
-        return f"{v:,.0f} {self.unit}"
+        # Whole units hide what a figure of a few seconds differs by (2.59 s and 3.41 s both "3 s").
+        return f"{v:.3g} {self.unit}" if abs(v) < 100 else f"{v:,.0f} {self.unit}"
 
     @property
     def better(self):

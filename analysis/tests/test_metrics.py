@@ -101,3 +101,11 @@ def test_values_that_are_not_numbers_are_refused_by_name(derive, run):
     rc, _, err = run("compare", p, p, *NO_CAL, "--metric", "pages_per_second")
     assert rc == 2 and "writeback.pages_per_second is 'fast'" in err and WB in err
     assert np.isnan(metrics.get("p50").value(type("Rep", (), {"sb": {"latency_ns": {}}, "real_time": 0})()))
+
+
+def test_a_figure_of_a_few_units_keeps_three_figures():
+    """A workload's seconds (usemem real 2.59 s) are not rounded to whole units; large rates keep
+    their thousands separators."""
+    assert metrics.get("real_s").fmt(2.594) == "2.59 s"
+    assert metrics.get("real_s").fmt(0.0481) == "0.0481 s"
+    assert metrics.get("throughput_bytes_per_s").fmt(206093060.4) == "206,093,060 bytes/s"
