@@ -224,7 +224,7 @@ def argument_problem(a):
     if a.boots > a.repetitions:
         return f"--boots {a.boots} --repetitions {a.repetitions}: every boot runs at least one repetition; " \
                "need boots <= repetitions"
-    why = config.smp_problem(a.smp, not a.no_count, a.contention)
+    why = config.smp_problem(a.smp, not a.no_count, a.contention, a.threads)
     if why:
         return why
     d = a.max_instructions_delta
@@ -339,7 +339,7 @@ def _run_suite(a, suite, kernels, defs, out, summary, verdicts):
                      pages=suite_pages(suite, a.pages), duration=a.duration,
                      race_mechanism=a.race_mechanism, no_ftrace=True, no_count=a.no_count,
                      count_boots=a.count_boots, timeout=a.timeout, out=out, definitions=defs,
-                     smp=a.smp, contention=a.contention)
+                     smp=a.smp, contention=a.contention, threads=a.threads)
     written, crashes, infra, hard = [], [], [], []
     rc = matrix.run(m, written, crashes, infra, hard)
     if rc not in (0, 1):

@@ -55,6 +55,8 @@ class MatrixConfig:
     smp: int = 1
     # The lock contention pass after the timed run (kmatrix/contention.py); needs smp >= 2.
     contention: bool = False
+    # run's --threads in the guest: 1, as in run (the uncontended cost); more is for --smp guests.
+    threads: int = 1
     timeout: int = 900
     out: Optional[str] = None
     definitions: Optional[str] = None
@@ -135,13 +137,23 @@ def add_smp_arguments(p):
                    help="after the timed run, a lock contention pass: one loader per vCPU swapping through one "
                         "zswap tree and swap device, with every contended spin-lock acquisition traced and named "
                         "by its lock (needs --smp 2 or more)")
+    p.add_argument("--threads", type=int, default=_D.threads,
+                   help="as in run: threads of the swap-in, swap-out and writeback sets in the guest (default "
+                        "%(default)s; more than 1 needs --no-count, takes no --events, and wants --smp as large: "
+                        "threads beyond the vCPUs share them, and the result says so)")
 
 
-def smp_problem(smp, counted, contention):
-    """What is wrong with --smp and --contention for a run with or without the count pass; None if
-    nothing."""
+def smp_problem(smp, counted, contention, threads=1):
+    """What is wrong with --smp, --contention and --threads for a run with or without the count pass;
+    None if nothing."""
     if smp < 1:
         return f"--smp {smp}: at least 1"
+    if threads < 1:
+        return f"--threads {threads}: at least 1"
+    if threads > 1 and counted:
+        return (f"--threads {threads} with the count pass: a fault's count is the instructions between its "
+                "thread's two markers, and another thread's work on the same vCPU would fall between them; "
+                "give --no-count, or --threads 1")
     if smp > 1 and counted:
         return (f"--smp {smp} with the count pass: its instruction counts belong to one vCPU's stream between "
                 "markers, and with several vCPUs the others' work enters a region at moments the markers do not "

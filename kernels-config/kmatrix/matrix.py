@@ -270,7 +270,7 @@ def _boot_options_problem(a):
         return f"--count-boots {a.count_boots}: at least 1 (or --no-count)"
     if a.repetitions < 1 or a.boots < 1 or a.boots > a.repetitions:
         return f"--repetitions {a.repetitions} --boots {a.boots}: need 1 <= boots <= repetitions"
-    why = smp_problem(a.smp, not a.no_count, a.contention)
+    why = smp_problem(a.smp, not a.no_count, a.contention, a.threads)
     if why:
         return why
     for flag, v in (("--pages", a.pages), ("--timeout", a.timeout)):

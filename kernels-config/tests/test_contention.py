@@ -115,6 +115,16 @@ def test_smp_refusals(smp, counted, cont, fragment):
     assert fragment in config.smp_problem(smp, counted, cont)
 
 
+def test_threads_refusals_and_what_reaches_the_guest():
+    assert "--threads 0: at least 1" in config.smp_problem(2, False, False, 0)
+    assert "give --no-count, or --threads 1" in config.smp_problem(1, True, False, 2)
+    assert config.smp_problem(2, False, False, 2) is None
+    from kmatrix import boot
+    a = config.MatrixConfig(suite="quick", threads=2, no_count=True, smp=2)
+    assert "--threads 2" in boot._run_args(a, 1) and "--events" not in boot._run_args(a, 1)
+    assert "--threads" not in boot._run_args(config.MatrixConfig(suite="quick"), 1)  # run's default, unsaid
+
+
 def test_smp_accepted():
     assert config.smp_problem(1, True, False) is None
     assert config.smp_problem(2, False, True) is None

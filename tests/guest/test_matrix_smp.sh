@@ -1,8 +1,9 @@
 # A guest with two vCPUs: Debian 6.12 booted with -smp 2 (TCG here: one host thread per vCPU), the
-# quick suite's swap-in and swap-out through zswap inside, every set valid and every stamp checked, the
-# guest kernel with both CPUs online, then the lock contention pass: contended spin-lock acquisitions
-# traced on both vCPUs, the zswap tree's among them, none lost. The count pass is refused with
-# --smp 2 (exit 2, before anything boots), and so is --contention with one vCPU.
+# quick suite's swap-in and swap-out through zswap inside with two threads, every set valid and every
+# stamp checked, the guest kernel with both CPUs online, then the lock contention pass: contended
+# spin-lock acquisitions traced on both vCPUs, the zswap tree's among them, none lost. The count pass is refused with
+# --smp 2 (exit 2, before anything boots), and so are --contention with one vCPU and --threads 2
+# with the count pass.
 source "$(dirname "$0")/../privileged/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 export SWAPBENCH_BIN="$bin" PYTHONPATH="$top/kernels-config:$top"
@@ -17,10 +18,14 @@ $py -m kmatrix matrix --kernels debian-6.12 --no-count --contention --out "$work
 rc=$?
 [ $rc -eq 2 ] && grep -q "give --smp 2 or more" "$work/refused.out" \
   || { cat "$work/refused.out"; fail "--contention with one vCPU: exit $rc, want 2"; }
+$py -m kmatrix matrix --kernels debian-6.12 --threads 2 --out "$work/refused" >"$work/refused.out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "give --no-count, or --threads 1" "$work/refused.out" \
+  || { cat "$work/refused.out"; fail "--threads 2 with the count pass: exit $rc, want 2"; }
 [ ! -e "$work/refused" ] || fail "a refused matrix made its --out folder"
 
 $py -m kmatrix matrix --kernels debian-6.12 --suite quick --backend zswap --compressor lzo --pages 256 \
-  --repetitions 1 --boots 1 --no-count --no-ftrace --smp 2 --contention --timeout 600 --retry-crash \
+  --repetitions 1 --boots 1 --no-count --no-ftrace --smp 2 --threads 2 --contention --timeout 600 --retry-crash \
   --out "$work/res" >"$work/out" 2>&1
 rc=$?
 matrix_passed_or_retried $rc "$work/out" || { tail -60 "$work/out"; fail "matrix --smp 2 exited $rc (consoles kept in $work/res)"; }
@@ -44,6 +49,10 @@ for e in d["benchmarks"]:
     if s["kind"] != "floor_firsttouch":
         assert s["stamps"]["checked"] == s["pages"] == 256 and s["stamps"]["failed"] == 0, (e["name"], s["stamps"])
     kinds.add(s["kind"])
+    if s["kind"] in ("swapin", "swapout"):   # --threads 2: one thread per vCPU, each its own slice
+        assert e["name"].endswith("/threads:2") and e["threads"] == 2, (e["name"], e.get("threads"))
+        per = s["threads"]["per_thread"]
+        assert len(per) == 2 and sum(t["pages"] for t in per) == 256 and not any(t["error"] for t in per), per
 assert {"swapin", "swapout"} <= kinds, kinds
 f = b["lock_contention"]
 assert "skipped" not in f, f
