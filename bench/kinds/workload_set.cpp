@@ -70,10 +70,11 @@ void WorkloadSet::time(SetRun& run, benchmark::State& st) {
 }
 
 void WorkloadSet::prove(SetRun& run) {
-  const nlohmann::json c = workload_counters(before_, peak_, run.borrowed->memcg->info().version);
+  // What zswap held at the peak: its debugfs count, else the cgroup's zswapped bytes (v2).
   std::optional<int64_t> stored;
-  if (c["zswap_stored_pages"].is_number()) stored = c["zswap_stored_pages"].get<int64_t>();
-  else if (c["memcg"]["zswapped_bytes"].is_number()) stored = c["memcg"]["zswapped_bytes"].get<int64_t>() / 4096;
+  if (auto it = peak_.zswap_debugfs.find("stored_pages"); it != peak_.zswap_debugfs.end()) stored = it->second;
+  else if (auto z = peak_.memcg_stat.find("zswapped"); z != peak_.memcg_stat.end())
+    stored = z->second / static_cast<int64_t>(kPageSize);
   run.verdict = prove_workload_swapped(run.sc.backend, delta(before_.vmstat, peak_.vmstat), stored);
   if (const uint64_t bad = out_.pages_bad()) {
     std::vector<std::string> first;

@@ -9,6 +9,9 @@
 #include <cstring>
 #include <sstream>
 
+#include "workloads/system/swap_area.h"
+#include "workloads/system/zswap.h"
+
 namespace swapbench {
 
 const std::vector<std::string> kWorkloadVmstatKeys = {"pswpin", "pswpout", "zswpin", "zswpout", "zswpwb"};
@@ -38,10 +41,11 @@ std::vector<std::string> entries(const std::string& dir) {
 }
 
 nlohmann::json text_or_null(const SysOps& ops, const std::string& abs) {
-  std::string s;
-  if (read_text(ops.at(abs), s) != 0) return nullptr;
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
+  try {
+    return ops.read(abs);
+  } catch (const SystemError&) {
+    return nullptr;
+  }
 }
 
 // "always [madvise] never" -> "madvise": the bracketed word is the one in force.
@@ -159,7 +163,7 @@ nlohmann::json vmstat_block(const WorkloadSnapshot& a, const WorkloadSnapshot& b
 }
 
 nlohmann::json memcg_block(const WorkloadSnapshot& a, const WorkloadSnapshot& b, MemcgVersion v) {
-  nlohmann::json j = {{"version", v == MemcgVersion::V2 ? "v2" : v == MemcgVersion::V1 ? "v1" : "none"}};
+  nlohmann::json j = {{"version", to_string(v)}};
   for (const char* k : {"zswap", "zswapped"}) j[std::string(k) + "_bytes"] = or_null(stat_of(b.memcg_stat, k));
   if (v == MemcgVersion::V1)
     j["zswap_note"] = "cgroup v1 memory.stat has neither zswap nor zswapped (zswap is accounted per cgroup on v2 only)";
@@ -195,20 +199,20 @@ nlohmann::json workload_counters(const WorkloadSnapshot& a, const WorkloadSnapsh
 }
 
 nlohmann::json config_header(const SysOps& ops) {
-  const std::string z = "/sys/module/zswap/parameters/";
   nlohmann::json j;
-  j["zswap"] = {{"enabled", text_or_null(ops, z + "enabled")}, {"compressor", text_or_null(ops, z + "compressor")},
-                {"zpool", text_or_null(ops, z + "zpool")}, {"max_pool_percent", text_or_null(ops, z + "max_pool_percent")}};
+  const auto params = read_zswap_params(ops);
+  j["zswap"] = nlohmann::json::object();
+  for (const char* p : {"enabled", "compressor", "zpool", "max_pool_percent"}) {
+    auto it = params.find(p);
+    j["zswap"][p] = it == params.end() ? nlohmann::json(nullptr) : nlohmann::json(it->second);
+  }
   j["page_cluster"] = text_or_null(ops, "/proc/sys/vm/page-cluster");
   nlohmann::json swaps = nlohmann::json::array();
-  std::string text;
-  if (read_text(ops.at("/proc/swaps"), text) == 0) {
-    std::istringstream in(text);
-    std::string line, name, type;
-    std::getline(in, line);  // the header
-    long long size = 0, used = 0, prio = 0;
-    while (in >> name >> type >> size >> used >> prio)
-      swaps.push_back({{"name", name}, {"type", type}, {"size_kib", size}, {"used_kib", used}, {"priority", prio}});
+  try {
+    for (const SwapAreaInfo& s : read_swaps(ops))
+      swaps.push_back({{"name", s.path}, {"type", s.type}, {"size_kib", s.size_bytes / 1024},
+                       {"used_kib", s.used_bytes / 1024}, {"priority", s.priority}});
+  } catch (const SystemError&) {  // no /proc/swaps (a fake root): nothing to name
   }
   j["swap_devices"] = swaps;
   j["thp"] = {{"enabled", selected_or_null(ops, std::string(kThp) + "/enabled")},

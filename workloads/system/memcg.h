@@ -12,12 +12,13 @@
 namespace swapbench {
 
 enum class MemcgVersion { None, V1, V2 };
+inline std::string to_string(MemcgVersion v) { return v == MemcgVersion::V1 ? "v1" : v == MemcgVersion::V2 ? "v2" : "none"; }
 
 struct MemcgInfo {
   MemcgVersion version = MemcgVersion::None;
   std::string mount;   // where the memory controller's hierarchy is mounted
   std::string reason;  // why there is none usable, with a hint
-  std::string name() const { return version == MemcgVersion::V1 ? "v1" : version == MemcgVersion::V2 ? "v2" : "none"; }
+  std::string name() const { return to_string(version); }
 };
 
 // Prefers v2 where its root offers the memory controller to children; else v1.

@@ -35,6 +35,7 @@ std::vector<SwapAreaInfo> read_swaps(const SysOps& ops) {
     uint64_t kib = 0, used = 0;
     if (l >> s.path >> s.type >> kib >> used >> s.priority) {
       s.size_bytes = kib * 1024;
+      s.used_bytes = used * 1024;
       out.push_back(s);
     }
   }

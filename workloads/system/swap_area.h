@@ -15,7 +15,7 @@ constexpr int kSwapPriority = 32767;
 
 struct SwapAreaInfo {
   std::string path, type;
-  uint64_t size_bytes = 0;
+  uint64_t size_bytes = 0, used_bytes = 0;
   int priority = 0;
 };
 // /proc/swaps, parsed (fixture-testable through the root).
