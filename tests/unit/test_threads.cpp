@@ -8,15 +8,11 @@
 
 #include "bench/plan.h"
 #include "bench/threads.h"
+#include "tests/unit/plan_fixture.h"
 
 using namespace swapbench;
 
 namespace {
-
-MachineFacts facts(bool root) {
-  return {.root = root, .mem_available = 8ull << 30, .cpus = {0, 1}, .results_dir = ::testing::TempDir(),
-          .host = "host", .release = "6.18.0", .utc = "20261208T000000Z"};
-}
 
 RunOptions opts(const std::string& suite, const std::string& threads) {
   RunOptions o;
@@ -26,15 +22,9 @@ RunOptions opts(const std::string& suite, const std::string& threads) {
   return o;
 }
 
-// The BadInput's message, or "" when accepted. A listing plan: no swap place or result path is checked.
-std::string refusal(const RunOptions& o, bool root = true) {
-  try {
-    make_plan(o, facts(root), root);
-    return "";
-  } catch (const BadInput& e) {
-    return e.what();
-  }
-}
+// A listing plan for root (no swap place or result path checked); a run plan otherwise.
+std::string refusal(const RunOptions& o, bool root = true) { return testing_plan::refusal(o, root, root); }
+using testing_plan::facts;
 
 Capabilities kernel() {
   Capabilities c;

@@ -7,22 +7,13 @@
 #include "bench/plan.h"
 #include "bench/plan_parse.h"
 #include "bench/set_runner.h"
+#include "tests/unit/plan_fixture.h"
 
 using namespace swapbench;
 
 namespace {
 
-MachineFacts machine() {
-  MachineFacts m;
-  m.root = true;
-  m.mem_available = 8ull << 30;
-  m.cpus = {0, 1};
-  m.results_dir = ::testing::TempDir();
-  m.host = "host";
-  m.release = "6.18.0";
-  m.utc = "20261208T000000Z";
-  return m;
-}
+MachineFacts machine() { return testing_plan::facts(true); }
 
 RunOptions opts(const std::string& suite) {
   RunOptions o;
@@ -31,14 +22,7 @@ RunOptions opts(const std::string& suite) {
   return o;
 }
 
-std::string refusal(const RunOptions& o) {
-  try {
-    make_plan(o, machine(), true);
-    return "";
-  } catch (const BadInput& e) {
-    return e.what();
-  }
-}
+std::string refusal(const RunOptions& o) { return testing_plan::refusal(o); }
 
 Capabilities kernel() {
   Capabilities c;
